@@ -1,0 +1,49 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * The api's metrics, in a Registry of its own (never prom-client's global one), so two apps in one
+ * process (the tests make many) never share or clash.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    httpRequestDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time to answer an HTTP request, by route template (never the raw URL), method and status.',
+      labelNames: ['method', 'route', 'status_code'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    redisCommandDuration: new Histogram({
+      name: 'redis_command_duration_seconds',
+      help: 'Time Redis took to answer the api, by command and outcome.',
+      labelNames: ['command', 'outcome'] as const,
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    }),
+    redisConnected: new Gauge({
+      name: 'redis_connected',
+      help: '1 while the connection to Redis is ready, else 0.',
+      registers,
+    }),
+    loadCpuSeconds: new Counter({
+      name: 'load_cpu_seconds_total',
+      help: 'CPU time burnt by /load, as measured by the worker threads.',
+      registers,
+    }),
+    loadJobs: new Counter({
+      name: 'load_jobs_total',
+      help: '/load jobs by outcome: completed, cancelled (client gone or deadline), rejected (pool saturated).',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    loadWorkersBusy: new Gauge({ name: 'load_workers_busy', help: 'Worker threads burning CPU now.', registers }),
+    loadQueueLength: new Gauge({ name: 'load_queue_length', help: '/load jobs waiting for a worker.', registers }),
+    loadWorkers: new Gauge({ name: 'load_workers', help: 'Size of the /load worker pool.', registers }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

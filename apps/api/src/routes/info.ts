@@ -1,0 +1,19 @@
+import type { ServiceInfo } from '@three-tier/shared';
+import type { RequestHandler } from 'express';
+import type { Instance } from '../app.js';
+import { idOf } from '../http/request-id.js';
+
+/** GET / : who is answering, and the request as it arrived (what the edge forwarded). */
+export function infoHandler(instance: Instance): RequestHandler {
+  return (req, res) => {
+    const body: ServiceInfo = {
+      name: instance.name,
+      version: instance.version,
+      hostname: instance.hostname,
+      uptimeSeconds: Math.round(process.uptime()),
+      node: process.version,
+      request: { id: idOf(req), ip: req.ip ?? '', protocol: req.protocol },
+    };
+    res.json(body);
+  };
+}

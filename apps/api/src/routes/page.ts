@@ -1,0 +1,25 @@
+import type { RequestHandler } from 'express';
+import type { Instance } from '../app.js';
+import { HttpError } from '../http/problem.js';
+import { pageCsp, renderPage } from '../page/page.js';
+import type { VisitCounter } from '../redis/counter.js';
+import { countVisit } from './counter.js';
+
+/**
+ * GET /html : counts the visit and shows it with the instance that served it. When Redis is down the
+ * page still renders (503, with the hostname) so a browser shows what happened, not a JSON error.
+ */
+export function pageHandler(counter: VisitCounter, instance: Instance): RequestHandler {
+  return async (req, res) => {
+    let hits: number | undefined;
+    try {
+      hits = await countVisit(counter, req);
+    } catch (error) {
+      if (!(error instanceof HttpError) || error.status !== 503) throw error;
+      res.status(503).set(error.headers);
+    }
+    if (res.headersSent) return;
+    res.set('Content-Security-Policy', pageCsp);
+    res.type('html').send(renderPage({ hits, hostname: instance.hostname, version: instance.version }));
+  };
+}

@@ -1,0 +1,59 @@
+import type { Server } from 'node:http';
+import { constants } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { closeServer } from './server.js';
+
+export interface ShutdownOptions {
+  readonly server: Server;
+  readonly logger: Logger;
+  /** Keep serving this long with /readyz failing, so load balancers notice first. */
+  readonly delayMs: number;
+  /** In-flight requests get this long once the listener closes. */
+  readonly timeoutMs: number;
+  /** Flips readiness to 503 and makes responses close their connections. */
+  readonly beginDrain: () => void;
+  /** Closes what the entry point opened (the load pool, Redis), once no request needs it. */
+  readonly release: () => Promise<void>;
+}
+
+/**
+ * SIGTERM or SIGINT: readiness flips, new work drains away, in-flight requests finish, clients are
+ * released, exit 0. A second signal exits at once; a shutdown that overruns its budget exits 1.
+ */
+export function handleShutdownSignals(options: ShutdownOptions): void {
+  const { server, logger, delayMs, timeoutMs, beginDrain, release } = options;
+  let stopping = false;
+
+  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(128 + constants.signals[signal]);
+    }
+    stopping = true;
+    logger.info({ signal, delayMs, timeoutMs }, 'shutting down: draining');
+    // The last resort, should a step below hang.
+    setTimeout(() => {
+      logger.error('shutdown overran its budget; exiting');
+      process.exit(1);
+    }, delayMs + timeoutMs + 5_000).unref();
+
+    beginDrain();
+    await sleep(delayMs);
+    await closeServer(server, timeoutMs, () => {
+      logger.warn({ timeoutMs }, 'requests still in flight at the deadline; closing their connections');
+    });
+    await release();
+    logger.info('stopped');
+    process.exit(0);
+  };
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, (received: NodeJS.Signals) => {
+      shutdown(received).catch((error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+    });
+  }
+}

@@ -1,0 +1,257 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { counterMessage, lockedDownCsp, problemContentType, routeList, securityHeaders } from '@three-tier/shared';
+import request from 'supertest';
+import { buildApp, redisReady, startRedis, testInstance, type TestApp } from './helpers.js';
+
+let redis: Awaited<ReturnType<typeof startRedis>>;
+let api: TestApp;
+
+before(async () => {
+  redis = await startRedis();
+  api = buildApp({ redisUrl: redis.url });
+  await redisReady(api.redis);
+});
+after(async () => {
+  await api.close();
+  await redis.cleanup();
+});
+beforeEach(async () => {
+  await api.redis.del('hits');
+});
+
+function assertProblem(res: request.Response, status: number): void {
+  assert.equal(res.status, status);
+  assert.equal(res.type, problemContentType);
+  assert.equal(res.body.status, status);
+  assert.equal(typeof res.body.title, 'string');
+  assert.equal(typeof res.body.detail, 'string');
+  assert.equal(res.body.requestId, res.headers['x-request-id']);
+  assert.doesNotMatch(res.text, /\n\s+at /, 'no stack trace');
+}
+
+describe('the route table', () => {
+  test('every route is mounted and answers GET', async () => {
+    for (const route of routeList) {
+      const res = await request(api.app).get(route.path);
+      assert.notEqual(res.status, 404, `${route.path} is not mounted`);
+      assert.ok(res.status < 500, `${route.path} answered ${res.status}`);
+    }
+  });
+
+  test('every route answers HEAD like GET, without a body', async () => {
+    for (const route of routeList) {
+      const res = await request(api.app).head(route.path);
+      assert.equal(res.status, 200, route.path);
+      assert.equal(res.text, undefined);
+    }
+  });
+
+  test('other methods get 405 with Allow, as problem+json', async () => {
+    for (const route of routeList) {
+      for (const method of ['post', 'put', 'delete', 'patch', 'options'] as const) {
+        const res = await request(api.app)[method](route.path);
+        assertProblem(res, 405);
+        assert.equal(res.headers.allow, 'GET, HEAD');
+      }
+    }
+  });
+});
+
+describe('GET /', () => {
+  test('names the service, its version and the instance', async () => {
+    const res = await request(api.app).get('/').expect(200).expect('content-type', /^application\/json/);
+    assert.equal(res.body.name, testInstance.name);
+    assert.equal(res.body.version, testInstance.version);
+    assert.equal(res.body.hostname, testInstance.hostname);
+    assert.equal(typeof res.body.uptimeSeconds, 'number');
+    assert.equal(res.body.request.protocol, 'http');
+  });
+
+  test('believes X-Forwarded-For only from a trusted proxy', async () => {
+    const trusted = await request(api.app).get('/').set('X-Forwarded-For', '203.0.113.7');
+    assert.equal(trusted.body.request.ip, '203.0.113.7');
+    const strict = buildApp({ redisUrl: redis.url, trustProxy: false });
+    try {
+      const untrusted = await request(strict.app).get('/').set('X-Forwarded-For', '203.0.113.7');
+      assert.match(untrusted.body.request.ip, /127\.0\.0\.1$/);
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
+describe('request ids', () => {
+  test('a well-formed X-Request-ID is echoed and reported', async () => {
+    const res = await request(api.app).get('/').set('X-Request-ID', 'edge-abc.123');
+    assert.equal(res.headers['x-request-id'], 'edge-abc.123');
+    assert.equal(res.body.request.id, 'edge-abc.123');
+  });
+
+  test('a missing or malformed one is replaced by a UUID', async () => {
+    for (const given of [undefined, 'has space', 'x'.repeat(200)]) {
+      const req = request(api.app).get('/');
+      const res = await (given === undefined ? req : req.set('X-Request-ID', given));
+      assert.match(res.headers['x-request-id'] ?? '', /^[0-9a-f-]{36}$/);
+    }
+  });
+});
+
+describe('every response', () => {
+  test('carries the security headers, no caching and no X-Powered-By', async () => {
+    for (const path of ['/', '/redis', '/nope']) {
+      const res = await request(api.app).get(path);
+      for (const [name, value] of Object.entries(securityHeaders)) assert.equal(res.headers[name.toLowerCase()], value);
+      assert.equal(res.headers['cache-control'], 'no-store');
+      assert.equal(res.headers['x-powered-by'], undefined);
+    }
+    const json = await request(api.app).get('/');
+    assert.equal(json.headers['content-security-policy'], lockedDownCsp);
+  });
+});
+
+describe('GET /redis', () => {
+  test('counts each visit, in the course’s words', async () => {
+    const first = await request(api.app).get('/redis').expect(200).expect('content-type', /^application\/json/);
+    const second = await request(api.app).get('/redis').expect(200);
+    assert.equal(second.body.hits, first.body.hits + 1);
+    assert.deepEqual(second.body, {
+      hits: second.body.hits,
+      hostname: testInstance.hostname,
+      message: counterMessage(second.body.hits),
+    });
+    assert.equal(second.body.message, `This page has been viewed ${second.body.hits} times!`);
+    assert.equal(await api.redis.get('hits'), String(second.body.hits));
+  });
+
+  test('a replayed Idempotency-Key gets the first count, not a second increment', async () => {
+    const first = await request(api.app).get('/redis').set('Idempotency-Key', 'retry-1').expect(200);
+    const replay = await request(api.app).get('/redis').set('Idempotency-Key', 'retry-1').expect(200);
+    assert.equal(replay.body.hits, first.body.hits);
+    const other = await request(api.app).get('/redis').set('Idempotency-Key', 'retry-2').expect(200);
+    assert.equal(other.body.hits, first.body.hits + 1);
+    assert.equal(await api.redis.get('hits'), String(other.body.hits));
+  });
+
+  test('concurrent replays of one key count once', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => request(api.app).get('/redis').set('Idempotency-Key', 'race')),
+    );
+    assert.deepEqual(new Set(answers.map((res) => res.body.hits)), new Set([1]));
+    assert.equal(await api.redis.get('hits'), '1');
+  });
+
+  test('a malformed Idempotency-Key is refused and counts nothing', async () => {
+    const res = await request(api.app).get('/redis').set('Idempotency-Key', 'no spaces allowed');
+    assertProblem(res, 400);
+    assert.match(res.body.detail, /Idempotency-Key/);
+    assert.equal(await api.redis.get('hits'), null);
+  });
+});
+
+describe('GET /html', () => {
+  test('is a page showing the count, the instance and the version', async () => {
+    const res = await request(api.app).get('/html').expect(200);
+    assert.equal(res.headers['content-type'], 'text/html; charset=utf-8');
+    assert.match(res.text, /^<!doctype html>/);
+    assert.match(res.text, /This page has been viewed 1 times!/);
+    assert.match(res.text, /<code id="hostname">test-host<\/code>/);
+    assert.match(res.text, /9\.9\.9-test/);
+    assert.match(res.text, /href="\.\/redis"/);
+    assert.match(res.text, /href="\.\/load\?ms=500"/);
+  });
+
+  test('loads nothing from elsewhere and allows its inline code by hash only', async () => {
+    const res = await request(api.app).get('/html').expect(200);
+    const csp = res.headers['content-security-policy'] ?? '';
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|\*/);
+    assert.match(csp, /default-src 'none'/);
+    assert.doesNotMatch(res.text, /(src|href)="(https?:)?\/\//, 'no external resource');
+    const inline = [...res.text.matchAll(/<(script|style)>([\s\S]*?)<\/\1>/g)];
+    assert.equal(inline.length, 2);
+    for (const [, kind, code] of inline) {
+      const hash = createHash('sha256').update(code ?? '').digest('base64');
+      assert.ok(csp.includes(`${kind}-src 'sha256-${hash}'`), `${kind ?? ''} is allowed by its hash`);
+    }
+  });
+
+  test('escapes what it shows', async () => {
+    const hostile = buildApp({
+      redisUrl: redis.url,
+      instance: { ...testInstance, hostname: '<img src=x onerror=alert(1)>' },
+    });
+    try {
+      await redisReady(hostile.redis);
+      const res = await request(hostile.app).get('/html').expect(200);
+      assert.doesNotMatch(res.text, /<img src=x/);
+      assert.match(res.text, /&lt;img src=x onerror=alert\(1\)&gt;/);
+    } finally {
+      await hostile.close();
+    }
+  });
+});
+
+describe('errors', () => {
+  test('an unknown path is a 404 problem naming it', async () => {
+    const res = await request(api.app).get('/nope');
+    assertProblem(res, 404);
+    assert.equal(res.body.instance, '/nope');
+    assert.match(res.body.detail, /GET \/nope/);
+  });
+
+  test('paths match exactly, as at the edge', async () => {
+    for (const path of ['/redis/', '/REDIS', '/redis/x', '//redis']) assertProblem(await request(api.app).get(path), 404);
+  });
+
+  test('a malformed percent-encoding is a 404 problem, not a crash', async () => {
+    assertProblem(await request(api.app).get('/%E0%A4%A'), 404);
+  });
+});
+
+describe('GET /healthz and /readyz', () => {
+  test('liveness is a plain ok', async () => {
+    const res = await request(api.app).get('/healthz').expect(200);
+    assert.equal(res.body.status, 'ok');
+  });
+
+  test('readiness reports each check', async () => {
+    const res = await request(api.app).get('/readyz').expect(200);
+    assert.equal(res.body.status, 'ready');
+    assert.equal(res.body.checks.redis.status, 'pass');
+    assert.equal(typeof res.body.checks.redis.latencyMs, 'number');
+    assert.equal(res.body.checks.shutdown.status, 'pass');
+  });
+
+  test('while draining, readiness fails naming the shutdown, liveness holds, and connections close', async () => {
+    api.draining = true;
+    try {
+      const ready = await request(api.app).get('/readyz');
+      assertProblem(ready, 503);
+      assert.equal(ready.body.checks.shutdown.status, 'fail');
+      assert.equal(ready.body.checks.redis.status, 'pass');
+      assert.match(ready.body.detail, /shutdown/);
+      const live = await request(api.app).get('/healthz').expect(200);
+      assert.equal(live.headers.connection, 'close');
+    } finally {
+      api.draining = false;
+    }
+  });
+});
+
+describe('GET /metrics', () => {
+  test('is Prometheus text with request, Redis, load and process metrics', async () => {
+    await request(api.app).get('/redis');
+    await request(api.app).get('/nope?token=secret');
+    const res = await request(api.app).get('/metrics').expect(200);
+    assert.match(res.headers['content-type'] ?? '', /^text\/plain; version=0\.0\.4/);
+    assert.match(res.text, /^http_request_duration_seconds_count\{method="GET",route="\/redis",status_code="200"\} \d+$/m);
+    assert.match(res.text, /^http_request_duration_seconds_count\{method="GET",route="unmatched",status_code="404"\} \d+$/m);
+    assert.doesNotMatch(res.text, /nope|secret/, 'raw URLs never become labels');
+    assert.match(res.text, /^redis_command_duration_seconds_count\{command="incr",outcome="ok"\} \d+$/m);
+    assert.match(res.text, /^redis_connected 1$/m);
+    assert.match(res.text, /^load_cpu_seconds_total /m);
+    assert.match(res.text, /^load_workers 2$/m);
+    assert.match(res.text, /^process_cpu_user_seconds_total /m);
+  });
+});

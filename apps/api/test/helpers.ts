@@ -1,0 +1,91 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findBinaries, freePort, RedisServer } from '@three-tier/processes';
+import type { Express } from 'express';
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { createApp, type Instance } from '../src/app.js';
+import { LoadPool } from '../src/load/pool.js';
+import { createMetrics, type Metrics } from '../src/metrics.js';
+import { createRedisClient } from '../src/redis/client.js';
+import { VisitCounter } from '../src/redis/counter.js';
+
+/** A real redis-server on a free port, in a temp dir of its own. */
+export async function startRedis(): Promise<{ server: RedisServer; url: string; cleanup: () => Promise<void> }> {
+  const bin = findBinaries(process.env).redisServer;
+  if (!bin) throw new Error('redis-server is not installed: npm test installs it (as root), or: sudo apt-get install -y redis-server');
+  const dir = await mkdtemp(join(tmpdir(), 'api-test-redis-'));
+  const server = new RedisServer({ bin, port: await freePort(), dir });
+  await server.start();
+  return {
+    server,
+    url: `redis://127.0.0.1:${server.port}`,
+    cleanup: async () => {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const testInstance: Instance = { name: '@three-tier/api', version: '9.9.9-test', hostname: 'test-host' };
+
+export interface TestApp {
+  readonly app: Express;
+  readonly redis: Redis;
+  readonly metrics: Metrics;
+  readonly pool: LoadPool;
+  draining: boolean;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  readonly redisUrl: string;
+  readonly workers?: number;
+  readonly queue?: number;
+  readonly trustProxy?: string | false;
+  readonly instance?: Instance;
+  readonly counterKey?: string;
+}
+
+/** The app as the entry point builds it, with a silent logger and a real Redis client. */
+export function buildApp(options: TestAppOptions): TestApp {
+  const logger = pino({ level: 'silent' });
+  const metrics = createMetrics();
+  const redis = createRedisClient({ url: options.redisUrl, password: undefined, timeoutMs: 500 }, logger, metrics, 'api-test');
+  const counter = new VisitCounter(redis, { key: options.counterKey ?? 'hits', idempotencyTtlSeconds: 30 }, metrics);
+  const workers = options.workers ?? 2;
+  const pool = new LoadPool({ size: workers, maxQueue: options.queue ?? workers * 2, metrics });
+  const state: TestApp = {
+    app: createApp({
+      instance: options.instance ?? testInstance,
+      trustProxy: options.trustProxy ?? 'loopback',
+      counter,
+      pool,
+      metrics,
+      logger,
+      isDraining: () => state.draining,
+    }),
+    redis,
+    metrics,
+    pool,
+    draining: false,
+    close: async () => {
+      await pool.close();
+      redis.disconnect();
+    },
+  };
+  return state;
+}
+
+/** Resolves once the client reports `ready` (it connects in the background). */
+export async function redisReady(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise((resolve) => redis.once('ready', resolve));
+}
+
+/** The value of a metric line, e.g. metricValue(text, 'load_jobs_total{outcome="cancelled"}'). */
+export function metricValue(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}

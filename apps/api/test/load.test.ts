@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { waitFor } from '@three-tier/processes';
+import { load, problemContentType } from '@three-tier/shared';
+import request from 'supertest';
+import { burn, threadCpuClock } from '../src/load/burn.js';
+import { cpuBudget } from '../src/load/cpu-budget.js';
+import { parseMs } from '../src/routes/load.js';
+import { buildApp, metricValue, redisReady, startRedis, type TestApp } from './helpers.js';
+
+let redis: Awaited<ReturnType<typeof startRedis>>;
+
+before(async () => {
+  redis = await startRedis();
+});
+after(async () => {
+  await redis.cleanup();
+});
+
+/** Serves an app on a free loopback port, for tests that need a real socket. */
+async function listen(api: TestApp): Promise<{ server: Server; url: string }> {
+  const server = api.app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+async function metrics(api: TestApp): Promise<string> {
+  return (await request(api.app).get('/metrics')).text;
+}
+
+describe('?ms=', () => {
+  test('defaults to 100 and takes plain integers from 1 to 5000', () => {
+    assert.equal(parseMs(undefined), load.defaultMs);
+    assert.equal(parseMs('1'), 1);
+    assert.equal(parseMs('5000'), 5000);
+  });
+
+  test('anything else is a 400 naming the range', async () => {
+    const api = buildApp({ redisUrl: redis.url });
+    try {
+      for (const query of ['ms=0', 'ms=5001', 'ms=abc', 'ms=1.5', 'ms=-1', 'ms=', 'ms=1e3', 'ms=+5', 'ms=05', 'ms=1&ms=2', 'ms=1%20']) {
+        const res = await request(api.app).get(`/load?${query}`);
+        assert.equal(res.status, 400, query);
+        assert.equal(res.type, problemContentType);
+        assert.equal(res.body.detail, 'ms must be an integer from 1 to 5000 (CPU milliseconds).');
+      }
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+describe('GET /load', () => {
+  test('burns the CPU time asked for, measured on the worker thread', async () => {
+    const api = buildApp({ redisUrl: redis.url });
+    try {
+      const res = await request(api.app).get('/load?ms=150').expect(200).expect('content-type', /^application\/json/);
+      assert.equal(res.body.requestedMs, 150);
+      assert.ok(res.body.cpuMs >= 150, `cpuMs ${res.body.cpuMs}`);
+      assert.equal(res.body.hostname, 'test-host');
+      assert.ok((metricValue(await metrics(api), 'load_cpu_seconds_total') ?? 0) >= 0.15);
+      assert.equal(metricValue(await metrics(api), 'load_jobs_total{outcome="completed"}'), 1);
+    } finally {
+      await api.close();
+    }
+  });
+
+  test('leaves the event loop free: /healthz and /redis answer while every worker burns', async () => {
+    const api = buildApp({ redisUrl: redis.url, workers: 2 });
+    await redisReady(api.redis);
+    try {
+      const order: string[] = [];
+      const loads = [1, 2].map(async () => {
+        await request(api.app).get('/load?ms=1500').expect(200);
+        order.push('load');
+      });
+      await waitFor(async () => (metricValue(await metrics(api), 'load_workers_busy') === 2 ? true : undefined), {
+        what: 'both workers busy',
+      });
+      await request(api.app).get('/healthz').expect(200);
+      order.push('healthz');
+      await request(api.app).get('/redis').expect(200);
+      order.push('redis');
+      await Promise.all(loads);
+      assert.deepEqual(order, ['healthz', 'redis', 'load', 'load']);
+    } finally {
+      await api.close();
+    }
+  });
+
+  test('when workers and queue are full, refuses with 503 and Retry-After instead of queueing forever', async () => {
+    const api = buildApp({ redisUrl: redis.url, workers: 1, queue: 1 });
+    try {
+      const answers = await Promise.all([1, 2, 3].map(() => request(api.app).get('/load?ms=400')));
+      const statuses = answers.map((res) => res.status).sort();
+      assert.deepEqual(statuses, [200, 200, 503]);
+      const refused = answers.find((res) => res.status === 503);
+      assert.equal(refused?.headers['retry-after'], '1');
+      assert.equal(refused?.type, problemContentType);
+      assert.match(refused?.body.detail ?? '', /busy/i);
+      assert.equal(metricValue(await metrics(api), 'load_jobs_total{outcome="rejected"}'), 1);
+    } finally {
+      await api.close();
+    }
+  });
+
+  test('a client that disconnects cancels its work', async () => {
+    const api = buildApp({ redisUrl: redis.url, workers: 1 });
+    const { server, url } = await listen(api);
+    try {
+      const req = httpRequest(`${url}/load?ms=5000`);
+      req.on('error', () => undefined);
+      req.end();
+      await waitFor(async () => (metricValue(await metrics(api), 'load_workers_busy') === 1 ? true : undefined), {
+        what: 'the worker to start',
+      });
+      req.destroy();
+      await waitFor(
+        async () => (metricValue(await metrics(api), 'load_jobs_total{outcome="cancelled"}') === 1 ? true : undefined),
+        { what: 'the job to be cancelled', timeoutMs: 3_000 },
+      );
+      const burnt = metricValue(await metrics(api), 'load_cpu_seconds_total') ?? Infinity;
+      assert.ok(burnt < 2, `burnt ${burnt} s of the 5 asked for`);
+      // The worker is free again at once.
+      const next = await request(api.app).get('/load?ms=10').expect(200);
+      assert.ok(next.body.cpuMs >= 10);
+    } finally {
+      server.close();
+      await api.close();
+    }
+  });
+
+  test('a queued job whose client leaves never runs', async () => {
+    const api = buildApp({ redisUrl: redis.url, workers: 1, queue: 4 });
+    const { server, url } = await listen(api);
+    try {
+      // supertest sends on then(); start it now.
+      const running = request(api.app)
+        .get('/load?ms=600')
+        .then((res) => res.status);
+      await waitFor(async () => (metricValue(await metrics(api), 'load_workers_busy') === 1 ? true : undefined), {
+        what: 'the worker to start',
+      });
+      const queued = httpRequest(`${url}/load?ms=3000`);
+      queued.on('error', () => undefined);
+      queued.end();
+      await waitFor(async () => (metricValue(await metrics(api), 'load_queue_length') === 1 ? true : undefined), {
+        what: 'the second job to queue',
+      });
+      queued.destroy();
+      await waitFor(async () => (metricValue(await metrics(api), 'load_queue_length') === 0 ? true : undefined), {
+        what: 'the queue to empty',
+      });
+      assert.equal(await running, 200);
+      const text = await metrics(api);
+      assert.equal(metricValue(text, 'load_jobs_total{outcome="cancelled"}'), 1);
+      assert.ok((metricValue(text, 'load_cpu_seconds_total') ?? 0) < 1.5, 'the queued 3 s were never burnt');
+    } finally {
+      server.close();
+      await api.close();
+    }
+  });
+});
+
+describe('burn', () => {
+  test('measures CPU time with a per-thread clock on Linux', () => {
+    const { kind } = threadCpuClock();
+    assert.notEqual(kind, 'wall');
+  });
+
+  test('stops when told to', () => {
+    const { clock } = threadCpuClock();
+    let checks = 0;
+    const result = burn(10_000, clock, () => ++checks > 3);
+    assert.equal(result.cancelled, true);
+    assert.ok(result.cpuMs < 1_000);
+  });
+});
+
+describe('cpuBudget', () => {
+  test('is at least one and at most the CPUs the scheduler gives us', async () => {
+    const { availableParallelism } = await import('node:os');
+    const budget = cpuBudget();
+    assert.ok(budget >= 1 && budget <= availableParallelism());
+  });
+});

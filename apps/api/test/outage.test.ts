@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { waitFor } from '@three-tier/processes';
+import { problemContentType } from '@three-tier/shared';
+import request from 'supertest';
+import { buildApp, redisReady, startRedis, type TestApp } from './helpers.js';
+
+describe('when Redis goes away', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let api: TestApp;
+  let before_: number;
+
+  before(async () => {
+    redis = await startRedis();
+    api = buildApp({ redisUrl: redis.url });
+    await redisReady(api.redis);
+    await request(api.app).get('/redis').expect(200);
+    before_ = (await request(api.app).get('/redis').expect(200)).body.hits;
+  });
+  after(async () => {
+    await api.close();
+    await redis.cleanup();
+  });
+
+  test('stopped: /redis answers 503 within a second, /readyz names Redis, /healthz stays 200', async () => {
+    await redis.server.stop();
+    const started = performance.now();
+    const res = await request(api.app).get('/redis');
+    const elapsed = performance.now() - started;
+    assert.equal(res.status, 503);
+    assert.equal(res.type, problemContentType);
+    assert.equal(res.headers['retry-after'], '1');
+    assert.match(res.body.detail, /Redis is not answering/);
+    assert.ok(elapsed < 1_000, `answered in ${Math.round(elapsed)} ms`);
+
+    const ready = await request(api.app).get('/readyz');
+    assert.equal(ready.status, 503);
+    assert.equal(ready.body.checks.redis.status, 'fail');
+    assert.match(ready.body.detail, /redis/);
+    await request(api.app).get('/healthz').expect(200);
+  });
+
+  test('stopped: /html still renders, with a 503 and the instance name', async () => {
+    const res = await request(api.app).get('/html');
+    assert.equal(res.status, 503);
+    assert.equal(res.headers['content-type'], 'text/html; charset=utf-8');
+    assert.match(res.text, /The visit counter is unavailable/);
+    assert.match(res.text, /test-host/);
+  });
+
+  test('started again: everything recovers by itself and the count is intact', async () => {
+    await redis.server.start();
+    await waitFor(async () => ((await request(api.app).get('/readyz')).status === 200 ? true : undefined), {
+      what: '/readyz to recover',
+      timeoutMs: 5_000,
+    });
+    const res = await request(api.app).get('/redis').expect(200);
+    assert.equal(res.body.hits, before_ + 1);
+  });
+
+  test('hung (SIGSTOP): /redis and /readyz give up within a second', async () => {
+    redis.server.signal('SIGSTOP');
+    try {
+      const started = performance.now();
+      const [counted, ready] = await Promise.all([request(api.app).get('/redis'), request(api.app).get('/readyz')]);
+      const elapsed = performance.now() - started;
+      assert.equal(counted.status, 503);
+      assert.equal(ready.status, 503);
+      assert.ok(elapsed < 1_000, `answered in ${Math.round(elapsed)} ms`);
+      await request(api.app).get('/healthz').expect(200);
+    } finally {
+      redis.server.signal('SIGCONT');
+    }
+    await waitFor(async () => ((await request(api.app).get('/readyz')).status === 200 ? true : undefined), {
+      what: '/readyz to recover',
+    });
+  });
+});

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { freePort, NodeService, waitFor } from '@three-tier/processes';
+import { metricValue, startRedis } from './helpers.js';
+
+/** The built entry point, run as a real process: what a container runs. */
+const entry = fileURLToPath(new URL('../src/index.js', import.meta.url));
+
+async function startApi(env: Record<string, string>): Promise<{ service: NodeService; url: string }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const service = new NodeService({
+    name: 'api',
+    entry,
+    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    healthUrl: `${url}/healthz`,
+  });
+  await service.start();
+  return { service, url };
+}
+
+describe('configuration at boot', () => {
+  test('bad variables exit 1 with a message naming each, and no stack trace', () => {
+    const result = spawnSync(process.execPath, [entry], {
+      env: { PATH: process.env.PATH, PORT: 'eighty', LOG_LEVEL: 'loud', REDIS_URL: 'redis://:pw@h:1', LOAD_WORKERS: '0' },
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /^api: invalid configuration:/);
+    assert.match(result.stderr, /PORT must be an integer from 1 to 65535 \(got "eighty"\)/);
+    assert.match(result.stderr, /LOG_LEVEL must be one of/);
+    assert.match(result.stderr, /LOAD_WORKERS must be an integer from 1 to 256/);
+    assert.doesNotMatch(result.stderr, /\n\s+at /);
+    assert.equal(result.stdout, '');
+  });
+});
+
+describe('the api process', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    await redis.cleanup();
+  });
+
+  test('starts without Redis: live at once, ready once Redis answers', async () => {
+    const port = await freePort();
+    const { service, url } = await startApi({ REDIS_URL: `redis://127.0.0.1:${port}` });
+    try {
+      assert.equal((await fetch(`${url}/readyz`)).status, 503);
+      assert.equal((await fetch(`${url}/healthz`)).status, 200);
+    } finally {
+      await service.stop();
+    }
+  });
+
+  test('SIGTERM: readiness flips, in-flight requests finish, then it exits 0', async () => {
+    const { service, url } = await startApi({ REDIS_URL: redis.url, SHUTDOWN_DELAY_MS: '500', LOAD_WORKERS: '1' });
+    const inFlight = fetch(`${url}/load?ms=1000`);
+    await waitFor(
+      async () => (metricValue(await (await fetch(`${url}/metrics`)).text(), 'load_workers_busy') === 1 ? true : undefined),
+      { what: 'the load to start' },
+    );
+    service.signal('SIGTERM');
+    await waitFor(async () => ((await fetch(`${url}/readyz`)).status === 503 ? true : undefined), {
+      what: '/readyz to fail while draining',
+    });
+    const counted = await fetch(`${url}/redis`);
+    assert.equal(counted.status, 200, 'still serving during the drain delay');
+    assert.equal(counted.headers.get('connection'), 'close');
+    const response = await inFlight;
+    assert.equal(response.status, 200);
+    assert.equal(((await response.json()) as { requestedMs: number }).requestedMs, 1000);
+    const exit = await service.exited;
+    assert.deepEqual({ code: exit?.code, signal: exit?.signal }, { code: 0, signal: null });
+  });
+
+  test('a second signal exits at once', async () => {
+    const { service, url } = await startApi({ REDIS_URL: redis.url, SHUTDOWN_DELAY_MS: '60000' });
+    service.signal('SIGTERM');
+    await waitFor(async () => ((await fetch(`${url}/readyz`)).status === 503 ? true : undefined), {
+      what: 'the drain to begin',
+    });
+    service.signal('SIGTERM');
+    const exit = await Promise.race([
+      service.exited,
+      new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 5_000)),
+    ]);
+    assert.notEqual(exit, 'still running');
+    assert.equal(exit === 'still running' ? undefined : exit?.code, 143);
+  });
+});

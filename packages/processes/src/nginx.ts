@@ -1,0 +1,87 @@
+import { spawnSync } from 'node:child_process';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Child, readyOrDead, type LineHandler } from './child.js';
+import { assertPortFree, portOf } from './ports.js';
+import { answersOk, waitFor } from './wait.js';
+
+export interface NginxOptions {
+  readonly bin: string;
+  /** nginx's prefix: holds nginx.conf, the pid file and temp paths; must already be private to this run. */
+  readonly prefix: string;
+  /** The whole nginx.conf. It must say `daemon off;` and keep its pid and temp paths under `prefix`. */
+  readonly config: string;
+  /** Answers 200 once nginx serves; polled after start. */
+  readonly healthUrl: string;
+  readonly onLine?: LineHandler;
+}
+
+export interface NginxCheck {
+  readonly ok: boolean;
+  readonly output: string;
+}
+
+/**
+ * `nginx -t` on a config file. Errors go to stderr (`-e`), so the check needs no writable log
+ * directory and works as any user.
+ */
+export function checkNginxConfig(bin: string, prefix: string, configFile: string): NginxCheck {
+  const result = spawnSync(bin, ['-t', '-q', '-p', prefix, '-c', configFile, '-e', 'stderr'], { encoding: 'utf8' });
+  const output = `${result.stdout}${result.stderr}`.trim() || (result.error?.message ?? '');
+  return { ok: result.status === 0, output };
+}
+
+/**
+ * Prepares a prefix for a config: the temp directory nginx writes request bodies and buffers to.
+ * As root, nginx's workers run as nobody, so the prefix must be traversable by them.
+ */
+export async function preparePrefix(prefix: string, config: string): Promise<string> {
+  await mkdir(join(prefix, 'tmp'), { recursive: true });
+  await chmod(prefix, 0o755);
+  const configFile = join(prefix, 'nginx.conf');
+  await writeFile(configFile, config);
+  return configFile;
+}
+
+/** nginx in the foreground; `stop()` asks for a graceful quit (SIGQUIT), which drains in-flight requests. */
+export class Nginx {
+  private child: Child | undefined;
+
+  constructor(readonly options: NginxOptions) {}
+
+  get running(): boolean {
+    return this.child?.running ?? false;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async start(): Promise<void> {
+    const { bin, prefix, config, healthUrl, onLine } = this.options;
+    await assertPortFree(portOf(healthUrl), 'nginx');
+    const configFile = await preparePrefix(prefix, config);
+    const check = checkNginxConfig(bin, prefix, configFile);
+    if (!check.ok) throw new Error(`nginx rejected its generated config:\n${check.output}`);
+    const child = new Child({
+      name: 'nginx',
+      command: bin,
+      args: ['-p', prefix, '-c', configFile, '-e', 'stderr'],
+      ...(onLine ? { onLine } : {}),
+    });
+    this.child = child;
+    await readyOrDead(
+      child,
+      waitFor(() => answersOk(healthUrl), { what: `nginx at ${healthUrl}` }),
+    );
+  }
+
+  /** Graceful quit: stop accepting, finish what is in flight, exit. */
+  async stop(timeoutMs = 15_000): Promise<void> {
+    await this.child?.stop('SIGQUIT', timeoutMs);
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.child?.signal(signal);
+  }
+}

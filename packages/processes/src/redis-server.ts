@@ -1,0 +1,110 @@
+import { mkdir } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { Child, readyOrDead, type LineHandler } from './child.js';
+import { assertPortFree } from './ports.js';
+import { waitFor } from './wait.js';
+
+export interface RedisServerOptions {
+  readonly bin: string;
+  readonly port: number;
+  /** Holds the append-only file; reuse it and the data comes back. */
+  readonly dir: string;
+  readonly password?: string | undefined;
+  readonly onLine?: LineHandler;
+}
+
+/** RESP encoding of one command. */
+function command(...args: string[]): string {
+  return `*${args.length}\r\n${args.map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`).join('')}`;
+}
+
+/**
+ * Sends one command (after AUTH when a password is set) and resolves with the first line of Redis's
+ * reply, e.g. `+PONG`, `:3` or `-LOADING ...`. Dependency-free: the runner waits for Redis with it
+ * before any client library is loaded.
+ */
+export async function redisCall(port: number, args: readonly string[], password?: string, timeoutMs = 1_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let reply = '';
+    const expected = password ? 2 : 1;
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer from 127.0.0.1:${port} in ${timeoutMs} ms`)));
+    socket.once('error', reject);
+    socket.on('data', (chunk) => {
+      reply += chunk.toString('latin1');
+      // A bulk string ($n) is followed by its value on the next line.
+      const lines = reply.split('\r\n');
+      const first = lines[expected - 1];
+      if (first === undefined || lines.length <= expected) return;
+      if (first.startsWith('$') && first !== '$-1') {
+        if (lines.length <= expected + 1) return;
+        socket.end();
+        resolve(lines[expected] ?? '');
+        return;
+      }
+      socket.end();
+      resolve(first);
+    });
+    socket.write((password ? command('AUTH', password) : '') + command(...args));
+  });
+}
+
+/** A redis-server of the stack's own: its port, its data directory, AOF on, never the system instance. */
+export class RedisServer {
+  private child: Child | undefined;
+
+  constructor(readonly options: RedisServerOptions) {}
+
+  get port(): number {
+    return this.options.port;
+  }
+
+  get running(): boolean {
+    return this.child?.running ?? false;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts redis-server and resolves once it answers PING with its data loaded. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    const { bin, port, dir, password, onLine } = this.options;
+    await assertPortFree(port, 'redis-server');
+    await mkdir(dir, { recursive: true });
+    const args = [
+      '--port', String(port),
+      '--bind', '127.0.0.1',
+      '--protected-mode', 'yes',
+      '--dir', dir,
+      '--appendonly', 'yes',
+      // Every acknowledged increment is on disk before the reply leaves.
+      '--appendfsync', 'always',
+      '--save', '',
+      '--daemonize', 'no',
+      '--supervised', 'no',
+      '--logfile', '',
+      ...(password ? ['--requirepass', password] : []),
+    ];
+    const child = new Child({ name: 'redis', command: bin, args, ...(onLine ? { onLine } : {}) });
+    this.child = child;
+    await readyOrDead(
+      child,
+      waitFor(async () => ((await redisCall(port, ['PING'], password)) === '+PONG' ? true : undefined), {
+        what: `redis-server on port ${port}`,
+        abandon: () => (child.running ? undefined : 'it exited'),
+      }),
+    );
+  }
+
+  /** SIGTERM: Redis flushes its AOF and exits. */
+  async stop(): Promise<void> {
+    await this.child?.stop('SIGTERM', 10_000);
+  }
+
+  /** Sends a signal as is: SIGKILL to crash it, SIGSTOP to make it hang, SIGCONT to resume. */
+  signal(signal: NodeJS.Signals): void {
+    this.child?.signal(signal);
+  }
+}

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  Child,
+  checkNginxConfig,
+  findBinaries,
+  findBinary,
+  freePort,
+  preparePrefix,
+  RedisServer,
+  redisCall,
+} from '../src/index.js';
+
+const binaries = findBinaries(process.env);
+
+describe('findBinary', () => {
+  test('finds daemons in the sbin directories even when PATH lacks them', () => {
+    const nginx = findBinary('nginx', { PATH: '/nonexistent' });
+    assert.ok(nginx, 'nginx must be installed (npm test installs it as root)');
+    assert.match(nginx, /\/sbin\/nginx$/);
+  });
+
+  test('an explicit override wins, and a wrong one is not silently replaced', () => {
+    assert.equal(findBinary('nginx', process.env, '/bin/sh'), '/bin/sh');
+    assert.equal(findBinary('nginx', process.env, '/nonexistent/nginx'), undefined);
+  });
+});
+
+describe('Child', () => {
+  test('stop escalates to SIGKILL when the process ignores SIGTERM', async () => {
+    const child = new Child({
+      name: 'stubborn',
+      command: process.execPath,
+      args: ['-e', "process.on('SIGTERM', () => {}); console.log('up'); setInterval(() => {}, 1000)"],
+    });
+    // Wait until the handler is installed, or SIGTERM would kill it before it could ignore it.
+    while (!child.recentOutput().includes('up')) await new Promise((resolve) => setTimeout(resolve, 10));
+    const started = Date.now();
+    const exit = await child.stop('SIGTERM', 300);
+    assert.equal(exit.signal, 'SIGKILL');
+    assert.ok(Date.now() - started < 5_000);
+  });
+
+  test('a command that does not exist ends with an error, not a hang', async () => {
+    const exit = await new Child({ name: 'ghost', command: '/nonexistent/ghost' }).exited;
+    assert.match(exit.error?.message ?? '', /ENOENT/);
+  });
+});
+
+describe('RedisServer', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'redis-test-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('keeps its data in its own directory across a restart', async () => {
+    assert.ok(binaries.redisServer, 'redis-server must be installed');
+    const redis = new RedisServer({ bin: binaries.redisServer, port: await freePort(), dir: join(dir, 'a') });
+    await redis.start();
+    assert.equal(await redisCall(redis.port, ['INCR', 'visits']), ':1');
+    assert.equal(await redisCall(redis.port, ['INCR', 'visits']), ':2');
+    await redis.stop();
+    assert.equal(redis.running, false);
+    await assert.rejects(redisCall(redis.port, ['PING']), /ECONNREFUSED/);
+    await redis.start();
+    assert.equal(await redisCall(redis.port, ['GET', 'visits']), '2');
+    await redis.stop();
+  });
+
+  test('with a password, nothing is answered before AUTH', async () => {
+    assert.ok(binaries.redisServer);
+    const redis = new RedisServer({
+      bin: binaries.redisServer,
+      port: await freePort(),
+      dir: join(dir, 'b'),
+      password: 's3cret',
+    });
+    await redis.start();
+    assert.match(await redisCall(redis.port, ['PING']), /^-NOAUTH/);
+    assert.equal(await redisCall(redis.port, ['PING'], 's3cret'), '+PONG');
+    await redis.stop();
+  });
+
+  test('a port already taken fails the start instead of trusting a stranger’s PONG', async () => {
+    assert.ok(binaries.redisServer);
+    const first = new RedisServer({ bin: binaries.redisServer, port: await freePort(), dir: join(dir, 'c') });
+    await first.start();
+    const second = new RedisServer({ bin: binaries.redisServer, port: first.port, dir: join(dir, 'd') });
+    await assert.rejects(second.start(), /port \d+ is already in use/);
+    await first.stop();
+  });
+});
+
+describe('checkNginxConfig', () => {
+  test('reports nginx’s own complaint about a broken config', async () => {
+    assert.ok(binaries.nginx, 'nginx must be installed');
+    const prefix = await mkdtemp(join(tmpdir(), 'nginx-test-'));
+    try {
+      const file = await preparePrefix(prefix, 'daemon off;\nevents {}\nhttp { server { listen 127.0.0.1:1; no_such_directive on; } }\n');
+      const check = checkNginxConfig(binaries.nginx, prefix, file);
+      assert.equal(check.ok, false);
+      assert.match(check.output, /unknown directive "no_such_directive"/);
+    } finally {
+      await rm(prefix, { recursive: true, force: true });
+    }
+  });
+});

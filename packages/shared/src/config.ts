@@ -1,0 +1,131 @@
+/**
+ * Environment schemas with their defaults. Each program parses its environment once, at boot, and a
+ * bad value stops it with a message naming the variable. The deployment generators read the names
+ * from here too.
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { ports } from './topology.js';
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+function integer(min: number, max: number) {
+  const message = `must be an integer from ${min} to ${max}`;
+  return z.coerce.number({ error: message }).int({ error: message }).min(min, { error: message }).max(max, {
+    error: message,
+  });
+}
+
+const port = integer(1, 65_535);
+
+const logLevel = z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info');
+
+/** json everywhere but a terminal, where it is pretty unless told otherwise. */
+const logFormat = z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).optional();
+
+const trustPresets = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** Express's `trust proxy`: presets, addresses or CIDR blocks, comma-separated; `false` trusts no one. */
+const trustProxy = z
+  .string()
+  .default('loopback, linklocal, uniquelocal')
+  .refine(
+    (value) =>
+      value === 'false' ||
+      value.split(',').every((item) => {
+        const entry = item.trim();
+        if (trustPresets.has(entry)) return true;
+        const [address = '', bits, ...rest] = entry.split('/');
+        const family = isIP(address);
+        if (family === 0 || rest.length > 0) return false;
+        if (bits === undefined) return true;
+        const n = Number(bits);
+        return Number.isInteger(n) && n >= 0 && n <= (family === 4 ? 32 : 128);
+      }),
+    { error: 'must be false or a comma-separated list of loopback, linklocal, uniquelocal, addresses or CIDRs' },
+  );
+
+const redisUrl = z.url({
+  protocol: /^rediss?$/,
+  error: 'must be a redis:// or rediss:// URL, e.g. redis://redis:6379',
+});
+
+/** Environment of the api (apps/api). */
+export const apiEnvSchema = z.object({
+  PORT: port.default(ports.api),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  REDIS_URL: redisUrl.default(`redis://127.0.0.1:${ports.redis}`),
+  /** Overrides a password in REDIS_URL; easier to inject from a secret. */
+  REDIS_PASSWORD: z.string().min(1).optional(),
+  /** A command that takes longer fails; keeps /redis under a second when Redis hangs. */
+  REDIS_TIMEOUT_MS: integer(10, 10_000).default(500),
+  COUNTER_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9:._-]{1,64}$/, { error: 'must be 1 to 64 letters, digits or : . _ -' })
+    .default('hits'),
+  /** How long a counted idempotency key is remembered; longer than any edge retry. */
+  IDEMPOTENCY_TTL_SECONDS: integer(1, 3_600).default(30),
+  /** Worker threads for /load; by default the CPUs this process may use (cgroup quota included). */
+  LOAD_WORKERS: integer(1, 256).optional(),
+  /** /load requests that may wait for a worker; by default twice the workers. */
+  LOAD_QUEUE: integer(0, 10_000).optional(),
+  /** After SIGTERM, keep serving this long with /readyz at 503 so load balancers stop sending. */
+  SHUTDOWN_DELAY_MS: integer(0, 120_000).default(0),
+  /** In-flight requests get this long to finish once the listener closes. */
+  SHUTDOWN_TIMEOUT_MS: integer(100, 120_000).default(10_000),
+  TRUST_PROXY: trustProxy,
+  LOG_LEVEL: logLevel,
+  LOG_FORMAT: logFormat,
+});
+
+/** Environment of the http-proxy edge (apps/edge). */
+export const edgeEnvSchema = z.object({
+  EDGE_PORT: port.default(ports.edge),
+  EDGE_HOST: z.string().min(1).default('0.0.0.0'),
+  /** One or more api instances, comma-separated; requests go round-robin. */
+  API_UPSTREAM: z
+    .string()
+    .default(`http://127.0.0.1:${ports.api}`)
+    .transform((value) => value.split(',').map((item) => item.trim()))
+    .pipe(z.array(z.url({ protocol: /^http$/, error: 'must be http:// URLs, comma-separated' })).min(1)),
+  LOG_LEVEL: logLevel,
+  LOG_FORMAT: logFormat,
+});
+
+export type ApiEnv = z.output<typeof apiEnvSchema>;
+export type EdgeEnv = z.output<typeof edgeEnvSchema>;
+
+/** Values never echoed in an error message. */
+const secretNames = new Set(['REDIS_PASSWORD', 'REDIS_URL']);
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses the variables a schema names out of an environment. Empty values count as unset, so
+ * `PORT=` in a compose file means the default. Throws ConfigError naming each bad variable.
+ */
+export function parseEnv<Shape extends z.ZodRawShape>(
+  schema: z.ZodObject<Shape>,
+  env: Readonly<Record<string, string | undefined>>,
+): z.output<z.ZodObject<Shape>> {
+  const input: Record<string, string> = {};
+  for (const name of Object.keys(schema.shape)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') input[name] = value;
+  }
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? '(environment)');
+    const value = input[name];
+    const got = value === undefined || secretNames.has(name) ? '' : ` (got ${JSON.stringify(value)})`;
+    return `${name} ${issue.message}${got}`;
+  });
+  throw new ConfigError(problems);
+}

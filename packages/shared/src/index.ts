@@ -1,0 +1,5 @@
+export * from './config.js';
+export * from './http.js';
+export * from './responses.js';
+export * from './routes.js';
+export * from './topology.js';
