@@ -4,17 +4,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { createLogger, exitOnFatalErrors, handleShutdownSignals } from '@three-tier/service-kit';
 import { ConfigError } from '@three-tier/shared';
 import { createApp, type Instance } from './app.js';
 import { configFromEnv, type ApiConfig } from './config.js';
 import { cpuBudget } from './load/cpu-budget.js';
 import { LoadPool } from './load/pool.js';
-import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { closeRedis, createRedisClient } from './redis/client.js';
 import { VisitCounter } from './redis/counter.js';
 import { createHttpServer } from './server.js';
-import { handleShutdownSignals } from './shutdown.js';
 
 function loadConfig(): ApiConfig {
   try {
@@ -34,14 +33,7 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 const instance: Instance = { name: pkg.name, version: pkg.version, hostname: hostname() };
 const logger = createLogger({ name: 'api', level: config.log.level, pretty: config.log.pretty });
 
-process.on('uncaughtException', (error) => {
-  logger.fatal({ err: error }, 'uncaught exception; exiting');
-  process.exit(1);
-});
-process.on('unhandledRejection', (reason) => {
-  logger.fatal({ err: reason }, 'unhandled promise rejection; exiting');
-  process.exit(1);
-});
+exitOnFatalErrors(logger);
 
 const metrics = createMetrics();
 const redis = createRedisClient(config.redis, logger, metrics, `api:${instance.hostname}`);

@@ -42,6 +42,9 @@ export class Child {
       // undefined: the child inherits this process's environment.
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // A process group of its own: Ctrl-C in a terminal reaches only us, and we stop the
+      // children in order (edge, api, redis) instead of all at once.
+      detached: true,
     });
     live.add(this.process);
     const onLine = (line: string, stream: 'stdout' | 'stderr'): void => {

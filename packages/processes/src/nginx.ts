@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Child, readyOrDead, type LineHandler } from './child.js';
+import { Child, readyOrDead, type Exit, type LineHandler } from './child.js';
 import { assertPortFree, portOf } from './ports.js';
 import { answersOk, waitFor } from './wait.js';
 
@@ -26,8 +26,13 @@ export interface NginxCheck {
  * directory and works as any user.
  */
 export function checkNginxConfig(bin: string, prefix: string, configFile: string): NginxCheck {
-  const result = spawnSync(bin, ['-t', '-q', '-p', prefix, '-c', configFile, '-e', 'stderr'], { encoding: 'utf8' });
-  const output = `${result.stdout}${result.stderr}`.trim() || (result.error?.message ?? '');
+  // stdout to /dev/null: a config logging to /dev/stdout must be checkable, and Node's default
+  // stdout for a child is a socket nginx cannot open.
+  const result = spawnSync(bin, ['-t', '-q', '-p', prefix, '-c', configFile, '-e', 'stderr'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const output = result.stderr.trim() || (result.error?.message ?? '');
   return { ok: result.status === 0, output };
 }
 
@@ -55,6 +60,11 @@ export class Nginx {
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /** Resolves when the current process exits, whoever stopped it. */
+  get exited(): Promise<Exit | undefined> {
+    return this.child?.exited ?? Promise.resolve(undefined);
   }
 
   async start(): Promise<void> {

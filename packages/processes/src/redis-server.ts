@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { Child, readyOrDead, type LineHandler } from './child.js';
+import { Child, readyOrDead, type Exit, type LineHandler } from './child.js';
 import { assertPortFree } from './ports.js';
 import { waitFor } from './wait.js';
 
@@ -65,6 +65,11 @@ export class RedisServer {
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /** Resolves when the current process exits, whoever stopped it. */
+  get exited(): Promise<Exit | undefined> {
+    return this.child?.exited ?? Promise.resolve(undefined);
   }
 
   /** Starts redis-server and resolves once it answers PING with its data loaded. */

@@ -10,19 +10,22 @@ import { ports } from './topology.js';
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
 
-function integer(min: number, max: number) {
+/** An integer variable within bounds; the message names the range. */
+export function envInteger(min: number, max: number) {
   const message = `must be an integer from ${min} to ${max}`;
   return z.coerce.number({ error: message }).int({ error: message }).min(min, { error: message }).max(max, {
     error: message,
   });
 }
 
-const port = integer(1, 65_535);
+/** A TCP port variable. */
+export const envPort = envInteger(1, 65_535);
 
-const logLevel = z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info');
+/** LOG_LEVEL: pino's levels, info by default. */
+export const envLogLevel = z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info');
 
 /** json everywhere but a terminal, where it is pretty unless told otherwise. */
-const logFormat = z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).optional();
+export const envLogFormat = z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).optional();
 
 const trustPresets = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
@@ -53,35 +56,35 @@ const redisUrl = z.url({
 
 /** Environment of the api (apps/api). */
 export const apiEnvSchema = z.object({
-  PORT: port.default(ports.api),
+  PORT: envPort.default(ports.api),
   HOST: z.string().min(1).default('0.0.0.0'),
   REDIS_URL: redisUrl.default(`redis://127.0.0.1:${ports.redis}`),
   /** Overrides a password in REDIS_URL; easier to inject from a secret. */
   REDIS_PASSWORD: z.string().min(1).optional(),
   /** A command that takes longer fails; keeps /redis under a second when Redis hangs. */
-  REDIS_TIMEOUT_MS: integer(10, 10_000).default(500),
+  REDIS_TIMEOUT_MS: envInteger(10, 10_000).default(500),
   COUNTER_KEY: z
     .string()
     .regex(/^[A-Za-z0-9:._-]{1,64}$/, { error: 'must be 1 to 64 letters, digits or : . _ -' })
     .default('hits'),
   /** How long a counted idempotency key is remembered; longer than any edge retry. */
-  IDEMPOTENCY_TTL_SECONDS: integer(1, 3_600).default(30),
+  IDEMPOTENCY_TTL_SECONDS: envInteger(1, 3_600).default(30),
   /** Worker threads for /load; by default the CPUs this process may use (cgroup quota included). */
-  LOAD_WORKERS: integer(1, 256).optional(),
+  LOAD_WORKERS: envInteger(1, 256).optional(),
   /** /load requests that may wait for a worker; by default twice the workers. */
-  LOAD_QUEUE: integer(0, 10_000).optional(),
+  LOAD_QUEUE: envInteger(0, 10_000).optional(),
   /** After SIGTERM, keep serving this long with /readyz at 503 so load balancers stop sending. */
-  SHUTDOWN_DELAY_MS: integer(0, 120_000).default(0),
+  SHUTDOWN_DELAY_MS: envInteger(0, 120_000).default(0),
   /** In-flight requests get this long to finish once the listener closes. */
-  SHUTDOWN_TIMEOUT_MS: integer(100, 120_000).default(10_000),
+  SHUTDOWN_TIMEOUT_MS: envInteger(100, 120_000).default(10_000),
   TRUST_PROXY: trustProxy,
-  LOG_LEVEL: logLevel,
-  LOG_FORMAT: logFormat,
+  LOG_LEVEL: envLogLevel,
+  LOG_FORMAT: envLogFormat,
 });
 
 /** Environment of the http-proxy edge (apps/edge). */
 export const edgeEnvSchema = z.object({
-  EDGE_PORT: port.default(ports.edge),
+  EDGE_PORT: envPort.default(ports.edge),
   EDGE_HOST: z.string().min(1).default('0.0.0.0'),
   /** One or more api instances, comma-separated; requests go round-robin. */
   API_UPSTREAM: z
@@ -89,8 +92,8 @@ export const edgeEnvSchema = z.object({
     .default(`http://127.0.0.1:${ports.api}`)
     .transform((value) => value.split(',').map((item) => item.trim()))
     .pipe(z.array(z.url({ protocol: /^http$/, error: 'must be http:// URLs, comma-separated' })).min(1)),
-  LOG_LEVEL: logLevel,
-  LOG_FORMAT: logFormat,
+  LOG_LEVEL: envLogLevel,
+  LOG_FORMAT: envLogFormat,
 });
 
 export type ApiEnv = z.output<typeof apiEnvSchema>;
@@ -122,7 +125,9 @@ export function parseEnv<Shape extends z.ZodRawShape>(
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
-    const name = String(issue.path[0] ?? '(environment)');
+    // A check across variables has no single path; its message names them.
+    if (issue.path[0] === undefined) return issue.message;
+    const name = String(issue.path[0]);
     const value = input[name];
     const got = value === undefined || secretNames.has(name) ? '' : ` (got ${JSON.stringify(value)})`;
     return `${name} ${issue.message}${got}`;

@@ -43,30 +43,3 @@ export const securityHeaders = {
 /** The api's CSP for everything but the HTML page: nothing may load, nothing may frame it. */
 export const lockedDownCsp = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-/**
- * A whole HTTP/1.1 response with a problem body, for the moment Node's parser rejects a request
- * (headers too large, garbage) and there is no response object to use, only the socket.
- */
-export function rawProblemResponse(status: number, detail: string): string {
-  const body = JSON.stringify(problem(status, detail));
-  const headers = [
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
-    `Content-Type: ${problemContentType}`,
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    ...Object.entries(securityHeaders).map(([name, value]) => `${name}: ${value}`),
-    'Connection: close',
-  ];
-  return `${headers.join('\r\n')}\r\n\r\n${body}`;
-}
-
-/** The status for an error Node's HTTP parser reports in 'clientError'. */
-export function clientErrorStatus(code: string | undefined): { status: number; detail: string } {
-  switch (code) {
-    case 'HPE_HEADER_OVERFLOW':
-      return { status: 431, detail: 'The request line and headers are too large.' };
-    case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return { status: 408, detail: 'The request took too long to arrive.' };
-    default:
-      return { status: 400, detail: 'The request is not valid HTTP.' };
-  }
-}

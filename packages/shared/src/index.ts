@@ -1,4 +1,5 @@
 export * from './config.js';
+export * from './edge-problems.js';
 export * from './http.js';
 export * from './responses.js';
 export * from './routes.js';

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { closeServer } from './server.js';
+import { closeServer } from './http-server.js';
 
 export interface ShutdownOptions {
   readonly server: Server;
@@ -56,4 +56,19 @@ export function handleShutdownSignals(options: ShutdownOptions): void {
       });
     });
   }
+}
+
+/**
+ * A bug that escapes every handler is logged as one JSON line, then the process exits 1 so its
+ * supervisor (compose, Kubernetes, the stack runner) restarts it clean.
+ */
+export function exitOnFatalErrors(logger: Logger): void {
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception; exiting');
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason }, 'unhandled promise rejection; exiting');
+    process.exit(1);
+  });
 }

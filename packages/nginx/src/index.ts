@@ -1,0 +1,4 @@
+export * from './ast.js';
+export * from './generate.js';
+export * from './render.js';
+export * from './targets.js';

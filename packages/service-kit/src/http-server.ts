@@ -1,0 +1,68 @@
+import { STATUS_CODES, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { problem, problemContentType, securityHeaders } from '@three-tier/shared';
+
+/**
+ * A whole HTTP/1.1 response with a problem body, for the moment Node's parser rejects a request
+ * (headers too large, garbage) and there is no response object to use, only the socket.
+ */
+export function rawProblemResponse(status: number, detail: string): string {
+  const body = JSON.stringify(problem(status, detail));
+  const headers = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
+    `Content-Type: ${problemContentType}`,
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...Object.entries(securityHeaders).map(([name, value]) => `${name}: ${value}`),
+    'Connection: close',
+  ];
+  return `${headers.join('\r\n')}\r\n\r\n${body}`;
+}
+
+/** The status for an error Node's HTTP parser reports in 'clientError'. */
+export function clientErrorStatus(code: string | undefined): { status: number; detail: string } {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return { status: 431, detail: 'The request line and headers are too large.' };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { status: 408, detail: 'The request took too long to arrive.' };
+    default:
+      return { status: 400, detail: 'The request is not valid HTTP.' };
+  }
+}
+
+/**
+ * Answers requests Node's parser rejects (headers too large, garbage) with problem+json instead of
+ * Node's bare status line; resets are just closed.
+ */
+export function answerClientErrors(server: Server): void {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const { status, detail } = clientErrorStatus(error.code);
+    socket.end(rawProblemResponse(status, detail));
+  });
+}
+
+/**
+ * Stops accepting, lets in-flight requests finish, and closes keep-alive connections as they go
+ * idle. After `timeoutMs`, whatever is still open is cut. Resolves when every connection is gone.
+ */
+export async function closeServer(server: Server, timeoutMs: number, onTimeout: () => void): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const sweep = setInterval(() => {
+      server.closeIdleConnections();
+    }, 100);
+    const deadline = setTimeout(() => {
+      onTimeout();
+      server.closeAllConnections();
+    }, timeoutMs);
+    server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(deadline);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { createServer, request, type Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { describe, test } from 'node:test';
+import { problemContentType } from '@three-tier/shared';
+import { answerClientErrors, closeServer, rawProblemResponse } from '../src/index.js';
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+/** Writes raw bytes and returns everything the server sends back before it closes. */
+async function raw(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.write(text));
+    let reply = '';
+    socket.on('data', (chunk) => (reply += chunk.toString()));
+    socket.on('end', () => resolve(reply));
+    socket.on('error', reject);
+  });
+}
+
+describe('rawProblemResponse', () => {
+  test('is a complete HTTP/1.1 response with a problem body and the security headers', () => {
+    const text = rawProblemResponse(431, 'too big');
+    const [head = '', body = ''] = text.split('\r\n\r\n');
+    assert.match(head, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    assert.match(head, new RegExp(`Content-Type: ${problemContentType.replace('+', '\\+')}`));
+    assert.match(head, new RegExp(`Content-Length: ${Buffer.byteLength(body)}`));
+    assert.match(head, /X-Content-Type-Options: nosniff/);
+    assert.match(head, /Connection: close/);
+    assert.deepEqual(JSON.parse(body), { type: 'about:blank', title: 'Request Header Fields Too Large', status: 431, detail: 'too big' });
+  });
+});
+
+describe('answerClientErrors', () => {
+  test('oversized headers get 431 problem+json, garbage gets 400, and the server lives on', async () => {
+    const server = createServer({ maxHeaderSize: 1024 }, (_req, res) => res.end('ok'));
+    answerClientErrors(server);
+    const port = await listen(server);
+    try {
+      const big = await raw(port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(2048)}\r\n\r\n`);
+      assert.match(big, /^HTTP\/1\.1 431 /);
+      assert.match(big, /"status":431/);
+      const garbage = await raw(port, 'NOT HTTP AT ALL\r\n\r\n');
+      assert.match(garbage, /^HTTP\/1\.1 400 /);
+      assert.match(garbage, /application\/problem\+json/);
+      const fine = await raw(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      assert.match(fine, /^HTTP\/1\.1 200 /);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('closeServer', () => {
+  test('lets an in-flight request finish, closes idle keep-alive connections, then resolves', async () => {
+    const server = createServer((req, res) => {
+      if (req.url === '/slow') setTimeout(() => res.end('slow done'), 300);
+      else res.end('fast');
+    });
+    const port = await listen(server);
+    // An idle keep-alive connection, and a request in flight.
+    const agent = new (await import('node:http')).Agent({ keepAlive: true });
+    await new Promise<void>((resolve) => request({ port, path: '/fast', agent }, (res) => res.resume().on('end', resolve)).end());
+    const slow = new Promise<string>((resolve, reject) => {
+      request({ port, path: '/slow' }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve(body));
+      })
+        .on('error', reject)
+        .end();
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    let timedOut = false;
+    await closeServer(server, 5_000, () => (timedOut = true));
+    assert.equal(await slow, 'slow done');
+    assert.equal(timedOut, false);
+    agent.destroy();
+  });
+
+  test('cuts what is still open at the deadline', async () => {
+    const server = createServer(() => undefined); // never answers
+    const port = await listen(server);
+    const hung = new Promise<string>((resolve) => {
+      request({ port, path: '/' }).on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? '')).end();
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    let timedOut = false;
+    await closeServer(server, 200, () => (timedOut = true));
+    assert.equal(timedOut, true);
+    assert.equal(await hung, 'ECONNRESET');
+  });
+});
