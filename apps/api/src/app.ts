@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
-import { httpLogger } from './http/logging.js';
+import { requestLogging } from './http/logging.js';
 import { recordRequests } from './http/metrics.js';
 import { mountRoutes } from './http/mount.js';
 import { notFound, problemHandler } from './http/problem.js';
@@ -45,7 +45,7 @@ export function createApp(deps: AppDependencies): Express {
   app.set('etag', false);
   app.set('trust proxy', deps.trustProxy);
 
-  app.use(httpLogger(deps.logger));
+  app.use(requestLogging(deps.logger));
   app.use(baseHeaders(deps.isDraining));
   app.use(recordRequests(deps.metrics));
 
@@ -53,8 +53,8 @@ export function createApp(deps: AppDependencies): Express {
   const router = express.Router({ strict: true, caseSensitive: true });
   mountRoutes(router, {
     info: infoHandler(deps.instance),
-    redis: counterHandler(deps.counter, deps.instance),
-    html: pageHandler(deps.counter, deps.instance),
+    redis: counterHandler(deps.counter, deps.instance, deps.logger),
+    html: pageHandler(deps.counter, deps.instance, deps.logger),
     load: loadHandler(deps.pool, deps.instance),
     healthz: livenessHandler,
     readyz: readinessHandler(deps.counter, deps.isDraining),
@@ -62,6 +62,6 @@ export function createApp(deps: AppDependencies): Express {
   });
   app.use(router);
   app.use(notFound);
-  app.use(problemHandler);
+  app.use(problemHandler(deps.logger));
   return app;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { findBinaries, freePort, RedisServer } from '@three-tier/processes';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createApp, type Instance } from '../src/app.js';
 import { LoadPool } from '../src/load/pool.js';
 import { createMetrics, type Metrics } from '../src/metrics.js';
@@ -46,11 +46,12 @@ export interface TestAppOptions {
   readonly trustProxy?: string | false;
   readonly instance?: Instance;
   readonly counterKey?: string;
+  readonly logger?: Logger;
 }
 
 /** The app as the entry point builds it, with a silent logger and a real Redis client. */
 export function buildApp(options: TestAppOptions): TestApp {
-  const logger = pino({ level: 'silent' });
+  const logger = options.logger ?? pino({ level: 'silent' });
   const metrics = createMetrics();
   const redis = createRedisClient({ url: options.redisUrl, password: undefined, timeoutMs: 500 }, logger, metrics, 'api-test');
   const counter = new VisitCounter(redis, { key: options.counterKey ?? 'hits', idempotencyTtlSeconds: 30 }, metrics);

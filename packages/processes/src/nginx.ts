@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Child, readyOrDead, type Exit, type LineHandler } from './child.js';
+import type { LineHandler } from './child.js';
 import { assertPortFree, portOf } from './ports.js';
+import { Service } from './service.js';
 import { answersOk, waitFor } from './wait.js';
 
 export interface NginxOptions {
@@ -49,22 +50,9 @@ export async function preparePrefix(prefix: string, config: string): Promise<str
 }
 
 /** nginx in the foreground; `stop()` asks for a graceful quit (SIGQUIT), which drains in-flight requests. */
-export class Nginx {
-  private child: Child | undefined;
-
-  constructor(readonly options: NginxOptions) {}
-
-  get running(): boolean {
-    return this.child?.running ?? false;
-  }
-
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
-  /** Resolves when the current process exits, whoever stopped it. */
-  get exited(): Promise<Exit | undefined> {
-    return this.child?.exited ?? Promise.resolve(undefined);
+export class Nginx extends Service {
+  constructor(readonly options: NginxOptions) {
+    super('SIGQUIT', 15_000);
   }
 
   async start(): Promise<void> {
@@ -73,25 +61,9 @@ export class Nginx {
     const configFile = await preparePrefix(prefix, config);
     const check = checkNginxConfig(bin, prefix, configFile);
     if (!check.ok) throw new Error(`nginx rejected its generated config:\n${check.output}`);
-    const child = new Child({
-      name: 'nginx',
-      command: bin,
-      args: ['-p', prefix, '-c', configFile, '-e', 'stderr'],
-      ...(onLine ? { onLine } : {}),
-    });
-    this.child = child;
-    await readyOrDead(
-      child,
-      waitFor(() => answersOk(healthUrl), { what: `nginx at ${healthUrl}` }),
+    await this.launch(
+      { name: 'nginx', command: bin, args: ['-p', prefix, '-c', configFile, '-e', 'stderr'], ...(onLine ? { onLine } : {}) },
+      () => waitFor(() => answersOk(healthUrl), { what: `nginx at ${healthUrl}` }),
     );
-  }
-
-  /** Graceful quit: stop accepting, finish what is in flight, exit. */
-  async stop(timeoutMs = 15_000): Promise<void> {
-    await this.child?.stop('SIGQUIT', timeoutMs);
-  }
-
-  signal(signal: NodeJS.Signals): void {
-    this.child?.signal(signal);
   }
 }

@@ -1,5 +1,6 @@
-import { Child, readyOrDead, type Exit, type LineHandler } from './child.js';
+import type { LineHandler } from './child.js';
 import { assertPortFree, portOf } from './ports.js';
+import { Service } from './service.js';
 import { answersOk, waitFor } from './wait.js';
 
 export interface NodeServiceOptions {
@@ -12,48 +13,18 @@ export interface NodeServiceOptions {
   readonly onLine?: LineHandler;
 }
 
-/** A Node.js program of this repository, started with the node that runs us. */
-export class NodeService {
-  private child: Child | undefined;
-
-  constructor(readonly options: NodeServiceOptions) {}
-
-  get running(): boolean {
-    return this.child?.running ?? false;
-  }
-
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
-  /** Resolves when it exits, whoever stopped it. */
-  get exited(): Promise<Exit | undefined> {
-    return this.child?.exited ?? Promise.resolve(undefined);
+/** A Node.js program of this repository, started with the node that runs us; SIGTERM drains it. */
+export class NodeService extends Service {
+  constructor(readonly options: NodeServiceOptions) {
+    super('SIGTERM', 20_000);
   }
 
   async start(): Promise<void> {
     const { name, entry, env, healthUrl, onLine } = this.options;
     await assertPortFree(portOf(healthUrl), name);
-    const child = new Child({
-      name,
-      command: process.execPath,
-      args: ['--enable-source-maps', entry],
-      env,
-      ...(onLine ? { onLine } : {}),
-    });
-    this.child = child;
-    await readyOrDead(
-      child,
-      waitFor(() => answersOk(healthUrl), { what: `${name} at ${healthUrl}` }),
+    await this.launch(
+      { name, command: process.execPath, args: ['--enable-source-maps', entry], env, ...(onLine ? { onLine } : {}) },
+      () => waitFor(() => answersOk(healthUrl), { what: `${name} at ${healthUrl}` }),
     );
-  }
-
-  /** SIGTERM, and the service drains; SIGKILL after `timeoutMs`. */
-  async stop(timeoutMs = 20_000): Promise<Exit | undefined> {
-    return this.child?.stop('SIGTERM', timeoutMs);
-  }
-
-  signal(signal: NodeJS.Signals): void {
-    this.child?.signal(signal);
   }
 }

@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { Child, readyOrDead, type Exit, type LineHandler } from './child.js';
+import type { LineHandler } from './child.js';
 import { assertPortFree } from './ports.js';
+import { Service } from './service.js';
 import { waitFor } from './wait.js';
 
 export interface RedisServerOptions {
@@ -50,26 +51,14 @@ export async function redisCall(port: number, args: readonly string[], password?
 }
 
 /** A redis-server of the stack's own: its port, its data directory, AOF on, never the system instance. */
-export class RedisServer {
-  private child: Child | undefined;
-
-  constructor(readonly options: RedisServerOptions) {}
+export class RedisServer extends Service {
+  /** SIGTERM: Redis flushes its AOF and exits. */
+  constructor(readonly options: RedisServerOptions) {
+    super('SIGTERM', 10_000);
+  }
 
   get port(): number {
     return this.options.port;
-  }
-
-  get running(): boolean {
-    return this.child?.running ?? false;
-  }
-
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
-  /** Resolves when the current process exits, whoever stopped it. */
-  get exited(): Promise<Exit | undefined> {
-    return this.child?.exited ?? Promise.resolve(undefined);
   }
 
   /** Starts redis-server and resolves once it answers PING with its data loaded. */
@@ -92,24 +81,10 @@ export class RedisServer {
       '--logfile', '',
       ...(password ? ['--requirepass', password] : []),
     ];
-    const child = new Child({ name: 'redis', command: bin, args, ...(onLine ? { onLine } : {}) });
-    this.child = child;
-    await readyOrDead(
-      child,
+    await this.launch({ name: 'redis', command: bin, args, ...(onLine ? { onLine } : {}) }, () =>
       waitFor(async () => ((await redisCall(port, ['PING'], password)) === '+PONG' ? true : undefined), {
         what: `redis-server on port ${port}`,
-        abandon: () => (child.running ? undefined : 'it exited'),
       }),
     );
-  }
-
-  /** SIGTERM: Redis flushes its AOF and exits. */
-  async stop(): Promise<void> {
-    await this.child?.stop('SIGTERM', 10_000);
-  }
-
-  /** Sends a signal as is: SIGKILL to crash it, SIGSTOP to make it hang, SIGCONT to resume. */
-  signal(signal: NodeJS.Signals): void {
-    this.child?.signal(signal);
   }
 }

@@ -5,18 +5,14 @@ export interface WaitOptions {
   readonly what: string;
   readonly timeoutMs?: number;
   readonly intervalMs?: number;
-  /** Gives up early, e.g. when the process being waited for has died. */
-  readonly abandon?: () => string | undefined;
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails naming what never came. */
 export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, options: WaitOptions): Promise<T> {
-  const { what, timeoutMs = 10_000, intervalMs = 50, abandon } = options;
+  const { what, timeoutMs = 10_000, intervalMs = 50 } = options;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
-    const reason = abandon?.();
-    if (reason !== undefined) throw new Error(`gave up waiting for ${what}: ${reason}`);
     try {
       const value = await check();
       if (value !== undefined) return value;

@@ -12,6 +12,7 @@ const testedCommands: Record<string, string> = {
   'npm start': 'runner.test.ts (npm start itself)',
   'npm test': '.ci/run',
   'npm run nginx:config': 'packages/nginx generate.test.ts',
+  'npm run bench': '.ci/run',
 };
 
 describe('the README', () => {

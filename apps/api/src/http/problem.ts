@@ -1,6 +1,7 @@
 import { problem, problemContentType } from '@three-tier/shared';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
-import { idOf } from './request-id.js';
+import type { Logger } from 'pino';
+import { logFor } from './logging.js';
 
 /** An error that knows its HTTP status; thrown by handlers, rendered by `problemHandler`. */
 export class HttpError extends Error {
@@ -19,7 +20,7 @@ export class HttpError extends Error {
 export function sendProblem(req: Request, res: Response, error: HttpError): void {
   res.status(error.status).set(error.headers).type(problemContentType);
   res.send(
-    JSON.stringify(problem(error.status, error.detail, { ...error.extensions, instance: req.path, requestId: idOf(req) })),
+    JSON.stringify(problem(error.status, error.detail, { ...error.extensions, instance: req.path, requestId: req.id })),
   );
 }
 
@@ -39,23 +40,25 @@ function clientStatus(error: unknown): number | undefined {
  * The one error middleware. Known errors keep their status and detail; anything else is a 500 whose
  * detail says nothing about the internals (the log has the stack, the client gets the request id).
  */
-export const problemHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
-  if (res.headersSent) {
-    // An answer already went out (the deadline's 503, say). If it is incomplete, cut it short so
-    // the client sees it failed rather than waiting for the rest.
-    if (!res.writableFinished) res.destroy();
-    req.log.warn({ err: error }, 'error after the response started');
-    return;
-  }
-  if (error instanceof HttpError) {
-    sendProblem(req, res, error);
-    return;
-  }
-  const status = clientStatus(error);
-  if (status !== undefined) {
-    sendProblem(req, res, new HttpError(status, 'The request could not be understood.'));
-    return;
-  }
-  req.log.error({ err: error }, 'unhandled error');
-  sendProblem(req, res, new HttpError(500, 'Something went wrong on our side; the request id identifies it in the logs.'));
-};
+export function problemHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    if (res.headersSent) {
+      // An answer already went out (the deadline's 503, say). If it is incomplete, cut it short so
+      // the client sees it failed rather than waiting for the rest.
+      if (!res.writableFinished) res.destroy();
+      logFor(logger, req).warn({ err: error }, 'error after the response started');
+      return;
+    }
+    if (error instanceof HttpError) {
+      sendProblem(req, res, error);
+      return;
+    }
+    const status = clientStatus(error);
+    if (status !== undefined) {
+      sendProblem(req, res, new HttpError(status, 'The request could not be understood.'));
+      return;
+    }
+    logFor(logger, req).error({ err: error }, 'unhandled error');
+    sendProblem(req, res, new HttpError(500, 'Something went wrong on our side; the request id identifies it in the logs.'));
+  };
+}

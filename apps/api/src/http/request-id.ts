@@ -9,8 +9,3 @@ export function requestId(req: IncomingMessage, res: ServerResponse): string {
   res.setHeader(headerNames.requestId, id);
   return id;
 }
-
-/** The id `requestId` gave this request (pino-http stores it on `req.id`). */
-export function idOf(req: IncomingMessage & { id?: unknown }): string {
-  return typeof req.id === 'string' ? req.id : '';
-}

@@ -1,6 +1,8 @@
 import { counterMessage, headerNames, tokenRegExp, type CounterBody } from '@three-tier/shared';
 import type { Request, RequestHandler } from 'express';
+import type { Logger } from 'pino';
 import type { Instance } from '../app.js';
+import { logFor } from '../http/logging.js';
 import { HttpError } from '../http/problem.js';
 import type { VisitCounter } from '../redis/counter.js';
 
@@ -15,12 +17,12 @@ export function idempotencyKey(req: Request): string | undefined {
 }
 
 /** Counts the visit; a Redis failure becomes a 503 the client can retry, never a crash. */
-export async function countVisit(counter: VisitCounter, req: Request): Promise<number> {
+export async function countVisit(counter: VisitCounter, req: Request, logger: Logger): Promise<number> {
   const key = idempotencyKey(req);
   try {
     return await counter.increment(key);
   } catch (error) {
-    req.log.warn({ error: (error as Error).message }, 'visit not counted: redis unavailable');
+    logFor(logger, req).warn({ error: (error as Error).message }, 'visit not counted: redis unavailable');
     throw new HttpError(503, 'The visit counter is unavailable: Redis is not answering. Try again shortly.', {
       'Retry-After': '1',
     });
@@ -28,9 +30,9 @@ export async function countVisit(counter: VisitCounter, req: Request): Promise<n
 }
 
 /** GET /redis : one more visit, in the course's words. */
-export function counterHandler(counter: VisitCounter, instance: Instance): RequestHandler {
+export function counterHandler(counter: VisitCounter, instance: Instance, logger: Logger): RequestHandler {
   return async (req, res) => {
-    const hits = await countVisit(counter, req);
+    const hits = await countVisit(counter, req, logger);
     if (res.headersSent) return;
     const body: CounterBody = { hits, hostname: instance.hostname, message: counterMessage(hits) };
     res.json(body);

@@ -1,7 +1,6 @@
 import type { ServiceInfo } from '@three-tier/shared';
 import type { RequestHandler } from 'express';
 import type { Instance } from '../app.js';
-import { idOf } from '../http/request-id.js';
 
 /** GET / : who is answering, and the request as it arrived (what the edge forwarded). */
 export function infoHandler(instance: Instance): RequestHandler {
@@ -12,7 +11,7 @@ export function infoHandler(instance: Instance): RequestHandler {
       hostname: instance.hostname,
       uptimeSeconds: Math.round(process.uptime()),
       node: process.version,
-      request: { id: idOf(req), ip: req.ip ?? '', protocol: req.protocol },
+      request: { id: req.id, ip: req.ip ?? '', protocol: req.protocol },
     };
     res.json(body);
   };
