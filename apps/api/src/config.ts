@@ -1,4 +1,5 @@
-import { apiEnvSchema, parseEnv, type LogLevel } from '@three-tier/shared';
+import { readFileSync } from 'node:fs';
+import { apiEnvSchema, ConfigError, parseEnv, type LogLevel } from '@three-tier/shared';
 
 /** The api's configuration, parsed once from the environment by the entry point. */
 export interface ApiConfig {
@@ -28,13 +29,36 @@ export interface ApiConfig {
   };
 }
 
+/** The password from REDIS_PASSWORD or the file REDIS_PASSWORD_FILE names (not both). */
+function redisPassword(password: string | undefined, file: string | undefined): string | undefined {
+  if (password !== undefined && file !== undefined) {
+    throw new ConfigError(['REDIS_PASSWORD and REDIS_PASSWORD_FILE are both set: set one']);
+  }
+  if (file === undefined) return password;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError([`REDIS_PASSWORD_FILE cannot be read (${code}: ${JSON.stringify(file)})`]);
+  }
+  // A trailing newline is how most tools write a secret file; it is not part of the password.
+  const trimmed = text.replace(/\r?\n$/, '');
+  if (trimmed === '') throw new ConfigError([`REDIS_PASSWORD_FILE is empty (${JSON.stringify(file)})`]);
+  return trimmed;
+}
+
 /** Throws ConfigError naming each bad variable. */
 export function configFromEnv(env: Readonly<Record<string, string | undefined>>, stdoutIsTty: boolean): ApiConfig {
   const parsed = parseEnv(apiEnvSchema, env);
   return {
     port: parsed.PORT,
     host: parsed.HOST,
-    redis: { url: parsed.REDIS_URL, password: parsed.REDIS_PASSWORD, timeoutMs: parsed.REDIS_TIMEOUT_MS },
+    redis: {
+      url: parsed.REDIS_URL,
+      password: redisPassword(parsed.REDIS_PASSWORD, parsed.REDIS_PASSWORD_FILE),
+      timeoutMs: parsed.REDIS_TIMEOUT_MS,
+    },
     counter: { key: parsed.COUNTER_KEY, idempotencyTtlSeconds: parsed.IDEMPOTENCY_TTL_SECONDS },
     load: { workers: parsed.LOAD_WORKERS, queue: parsed.LOAD_QUEUE },
     shutdown: { delayMs: parsed.SHUTDOWN_DELAY_MS, timeoutMs: parsed.SHUTDOWN_TIMEOUT_MS },

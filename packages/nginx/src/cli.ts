@@ -4,13 +4,14 @@
  *
  *   nginx-config [--target native] [--listen-host H] [--edge-port N] [--api-port N]
  *                [--prefix DIR] [--access-log-port N] [--out FILE]
+ *   nginx-config --target compose [--out FILE]
  *
- * Without options it prints the native target with the documented defaults (the golden file).
+ * Without options it prints the native target with the documented defaults (its golden file).
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { generateFiles } from './generate.js';
-import { nativeExample, nativeTarget } from './targets.js';
+import { composeTarget, nativeExample, nativeTarget } from './targets.js';
 
 // `nginx-config | head` closes the pipe early; that is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -48,8 +49,9 @@ try {
   fail(error instanceof Error ? error.message : String(error));
 }
 
-if (values.target !== 'native') fail(`unknown --target ${JSON.stringify(values.target)}; targets: native`);
-const target = nativeTarget({
+const targets = ['native', 'compose'];
+if (!targets.includes(values.target)) fail(`unknown --target ${JSON.stringify(values.target)}; targets: ${targets.join(', ')}`);
+const target = values.target === 'compose' ? composeTarget() : nativeTarget({
   listenHost: values['listen-host'] ?? nativeExample.listenHost,
   edgePort: port(values['edge-port'], nativeExample.edgePort, 'edge-port'),
   apiPort: port(values['api-port'], nativeExample.apiPort, 'api-port'),

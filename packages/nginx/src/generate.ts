@@ -70,7 +70,40 @@ function errorLocation({ name, problem: { status, detail, retryAfterSeconds } }:
   ]);
 }
 
-function proxyLocation(route: Route): Node {
+/** Where the api is: a named upstream block, or a variable nginx resolves per request (`dns`). */
+const upstreamVariable = '$api_upstream';
+
+function proxyPassFor(target: Target): string {
+  return target.upstream.kind === 'static' ? 'http://api' : `http://${upstreamVariable}`;
+}
+
+/** http-level directives that define the api for nginx. */
+function upstreamDefinition(target: Target): Node[] {
+  const { upstream } = target;
+  if (upstream.kind === 'dns') {
+    return [
+      comment(
+        [
+          `${upstream.host} is looked up at request time (valid ${upstream.validSeconds}s) and each address it returns`,
+          'is a peer: replicas that come and go are followed, and nginx starts before any exists.',
+        ].join('\n'),
+      ),
+      directive('resolver', upstream.resolver, `valid=${upstream.validSeconds}s`, 'ipv6=off'),
+      directive('resolver_timeout', '1s'),
+    ];
+  }
+  return [
+    block('upstream', ['api'], [
+      ...upstream.servers.map((server) => directive('server', server, 'max_fails=1', 'fail_timeout=5s')),
+      directive('keepalive', edge.upstreamKeepaliveConnections),
+      // Shorter than the api's own keep-alive, so nginx never reuses a connection the api is closing.
+      directive('keepalive_timeout', ms(edge.upstreamKeepaliveTimeoutMs)),
+      directive('keepalive_requests', 1000),
+    ]),
+  ];
+}
+
+function proxyLocation(route: Route, proxyPass: string): Node {
   const readTimeout = upstreamReadTimeoutMs(route);
   const rate = edge.rateLimits;
   return block('location', ['=', route.path], [
@@ -83,7 +116,7 @@ function proxyLocation(route: Route): Node {
     directive('proxy_send_timeout', ms(readTimeout)),
     // Every try may take connect plus read; a retry must still fit.
     directive('proxy_next_upstream_timeout', ms(edge.upstreamTries * (edge.upstreamConnectTimeoutMs + readTimeout))),
-    directive('proxy_pass', 'http://api'),
+    directive('proxy_pass', proxyPass),
   ]);
 }
 
@@ -182,21 +215,18 @@ export function generate(target: Target): Node[] {
       directive('limit_req_status', 429),
       directive('limit_req_log_level', 'warn'),
       blank,
-      block('upstream', ['api'], [
-        ...target.upstreams.map((server) => directive('server', server, 'max_fails=1', 'fail_timeout=5s')),
-        directive('keepalive', edge.upstreamKeepaliveConnections),
-        // Shorter than the api's own keep-alive, so nginx never reuses a connection the api is closing.
-        directive('keepalive_timeout', ms(edge.upstreamKeepaliveTimeoutMs)),
-        directive('keepalive_requests', 1000),
-      ]),
+      ...upstreamDefinition(target),
       blank,
       block('server', [], [
         directive('listen', target.listen),
         directive('server_name', '_'),
+        ...(target.upstream.kind === 'dns'
+          ? [directive('set', upstreamVariable, `${target.upstream.host}:${target.upstream.port}`)]
+          : []),
         blank,
         ...responseHeaders(),
         blank,
-        comment('Towards the api: keep-alive, forwarded identity, and one retry elsewhere for GET and HEAD.'),
+        comment('Towards the api: HTTP/1.1, forwarded identity, and one retry elsewhere for GET and HEAD.'),
         directive('proxy_http_version', '1.1'),
         directive('proxy_set_header', 'Connection', ''),
         directive('proxy_set_header', 'Host', '$host'),
@@ -221,7 +251,7 @@ export function generate(target: Target): Node[] {
           ),
         ),
         blank,
-        ...routeList.flatMap((route) => [route.exposure === 'public' ? proxyLocation(route) : internalLocation(route), blank]),
+        ...routeList.flatMap((route) => [route.exposure === 'public' ? proxyLocation(route, proxyPassFor(target)) : internalLocation(route), blank]),
         block('location', ['=', edge.healthPath], [
           comment("The edge's own liveness: answered here, never proxied."),
           directive('access_log', 'off'),

@@ -1,4 +1,23 @@
-import { ports } from '@three-tier/shared';
+import { ports, services } from '@three-tier/shared';
+
+/**
+ * How nginx finds the api.
+ *
+ * - `static`: fixed `host:port` servers in an upstream block with keep-alive (a native stack).
+ * - `dns`: a name looked up at request time through `resolver`, every address it returns tried in
+ *   turn, so replicas that come and go (`docker compose up --scale api=3`) are followed within
+ *   `validSeconds`. Works on every nginx (Debian 12's 1.22 included, which cannot re-resolve an
+ *   upstream block), at the price of keep-alive towards the api.
+ */
+export type UpstreamTarget =
+  | { readonly kind: 'static'; readonly servers: readonly string[] }
+  | {
+      readonly kind: 'dns';
+      readonly host: string;
+      readonly port: number;
+      readonly resolver: string;
+      readonly validSeconds: number;
+    };
 
 /**
  * Where a generated config will run. The route table decides what each location does; the target
@@ -8,8 +27,7 @@ export interface Target {
   readonly name: string;
   /** `address:port` or a bare port. */
   readonly listen: string;
-  /** The api instances, `host:port`. */
-  readonly upstreams: readonly string[];
+  readonly upstream: UpstreamTarget;
   /** nginx writes its pid here and keeps request bodies and buffers under `tempDir`. */
   readonly pidFile: string;
   readonly tempDir: string;
@@ -40,7 +58,7 @@ export function nativeTarget(params: NativeParams): Target {
   return {
     name: 'native',
     listen: `${params.listenHost}:${params.edgePort}`,
-    upstreams: [`127.0.0.1:${params.apiPort}`],
+    upstream: { kind: 'static', servers: [`127.0.0.1:${params.apiPort}`] },
     pidFile: `${params.prefix}/nginx.pid`,
     tempDir: `${params.prefix}/tmp`,
     workerProcesses: 'auto',
@@ -56,3 +74,20 @@ export const nativeExample: NativeParams = {
   prefix: '/run/three-tier/nginx',
   accessLogPort: 5514,
 };
+
+/**
+ * `docker compose up`: nginx in its container, unprivileged on the edge port, the api found by
+ * Docker's DNS (127.0.0.11 on a user-defined network) under its service name, however many
+ * replicas there are. Writes only to /tmp (a tmpfs under a read-only root); logs to stdout/stderr.
+ */
+export function composeTarget(): Target {
+  return {
+    name: 'compose',
+    listen: String(ports.edge),
+    upstream: { kind: 'dns', host: services.api, port: ports.api, resolver: '127.0.0.11', validSeconds: 2 },
+    pidFile: '/tmp/nginx.pid',
+    tempDir: '/tmp',
+    workerProcesses: 'auto',
+    accessLog: '/dev/stdout',
+  };
+}

@@ -7,9 +7,20 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { checkNginxConfig, findBinaries, preparePrefix } from '@three-tier/processes';
 import { edge, headerNames, routeList, upstreamReadTimeoutMs } from '@three-tier/shared';
-import { generate, generateFiles, nativeExample, nativeTarget, type Block, type Directive, type Node } from '../src/index.js';
+import {
+  composeTarget,
+  generate,
+  generateFiles,
+  nativeExample,
+  nativeTarget,
+  type Block,
+  type Directive,
+  type Node,
+  type Target,
+} from '../src/index.js';
 
-const golden = fileURLToPath(new URL('../../test/golden/native.conf', import.meta.url));
+const goldenDir = fileURLToPath(new URL('../../test/golden/', import.meta.url));
+const golden = join(goldenDir, 'native.conf');
 const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
@@ -31,31 +42,64 @@ function locationFor(tree: readonly Node[], path: string): Block {
 
 const tree = generate(nativeTarget(nativeExample));
 
+/** Every target, with the file its output is pinned to. */
+const targets: readonly { readonly target: Target; readonly golden: string }[] = [
+  { target: nativeTarget(nativeExample), golden: 'native.conf' },
+  { target: composeTarget(), golden: 'compose.conf' },
+];
+
+for (const { target, golden: file } of targets) {
+  describe(`the ${target.name} target`, () => {
+    test(`matches test/golden/${file} (UPDATE_GOLDEN=1 rewrites it after an intended change)`, async () => {
+      const text = generateFiles(target)['nginx.conf'] ?? '';
+      if (process.env.UPDATE_GOLDEN === '1') await writeFile(join(goldenDir, file), text);
+      assert.equal(text, await readFile(join(goldenDir, file), 'utf8'));
+    });
+
+    test('passes the real nginx -t', async () => {
+      const { nginx } = findBinaries(process.env);
+      assert.ok(nginx, 'nginx must be installed (npm test installs it as root)');
+      const prefix = await mkdtemp(join(tmpdir(), 'nginx-generate-'));
+      try {
+        // The same config, its pid and temp files moved into a scratch prefix so the check
+        // writes nothing elsewhere on this machine.
+        const relocated = { ...target, pidFile: `${prefix}/nginx.pid`, tempDir: `${prefix}/tmp` };
+        const configFile = await preparePrefix(prefix, generateFiles(relocated)['nginx.conf'] ?? '');
+        const check = checkNginxConfig(nginx, prefix, configFile);
+        assert.ok(check.ok, check.output);
+      } finally {
+        await rm(prefix, { recursive: true, force: true });
+      }
+    });
+
+    test('proxies every public route where the target says the api is', () => {
+      const tree = generate(target);
+      const expected = target.upstream.kind === 'static' ? 'http://api' : 'http://$api_upstream';
+      for (const route of routeList.filter((candidate) => candidate.exposure === 'public')) {
+        assert.deepEqual(directives(locationFor(tree, route.path), 'proxy_pass')[0]?.args, [expected], route.path);
+      }
+    });
+  });
+}
+
+describe('the compose target', () => {
+  test('follows replicas through Docker DNS instead of a fixed upstream', () => {
+    const tree = generate(composeTarget());
+    assert.equal(blocks(tree, 'upstream').length, 0);
+    const [http] = blocks(tree, 'http');
+    assert.ok(http);
+    assert.deepEqual(directives(http, 'resolver')[0]?.args, ['127.0.0.11', 'valid=2s', 'ipv6=off']);
+    const [server] = blocks(tree, 'server');
+    assert.ok(server);
+    assert.deepEqual(directives(server, 'set')[0]?.args, ['$api_upstream', `api:3000`]);
+    assert.deepEqual(directives(server, 'listen')[0]?.args, ['8080']);
+  });
+});
+
 describe('the generated nginx.conf', () => {
-  test('matches the golden file (UPDATE_GOLDEN=1 rewrites it after an intended change)', async () => {
-    const text = generateFiles(nativeTarget(nativeExample))['nginx.conf'] ?? '';
-    if (process.env.UPDATE_GOLDEN === '1') await writeFile(golden, text);
-    assert.equal(text, await readFile(golden, 'utf8'));
-  });
-
-  test('passes the real nginx -t', async () => {
-    const { nginx } = findBinaries(process.env);
-    assert.ok(nginx, 'nginx must be installed (npm test installs it as root)');
-    const prefix = await mkdtemp(join(tmpdir(), 'nginx-generate-'));
-    try {
-      const target = nativeTarget({ ...nativeExample, prefix });
-      const file = await preparePrefix(prefix, generateFiles(target)['nginx.conf'] ?? '');
-      const check = checkNginxConfig(nginx, prefix, file);
-      assert.ok(check.ok, check.output);
-    } finally {
-      await rm(prefix, { recursive: true, force: true });
-    }
-  });
-
-  test('every public route is proxied with the read timeout the table implies', () => {
+  test('every public route has the read timeout the table implies', () => {
     for (const route of routeList.filter((candidate) => candidate.exposure === 'public')) {
       const location = locationFor(tree, route.path);
-      assert.deepEqual(directives(location, 'proxy_pass')[0]?.args, ['http://api'], route.path);
       const timeout = upstreamReadTimeoutMs(route);
       const rendered = timeout % 1_000 === 0 ? `${timeout / 1_000}s` : `${timeout}ms`;
       assert.deepEqual(directives(location, 'proxy_read_timeout')[0]?.args, [rendered], route.path);

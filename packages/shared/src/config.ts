@@ -61,6 +61,8 @@ export const apiEnvSchema = z.object({
   REDIS_URL: redisUrl.default(`redis://127.0.0.1:${ports.redis}`),
   /** Overrides a password in REDIS_URL; easier to inject from a secret. */
   REDIS_PASSWORD: z.string().min(1).optional(),
+  /** A file holding the password (a mounted secret); read once at boot. */
+  REDIS_PASSWORD_FILE: z.string().min(1).optional(),
   /** A command that takes longer fails; keeps /redis under a second when Redis hangs. */
   REDIS_TIMEOUT_MS: envInteger(10, 10_000).default(500),
   COUNTER_KEY: z
@@ -97,6 +99,9 @@ export const edgeEnvSchema = z.object({
 });
 
 export type ApiEnv = z.output<typeof apiEnvSchema>;
+
+/** The variables of the api's environment, for deployment generators and their tests. */
+export type ApiEnvName = keyof z.input<typeof apiEnvSchema>;
 export type EdgeEnv = z.output<typeof edgeEnvSchema>;
 
 /** Values never echoed in an error message. */

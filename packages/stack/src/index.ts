@@ -1,3 +1,6 @@
 export * from './config.js';
 export * from './native.js';
 export * from './probes.js';
+export * from './bases.js';
+export * from './compose.js';
+export * from './docker.js';

@@ -37,7 +37,13 @@ export interface ProbeTarget {
 
 export type Probe = (target: ProbeTarget) => Promise<void>;
 
-export function probeTarget(baseUrl: string, clientAddress: RegExp = /^(::ffff:)?127\.0\.0\.1$/): ProbeTarget {
+/** A client on this machine, as the api sees it natively. */
+export const loopbackClient = /^(::ffff:)?127\.0\.0\.1$/;
+
+/** A client on this machine reaching a published container port: Docker's NAT shows a private gateway address. */
+export const dockerBridgeClient = /^(::ffff:)?(10\.\d+|172\.\d+|192\.168)\.\d+\.\d+$/;
+
+export function probeTarget(baseUrl: string, clientAddress: RegExp = loopbackClient): ProbeTarget {
   return { baseUrl, clientAddress, probed: new Set() };
 }
 

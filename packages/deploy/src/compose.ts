@@ -1,0 +1,106 @@
+import { composeTarget } from '@three-tier/nginx';
+import { edge, ports, routes, services, type ApiEnvName } from '@three-tier/shared';
+import type { ComposeSpecification } from 'docker-compose';
+import {
+  baseImages,
+  defaultImagePrefix,
+  imageBuilds,
+  imageRepository,
+  redisAuthDir,
+  redisPasswordFile,
+  type ImageName,
+} from './images.js';
+
+type Service = NonNullable<ComposeSpecification['services']>[string];
+
+const { upstream } = composeTarget();
+
+/** How long a stopping api keeps serving: until nginx's cached DNS answers that name it expire. */
+export const composeDrainDelayMs = (upstream.kind === 'dns' ? upstream.validSeconds * 1_000 : 0) + 1_000;
+export const composeShutdownTimeoutMs = 10_000;
+
+const seconds = (ms: number): string => `${Math.ceil(ms / 1_000)}s`;
+
+/** What every service gets: no privileges, nothing writable but what it must write, bounded logs. */
+function hardened(image: ImageName, extra: Service): Service {
+  const build = imageBuilds[image];
+  const base = baseImages[image];
+  return {
+    build: {
+      context: build.context,
+      ...(build.context === '.' ? { dockerfile: build.dockerfile } : {}),
+      args: { [base.arg]: `\${${base.arg}:-${base.default}}` },
+    },
+    image: `${imageRepository(`\${IMAGE_PREFIX:-${defaultImagePrefix}}`, image)}:\${TAG:-latest}`,
+    restart: 'unless-stopped',
+    init: true,
+    read_only: true,
+    tmpfs: ['/tmp:size=16m,mode=1777'],
+    cap_drop: ['ALL'],
+    security_opt: ['no-new-privileges:true'],
+    logging: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } },
+    ...extra,
+  };
+}
+
+function healthcheck(test: string[]): Service['healthcheck'] {
+  return { test, interval: '3s', timeout: '3s', retries: 5, start_period: '10s' };
+}
+
+const apiEnvironment: Partial<Record<ApiEnvName, string>> = {
+  PORT: String(ports.api),
+  REDIS_URL: `redis://${services.redis}:${ports.redis}`,
+  REDIS_PASSWORD_FILE: redisPasswordFile,
+  SHUTDOWN_DELAY_MS: String(composeDrainDelayMs),
+  SHUTDOWN_TIMEOUT_MS: String(composeShutdownTimeoutMs),
+  LOG_LEVEL: '${LOG_LEVEL:-info}',
+};
+
+/**
+ * docker-compose.yml: nginx on the front network, the api on both, Redis on the back network only
+ * (internal: no route out, no published port). Works with Compose v2 and docker-compose 1.29.
+ */
+export function composeFile(): ComposeSpecification {
+  const authVolume = 'redis-auth';
+  return {
+    services: {
+      [services.redis]: hardened('redis', {
+        environment: { REDIS_PASSWORD: '${REDIS_PASSWORD:-}' },
+        volumes: ['redis-data:/data', `${authVolume}:${redisAuthDir}`],
+        networks: ['backend'],
+        healthcheck: healthcheck(['CMD', '/usr/local/bin/redis-healthcheck.sh']),
+        mem_limit: '256m',
+        stop_grace_period: '10s',
+      }),
+      [services.api]: hardened('api', {
+        environment: apiEnvironment,
+        volumes: [`${authVolume}:${redisAuthDir}:ro`],
+        networks: ['frontend', 'backend'],
+        depends_on: { [services.redis]: { condition: 'service_healthy' } },
+        healthcheck: healthcheck(['CMD', 'node', 'apps/api/dist/src/healthcheck.js']),
+        // One CPU per replica: /load saturates it, and --scale api=N adds capacity to see.
+        cpus: 1,
+        mem_limit: '256m',
+        stop_grace_period: seconds(composeDrainDelayMs + composeShutdownTimeoutMs + 5_000),
+      }),
+      [services.edge]: hardened('edge', {
+        ports: [`\${HTTP_HOST:-127.0.0.1}:\${HTTP_PORT:-80}:${ports.edge}`],
+        networks: ['frontend'],
+        depends_on: { [services.api]: { condition: 'service_healthy' } },
+        healthcheck: healthcheck(['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${ports.edge}${edge.healthPath}`]),
+        mem_limit: '64m',
+        stop_signal: 'SIGQUIT',
+        // nginx lets in-flight requests finish; the longest is a /load.
+        stop_grace_period: seconds(routes.load.timeoutMs + edge.upstreamMarginMs + 5_000),
+      }),
+    },
+    networks: {
+      frontend: {},
+      backend: { internal: true },
+    },
+    volumes: {
+      'redis-data': {},
+      [authVolume]: {},
+    },
+  };
+}

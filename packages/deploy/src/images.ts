@@ -1,0 +1,43 @@
+/**
+ * The images of the stack: their names, the official bases they build on, and the unprivileged
+ * users they run as. The Dockerfiles say the same (a test holds them to it); compose and the
+ * Kubernetes manifests take them from here.
+ */
+import { services } from '@three-tier/shared';
+
+export type ImageName = keyof typeof services;
+
+/**
+ * Official base images, pinned to current releases; each overridable at build time (`NODE_IMAGE`,
+ * `NGINX_IMAGE`, `REDIS_IMAGE`), e.g. with the stand-ins `npm run docker:bases` builds.
+ */
+export const baseImages = {
+  api: { arg: 'NODE_IMAGE', default: 'node:24.21-bookworm-slim' },
+  edge: { arg: 'NGINX_IMAGE', default: 'nginx:1.30-alpine' },
+  redis: { arg: 'REDIS_IMAGE', default: 'redis:8.2-alpine' },
+} as const satisfies Record<ImageName, { arg: string; default: string }>;
+
+/** uid:gid each image runs as: the official images' own unprivileged users. */
+export const imageUsers = {
+  api: { uid: 1000, gid: 1000 },
+  edge: { uid: 101, gid: 101 },
+  redis: { uid: 999, gid: 999 },
+} as const satisfies Record<ImageName, { uid: number; gid: number }>;
+
+/** Where each image's Dockerfile is, and the build context it expects. */
+export const imageBuilds = {
+  api: { context: '.', dockerfile: 'docker/api/Dockerfile' },
+  edge: { context: 'docker/nginx', dockerfile: 'docker/nginx/Dockerfile' },
+  redis: { context: 'docker/redis', dockerfile: 'docker/redis/Dockerfile' },
+} as const satisfies Record<ImageName, { context: string; dockerfile: string }>;
+
+/** `<prefix>-<service>`: with IMAGE_PREFIX=alice/three-tier, Docker Hub repositories alice/three-tier-api and so on. */
+export const defaultImagePrefix = 'three-tier';
+
+export function imageRepository(prefix: string, image: ImageName): string {
+  return `${prefix}-${services[image]}`;
+}
+
+/** Where the Redis password file lives in the containers that share it (a volume, or a secret). */
+export const redisAuthDir = '/run/redis-auth';
+export const redisPasswordFile = `${redisAuthDir}/password`;

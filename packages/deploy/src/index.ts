@@ -1,0 +1,3 @@
+export * from './compose.js';
+export * from './files.js';
+export * from './images.js';

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
+import { findBinary } from '@three-tier/processes';
+import { apiEnvSchema, edge, ports, services } from '@three-tier/shared';
+import {
+  baseImages,
+  composeFile,
+  generatedFiles,
+  imageBuilds,
+  imageUsers,
+  type ImageName,
+} from '../src/index.js';
+
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
+const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+const compose = composeFile();
+const service = (name: string) => {
+  const found = compose.services?.[name];
+  assert.ok(found, `service ${name}`);
+  return found;
+};
+
+describe('generated files', () => {
+  test('what is committed is what the generator writes (npm run generate after a change)', async () => {
+    for (const [path, content] of Object.entries(generatedFiles())) {
+      assert.equal(await readFile(join(root, path), 'utf8'), content, `${path} is out of date: run npm run generate`);
+    }
+  });
+
+  test('deploy-generate --check agrees', () => {
+    const result = spawnSync(process.execPath, [cli, '--check'], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+  });
+});
+
+describe('the Dockerfiles agree with the contract', () => {
+  for (const image of Object.keys(imageBuilds) as ImageName[]) {
+    test(`${image}: base image argument, user and port`, async () => {
+      const dockerfile = await readFile(join(root, imageBuilds[image].dockerfile), 'utf8');
+      const { arg, default: official } = baseImages[image];
+      assert.match(dockerfile, new RegExp(`^ARG ${arg}=${official.replace(/[.]/g, '\\.')}$`, 'm'));
+      assert.match(dockerfile, new RegExp(`^FROM \\$\\{${arg}\\}`, 'm'));
+      const { uid, gid } = imageUsers[image];
+      const users = [...dockerfile.matchAll(/^USER (\S+)$/gm)].map((match) => match[1]);
+      assert.deepEqual(users.slice(-1), [`${uid}:${gid}`], 'the last USER is the unprivileged one');
+      const port = { api: ports.api, edge: ports.edge, redis: ports.redis }[image];
+      assert.match(dockerfile, new RegExp(`^EXPOSE ${port}$`, 'm'));
+      assert.match(dockerfile, /^(CMD|ENTRYPOINT) \[/m, 'exec form, so signals reach the process');
+    });
+  }
+});
+
+describe('docker-compose.yml', () => {
+  test('has the three services, named as the contract names them', () => {
+    assert.deepEqual(Object.keys(compose.services ?? {}).sort(), [services.api, services.edge, services.redis].sort());
+  });
+
+  test('hardens every service: read-only root, no capabilities, no new privileges, init, health check, restart', () => {
+    for (const name of Object.values(services)) {
+      const s = service(name);
+      assert.equal(s.read_only, true, name);
+      assert.deepEqual(s.cap_drop, ['ALL'], name);
+      assert.deepEqual(s.security_opt, ['no-new-privileges:true'], name);
+      assert.equal(s.init, true, name);
+      assert.equal(s.restart, 'unless-stopped', name);
+      assert.ok(s.healthcheck?.test, `${name} health check`);
+      assert.ok(s.stop_grace_period, `${name} stop grace period`);
+    }
+  });
+
+  test('Redis sits on the internal network only and publishes nothing; nginx never joins it', () => {
+    assert.deepEqual(service(services.redis).networks, ['backend']);
+    assert.equal(service(services.redis).ports, undefined);
+    assert.deepEqual(service(services.edge).networks, ['frontend']);
+    assert.deepEqual(service(services.api).networks, ['frontend', 'backend']);
+    assert.deepEqual(compose.networks?.backend, { internal: true });
+  });
+
+  test('publishes only nginx, on 127.0.0.1 by default', () => {
+    assert.deepEqual(service(services.edge).ports, [`\${HTTP_HOST:-127.0.0.1}:\${HTTP_PORT:-80}:${ports.edge}`]);
+    assert.equal(service(services.api).ports, undefined);
+  });
+
+  test('health checks probe the paths of the contract', () => {
+    assert.ok(service(services.edge).healthcheck?.test?.includes(`http://127.0.0.1:${ports.edge}${edge.healthPath}`));
+  });
+
+  test('gives the api only variables its schema knows, and the api time to drain before it is killed', () => {
+    const environment = service(services.api).environment as Record<string, string>;
+    for (const name of Object.keys(environment)) assert.ok(name in apiEnvSchema.shape, name);
+    const drainMs = Number(environment.SHUTDOWN_DELAY_MS) + Number(environment.SHUTDOWN_TIMEOUT_MS);
+    assert.ok(Number.parseInt(String(service(services.api).stop_grace_period), 10) * 1_000 > drainMs);
+  });
+
+  test('names images <IMAGE_PREFIX>-<service>:<TAG> and takes the base images from the environment', () => {
+    for (const image of Object.keys(imageBuilds) as ImageName[]) {
+      const s = service(services[image]);
+      assert.equal(s.image, `\${IMAGE_PREFIX:-three-tier}-${services[image]}:\${TAG:-latest}`);
+      const build = s.build as { args: Record<string, string> };
+      const { arg, default: official } = baseImages[image];
+      assert.equal(build.args[arg], `\${${arg}:-${official}}`);
+    }
+  });
+
+  test('is valid for every compose on this machine (docker-compose 1.29 and/or Compose v2)', () => {
+    const composes: [string, string[]][] = [];
+    const standalone = findBinary('docker-compose', process.env);
+    if (standalone) composes.push([standalone, ['config', '--quiet']]);
+    if (spawnSync('docker', ['compose', 'version']).status === 0) composes.push(['docker', ['compose', 'config', '--quiet']]);
+    assert.ok(composes.length > 0, 'a compose must be installed (npm test installs docker-compose as root)');
+    for (const [command, args] of composes) {
+      const result = spawnSync(command, args, { cwd: root, encoding: 'utf8' });
+      assert.equal(result.status, 0, `${command} ${args.join(' ')}: ${result.stderr}`);
+    }
+  });
+});
+
+describe('npm run generate (the README command)', () => {
+  test('rewrites nothing when the committed files are current', () => {
+    const result = spawnSync('npm', ['run', '--silent', 'generate'], { cwd: root, encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    assert.doesNotMatch(result.stdout, /wrote/);
+  });
+});

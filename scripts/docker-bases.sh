@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# npm run docker:bases: local stand-ins for the three official base images, for a machine with a
+# Docker engine but no Docker Hub (air-gapped CI, a registry outage, this project's own CI).
+#
+# Each is a Debian root file system made by debootstrap from this machine's Debian mirror, plus:
+#   node   Node.js's official binary and npm, from the npm registry (as the official image has them)
+#   nginx  Debian's nginx, and wget for the health check (the official alpine image has busybox's)
+#   redis  Debian's redis-server and redis-cli
+# They are tagged under local names, never the official ones, and the script prints the values the
+# builds and docker-compose.yml take:
+#
+#   NODE_IMAGE=three-tier-local/node:24.21.0-bookworm
+#   NGINX_IMAGE=three-tier-local/nginx:bookworm
+#   REDIS_IMAGE=three-tier-local/redis:bookworm
+#
+# Progress goes to stderr, so `eval "$(npm run --silent docker:bases)"` exports them. Images that
+# exist are kept; FORCE=1 rebuilds. Needs root, debootstrap and a running Docker engine.
+set -euo pipefail
+
+NODE_VERSION=${NODE_VERSION:-24.21.0}
+NPM_VERSION=${NPM_VERSION:-11.19.1}
+SUITE=${SUITE:-bookworm}
+
+node_image="three-tier-local/node:${NODE_VERSION}-${SUITE}"
+nginx_image="three-tier-local/nginx:${SUITE}"
+redis_image="three-tier-local/redis:${SUITE}"
+
+say() { printf 'docker:bases: %s\n' "$*" >&2; }
+fail() { say "$*"; exit 1; }
+
+print_images() {
+  printf 'NODE_IMAGE=%s\nNGINX_IMAGE=%s\nREDIS_IMAGE=%s\n' "$node_image" "$nginx_image" "$redis_image"
+}
+
+exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+[ "$(id -u)" = 0 ] || fail "needs root (debootstrap and chroot): run it with sudo"
+command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || fail "debootstrap is missing: apt-get install -y debootstrap"
+docker info >/dev/null 2>&1 || fail "no Docker engine answers: start dockerd first"
+
+if [ "${FORCE:-0}" != 1 ] && exists "$node_image" && exists "$nginx_image" && exists "$redis_image"; then
+  say "the local base images exist already (FORCE=1 rebuilds them)"
+  print_images
+  exit 0
+fi
+
+# This machine's Debian mirror, from its apt sources (deb822 or one-line), else deb.debian.org.
+shopt -s nullglob
+sources=(/etc/apt/sources.list.d/*.sources)
+lists=(/etc/apt/sources.list /etc/apt/sources.list.d/*.list)
+mirror=$(
+  {
+    [ ${#sources[@]} -eq 0 ] || sed -n 's/^URIs:[[:space:]]*//p' "${sources[@]}" | tr ' ' '\n'
+    for list in "${lists[@]}"; do
+      [ -f "$list" ] && awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; break } }' "$list"
+    done
+  } | grep -E '/debian/?$' | grep -v security | head -n 1 || true
+)
+mirror=${mirror:-http://deb.debian.org/debian}
+
+case "$(uname -m)" in
+  x86_64) node_arch=x64 ;;
+  aarch64) node_arch=arm64 ;;
+  *) fail "no Node.js binary package for $(uname -m)" ;;
+esac
+
+work=$(mktemp -d /var/tmp/three-tier-bases.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+say "debootstrap $SUITE from $mirror"
+debootstrap --variant=minbase "$SUITE" "$work/base" "$mirror" >"$work/debootstrap.log" 2>&1 ||
+  { tail -n 20 "$work/debootstrap.log" >&2; fail "debootstrap failed"; }
+# No service may start inside the image build.
+printf '#!/bin/sh\nexit 101\n' >"$work/base/usr/sbin/policy-rc.d"
+chmod +x "$work/base/usr/sbin/policy-rc.d"
+
+in_root() {
+  local root=$1
+  shift
+  chroot "$root" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    DEBIAN_FRONTEND=noninteractive HOME=/root "$@"
+}
+
+# A copy of the base with packages added, cleaned and imported as an image.
+build_image() {
+  local name=$1 tag=$2 packages=$3
+  shift 3
+  local root="$work/$name"
+  say "building $tag"
+  cp -a "$work/base" "$root"
+  if [ -n "$packages" ]; then
+    # shellcheck disable=SC2086 # one word per package
+    in_root "$root" sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends $packages" \
+      >"$work/apt-$name.log" 2>&1 || { tail -n 20 "$work/apt-$name.log" >&2; fail "apt-get failed for $tag"; }
+  fi
+  "customize_$name" "$root"
+  in_root "$root" apt-get clean
+  rm -rf "$root"/var/lib/apt/lists/* "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root/usr/sbin/policy-rc.d"
+  tar -C "$root" -c . | docker import "$@" \
+    --change "LABEL org.opencontainers.image.description=\"local stand-in built by npm run docker:bases\"" \
+    - "$tag" >/dev/null
+  rm -rf "$root"
+}
+
+customize_node() {
+  local root=$1
+  (cd "$work" && npm pack --silent "node-linux-${node_arch}@${NODE_VERSION}" "npm@${NPM_VERSION}" >/dev/null)
+  tar -xzf "$work/node-linux-${node_arch}-${NODE_VERSION}.tgz" -C "$work" package/bin/node
+  install -m 755 "$work/package/bin/node" "$root/usr/local/bin/node"
+  rm -rf "$work/package"
+  mkdir -p "$root/usr/local/lib/node_modules"
+  tar -xzf "$work/npm-${NPM_VERSION}.tgz" -C "$work"
+  mv "$work/package" "$root/usr/local/lib/node_modules/npm"
+  ln -s ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
+  ln -s ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
+  # As in the official image: user node, uid 1000.
+  in_root "$root" groupadd --gid 1000 node
+  in_root "$root" useradd --uid 1000 --gid node --shell /bin/bash --create-home node
+  in_root "$root" node --version >/dev/null
+}
+
+customize_nginx() {
+  local root=$1
+  # As in the official image: user nginx, uid 101.
+  in_root "$root" sh -c 'getent group 101 >/dev/null || groupadd --system --gid 101 nginx'
+  in_root "$root" sh -c 'getent passwd 101 >/dev/null || useradd --system --uid 101 --gid 101 --no-create-home --shell /usr/sbin/nologin nginx'
+  in_root "$root" nginx -v 2>/dev/null
+}
+
+customize_redis() {
+  local root=$1
+  # As in the official image: user redis, uid 999, and /data.
+  in_root "$root" sh -c 'getent group 999 >/dev/null || groupadd --system --gid 999 redis-data'
+  in_root "$root" sh -c 'getent passwd 999 >/dev/null || useradd --system --uid 999 --gid 999 --no-create-home --shell /usr/sbin/nologin redis-data'
+  install -d -o 999 -g 999 "$root/data"
+  in_root "$root" redis-server --version >/dev/null
+}
+
+path_env="ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+build_image node "$node_image" "" --change "$path_env" --change 'CMD ["node"]'
+build_image nginx "$nginx_image" "nginx wget" --change "$path_env" --change 'CMD ["nginx", "-g", "daemon off;"]'
+build_image redis "$redis_image" "redis-server" --change "$path_env" --change 'WORKDIR /data' \
+  --change 'CMD ["redis-server"]'
+
+say "done"
+print_images
