@@ -4,13 +4,20 @@
 # installed (announced first); elsewhere we stop with the command that installs it.
 #
 #   sh scripts/prerequisites.sh start   redis-server required; nginx wanted (else the http-proxy edge)
-#   sh scripts/prerequisites.sh test    redis-server and nginx required
+#   sh scripts/prerequisites.sh test    all of the above, and Docker with Compose, debootstrap (for
+#                                       offline base images), docker-registry and htpasswd (for the
+#                                       push test); a Docker engine must answer
+#   sh scripts/prerequisites.sh test-packages   the same packages, no engine check (.ci/run starts
+#                                       dockerd after installing it)
 set -eu
 
 profile=${1:-test}
+engine_check=no
 case "$profile" in
-  start | test) ;;
-  *) echo "usage: $0 start|test" >&2; exit 2 ;;
+  start) ;;
+  test) engine_check=yes ;;
+  test-packages) profile=test ;;
+  *) echo "usage: $0 start|test|test-packages" >&2; exit 2 ;;
 esac
 
 say() { printf 'prerequisites: %s\n' "$*"; }
@@ -27,44 +34,84 @@ if [ "$node_ok" != yes ]; then
   exit 1
 fi
 
-required="redis-server"
+# command:package pairs. "Quiet" packages are daemons the stack runs itself: their system
+# services must not start (nginx would take port 80, redis 6379). Docker's must.
+required="redis-server:redis-server"
 wanted=""
-if [ "$profile" = test ]; then required="$required nginx"; else wanted="nginx"; fi
+if [ "$profile" = test ]; then
+  required="$required nginx:nginx docker:docker.io docker-compose:docker-compose debootstrap:debootstrap"
+  required="$required htpasswd:apache2-utils docker-registry:docker-registry"
+else
+  wanted="nginx:nginx"
+fi
+quiet="redis-server nginx docker-registry"
 
 missing=""
-for pkg in $required $wanted; do
-  have "$pkg" || missing="$missing $pkg"
+for pair in $required $wanted; do
+  command=${pair%%:*}
+  package=${pair#*:}
+  # Compose v2 as a docker plugin will do instead of the standalone docker-compose.
+  if [ "$command" = docker-compose ] && docker compose version >/dev/null 2>&1; then continue; fi
+  have "$command" || missing="$missing $package"
 done
 missing=${missing# }
-[ -z "$missing" ] && exit 0
 
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  say "installing $missing with apt-get (needed by npm $profile; their system services are not started)"
-  # Keep the packages' own services (nginx on :80, redis on :6379) from starting: the stack runs its own.
-  policy=/usr/sbin/policy-rc.d
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy"
-    chmod +x "$policy"
-    trap 'rm -f "$policy"' EXIT
+# apt-get quietly; its whole output only when it fails.
+apt_install() {
+  log=$(mktemp)
+  # shellcheck disable=SC2068 # one word per package
+  if ! apt-get install -y --no-install-recommends $@ >"$log" 2>&1; then
+    cat "$log"
+    rm -f "$log"
+    say "apt-get install $* failed"
+    exit 1
   fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  # shellcheck disable=SC2086 # one word per package
-  apt-get install -y -qq --no-install-recommends $missing >/dev/null
-  for pkg in $missing; do
-    have "$pkg" || { say "apt-get finished but $pkg is still missing"; exit 1; }
-  done
-  say "installed $missing"
-  exit 0
+  rm -f "$log"
+}
+
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing $missing with apt-get (needed by npm $profile)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    blocked="" free=""
+    for package in $missing; do
+      case " $quiet " in
+        *" $package "*) blocked="$blocked $package" ;;
+        *) free="$free $package" ;;
+      esac
+    done
+    if [ -n "$blocked" ]; then
+      policy=/usr/sbin/policy-rc.d
+      if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod +x "$policy"
+        trap 'rm -f "$policy"' EXIT
+      fi
+      say "(their system services are left stopped:$blocked)"
+      apt_install $blocked
+      rm -f "$policy"
+      trap - EXIT
+    fi
+    [ -z "$free" ] || apt_install $free
+    say "installed $missing"
+  else
+    hint="sudo apt-get install -y $missing"
+    for pair in $required; do
+      case " $missing " in
+        *" ${pair#*:} "*)
+          say "${pair#*:} is missing. Install it first:  $hint"
+          exit 1
+          ;;
+      esac
+    done
+    say "nginx is not installed: npm start will use the http-proxy edge. For nginx:  $hint"
+  fi
 fi
 
-hint="sudo apt-get install -y $missing"
-for pkg in $required; do
-  case " $missing " in
-    *" $pkg "*)
-      say "$pkg is missing. Install it first:  $hint"
-      exit 1
-      ;;
-  esac
-done
-say "nginx is not installed: npm start will use the http-proxy edge. For nginx:  $hint"
+if [ "$engine_check" = yes ] && ! docker info >/dev/null 2>&1; then
+  say "Docker is installed but no engine answers. Start it (sudo systemctl start docker, or as root: dockerd &),"
+  say "and make sure this user may use it (root, or a member of the docker group)."
+  exit 1
+fi
+exit 0

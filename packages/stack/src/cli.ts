@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 /**
- * `npm start`: the whole stack in the foreground. Prints `ready: <url>` once every tier is healthy;
- * Ctrl-C or SIGTERM stops it in order (edge, api, Redis); a second signal kills what is left.
+ * stack up           `npm start`: the whole stack in the foreground. Prints `ready: <url>` once every
+ *                    tier is healthy; Ctrl-C or SIGTERM stops it in order (edge, api, Redis); a
+ *                    second signal kills what is left.
+ * stack images-push  `npm run images:push`: builds the images, tags them with the commit, the
+ *                    version and latest, and pushes them to IMAGE_PREFIX (see push.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +13,7 @@ import { describeExit, findBinaries, installHint } from '@three-tier/processes';
 import { ConfigError, parseEnv } from '@three-tier/shared';
 import { stackEnvSchema, type StackEnv } from './config.js';
 import { NativeStack, type EdgeKind, type ServiceName } from './native.js';
+import { pushImages } from './push.js';
 
 const say = (message: string): void => {
   process.stdout.write(`stack | ${message}\n`);
@@ -95,6 +99,25 @@ async function up(): Promise<void> {
   process.stdout.write(`ready: ${stack.url}\n`);
 }
 
+async function imagesPush(): Promise<void> {
+  const imagePrefix = process.env.IMAGE_PREFIX;
+  if (!imagePrefix) fail('IMAGE_PREFIX is not set: e.g. IMAGE_PREFIX=alice/three-tier for Docker Hub user alice');
+  try {
+    const pushed = await pushImages({
+      imagePrefix,
+      registry: process.env.REGISTRY || undefined,
+      user: process.env.REGISTRY_USER || undefined,
+      password: process.env.REGISTRY_PASSWORD || undefined,
+      env: process.env,
+      log: say,
+    });
+    for (const reference of pushed) process.stdout.write(`pushed ${reference}\n`);
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error));
+  }
+}
+
 const [command] = process.argv.slice(2);
-if (command !== 'up') fail('usage: stack up   (npm start runs it; see the README for the environment it reads)');
-await up();
+if (command === 'up') await up();
+else if (command === 'images-push') await imagesPush();
+else fail('usage: stack up | stack images-push   (npm start and npm run images:push run them; see the README)');

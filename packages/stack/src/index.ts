@@ -4,3 +4,4 @@ export * from './probes.js';
 export * from './bases.js';
 export * from './compose.js';
 export * from './docker.js';
+export * from './push.js';

@@ -6,13 +6,23 @@ import { repoRoot, stackEnvSchema } from '../src/index.js';
 
 const readme = await readFile(`${repoRoot}README.md`, 'utf8');
 
-/** Commands the README shows, and where each is run for real. */
+/** Commands the README shows (environment assignments aside), and where each is run for real. */
 const testedCommands: Record<string, string> = {
   'npm ci': '.ci/run',
-  'npm start': 'runner.test.ts (npm start itself)',
+  'npm start': 'runner.test.ts runs npm start itself',
   'npm test': '.ci/run',
   'npm run nginx:config': 'packages/nginx generate.test.ts',
   'npm run bench': '.ci/run',
+  'npm run generate': 'packages/deploy compose.test.ts',
+  'npm run images:push': 'push.test.ts runs it against a real registry',
+  'eval "$(npm run --silent docker:bases)"': '.ci/run, where Docker Hub is unreachable',
+  'docker compose up --build': 'compose.test.ts: build, then up',
+  'docker compose up --build --scale api=3': 'compose.test.ts: up with three replicas',
+  'docker compose up': 'compose.test.ts: up again after down',
+  'docker compose down': 'compose.test.ts: down keeping the volumes',
+  'docker compose down --volumes': 'compose.test.ts: down at the end',
+  'docker compose pull': 'push.test.ts: the pushed images pulled back',
+  'docker compose up --no-build': 'push.test.ts: the pulled images run',
 };
 
 describe('the README', () => {
@@ -33,13 +43,24 @@ describe('the README', () => {
     for (const name of names) assert.ok(readme.includes(`\`${name}\``), `README documents ${name}`);
   });
 
+  test('documents every variable docker-compose.yml and npm run images:push read', async () => {
+    const compose = await readFile(`${repoRoot}docker-compose.yml`, 'utf8');
+    const names = new Set([...compose.matchAll(/\$\{([A-Z_]+)/g)].map((match) => match[1] ?? ''));
+    assert.ok(names.has('HTTP_PORT') && names.has('IMAGE_PREFIX'));
+    for (const name of [...names, 'REGISTRY', 'REGISTRY_USER', 'REGISTRY_PASSWORD']) {
+      assert.ok(readme.includes(`\`${name}\``), `README documents ${name}`);
+    }
+  });
+
   test('shows only commands that CI or a test runs', () => {
     const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
     const commands = blocks
       .flatMap((block) => block.split('\n'))
-      .map((line) => line.replace(/#.*$/, '').trim())
+      .map((line) => line.replace(/\s#\s.*$/, '').trim())
       .filter(Boolean)
-      .flatMap((line) => line.split('&&').map((part) => part.trim()));
+      .flatMap((line) => line.split('&&').map((part) => part.trim()))
+      // IMAGE_PREFIX=... npm run images:push is npm run images:push with an environment.
+      .map((command) => command.replace(/^([A-Z_]+=\S+\s+)+/, ''));
     assert.ok(commands.length > 0);
     for (const command of commands) assert.ok(command in testedCommands, `"${command}" is run by a test or CI`);
   });
