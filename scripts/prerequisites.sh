@@ -6,7 +6,7 @@
 #   sh scripts/prerequisites.sh start   redis-server required; nginx wanted (else the http-proxy edge)
 #   sh scripts/prerequisites.sh test    all of the above, and Docker with Compose, debootstrap (for
 #                                       offline base images), docker-registry and htpasswd (for the
-#                                       push test); a Docker engine must answer
+#                                       push test), kubectl (kustomize); a Docker engine must answer
 #   sh scripts/prerequisites.sh test-packages   the same packages, no engine check (.ci/run starts
 #                                       dockerd after installing it)
 set -eu
@@ -40,7 +40,7 @@ required="redis-server:redis-server"
 wanted=""
 if [ "$profile" = test ]; then
   required="$required nginx:nginx docker:docker.io docker-compose:docker-compose debootstrap:debootstrap"
-  required="$required htpasswd:apache2-utils docker-registry:docker-registry"
+  required="$required htpasswd:apache2-utils docker-registry:docker-registry kubectl:kubernetes-client"
 else
   wanted="nginx:nginx"
 fi

@@ -1,3 +1,4 @@
 export * from './compose.js';
 export * from './files.js';
 export * from './images.js';
+export * from './kubernetes/index.js';

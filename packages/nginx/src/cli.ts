@@ -4,14 +4,14 @@
  *
  *   nginx-config [--target native] [--listen-host H] [--edge-port N] [--api-port N]
  *                [--prefix DIR] [--access-log-port N] [--out FILE]
- *   nginx-config --target compose [--out FILE]
+ *   nginx-config --target compose|kubernetes [--out FILE]
  *
  * Without options it prints the native target with the documented defaults (its golden file).
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { generateFiles } from './generate.js';
-import { composeTarget, nativeExample, nativeTarget } from './targets.js';
+import { composeTarget, kubernetesTarget, nativeExample, nativeTarget, type Target } from './targets.js';
 
 // `nginx-config | head` closes the pipe early; that is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -49,9 +49,10 @@ try {
   fail(error instanceof Error ? error.message : String(error));
 }
 
-const targets = ['native', 'compose'];
+const fixedTargets: Record<string, () => Target> = { compose: composeTarget, kubernetes: kubernetesTarget };
+const targets = ['native', ...Object.keys(fixedTargets)];
 if (!targets.includes(values.target)) fail(`unknown --target ${JSON.stringify(values.target)}; targets: ${targets.join(', ')}`);
-const target = values.target === 'compose' ? composeTarget() : nativeTarget({
+const target = fixedTargets[values.target]?.() ?? nativeTarget({
   listenHost: values['listen-host'] ?? nativeExample.listenHost,
   edgePort: port(values['edge-port'], nativeExample.edgePort, 'edge-port'),
   apiPort: port(values['api-port'], nativeExample.apiPort, 'api-port'),

@@ -21,7 +21,26 @@ type EdgeProblem = { readonly status: number; readonly detail: string; readonly 
 const vars = {
   requestId: '$request_id_out',
   idempotencyKey: '$idempotency_key_out',
+  forwardedProto: '$forwarded_proto',
 } as const;
+
+/**
+ * Behind trusted proxies, the client address and scheme come from their headers (the realip
+ * module); rate limits and logs then see the real client, not the ingress controller.
+ */
+function clientIdentity(target: Target): Node[] {
+  if (target.trustedProxies.length === 0) return [];
+  return [
+    comment('Behind the ingress controller: believe its X-Forwarded-For and X-Forwarded-Proto, nobody else\'s.'),
+    ...target.trustedProxies.map((network) => directive('set_real_ip_from', network)),
+    directive('real_ip_header', 'X-Forwarded-For'),
+    directive('real_ip_recursive', 'on'),
+    block('map', ['$http_x_forwarded_proto', vars.forwardedProto], [
+      directive('default', '$scheme'),
+      directive('https', 'https'),
+    ]),
+  ];
+}
 
 /** nginx time: whole seconds as `30s`, anything finer as `1500ms`. */
 const ms = (value: number): string => (value % 1_000 === 0 ? `${value / 1_000}s` : `${value}ms`);
@@ -190,6 +209,7 @@ export function generate(target: Target): Node[] {
       comment('Paths match the api exactly: //redis is not /redis there, so it is not here either.'),
       directive('merge_slashes', 'off'),
       blank,
+      ...clientIdentity(target),
       comment(`A well-formed ${headerNames.requestId} passes through; anything else gets nginx's own id.`),
       block('map', [`$http_${headerNames.requestId.toLowerCase().replaceAll('-', '_')}`, vars.requestId], [
         directive('default', '$request_id'),
@@ -232,9 +252,13 @@ export function generate(target: Target): Node[] {
         directive('proxy_set_header', 'Host', '$host'),
         directive('proxy_set_header', headerNames.requestId, vars.requestId),
         directive('proxy_set_header', headerNames.idempotencyKey, vars.idempotencyKey),
-        comment('nginx is the first hop: the client is whoever connected, whatever it claims.'),
+        comment(
+          target.trustedProxies.length === 0
+            ? 'nginx is the first hop: the client is whoever connected, whatever it claims.'
+            : 'The client as the trusted proxy reported it (realip above); nothing a client claims itself.',
+        ),
         directive('proxy_set_header', 'X-Forwarded-For', '$remote_addr'),
-        directive('proxy_set_header', 'X-Forwarded-Proto', '$scheme'),
+        directive('proxy_set_header', 'X-Forwarded-Proto', target.trustedProxies.length === 0 ? '$scheme' : vars.forwardedProto),
         directive('proxy_set_header', 'X-Forwarded-Host', '$host'),
         // The api sends these too; the edge's copy is the one clients get.
         ...[headerNames.requestId, ...Object.keys(securityHeaders)].map((name) => directive('proxy_hide_header', name)),

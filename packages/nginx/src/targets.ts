@@ -35,6 +35,11 @@ export interface Target {
   readonly workerProcesses: 'auto' | number;
   /** Where JSON access log lines go: a path such as /dev/stdout, or a `syslog:` destination. */
   readonly accessLog: string;
+  /**
+   * Proxies in front of nginx whose X-Forwarded-For and X-Forwarded-Proto are believed (an ingress
+   * controller). Empty: nginx is the first hop and the client is whoever connected.
+   */
+  readonly trustedProxies: readonly string[];
 }
 
 export interface NativeParams {
@@ -63,6 +68,7 @@ export function nativeTarget(params: NativeParams): Target {
     tempDir: `${params.prefix}/tmp`,
     workerProcesses: 'auto',
     accessLog: `syslog:server=127.0.0.1:${params.accessLogPort},tag=nginx,nohostname`,
+    trustedProxies: [],
   };
 }
 
@@ -89,5 +95,29 @@ export function composeTarget(): Target {
     tempDir: '/tmp',
     workerProcesses: 'auto',
     accessLog: '/dev/stdout',
+    trustedProxies: [],
+  };
+}
+
+/** Private address ranges: where an ingress controller's pods live in any cluster. */
+export const privateNetworks = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'] as const;
+
+/**
+ * Kubernetes: nginx pods behind an ingress controller, the api behind its Service. The Service's
+ * name is resolved once, at start, by the system resolver (so the namespace's search domain
+ * applies and the manifests may go to any namespace); its ClusterIP never changes, and
+ * keepalive_requests makes connections rotate so new api pods get their share. The client address
+ * comes from the ingress controller's X-Forwarded-For.
+ */
+export function kubernetesTarget(): Target {
+  return {
+    name: 'kubernetes',
+    listen: String(ports.edge),
+    upstream: { kind: 'static', servers: [`${services.api}:${ports.api}`] },
+    pidFile: '/tmp/nginx.pid',
+    tempDir: '/tmp',
+    workerProcesses: 2,
+    accessLog: '/dev/stdout',
+    trustedProxies: privateNetworks,
   };
 }

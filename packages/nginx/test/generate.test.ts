@@ -9,6 +9,7 @@ import { checkNginxConfig, findBinaries, preparePrefix } from '@three-tier/proce
 import { edge, headerNames, routeList, upstreamReadTimeoutMs } from '@three-tier/shared';
 import {
   composeTarget,
+  kubernetesTarget,
   generate,
   generateFiles,
   nativeExample,
@@ -46,7 +47,15 @@ const tree = generate(nativeTarget(nativeExample));
 const targets: readonly { readonly target: Target; readonly golden: string }[] = [
   { target: nativeTarget(nativeExample), golden: 'native.conf' },
   { target: composeTarget(), golden: 'compose.conf' },
+  { target: kubernetesTarget(), golden: 'kubernetes.conf' },
 ];
+
+/** Names a target resolves when nginx starts, pointed at this machine for the check. */
+function hostsFor(target: Target): Record<string, string> {
+  if (target.upstream.kind !== 'static') return {};
+  const names = target.upstream.servers.map((server) => server.slice(0, server.lastIndexOf(':')));
+  return Object.fromEntries(names.filter((name) => !/^[\d.]+$/.test(name)).map((name) => [name, '127.0.0.1']));
+}
 
 for (const { target, golden: file } of targets) {
   describe(`the ${target.name} target`, () => {
@@ -65,7 +74,7 @@ for (const { target, golden: file } of targets) {
         // writes nothing elsewhere on this machine.
         const relocated = { ...target, pidFile: `${prefix}/nginx.pid`, tempDir: `${prefix}/tmp` };
         const configFile = await preparePrefix(prefix, generateFiles(relocated)['nginx.conf'] ?? '');
-        const check = checkNginxConfig(nginx, prefix, configFile);
+        const check = checkNginxConfig(nginx, prefix, configFile, hostsFor(target));
         assert.ok(check.ok, check.output);
       } finally {
         await rm(prefix, { recursive: true, force: true });
@@ -93,6 +102,29 @@ describe('the compose target', () => {
     assert.ok(server);
     assert.deepEqual(directives(server, 'set')[0]?.args, ['$api_upstream', `api:3000`]);
     assert.deepEqual(directives(server, 'listen')[0]?.args, ['8080']);
+  });
+});
+
+describe('the kubernetes target', () => {
+  test('believes the ingress controller (private networks) for the client address and scheme', () => {
+    const tree = generate(kubernetesTarget());
+    const [http] = blocks(tree, 'http');
+    assert.ok(http);
+    assert.deepEqual(
+      directives(http, 'set_real_ip_from').map((d) => d.args[0]),
+      ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+    );
+    assert.deepEqual(directives(http, 'real_ip_header')[0]?.args, ['X-Forwarded-For']);
+    const [server] = blocks(tree, 'server');
+    assert.ok(server);
+    const set = Object.fromEntries(directives(server, 'proxy_set_header').map((d) => [String(d.args[0]), d.args[1]]));
+    assert.equal(set['X-Forwarded-Proto'], '$forwarded_proto');
+  });
+
+  test('reaches the api through its Service name, resolved at start', () => {
+    const [upstream] = blocks(generate(kubernetesTarget()), 'upstream');
+    assert.ok(upstream);
+    assert.deepEqual(directives(upstream, 'server')[0]?.args.slice(0, 1), ['api:3000']);
   });
 });
 

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LineHandler } from './child.js';
@@ -25,11 +26,41 @@ export interface NginxCheck {
 /**
  * `nginx -t` on a config file. Errors go to stderr (`-e`), so the check needs no writable log
  * directory and works as any user.
+ *
+ * `hosts` gives names the config uses a meaning here (a Kubernetes Service name, say): nginx then
+ * runs in a mount namespace of its own whose /etc/hosts lists them, so the exact config is checked
+ * and this machine's /etc/hosts is never touched. That takes root, or unprivileged user namespaces.
  */
-export function checkNginxConfig(bin: string, prefix: string, configFile: string): NginxCheck {
+export function checkNginxConfig(
+  bin: string,
+  prefix: string,
+  configFile: string,
+  hosts: Readonly<Record<string, string>> = {},
+): NginxCheck {
+  const test = [bin, '-t', '-q', '-p', prefix, '-c', configFile, '-e', 'stderr'];
+  let command = test;
+  if (Object.keys(hosts).length > 0) {
+    const hostsFile = join(prefix, 'hosts');
+    writeFileSync(hostsFile, Object.entries(hosts).map(([name, address]) => `${address} ${name}\n`).join(''));
+    const asRoot = process.getuid?.() === 0;
+    // In a user namespace, nginx thinks it is root and would chown its temp paths to nobody, who
+    // does not exist there; `user root` keeps them ours.
+    if (!asRoot) test.push('-g', 'user root root;');
+    command = [
+      'unshare',
+      ...(asRoot ? [] : ['--map-root-user']),
+      '--mount',
+      'sh',
+      '-c',
+      'mount --bind "$0" /etc/hosts && exec "$@"',
+      hostsFile,
+      ...test,
+    ];
+  }
+  const [file = bin, ...args] = command;
   // stdout to /dev/null: a config logging to /dev/stdout must be checkable, and Node's default
   // stdout for a child is a socket nginx cannot open.
-  const result = spawnSync(bin, ['-t', '-q', '-p', prefix, '-c', configFile, '-e', 'stderr'], {
+  const result = spawnSync(file, args, {
     encoding: 'utf8',
     stdio: ['ignore', 'ignore', 'pipe'],
   });

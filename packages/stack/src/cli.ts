@@ -5,15 +5,19 @@
  *                    second signal kills what is left.
  * stack images-push  `npm run images:push`: builds the images, tags them with the commit, the
  *                    version and latest, and pushes them to IMAGE_PREFIX (see push.ts).
+ * stack load         `npm run load`: keeps /load busy at LOAD_URL (the Ingress in the autoscaling
+ *                    demo) and prints, every second, the work done and the instances answering.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeExit, findBinaries, installHint } from '@three-tier/processes';
-import { ConfigError, parseEnv } from '@three-tier/shared';
+import { ConfigError, envInteger, load, nativeDefaults, parseEnv } from '@three-tier/shared';
+import { z } from 'zod';
 import { stackEnvSchema, type StackEnv } from './config.js';
 import { NativeStack, type EdgeKind, type ServiceName } from './native.js';
 import { pushImages } from './push.js';
+import { runLoad } from './load.js';
 
 const say = (message: string): void => {
   process.stdout.write(`stack | ${message}\n`);
@@ -117,7 +121,35 @@ async function imagesPush(): Promise<void> {
   }
 }
 
+const loadEnvSchema = z.object({
+  LOAD_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://three-tier.example.com' }).default(
+    `http://127.0.0.1:${nativeDefaults.edgePort}`,
+  ),
+  LOAD_MS: envInteger(load.minMs, load.maxMs).default(500),
+  LOAD_CONCURRENCY: envInteger(1, 256).default(8),
+  LOAD_SECONDS: envInteger(0, 86_400).default(120),
+});
+
+async function loadCommand(): Promise<void> {
+  let env: z.output<typeof loadEnvSchema>;
+  try {
+    env = parseEnv(loadEnvSchema, process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+  const url = env.LOAD_URL.replace(/\/$/, '');
+  const stop = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+  say(`${env.LOAD_CONCURRENCY} clients asking ${url}/load for ${env.LOAD_MS} ms of CPU each, ${env.LOAD_SECONDS ? `for ${env.LOAD_SECONDS} s` : 'until Ctrl-C'}`);
+  await runLoad(
+    { url, ms: env.LOAD_MS, concurrency: env.LOAD_CONCURRENCY, seconds: env.LOAD_SECONDS, signal: stop.signal },
+    (line) => process.stdout.write(`${line}\n`),
+  );
+}
+
 const [command] = process.argv.slice(2);
 if (command === 'up') await up();
 else if (command === 'images-push') await imagesPush();
-else fail('usage: stack up | stack images-push   (npm start and npm run images:push run them; see the README)');
+else if (command === 'load') await loadCommand();
+else fail('usage: stack up | stack images-push | stack load   (npm start, npm run images:push and npm run load; see the README)');

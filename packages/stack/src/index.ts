@@ -5,3 +5,4 @@ export * from './bases.js';
 export * from './compose.js';
 export * from './docker.js';
 export * from './push.js';
+export * from './load.js';
