@@ -44,19 +44,7 @@ if [ "${FORCE:-0}" != 1 ] && exists "$node_image" && exists "$nginx_image" && ex
   exit 0
 fi
 
-# This machine's Debian mirror, from its apt sources (deb822 or one-line), else deb.debian.org.
-shopt -s nullglob
-sources=(/etc/apt/sources.list.d/*.sources)
-lists=(/etc/apt/sources.list /etc/apt/sources.list.d/*.list)
-mirror=$(
-  {
-    [ ${#sources[@]} -eq 0 ] || sed -n 's/^URIs:[[:space:]]*//p' "${sources[@]}" | tr ' ' '\n'
-    for list in "${lists[@]}"; do
-      [ -f "$list" ] && awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; break } }' "$list"
-    done
-  } | grep -E '/debian/?$' | grep -v security | head -n 1 || true
-)
-mirror=${mirror:-http://deb.debian.org/debian}
+mirror=$(bash "$(dirname "$0")/debian-mirror.sh")
 
 case "$(uname -m)" in
   x86_64) node_arch=x64 ;;

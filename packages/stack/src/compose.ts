@@ -3,7 +3,7 @@ import * as compose from 'docker-compose';
 import type { IDockerComposeExecutableOptions, IDockerComposeOptions } from 'docker-compose';
 import { repoRoot } from './config.js';
 import { docker, inspectContainers, type ContainerFacts } from './docker.js';
-import { answersOk, waitFor } from '@three-tier/processes';
+import { answersOk, findBinary, waitFor } from '@three-tier/processes';
 import { edge, routes } from '@three-tier/shared';
 
 export interface ComposeStackOptions {
@@ -14,12 +14,19 @@ export interface ComposeStackOptions {
   /** The environment compose runs with: PATH and DOCKER_* plus IMAGE_PREFIX, TAG, base images... */
   readonly env: NodeJS.ProcessEnv;
   readonly onOutput?: (text: string) => void;
+  /** Which compose runs it; by default the plugin when there is one. */
+  readonly flavour?: ComposeFlavour;
 }
 
-/** Compose v2 (`docker compose`) when the plugin is there, else the standalone docker-compose (1.29 or v2). */
-async function composeExecutable(env: NodeJS.ProcessEnv): Promise<IDockerComposeExecutableOptions | undefined> {
-  if (await docker(['compose', 'version'], env).then(() => true, () => false)) return undefined;
-  return { standalone: true };
+/** `plugin`: Compose v2 as `docker compose`. `standalone`: the docker-compose binary (1.29, or v2). */
+export type ComposeFlavour = 'plugin' | 'standalone';
+
+/** The composes this machine has, the plugin first. */
+export async function composeFlavours(env: NodeJS.ProcessEnv): Promise<ComposeFlavour[]> {
+  const flavours: ComposeFlavour[] = [];
+  if (await docker(['compose', 'version'], env).then(() => true, () => false)) flavours.push('plugin');
+  if (findBinary('docker-compose', env)) flavours.push('standalone');
+  return flavours;
 }
 
 /**
@@ -36,7 +43,9 @@ export class ComposeStack {
     // docker-compose 1.29 drops anything but [a-z0-9] from a project name; v2 keeps it. Labels
     // carry the name each one uses, so only a name both keep as is can find the containers again.
     if (!/^[a-z0-9]+$/.test(options.project)) throw new Error(`compose project names must be [a-z0-9]+ (got ${options.project})`);
-    return new ComposeStack(options, await composeExecutable(options.env));
+    const flavour = options.flavour ?? (await composeFlavours(options.env))[0];
+    if (!flavour) throw new Error('no Docker Compose here: install docker-compose, or the Compose v2 plugin');
+    return new ComposeStack(options, flavour === 'standalone' ? { standalone: true } : undefined);
   }
 
   /** nginx, as published on the host. */
@@ -44,9 +53,8 @@ export class ComposeStack {
     return `http://127.0.0.1:${this.options.httpPort}`;
   }
 
-  /** Which compose runs the stack, for logs. */
-  get flavour(): string {
-    return this.executable ? 'docker-compose (standalone)' : 'docker compose (v2 plugin)';
+  get flavour(): ComposeFlavour {
+    return this.executable ? 'standalone' : 'plugin';
   }
 
   private settings(commandOptions: (string | string[])[] = []): IDockerComposeOptions {

@@ -6,6 +6,7 @@ import { freePort, waitFor } from '@three-tier/processes';
 import { headerNames, ports, routeIds, routes, services, type CounterBody } from '@three-tier/shared';
 import {
   ComposeStack,
+  composeFlavours,
   dockerAnswers,
   dockerBridgeClient,
   edgeProbes,
@@ -14,6 +15,7 @@ import {
   routeProbes,
   shareBuildCa,
   unprobedRoutes,
+  type ComposeFlavour,
   type ProbeTarget,
 } from '../src/index.js';
 
@@ -73,7 +75,12 @@ async function hits(url: string): Promise<number> {
   return ((await res.json()) as CounterBody).hits;
 }
 
-describe('docker compose up', () => {
+const flavours = await composeFlavours(process.env);
+assert.ok(flavours.length > 0, 'Docker Compose must be installed: docker-compose, or the Compose v2 plugin');
+const names: Record<ComposeFlavour, string> = { plugin: 'docker compose (v2 plugin)', standalone: 'docker-compose (standalone)' };
+
+// Every compose this machine has runs the whole suite: the file must work with each.
+for (const flavour of flavours) describe(`${names[flavour]} up`, () => {
   let stack: ComposeStack;
   let target: ProbeTarget;
 
@@ -82,8 +89,7 @@ describe('docker compose up', () => {
     const env = { ...process.env, IMAGE_PREFIX: 'three-tier-test', TAG: 'test' };
     Object.assign(env, await resolveBaseImages(env, log));
     await shareBuildCa(env);
-    stack = await ComposeStack.create({ project: `threetiertest${process.pid}`, httpPort: await freePort(), env, onOutput: log });
-    log(`compose: ${stack.flavour}`);
+    stack = await ComposeStack.create({ project: `threetier${flavour}${process.pid}`, httpPort: await freePort(), env, onOutput: log, flavour });
     await stack.down(true);
     await stack.build();
     await stack.up(1);
