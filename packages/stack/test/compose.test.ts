@@ -3,21 +3,19 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { imageUsers, redisAuthDir } from '@three-tier/deploy';
 import { freePort, waitFor } from '@three-tier/processes';
-import { headerNames, ports, routeIds, routes, services, type CounterBody } from '@three-tier/shared';
+import { headerNames, ports, services, type CounterBody } from '@three-tier/shared';
 import {
   ComposeStack,
   composeFlavours,
   dockerAnswers,
   dockerBridgeClient,
-  edgeProbes,
   probeTarget,
   resolveBaseImages,
-  routeProbes,
   shareBuildCa,
-  unprobedRoutes,
   type ComposeFlavour,
   type ProbeTarget,
 } from '../src/index.js';
+import { probeSuite } from './helpers.js';
 
 const log = (line: string): void => {
   if (process.env.STACK_TEST_LOGS) console.log(line);
@@ -101,15 +99,7 @@ for (const flavour of flavours) describe(`${names[flavour]} up`, () => {
   });
 
   describe('the probe suite through the nginx container', () => {
-    for (const id of routeIds) {
-      test(`${routes[id].path} (${id})`, () => routeProbes[id](target));
-    }
-    for (const [name, probe] of Object.entries(edgeProbes)) {
-      test(name, () => probe(target));
-    }
-    test('every route of the table was probed', () => {
-      assert.deepEqual(unprobedRoutes(target), []);
-    });
+    probeSuite(() => target);
   });
 
   describe('the containers', () => {

@@ -1,8 +1,19 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { findBinaries, freePort } from '@three-tier/processes';
-import { NativeStack, type EdgeKind, type NativeStackOptions } from '../src/index.js';
+import { routeIds, routes } from '@three-tier/shared';
+import {
+  edgeProbes,
+  NativeStack,
+  routeProbes,
+  unprobedRoutes,
+  type EdgeKind,
+  type NativeStackOptions,
+  type ProbeTarget,
+} from '../src/index.js';
 
 export const binaries = findBinaries(process.env);
 
@@ -47,4 +58,20 @@ export async function startStack(edge: EdgeKind, overrides: Partial<NativeStackO
       await rm(root, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Declares the probe suite as tests of the current suite: a test per route of the table, one per
+ * edge probe, and last, the check that no route went unprobed. `target` is read when they run.
+ */
+export function probeSuite(target: () => ProbeTarget): void {
+  for (const id of routeIds) {
+    test(`${routes[id].path} (${id})`, () => routeProbes[id](target()));
+  }
+  for (const [name, probe] of Object.entries(edgeProbes)) {
+    test(name, () => probe(target()));
+  }
+  test('every route of the table was probed', () => {
+    assert.deepEqual(unprobedRoutes(target()), []);
+  });
 }

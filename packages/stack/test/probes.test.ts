@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { routeIds, routes } from '@three-tier/shared';
-import { edgeProbes, probeTarget, routeProbes, unprobedRoutes, type ProbeTarget } from '../src/index.js';
-import { startStack, type TestStack } from './helpers.js';
+import { probeTarget, unprobedRoutes, type ProbeTarget } from '../src/index.js';
+import { probeSuite, startStack, type TestStack } from './helpers.js';
 
 for (const edge of ['nginx', 'http-proxy'] as const) {
   describe(`the probe suite through ${edge}`, () => {
@@ -17,15 +16,7 @@ for (const edge of ['nginx', 'http-proxy'] as const) {
       await running.cleanup();
     });
 
-    for (const id of routeIds) {
-      test(`${routes[id].path} (${id})`, () => routeProbes[id](target));
-    }
-    for (const [name, probe] of Object.entries(edgeProbes)) {
-      test(name, () => probe(target));
-    }
-    test('every route of the table was probed', () => {
-      assert.deepEqual(unprobedRoutes(target), []);
-    });
+    probeSuite(() => target);
   });
 }
 

@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { edge, routes, services } from '@three-tier/shared';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IIoK8sApiCoreV1Container } from 'kubernetes-models/v1/Container';
 import type { IIoK8sApiCoreV1PodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
 import type { IIoK8sApiCoreV1Probe } from 'kubernetes-models/v1/Probe';
 import type { IIoK8sApiCoreV1ResourceRequirements } from 'kubernetes-models/v1/ResourceRequirements';
+import { Service } from 'kubernetes-models/v1/Service';
+import type { IIoK8sApiCoreV1Volume } from 'kubernetes-models/v1/Volume';
 import { defaultImagePrefix, imageRepository, imageUsers, type ImageName } from '../images.js';
 
 /** The namespace the kustomization puts everything in (kustomize can change it). */
@@ -75,3 +79,72 @@ export const apiShutdownTimeoutMs = routes.load.timeoutMs;
 
 /** nginx lets in-flight requests finish (worker_shutdown_timeout) within this. */
 export const nginxShutdownSeconds = Math.ceil((Math.max(...Object.values(routes).map((route) => route.timeoutMs)) + edge.upstreamMarginMs + 5_000) / 1_000);
+
+export interface StatelessComponent {
+  readonly replicas: number;
+  readonly terminationGracePeriodSeconds: number;
+  /** The container, less what every container here gets the same (name, image, security, preStop, /tmp). */
+  readonly container: Omit<IIoK8sApiCoreV1Container, 'name' | 'image' | 'imagePullPolicy' | 'securityContext' | 'lifecycle'>;
+  readonly volumes?: IIoK8sApiCoreV1Volume[];
+  readonly podAnnotations?: Record<string, string>;
+}
+
+/**
+ * A Deployment with what every stateless component here gets: unprivileged and read-only, no
+ * service-account token or service links, spread over nodes, rolled one new pod at a time, and a
+ * preStop wait before SIGTERM so it leaves the Service first.
+ */
+export function hardenedDeployment(name: ImageName, component: StatelessComponent): Deployment {
+  const { container } = component;
+  return new Deployment({
+    metadata: { name: services[name], labels: labels(name) },
+    spec: {
+      replicas: component.replicas,
+      revisionHistoryLimit: 5,
+      selector: { matchLabels: selectorLabels(name) },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: { labels: labels(name), ...(component.podAnnotations ? { annotations: component.podAnnotations } : {}) },
+        spec: {
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: podSecurity(name),
+          terminationGracePeriodSeconds: component.terminationGracePeriodSeconds,
+          topologySpreadConstraints: spread(name),
+          containers: [
+            {
+              name: services[name],
+              image: image(name),
+              imagePullPolicy: 'IfNotPresent',
+              ...container,
+              securityContext: containerSecurity,
+              lifecycle: { preStop: { exec: { command: ['sleep', String(preStopSeconds)] } } },
+              volumeMounts: [tmpMount, ...(container.volumeMounts ?? [])],
+            },
+          ],
+          volumes: [tmpVolume, ...(component.volumes ?? [])],
+        },
+      },
+    },
+  });
+}
+
+/** A Service on a component's named container port; headless for Redis. */
+export function componentService(name: ImageName, port: number, targetPort: string, headless = false): Service {
+  return new Service({
+    metadata: { name: services[name], labels: labels(name) },
+    spec: {
+      ...(headless ? { clusterIP: 'None' } : { type: 'ClusterIP' as const }),
+      selector: selectorLabels(name),
+      ports: [{ name: targetPort, port, targetPort, protocol: 'TCP' }],
+    },
+  });
+}
+
+/** Voluntary disruptions (drains, upgrades) take one pod at a time. */
+export function disruptionBudget(name: ImageName): PodDisruptionBudget {
+  return new PodDisruptionBudget({
+    metadata: { name: services[name], labels: labels(name) },
+    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(name) } },
+  });
+}

@@ -1,24 +1,17 @@
 import { createHash } from 'node:crypto';
 import { generateFiles, kubernetesTarget } from '@three-tier/nginx';
 import { edge, ports, services } from '@three-tier/shared';
-import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
-import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
-import { Service } from 'kubernetes-models/v1/Service';
 import {
-  containerSecurity,
+  componentService,
+  disruptionBudget,
+  hardenedDeployment,
   httpProbe,
-  image,
   labels,
   nginxShutdownSeconds,
-  podSecurity,
   preStopSeconds,
   resources,
-  selectorLabels,
-  spread,
-  tmpMount,
-  tmpVolume,
 } from './common.js';
 
 /** Where the image reads its config; the ConfigMap's copy is mounted over it. */
@@ -32,59 +25,23 @@ export function nginxManifests() {
     metadata: { name: `${name}-config`, labels: labels('edge') },
     data: { 'nginx.conf': config },
   });
-  const deployment = new Deployment({
-    metadata: { name, labels: labels('edge') },
-    spec: {
-      replicas: 2,
-      revisionHistoryLimit: 5,
-      selector: { matchLabels: selectorLabels('edge') },
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-      template: {
-        metadata: {
-          labels: labels('edge'),
-          // A new config rolls the pods (a subPath mount would not see the change).
-          annotations: { 'three-tier/nginx-config-sha256': createHash('sha256').update(config).digest('hex') },
-        },
-        spec: {
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          securityContext: podSecurity('edge'),
-          terminationGracePeriodSeconds: preStopSeconds + nginxShutdownSeconds + 4,
-          topologySpreadConstraints: spread('edge'),
-          containers: [
-            {
-              name,
-              image: image('edge'),
-              imagePullPolicy: 'IfNotPresent',
-              ports: [{ name: 'http', containerPort: ports.edge, protocol: 'TCP' }],
-              resources: resources(['50m', '500m'], ['32Mi', '64Mi']),
-              securityContext: containerSecurity,
-              startupProbe: httpProbe(edge.healthPath, 1, 30),
-              livenessProbe: httpProbe(edge.healthPath, 10, 3),
-              readinessProbe: httpProbe(edge.healthPath, 5, 2),
-              // SIGQUIT after the wait: nginx finishes what is in flight.
-              lifecycle: { preStop: { exec: { command: ['sleep', String(preStopSeconds)] } } },
-              volumeMounts: [tmpMount, { name: 'config', mountPath: configPath, subPath: 'nginx.conf', readOnly: true }],
-            },
-          ],
-          volumes: [tmpVolume, { name: 'config', configMap: { name: `${name}-config` } }],
-        },
-      },
+  const deployment = hardenedDeployment('edge', {
+    replicas: 2,
+    terminationGracePeriodSeconds: preStopSeconds + nginxShutdownSeconds + 4,
+    // A new config rolls the pods (a subPath mount would not see the change).
+    podAnnotations: { 'three-tier/nginx-config-sha256': createHash('sha256').update(config).digest('hex') },
+    container: {
+      ports: [{ name: 'http', containerPort: ports.edge, protocol: 'TCP' }],
+      resources: resources(['50m', '500m'], ['32Mi', '64Mi']),
+      startupProbe: httpProbe(edge.healthPath, 1, 30),
+      livenessProbe: httpProbe(edge.healthPath, 10, 3),
+      readinessProbe: httpProbe(edge.healthPath, 5, 2),
+      volumeMounts: [{ name: 'config', mountPath: configPath, subPath: 'nginx.conf', readOnly: true }],
     },
+    volumes: [{ name: 'config', configMap: { name: `${name}-config` } }],
   });
-  const service = new Service({
-    metadata: { name, labels: labels('edge') },
-    spec: {
-      type: 'ClusterIP',
-      selector: selectorLabels('edge'),
-      ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
-    },
-  });
-  const budget = new PodDisruptionBudget({
-    metadata: { name, labels: labels('edge') },
-    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels('edge') } },
-  });
-  return [configMap, deployment, service, budget];
+  // The Ingress's backend, on plain port 80.
+  return [configMap, deployment, componentService('edge', 80, 'http'), disruptionBudget('edge')];
 }
 
 /**

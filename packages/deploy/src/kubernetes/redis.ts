@@ -1,9 +1,18 @@
 import { ports, services } from '@three-tier/shared';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
-import { Service } from 'kubernetes-models/v1/Service';
 import { redisAuthDir, redisPasswordFile } from '../images.js';
 import { redisSecret } from './api.js';
-import { containerSecurity, image, labels, podSecurity, resources, selectorLabels, tmpMount, tmpVolume } from './common.js';
+import {
+  componentService,
+  containerSecurity,
+  image,
+  labels,
+  podSecurity,
+  resources,
+  selectorLabels,
+  tmpMount,
+  tmpVolume,
+} from './common.js';
 
 const healthcheck = { exec: { command: ['/usr/local/bin/redis-healthcheck.sh'] }, timeoutSeconds: 3 };
 
@@ -56,13 +65,5 @@ export function redisManifests() {
       ],
     },
   });
-  const service = new Service({
-    metadata: { name, labels: labels('redis') },
-    spec: {
-      clusterIP: 'None',
-      selector: selectorLabels('redis'),
-      ports: [{ name: 'redis', port: ports.redis, targetPort: 'redis', protocol: 'TCP' }],
-    },
-  });
-  return [statefulSet, service];
+  return [statefulSet, componentService('redis', ports.redis, 'redis', true)];
 }
