@@ -6,7 +6,8 @@
 #   sh scripts/prerequisites.sh start   redis-server required; nginx wanted (else the http-proxy edge)
 #   sh scripts/prerequisites.sh test    all of the above, and Docker with Compose, debootstrap (for
 #                                       offline base images), docker-registry and htpasswd (for the
-#                                       push test), kubectl (kustomize); a Docker engine must answer
+#                                       push test), kubectl (kustomize), chromium (the page's browser
+#                                       test); a Docker engine must answer
 #   sh scripts/prerequisites.sh test-packages   the same packages, no engine check (.ci/run starts
 #                                       dockerd after installing it)
 set -eu
@@ -40,7 +41,7 @@ required="redis-server:redis-server"
 wanted=""
 if [ "$profile" = test ]; then
   required="$required nginx:nginx docker:docker.io docker-compose:docker-compose debootstrap:debootstrap"
-  required="$required htpasswd:apache2-utils docker-registry:docker-registry kubectl:kubernetes-client"
+  required="$required htpasswd:apache2-utils docker-registry:docker-registry kubectl:kubernetes-client chromium:chromium"
 else
   wanted="nginx:nginx"
 fi
