@@ -15,8 +15,9 @@ import { edge, headerNames } from '@three-tier/shared';
 import autocannon from 'autocannon';
 import { NativeStack } from '../src/index.js';
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 if (!Number.isFinite(seconds) || seconds < 1) throw new Error('BENCH_SECONDS must be a number of seconds, 1 or more');
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = 32;
 
 interface Row {
@@ -27,9 +28,13 @@ interface Row {
   readonly errors: number;
 }
 
-async function measure(name: string, url: string, options: Partial<autocannon.Options> = {}): Promise<Row> {
-  // A short warm-up: JIT, keep-alive pools, Redis connections.
-  await autocannon({ url, connections, duration: 1, ...options });
+interface Case {
+  readonly name: string;
+  readonly url: string;
+  readonly options?: Partial<autocannon.Options>;
+}
+
+async function measure({ name, url, options = {} }: Case): Promise<Row> {
   const result = await autocannon({ url, connections, duration: seconds, ...options });
   return {
     name,
@@ -40,7 +45,40 @@ async function measure(name: string, url: string, options: Partial<autocannon.Op
   };
 }
 
-function table(title: string, rows: readonly Row[], baseline: Row): void {
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+};
+
+/**
+ * Runs the cases in turn, `rounds` times, starting each round with a different one, and keeps the
+ * median of each: a burst of noise on this shared machine then lands on one run, not one case.
+ */
+async function compare(cases: readonly Case[]): Promise<Row[]> {
+  for (const item of cases) await autocannon({ url: item.url, connections, duration: 1, ...item.options }); // warm-up
+  const runs = new Map<string, Row[]>(cases.map((item) => [item.name, []]));
+  for (let round = 0; round < rounds; round += 1) {
+    for (let i = 0; i < cases.length; i += 1) {
+      const item = cases[(i + round) % cases.length];
+      if (item) runs.get(item.name)?.push(await measure(item));
+    }
+  }
+  return cases.map(({ name }) => {
+    const rows = runs.get(name) ?? [];
+    return {
+      name,
+      rps: median(rows.map((row) => row.rps)),
+      p50: median(rows.map((row) => row.p50)),
+      p99: median(rows.map((row) => row.p99)),
+      errors: rows.reduce((sum, row) => sum + row.errors, 0),
+    };
+  });
+}
+
+/** Prints rows against the first of them. */
+function table(title: string, rows: readonly Row[]): void {
+  const [baseline] = rows;
+  if (!baseline) return;
   const pad = Math.max(...rows.map((row) => row.name.length));
   console.log(`\n${title}`);
   console.log(`${''.padEnd(pad)}   req/s   p50 ms  p99 ms  errors  vs ${baseline.name}`);
@@ -106,27 +144,37 @@ const proxyEdge = new NodeService({
 try {
   await stack.start();
   await proxyEdge.start();
-  console.log(`${seconds} s per case, ${connections} connections, load generator on the same machine; logs at warn`);
+  console.log(
+    `${seconds} s per run, ${rounds} interleaved rounds, medians; ${connections} connections; ` +
+      'load generator on the same machine; logs at warn',
+  );
 
-  const direct = await measure('api direct', `${stack.apiUrl}/redis`);
-  table('GET /redis: the cost of each edge', [
-    direct,
-    await measure('through nginx', `${stack.url}/redis`),
-    await measure('through http-proxy', `http://127.0.0.1:${proxyPort}/redis`),
-  ], direct);
+  const edges = await compare([
+    { name: 'api direct', url: `${stack.apiUrl}/redis` },
+    { name: 'through nginx', url: `${stack.url}/redis` },
+    { name: 'through http-proxy', url: `http://127.0.0.1:${proxyPort}/redis` },
+  ]);
+  table('GET /redis: the cost of each edge', edges);
 
   let key = 0;
-  const withKey = await measure('with Idempotency-Key', `${stack.apiUrl}/redis`, {
-    requests: [{ setupRequest: (request) => ({ ...request, headers: { ...request.headers, [headerNames.idempotencyKey]: `bench-${key++}` } }) }],
-  });
-  table('GET /redis on the api: a plain INCR vs the once-per-key script', [direct, withKey], direct);
+  const counting = await compare([
+    { name: 'plain INCR', url: `${stack.apiUrl}/redis` },
+    {
+      name: 'once per Idempotency-Key',
+      url: `${stack.apiUrl}/redis`,
+      options: {
+        requests: [{ setupRequest: (request) => ({ ...request, headers: { ...request.headers, [headerNames.idempotencyKey]: `bench-${key++}` } }) }],
+      },
+    },
+  ]);
+  table('GET /redis on the api: a plain INCR vs the once-per-key script', counting);
 
-  const idle = await measure('/healthz idle', `${stack.apiUrl}/healthz`);
-  const burning = autocannon({ url: `${stack.apiUrl}/load?ms=200`, connections: 8, duration: seconds + 2 });
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  const busy = await measure('/healthz while /load burns every worker', `${stack.apiUrl}/healthz`);
+  const [idle] = await compare([{ name: '/healthz idle', url: `${stack.apiUrl}/healthz` }]);
+  const burning = autocannon({ url: `${stack.apiUrl}/load?ms=200`, connections: 8, duration: seconds * rounds + 3 });
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const [busy] = await compare([{ name: '/healthz while /load burns every worker', url: `${stack.apiUrl}/healthz` }]);
   const burnt = await burning;
-  table('The event loop while /load saturates the CPUs', [idle, busy], idle);
+  if (idle && busy) table('The event loop while /load saturates the CPUs', [idle, busy]);
   const jobs = burnt['2xx'] / burnt.duration;
   console.log(`(/load meanwhile: ${jobs.toFixed(1)} jobs of 200 ms CPU a second done, ${burnt['5xx']} refused with 503 while every worker was busy)`);
 
