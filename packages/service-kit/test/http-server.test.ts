@@ -56,9 +56,13 @@ describe('answerClientErrors', () => {
 
 describe('closeServer', () => {
   test('lets an in-flight request finish, closes idle keep-alive connections, then resolves', async () => {
+    let slowArrived!: () => void;
+    const arrived = new Promise<void>((resolve) => (slowArrived = resolve));
     const server = createServer((req, res) => {
-      if (req.url === '/slow') setTimeout(() => res.end('slow done'), 300);
-      else res.end('fast');
+      if (req.url === '/slow') {
+        slowArrived();
+        setTimeout(() => res.end('slow done'), 300);
+      } else res.end('fast');
     });
     const port = await listen(server);
     // An idle keep-alive connection, and a request in flight.
@@ -73,7 +77,7 @@ describe('closeServer', () => {
         .on('error', reject)
         .end();
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await arrived;
     let timedOut = false;
     await closeServer(server, 5_000, () => (timedOut = true));
     assert.equal(await slow, 'slow done');
@@ -82,12 +86,14 @@ describe('closeServer', () => {
   });
 
   test('cuts what is still open at the deadline', async () => {
-    const server = createServer(() => undefined); // never answers
+    let hungArrived!: () => void;
+    const arrived = new Promise<void>((resolve) => (hungArrived = resolve));
+    const server = createServer(() => hungArrived()); // never answers
     const port = await listen(server);
     const hung = new Promise<string>((resolve) => {
       request({ port, path: '/' }).on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? '')).end();
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await arrived;
     let timedOut = false;
     await closeServer(server, 200, () => (timedOut = true));
     assert.equal(timedOut, true);
