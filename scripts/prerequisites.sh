@@ -40,7 +40,7 @@ fi
 required="redis-server:redis-server"
 wanted=""
 if [ "$profile" = test ]; then
-  required="$required nginx:nginx docker:docker.io docker-compose:docker-compose debootstrap:debootstrap"
+  required="$required nginx:nginx dockerd:docker.io docker-compose:docker-compose debootstrap:debootstrap"
   required="$required htpasswd:apache2-utils docker-registry:docker-registry kubectl:kubernetes-client chromium:chromium"
 else
   wanted="nginx:nginx"
