@@ -6,15 +6,17 @@
 #   node   Node.js's official binary and npm, from the npm registry (as the official image has them)
 #   nginx  Debian's nginx, and wget for the health check (the official alpine image has busybox's)
 #   redis  Debian's redis-server and redis-cli
-# They are tagged under local names, never the official ones, and the script prints the values the
-# builds and docker-compose.yml take:
+# They are tagged under local names, never the official ones, and the script prints the lines a
+# shell evaluates to hand them to the builds and docker-compose.yml:
 #
-#   NODE_IMAGE=three-tier-local/node:24.21.0-bookworm
-#   NGINX_IMAGE=three-tier-local/nginx:bookworm
-#   REDIS_IMAGE=three-tier-local/redis:bookworm
+#   export NODE_IMAGE=three-tier-local/node:24.21.0-bookworm
+#   export NGINX_IMAGE=three-tier-local/nginx:bookworm
+#   export REDIS_IMAGE=three-tier-local/redis:bookworm
 #
-# Progress goes to stderr, so `eval "$(npm run --silent docker:bases)"` exports them. Images that
-# exist are kept; FORCE=1 rebuilds. Needs root, debootstrap and a running Docker engine.
+# Progress goes to stderr, so `eval "$(npm run --silent docker:bases)"` exports them. When
+# NODE_EXTRA_CA_CERTS names a CA (a TLS-intercepting proxy), it is copied to docker/certs/extra-ca.pem
+# for the api image's npm ci, and said. Images that exist are kept; FORCE=1 rebuilds. Needs root,
+# debootstrap and a running Docker engine.
 set -euo pipefail
 
 NODE_VERSION=${NODE_VERSION:-24.21.0}
@@ -29,7 +31,17 @@ say() { printf 'docker:bases: %s\n' "$*" >&2; }
 fail() { say "$*"; exit 1; }
 
 print_images() {
-  printf 'NODE_IMAGE=%s\nNGINX_IMAGE=%s\nREDIS_IMAGE=%s\n' "$node_image" "$nginx_image" "$redis_image"
+  printf 'export NODE_IMAGE=%s\nexport NGINX_IMAGE=%s\nexport REDIS_IMAGE=%s\n' "$node_image" "$nginx_image" "$redis_image"
+}
+
+# The api image runs npm ci: behind a TLS-intercepting proxy it needs the CA this machine trusts.
+share_ca() {
+  local source=${NODE_EXTRA_CA_CERTS:-} target
+  target="$(dirname "$0")/../docker/certs/extra-ca.pem"
+  [ -n "$source" ] && [ -s "$source" ] || return 0
+  cmp -s "$source" "$target" 2>/dev/null && return 0
+  cp "$source" "$target"
+  say "copied NODE_EXTRA_CA_CERTS ($source) to docker/certs/extra-ca.pem for the api image's npm ci"
 }
 
 exists() { docker image inspect "$1" >/dev/null 2>&1; }
@@ -40,6 +52,7 @@ docker info >/dev/null 2>&1 || fail "no Docker engine answers: start dockerd fir
 
 if [ "${FORCE:-0}" != 1 ] && exists "$node_image" && exists "$nginx_image" && exists "$redis_image"; then
   say "the local base images exist already (FORCE=1 rebuilds them)"
+  share_ca
   print_images
   exit 0
 fi
@@ -131,4 +144,5 @@ build_image redis "$redis_image" "redis-server" --change "$path_env" --change 'W
   --change 'CMD ["redis-server"]'
 
 say "done"
+share_ca
 print_images

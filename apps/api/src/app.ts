@@ -5,6 +5,7 @@ import { recordRequests } from './http/metrics.js';
 import { mountRoutes } from './http/mount.js';
 import { notFound, problemHandler } from './http/problem.js';
 import { baseHeaders } from './http/request-context.js';
+import type { Instance } from './instance.js';
 import type { LoadPool } from './load/pool.js';
 import type { Metrics } from './metrics.js';
 import type { VisitCounter } from './redis/counter.js';
@@ -14,14 +15,6 @@ import { infoHandler } from './routes/info.js';
 import { loadHandler } from './routes/load.js';
 import { metricsHandler } from './routes/metrics.js';
 import { pageHandler } from './routes/page.js';
-
-/** Who is answering: shown by GET /, /redis, /html and /load. */
-export interface Instance {
-  readonly name: string;
-  readonly version: string;
-  /** The container or pod name in a deployment. */
-  readonly hostname: string;
-}
 
 export interface AppDependencies {
   readonly instance: Instance;
@@ -33,7 +26,23 @@ export interface AppDependencies {
   readonly logger: Logger;
   /** True once shutdown began: /readyz fails and responses close their connection. */
   readonly isDraining: () => boolean;
+  /** All on by default; `npm run bench` switches one off at a time to measure what it costs. */
+  readonly features?: Partial<AppFeatures>;
 }
+
+/** What every request pays for; each can be switched off, but only the benchmark does. */
+export interface AppFeatures {
+  /** One log line per request (probes and scrapes aside). */
+  readonly requestLogs: boolean;
+  /** The request duration histogram. */
+  readonly metrics: boolean;
+  /** Per-route deadlines and cancellation when the client leaves. */
+  readonly deadlines: boolean;
+  /** The security headers and the CSP. */
+  readonly securityHeaders: boolean;
+}
+
+const allFeatures: AppFeatures = { requestLogs: true, metrics: true, deadlines: true, securityHeaders: true };
 
 /**
  * Builds the Express app from its dependencies. Reads no environment, opens no connection and never
@@ -45,13 +54,14 @@ export function createApp(deps: AppDependencies): Express {
   app.set('etag', false);
   app.set('trust proxy', deps.trustProxy);
 
-  app.use(requestLogging(deps.logger));
-  app.use(baseHeaders(deps.isDraining));
-  app.use(recordRequests(deps.metrics));
+  const features = { ...allFeatures, ...deps.features };
+  app.use(requestLogging(features.requestLogs ? deps.logger : undefined));
+  app.use(baseHeaders(deps.isDraining, features.securityHeaders));
+  if (features.metrics) app.use(recordRequests(deps.metrics));
 
   // Exact paths, as the edge matches them: /redis/ and /REDIS are not /redis.
   const router = express.Router({ strict: true, caseSensitive: true });
-  mountRoutes(router, {
+  mountRoutes(router, features.deadlines, {
     info: infoHandler(deps.instance),
     redis: counterHandler(deps.counter, deps.instance, deps.logger),
     html: pageHandler(deps.counter, deps.instance, deps.logger),

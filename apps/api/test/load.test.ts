@@ -180,7 +180,51 @@ describe('burn', () => {
 });
 
 describe('cpuBudget', () => {
-  test('is at least one and at most the CPUs the scheduler gives us', async () => {
+  /** A file system of a few files, as the kernel shows them (a trailing newline included). */
+  const files =
+    (entries: Record<string, string>) =>
+    (path: string): string | undefined =>
+      entries[path];
+
+  test('cgroup v2 (a Docker container with --cpus=1.5): the quota, rounded up', () => {
+    const read = files({
+      '/proc/self/cgroup': '0::/\n',
+      '/sys/fs/cgroup/cpu.max': '150000 100000\n',
+    });
+    assert.equal(cpuBudget(read, 8), 2);
+  });
+
+  test('cgroup v2 nested (a Kubernetes pod): the tightest quota on the way up wins', () => {
+    const read = files({
+      '/proc/self/cgroup': '0::/kubepods.slice/kubepods-burstable.slice/pod1/cri-abc\n',
+      '/sys/fs/cgroup/kubepods.slice/kubepods-burstable.slice/pod1/cri-abc/cpu.max': 'max 100000\n',
+      '/sys/fs/cgroup/kubepods.slice/kubepods-burstable.slice/pod1/cpu.max': '50000 100000\n',
+      '/sys/fs/cgroup/kubepods.slice/cpu.max': '400000 100000\n',
+      '/sys/fs/cgroup/cpu.max': 'max 100000\n',
+    });
+    assert.equal(cpuBudget(read, 8), 1);
+  });
+
+  test('cgroup v2 without a quota: every CPU the scheduler gives', () => {
+    const read = files({ '/proc/self/cgroup': '0::/user.slice\n', '/sys/fs/cgroup/user.slice/cpu.max': 'max 100000\n' });
+    assert.equal(cpuBudget(read, 4), 4);
+  });
+
+  test('cgroup v1 (an older Docker host): cfs_quota_us over cfs_period_us', () => {
+    const v1 = {
+      '/proc/self/cgroup': '12:cpu,cpuacct:/docker/abc\n1:name=systemd:/docker/abc\n',
+      '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000\n',
+    };
+    assert.equal(cpuBudget(files({ ...v1, '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '300000\n' }), 8), 3);
+    assert.equal(cpuBudget(files({ ...v1, '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1\n' }), 8), 8);
+  });
+
+  test('a quota above the CPUs there are does not add workers; a tiny one still gives one', () => {
+    assert.equal(cpuBudget(files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/cpu.max': '800000 100000' }), 2), 2);
+    assert.equal(cpuBudget(files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/cpu.max': '1000 100000' }), 2), 1);
+  });
+
+  test('on this machine: at least one, at most the CPUs the scheduler gives us', async () => {
     const { availableParallelism } = await import('node:os');
     const budget = cpuBudget();
     assert.ok(budget >= 1 && budget <= availableParallelism());

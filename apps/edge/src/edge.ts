@@ -9,6 +9,7 @@ import {
   isRetryable,
   problem,
   problemContentType,
+  recordedStatus,
   routeForPath,
   securityHeaders,
   tokenRegExp,
@@ -111,7 +112,7 @@ export function createEdge(options: EdgeOptions): { readonly listener: RequestLi
 
   // Every proxy.web call has a callback, so this only guards against the unexpected.
   proxy.on('error', (error: Error) => {
-    logger.error({ error: error.message }, 'proxy error');
+    logger.error({ err: error }, 'proxy error');
   });
 
   function sendProblem(req: IncomingMessage, res: ServerResponse, { status, detail, retryAfterSeconds }: Problem): void {
@@ -163,11 +164,11 @@ export function createEdge(options: EdgeOptions): { readonly listener: RequestLi
         // method; one that may have reached it is replayed only when it is safe (GET, HEAD).
         const replayable = !attempt.connected || isRetryable(req.method ?? '');
         if (replayable && tries + 1 < edge.upstreamTries) {
-          logger.warn({ error: error.message, upstream, requestId: res.getHeader(headerNames.requestId) }, 'upstream failed; retrying');
+          logger.warn({ err: error, upstream, requestId: res.getHeader(headerNames.requestId) }, 'upstream failed; retrying');
           forward(req, res, outgoing, tries + 1);
           return;
         }
-        logger.error({ error: error.message, upstream }, 'upstream failed');
+        logger.error({ err: error, upstream }, 'upstream failed');
         sendProblem(req, res, attempt.timedOut ? edgeProblems.gatewayTimeout : edgeProblems.badGateway);
       },
     );
@@ -221,14 +222,14 @@ export function createEdge(options: EdgeOptions): { readonly listener: RequestLi
         remoteAddr,
         method: req.method,
         uri: req.url,
-        status: res.writableFinished ? res.statusCode : 499,
+        status: recordedStatus(res),
         seconds: Math.round(performance.now() - started) / 1_000,
         upstream: attempts.get(req)?.upstream,
       });
     });
 
     handle(req, res).catch((error: unknown) => {
-      logger.error({ error: error instanceof Error ? error.message : String(error) }, 'edge failed');
+      logger.error({ err: error }, 'edge failed');
       if (!res.headersSent) sendProblem(req, res, edgeProblems.internalError);
       else res.destroy();
     });

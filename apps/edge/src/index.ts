@@ -2,9 +2,9 @@
  * The http-proxy edge's entry point: reads the environment, listens, drains on SIGTERM.
  */
 import { createLogger, exitOnFatalErrors, handleShutdownSignals } from '@three-tier/service-kit';
-import { ConfigError, edgeEnvSchema, parseEnv, type EdgeEnv } from '@three-tier/shared';
+import { budgets, ConfigError, edgeEnvSchema, parseEnv, type EdgeEnv } from '@three-tier/shared';
 import { createEdge } from './edge.js';
-import { createEdgeServer, longestRequestMs } from './server.js';
+import { createEdgeServer } from './server.js';
 
 function loadEnv(): EdgeEnv {
   try {
@@ -39,7 +39,7 @@ handleShutdownSignals({
   server,
   logger,
   delayMs: 0,
-  timeoutMs: longestRequestMs,
+  timeoutMs: budgets.edgeRequestTimeoutMs,
   beginDrain: () => {
     draining = true;
   },

@@ -1,9 +1,6 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { answerClientErrors } from '@three-tier/service-kit';
-import { edge, routeList, upstreamReadTimeoutMs } from '@three-tier/shared';
-
-/** The longest a request may take through the edge, retries included. */
-export const longestRequestMs = Math.max(...routeList.map(upstreamReadTimeoutMs)) * edge.upstreamTries + 5_000;
+import { budgets, edge } from '@three-tier/shared';
 
 /** The edge's HTTP server, with nginx's client limits: header size, timeouts, keep-alive. */
 export function createEdgeServer(listener: RequestListener): Server {
@@ -11,7 +8,7 @@ export function createEdgeServer(listener: RequestListener): Server {
     {
       maxHeaderSize: edge.maxHeaderBytes,
       headersTimeout: edge.clientTimeoutMs,
-      requestTimeout: longestRequestMs,
+      requestTimeout: budgets.edgeRequestTimeoutMs,
     },
     listener,
   );

@@ -1,5 +1,13 @@
-import { composeTarget } from '@three-tier/nginx';
-import { edge, ports, routes, services, type ApiEnvName } from '@three-tier/shared';
+import {
+  budgets,
+  containerResources,
+  edge,
+  gracePeriodMs,
+  ports,
+  services,
+  tmpSizeMiB,
+  type ApiEnvName,
+} from '@three-tier/shared';
 import type { ComposeSpecification } from 'docker-compose';
 import {
   baseImages,
@@ -10,6 +18,7 @@ import {
   redisPasswordFile,
   type ImageName,
 } from './images.js';
+import { composeTarget } from './nginx-targets.js';
 
 type Service = NonNullable<ComposeSpecification['services']>[string];
 
@@ -17,9 +26,9 @@ const { upstream } = composeTarget();
 
 /** How long a stopping api keeps serving: until nginx's cached DNS answers that name it expire. */
 export const composeDrainDelayMs = (upstream.kind === 'dns' ? upstream.validSeconds * 1_000 : 0) + 1_000;
-export const composeShutdownTimeoutMs = 10_000;
 
 const seconds = (ms: number): string => `${Math.ceil(ms / 1_000)}s`;
+const memoryLimit = (image: ImageName): string => `${containerResources[image].memoryMiB.limit}m`;
 
 /** What every service gets: no privileges, nothing writable but what it must write, bounded logs. */
 function hardened(image: ImageName, extra: Service): Service {
@@ -35,7 +44,7 @@ function hardened(image: ImageName, extra: Service): Service {
     restart: 'unless-stopped',
     init: true,
     read_only: true,
-    tmpfs: ['/tmp:size=16m,mode=1777'],
+    tmpfs: [`/tmp:size=${tmpSizeMiB}m,mode=1777`],
     cap_drop: ['ALL'],
     security_opt: ['no-new-privileges:true'],
     logging: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } },
@@ -52,7 +61,7 @@ const apiEnvironment: Partial<Record<ApiEnvName, string>> = {
   REDIS_URL: `redis://${services.redis}:${ports.redis}`,
   REDIS_PASSWORD_FILE: redisPasswordFile,
   SHUTDOWN_DELAY_MS: String(composeDrainDelayMs),
-  SHUTDOWN_TIMEOUT_MS: String(composeShutdownTimeoutMs),
+  SHUTDOWN_TIMEOUT_MS: String(budgets.apiShutdownTimeoutMs),
   LOG_LEVEL: '${LOG_LEVEL:-info}',
 };
 
@@ -69,7 +78,7 @@ export function composeFile(): ComposeSpecification {
         volumes: ['redis-data:/data', `${authVolume}:${redisAuthDir}`],
         networks: ['backend'],
         healthcheck: healthcheck(['CMD', '/usr/local/bin/redis-healthcheck.sh']),
-        mem_limit: '256m',
+        mem_limit: memoryLimit('redis'),
         stop_grace_period: '10s',
       }),
       [services.api]: hardened('api', {
@@ -79,19 +88,19 @@ export function composeFile(): ComposeSpecification {
         depends_on: { [services.redis]: { condition: 'service_healthy' } },
         healthcheck: healthcheck(['CMD', 'node', 'apps/api/dist/src/healthcheck.js']),
         // One CPU per replica: /load saturates it, and --scale api=N adds capacity to see.
-        cpus: 1,
-        mem_limit: '256m',
-        stop_grace_period: seconds(composeDrainDelayMs + composeShutdownTimeoutMs + 5_000),
+        cpus: containerResources.api.cpu.limit,
+        mem_limit: memoryLimit('api'),
+        stop_grace_period: seconds(gracePeriodMs(composeDrainDelayMs + budgets.apiShutdownTimeoutMs)),
       }),
       [services.edge]: hardened('edge', {
         ports: [`\${HTTP_HOST:-127.0.0.1}:\${HTTP_PORT:-80}:${ports.edge}`],
         networks: ['frontend'],
         depends_on: { [services.api]: { condition: 'service_healthy' } },
         healthcheck: healthcheck(['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${ports.edge}${edge.healthPath}`]),
-        mem_limit: '64m',
+        mem_limit: memoryLimit('edge'),
         stop_signal: 'SIGQUIT',
         // nginx lets in-flight requests finish; the longest is a /load.
-        stop_grace_period: seconds(routes.load.timeoutMs + edge.upstreamMarginMs + 5_000),
+        stop_grace_period: seconds(gracePeriodMs(budgets.edgeDrainMs)),
       }),
     },
     networks: {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { generateFiles, kubernetesTarget } from '@three-tier/nginx';
+import { generateFiles } from '@three-tier/nginx';
 import { checkNginxConfig, findBinaries, findBinary, preparePrefix } from '@three-tier/processes';
 import { apiEnvSchema, edge, ports, routes, services } from '@three-tier/shared';
 import { parseAllDocuments } from 'yaml';
@@ -13,6 +13,7 @@ import {
   composeFile,
   imageUsers,
   ingressControllerNames,
+  kubernetesTarget,
   ingressControllerNamespaces,
   namespace,
   preStopSeconds,

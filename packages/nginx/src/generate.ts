@@ -1,6 +1,8 @@
 import {
+  budgets,
   edge,
   edgeProblems,
+  gracePeriodMs,
   headerNames,
   internalRouteDetail,
   problem,
@@ -13,7 +15,7 @@ import {
 } from '@three-tier/shared';
 import { blank, block, comment, directive, type Node } from './ast.js';
 import { render } from './render.js';
-import type { Target } from './targets.js';
+import type { Target } from './target.js';
 
 type EdgeProblem = { readonly status: number; readonly detail: string; readonly retryAfterSeconds?: number };
 
@@ -149,7 +151,6 @@ function internalLocation(route: Route): Node {
 
 /** The whole nginx.conf for a target, as a tree. Pure: same target, same tree. */
 export function generate(target: Target): Node[] {
-  const readTimeouts = routeList.map(upstreamReadTimeoutMs);
   return [
     comment(
       [
@@ -163,7 +164,7 @@ export function generate(target: Target): Node[] {
     directive('error_log', 'stderr', 'warn'),
     directive('pcre_jit', 'on'),
     // A graceful quit waits for in-flight requests, but not forever.
-    directive('worker_shutdown_timeout', ms(Math.max(...readTimeouts) + 5_000)),
+    directive('worker_shutdown_timeout', ms(gracePeriodMs(budgets.edgeDrainMs))),
     blank,
     block('events', [], [directive('worker_connections', 1024)]),
     blank,

@@ -1,4 +1,4 @@
 export * from './ast.js';
 export * from './generate.js';
 export * from './render.js';
-export * from './targets.js';
+export * from './target.js';

@@ -4,6 +4,5 @@ export * from './nginx.js';
 export * from './node-service.js';
 export * from './ports.js';
 export * from './redis-server.js';
-export * from './registry.js';
 export * from './service.js';
 export * from './wait.js';

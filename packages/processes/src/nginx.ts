@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { budgets, gracePeriodMs } from '@three-tier/shared';
 import type { LineHandler } from './child.js';
 import { assertPortFree, portOf } from './ports.js';
 import { Service } from './service.js';
@@ -80,10 +81,13 @@ export async function preparePrefix(prefix: string, config: string): Promise<str
   return configFile;
 }
 
-/** nginx in the foreground; `stop()` asks for a graceful quit (SIGQUIT), which drains in-flight requests. */
+/**
+ * nginx in the foreground; `stop()` asks for a graceful quit (SIGQUIT), which drains in-flight
+ * requests, and kills only past the edge's grace period, as compose and Kubernetes do.
+ */
 export class Nginx extends Service {
   constructor(readonly options: NginxOptions) {
-    super('SIGQUIT', 15_000);
+    super('SIGQUIT', gracePeriodMs(budgets.edgeDrainMs));
   }
 
   async start(): Promise<void> {

@@ -1,3 +1,4 @@
+import { budgets, gracePeriodMs } from '@three-tier/shared';
 import type { LineHandler } from './child.js';
 import { assertPortFree, portOf } from './ports.js';
 import { Service } from './service.js';
@@ -11,12 +12,14 @@ export interface NodeServiceOptions {
   /** Answers 200 once the service is up. */
   readonly healthUrl: string;
   readonly onLine?: LineHandler;
+  /** SIGTERM, then SIGKILL after this long; by default the api's grace period (its drain plus slack). */
+  readonly stopTimeoutMs?: number;
 }
 
 /** A Node.js program of this repository, started with the node that runs us; SIGTERM drains it. */
 export class NodeService extends Service {
   constructor(readonly options: NodeServiceOptions) {
-    super('SIGTERM', 20_000);
+    super('SIGTERM', options.stopTimeoutMs ?? gracePeriodMs(budgets.apiShutdownTimeoutMs));
   }
 
   async start(): Promise<void> {

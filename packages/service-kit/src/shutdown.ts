@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { gracePeriodMs } from '@three-tier/shared';
 import type { Logger } from 'pino';
 import { closeServer } from './http-server.js';
 
@@ -36,7 +37,7 @@ export function handleShutdownSignals(options: ShutdownOptions): void {
     setTimeout(() => {
       logger.error('shutdown overran its budget; exiting');
       process.exit(1);
-    }, delayMs + timeoutMs + 5_000).unref();
+    }, gracePeriodMs(delayMs + timeoutMs)).unref();
 
     beginDrain();
     await sleep(delayMs);

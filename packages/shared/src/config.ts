@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { budgets } from './budgets.js';
 import { ports } from './topology.js';
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -77,8 +78,8 @@ export const apiEnvSchema = z.object({
   LOAD_QUEUE: envInteger(0, 10_000).optional(),
   /** After SIGTERM, keep serving this long with /readyz at 503 so load balancers stop sending. */
   SHUTDOWN_DELAY_MS: envInteger(0, 120_000).default(0),
-  /** In-flight requests get this long to finish once the listener closes. */
-  SHUTDOWN_TIMEOUT_MS: envInteger(100, 120_000).default(10_000),
+  /** In-flight requests get this long to finish once the listener closes: by default the longest deadline. */
+  SHUTDOWN_TIMEOUT_MS: envInteger(100, 120_000).default(budgets.apiShutdownTimeoutMs),
   TRUST_PROXY: trustProxy,
   LOG_LEVEL: envLogLevel,
   LOG_FORMAT: envLogFormat,

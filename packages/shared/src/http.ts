@@ -43,3 +43,11 @@ export const securityHeaders = {
 /** The api's CSP for everything but the HTML page: nothing may load, nothing may frame it. */
 export const lockedDownCsp = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
+
+/** nginx's code for a client that hung up before its answer; logs and metrics of every tier use it. */
+export const clientClosedRequest = 499;
+
+/** The status a finished exchange is recorded with: the one sent, or 499 if the client left first. */
+export function recordedStatus(res: { readonly writableFinished: boolean; readonly statusCode: number }): number {
+  return res.writableFinished ? res.statusCode : clientClosedRequest;
+}

@@ -90,3 +90,16 @@ export const load = {
 export function upstreamReadTimeoutMs(route: { readonly timeoutMs: number }): number {
   return route.timeoutMs + edge.upstreamMarginMs;
 }
+
+/**
+ * Memory (MiB) and CPUs per container: compose's limits, Kubernetes's requests and limits. The
+ * scratch space under a read-only root (/tmp) is in memory, so it counts against the limit.
+ */
+export const containerResources = {
+  api: { cpu: { request: 0.1, limit: 1 }, memoryMiB: { request: 96, limit: 256 } },
+  edge: { cpu: { request: 0.05, limit: 0.5 }, memoryMiB: { request: 32, limit: 64 } },
+  redis: { cpu: { request: 0.05, limit: 0.5 }, memoryMiB: { request: 64, limit: 256 } },
+} as const satisfies Record<keyof typeof services, unknown>;
+
+/** /tmp in every container: a small in-memory file system, the only writable path of most. */
+export const tmpSizeMiB = 16;

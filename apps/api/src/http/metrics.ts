@@ -1,10 +1,11 @@
+import { recordedStatus } from '@three-tier/shared';
 import type { RequestHandler } from 'express';
 import type { Metrics } from '../metrics.js';
 
 /**
  * Times every request into the duration histogram, labelled by route template (`unmatched` for
  * paths outside the table, so scanners cannot explode the label set). A client that hangs up
- * first is recorded as 499, nginx's code for it.
+ * first is recorded as 499 (`recordedStatus`).
  */
 export function recordRequests(metrics: Metrics): RequestHandler {
   return (req, res, next) => {
@@ -13,7 +14,7 @@ export function recordRequests(metrics: Metrics): RequestHandler {
       end({
         method: req.method,
         route: res.locals.route ?? 'unmatched',
-        status_code: res.writableFinished ? res.statusCode : 499,
+        status_code: recordedStatus(res),
       });
     });
     next();

@@ -7,10 +7,12 @@ import { HttpError, sendProblem } from './problem.js';
  * its own), and no caching, since every answer here is live. While draining, `Connection: close`
  * tells keep-alive clients to take their next request elsewhere.
  */
-export function baseHeaders(isDraining: () => boolean): RequestHandler {
+export function baseHeaders(isDraining: () => boolean, security = true): RequestHandler {
   return (_req, res, next) => {
-    res.set(securityHeaders);
-    res.set('Content-Security-Policy', lockedDownCsp);
+    if (security) {
+      res.set(securityHeaders);
+      res.set('Content-Security-Policy', lockedDownCsp);
+    }
     res.set('Cache-Control', 'no-store');
     if (isDraining()) res.set('Connection', 'close');
     next();
@@ -35,6 +37,17 @@ export class ClientGoneError extends Error {
     super('the client closed the connection');
     this.name = 'ClientGoneError';
   }
+}
+
+const neverAborted = new AbortController().signal;
+
+/** Labels the request with its route, without a deadline (the benchmark's "deadlines off"). */
+export function routeLabel(route: Route): RequestHandler {
+  return (_req, res, next) => {
+    res.locals.route = route.path;
+    res.locals.signal = neverAborted;
+    next();
+  };
 }
 
 /**

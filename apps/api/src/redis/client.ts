@@ -38,7 +38,7 @@ export function createRedisClient(
   redis.on('error', (error: Error) => {
     if (error.message === lastError) return;
     lastError = error.message;
-    logger.warn({ error: error.message }, 'redis error');
+    logger.warn({ err: error }, 'redis error');
   });
   redis.on('close', () => {
     metrics.redisConnected.set(0);

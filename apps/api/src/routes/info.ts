@@ -1,6 +1,6 @@
 import type { ServiceInfo } from '@three-tier/shared';
 import type { RequestHandler } from 'express';
-import type { Instance } from '../app.js';
+import type { Instance } from '../instance.js';
 
 /** GET / : who is answering, and the request as it arrived (what the edge forwarded). */
 export function infoHandler(instance: Instance): RequestHandler {

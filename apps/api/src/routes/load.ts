@@ -1,6 +1,6 @@
 import { load, type LoadBody } from '@three-tier/shared';
 import type { RequestHandler } from 'express';
-import type { Instance } from '../app.js';
+import type { Instance } from '../instance.js';
 import { HttpError } from '../http/problem.js';
 import { PoolSaturatedError, type LoadPool } from '../load/pool.js';
 

@@ -1,10 +1,10 @@
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import type { Instance } from '../app.js';
+import type { Instance } from '../instance.js';
 import { HttpError } from '../http/problem.js';
 import { pageCsp, renderPage } from '../page/page.js';
 import type { VisitCounter } from '../redis/counter.js';
-import { countVisit } from './counter.js';
+import { countVisit } from '../visits.js';
 
 /**
  * GET /html : counts the visit and shows it with the instance that served it. When Redis is down the

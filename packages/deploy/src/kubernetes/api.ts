@@ -1,8 +1,7 @@
-import { ports, routes, services, type ApiEnvName } from '@three-tier/shared';
+import { budgets, gracePeriodMs, ports, routes, services, type ApiEnvName } from '@three-tier/shared';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { redisAuthDir, redisPasswordFile } from '../images.js';
 import {
-  apiShutdownTimeoutMs,
   componentService,
   disruptionBudget,
   hardenedDeployment,
@@ -21,7 +20,7 @@ const environment: Partial<Record<ApiEnvName, string>> = {
   REDIS_PASSWORD_FILE: redisPasswordFile,
   // The preStop hook does the waiting; after SIGTERM the api only drains.
   SHUTDOWN_DELAY_MS: '0',
-  SHUTDOWN_TIMEOUT_MS: String(apiShutdownTimeoutMs),
+  SHUTDOWN_TIMEOUT_MS: String(budgets.apiShutdownTimeoutMs),
   LOG_LEVEL: 'info',
 };
 
@@ -30,11 +29,11 @@ export function apiManifests() {
   const name = services.api;
   const deployment = hardenedDeployment('api', {
     replicas: 2,
-    terminationGracePeriodSeconds: preStopSeconds + Math.ceil(apiShutdownTimeoutMs / 1_000) + 5,
+    terminationGracePeriodSeconds: preStopSeconds + Math.ceil(gracePeriodMs(budgets.apiShutdownTimeoutMs) / 1_000),
     container: {
       ports: [{ name: 'http', containerPort: ports.api, protocol: 'TCP' }],
       env: Object.entries(environment).map(([key, value]) => ({ name: key, value })),
-      resources: resources(['100m', '1'], ['96Mi', '256Mi']),
+      resources: resources('api'),
       startupProbe: httpProbe(routes.healthz.path, 1, 30),
       livenessProbe: httpProbe(routes.healthz.path, 10, 3),
       readinessProbe: httpProbe(routes.readyz.path, 5, 2),

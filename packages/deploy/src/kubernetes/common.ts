@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { edge, routes, services } from '@three-tier/shared';
+import { containerResources, releaseVersion, services, tmpSizeMiB } from '@three-tier/shared';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IIoK8sApiCoreV1Container } from 'kubernetes-models/v1/Container';
@@ -14,8 +13,7 @@ import { defaultImagePrefix, imageRepository, imageUsers, type ImageName } from 
 export const namespace = 'three-tier';
 
 /** The release version: image tags are pinned to it, never `latest`. */
-export const version = (JSON.parse(readFileSync(new URL('../../../../../package.json', import.meta.url), 'utf8')) as { version: string })
-  .version;
+export const version = releaseVersion();
 
 /** Labels that select a component's pods; stable across releases (no version in them). */
 export function selectorLabels(image: ImageName): Record<string, string> {
@@ -44,8 +42,16 @@ export const containerSecurity: IIoK8sApiCoreV1Container['securityContext'] = {
   capabilities: { drop: ['ALL'] },
 };
 
-export function resources(cpu: [string, string], memory: [string, string]): IIoK8sApiCoreV1ResourceRequirements {
-  return { requests: { cpu: cpu[0], memory: memory[0] }, limits: { cpu: cpu[1], memory: memory[1] } };
+/** Kubernetes CPU: whole CPUs as `1`, fractions in millicores (`100m`). */
+const cpuQuantity = (cpus: number): string => (Number.isInteger(cpus) ? String(cpus) : `${Math.round(cpus * 1_000)}m`);
+
+/** Requests and limits from the shared container sizes (compose's limits are the same). */
+export function resources(name: ImageName): IIoK8sApiCoreV1ResourceRequirements {
+  const { cpu, memoryMiB } = containerResources[name];
+  return {
+    requests: { cpu: cpuQuantity(cpu.request), memory: `${memoryMiB.request}Mi` },
+    limits: { cpu: cpuQuantity(cpu.limit), memory: `${memoryMiB.limit}Mi` },
+  };
 }
 
 export function httpProbe(path: string, periodSeconds: number, failureThreshold: number): IIoK8sApiCoreV1Probe {
@@ -53,7 +59,7 @@ export function httpProbe(path: string, periodSeconds: number, failureThreshold:
 }
 
 /** The scratch space a read-only root leaves: /tmp, in memory, small. */
-export const tmpVolume = { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } };
+export const tmpVolume = { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: `${tmpSizeMiB}Mi` } };
 export const tmpMount = { name: 'tmp', mountPath: '/tmp' };
 
 /** Spread replicas over nodes when there are several; never refuse to schedule for it. */
@@ -73,12 +79,6 @@ export function spread(name: ImageName) {
  * leaves the Service and the ingress controller: no new request is sent to a pod that stops.
  */
 export const preStopSeconds = 5;
-
-/** In-flight requests get this long after SIGTERM: the longest route's deadline. */
-export const apiShutdownTimeoutMs = routes.load.timeoutMs;
-
-/** nginx lets in-flight requests finish (worker_shutdown_timeout) within this. */
-export const nginxShutdownSeconds = Math.ceil((Math.max(...Object.values(routes).map((route) => route.timeoutMs)) + edge.upstreamMarginMs + 5_000) / 1_000);
 
 export interface StatelessComponent {
   readonly replicas: number;

@@ -9,7 +9,7 @@ import { ingressManifests, nginxManifests } from './nginx.js';
 import { redisManifests } from './redis.js';
 
 export { redisSecret } from './api.js';
-export { apiShutdownTimeoutMs, namespace, preStopSeconds, version } from './common.js';
+export { namespace, preStopSeconds, version } from './common.js';
 export { ingressControllerNames, ingressControllerNamespaces } from './network.js';
 
 /** A manifest as it is written: plain JSON data (kubernetes-models objects serialise to it). */

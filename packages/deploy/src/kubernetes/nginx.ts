@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { generateFiles, kubernetesTarget } from '@three-tier/nginx';
-import { edge, ports, services } from '@three-tier/shared';
+import { generateFiles } from '@three-tier/nginx';
+import { budgets, edge, gracePeriodMs, ports, services } from '@three-tier/shared';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import {
@@ -9,10 +9,10 @@ import {
   hardenedDeployment,
   httpProbe,
   labels,
-  nginxShutdownSeconds,
   preStopSeconds,
   resources,
 } from './common.js';
+import { kubernetesTarget } from '../nginx-targets.js';
 
 /** Where the image reads its config; the ConfigMap's copy is mounted over it. */
 const configPath = '/etc/nginx/three-tier.conf';
@@ -27,12 +27,12 @@ export function nginxManifests() {
   });
   const deployment = hardenedDeployment('edge', {
     replicas: 2,
-    terminationGracePeriodSeconds: preStopSeconds + nginxShutdownSeconds + 4,
+    terminationGracePeriodSeconds: preStopSeconds + Math.ceil(gracePeriodMs(budgets.edgeDrainMs) / 1_000),
     // A new config rolls the pods (a subPath mount would not see the change).
     podAnnotations: { 'three-tier/nginx-config-sha256': createHash('sha256').update(config).digest('hex') },
     container: {
       ports: [{ name: 'http', containerPort: ports.edge, protocol: 'TCP' }],
-      resources: resources(['50m', '500m'], ['32Mi', '64Mi']),
+      resources: resources('edge'),
       startupProbe: httpProbe(edge.healthPath, 1, 30),
       livenessProbe: httpProbe(edge.healthPath, 10, 3),
       readinessProbe: httpProbe(edge.healthPath, 5, 2),

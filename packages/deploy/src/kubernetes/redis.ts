@@ -42,7 +42,7 @@ export function redisManifests() {
               imagePullPolicy: 'IfNotPresent',
               ports: [{ name: 'redis', containerPort: ports.redis, protocol: 'TCP' }],
               env: [{ name: 'REDIS_PASSWORD_FILE', value: redisPasswordFile }],
-              resources: resources(['50m', '500m'], ['64Mi', '256Mi']),
+              resources: resources('redis'),
               securityContext: containerSecurity,
               startupProbe: { ...healthcheck, periodSeconds: 1, failureThreshold: 60 },
               livenessProbe: { tcpSocket: { port: 'redis' }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },

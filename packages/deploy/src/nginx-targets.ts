@@ -1,0 +1,46 @@
+import type { Target } from '@three-tier/nginx';
+import { ports, services } from '@three-tier/shared';
+
+/** Docker's embedded DNS server, on every user-defined network. */
+export const dockerDnsResolver = '127.0.0.11';
+
+/**
+ * `docker compose up`: nginx in its container, unprivileged on the edge port, the api found by
+ * Docker's DNS (127.0.0.11 on a user-defined network) under its service name, however many
+ * replicas there are. Writes only to /tmp (a tmpfs under a read-only root); logs to stdout/stderr.
+ */
+export function composeTarget(): Target {
+  return {
+    name: 'compose',
+    listen: String(ports.edge),
+    upstream: { kind: 'dns', host: services.api, port: ports.api, resolver: dockerDnsResolver, validSeconds: 2 },
+    pidFile: '/tmp/nginx.pid',
+    tempDir: '/tmp',
+    workerProcesses: 'auto',
+    accessLog: '/dev/stdout',
+    trustedProxies: [],
+  };
+}
+
+/** Private address ranges: where an ingress controller's pods live in any cluster. */
+export const privateNetworks = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'] as const;
+
+/**
+ * Kubernetes: nginx pods behind an ingress controller, the api behind its Service. The Service's
+ * name is resolved once, at start, by the system resolver (so the namespace's search domain
+ * applies and the manifests may go to any namespace); its ClusterIP never changes, and
+ * keepalive_requests makes connections rotate so new api pods get their share. The client address
+ * comes from the ingress controller's X-Forwarded-For.
+ */
+export function kubernetesTarget(): Target {
+  return {
+    name: 'kubernetes',
+    listen: String(ports.edge),
+    upstream: { kind: 'static', servers: [`${services.api}:${ports.api}`] },
+    pidFile: '/tmp/nginx.pid',
+    tempDir: '/tmp',
+    workerProcesses: 2,
+    accessLog: '/dev/stdout',
+    trustedProxies: privateNetworks,
+  };
+}

@@ -1,0 +1,134 @@
+import { answersOk, findBinary, waitFor } from '@three-tier/processes';
+import { docker } from '@three-tier/release';
+import { edge, repoRoot, routes, services } from '@three-tier/shared';
+import * as compose from 'docker-compose';
+import type { IDockerComposeExecutableOptions, IDockerComposeOptions } from 'docker-compose';
+import { inspectContainers, type ContainerFacts } from './containers.js';
+
+export interface ComposeStackOptions {
+  /** The compose project, letters and digits: containers, networks and volumes are named after it. */
+  readonly project: string;
+  /** Where nginx is published on 127.0.0.1. */
+  readonly httpPort: number;
+  /** The environment compose runs with: PATH and DOCKER_* plus IMAGE_PREFIX, TAG, base images... */
+  readonly env: NodeJS.ProcessEnv;
+  readonly onOutput?: (text: string) => void;
+  /** Which compose runs it; by default the plugin when there is one. */
+  readonly flavour?: ComposeFlavour;
+}
+
+/** `plugin`: Compose v2 as `docker compose`. `standalone`: the docker-compose binary (1.29, or v2). */
+export type ComposeFlavour = 'plugin' | 'standalone';
+
+/** The composes this machine has, the plugin first. */
+export async function composeFlavours(env: NodeJS.ProcessEnv): Promise<ComposeFlavour[]> {
+  const flavours: ComposeFlavour[] = [];
+  if (await docker(['compose', 'version'], env).then(() => true, () => false)) flavours.push('plugin');
+  if (findBinary('docker-compose', env)) flavours.push('standalone');
+  return flavours;
+}
+
+/**
+ * The stack as `docker compose up` runs it, from this repository's docker-compose.yml, driven
+ * through the npm docker-compose package: build, up (and scale), inspect, kill, recreate, down.
+ */
+export class ComposeStack {
+  private constructor(
+    readonly options: ComposeStackOptions,
+    private readonly executable: IDockerComposeExecutableOptions | undefined,
+  ) {}
+
+  static async create(options: ComposeStackOptions): Promise<ComposeStack> {
+    // docker-compose 1.29 drops anything but [a-z0-9] from a project name; v2 keeps it. Labels
+    // carry the name each one uses, so only a name both keep as is can find the containers again.
+    if (!/^[a-z0-9]+$/.test(options.project)) throw new Error(`compose project names must be [a-z0-9]+ (got ${options.project})`);
+    const flavour = options.flavour ?? (await composeFlavours(options.env))[0];
+    if (!flavour) throw new Error('no Docker Compose here: install docker-compose, or the Compose v2 plugin');
+    return new ComposeStack(options, flavour === 'standalone' ? { standalone: true } : undefined);
+  }
+
+  /** nginx, as published on the host. */
+  get url(): string {
+    return `http://127.0.0.1:${this.options.httpPort}`;
+  }
+
+  get flavour(): ComposeFlavour {
+    return this.executable ? 'standalone' : 'plugin';
+  }
+
+  private settings(commandOptions: (string | string[])[] = []): IDockerComposeOptions {
+    const { project, httpPort, env, onOutput } = this.options;
+    return {
+      cwd: repoRoot,
+      ...(this.executable ? { executable: this.executable } : {}),
+      env: { ...env, COMPOSE_PROJECT_NAME: project, HTTP_PORT: String(httpPort), HTTP_HOST: '127.0.0.1' },
+      commandOptions,
+      ...(onOutput ? { callback: (chunk: Buffer) => onOutput(chunk.toString()) } : {}),
+    };
+  }
+
+  /** Pulls the images the compose file names (IMAGE_PREFIX, TAG) instead of building them. */
+  async pull(): Promise<void> {
+    await compose.pullAll(this.settings());
+  }
+
+  async build(): Promise<void> {
+    await compose.buildAll({ ...this.settings(), parallel: true });
+  }
+
+  /** Starts (or reconciles) the stack with `api` replicas and waits until every container is healthy. */
+  async up(apiReplicas = 1): Promise<void> {
+    // The library adds -d itself.
+    await compose.upAll(this.settings(['--no-build', '--scale', `${services.api}=${apiReplicas}`]));
+    await this.waitHealthy(apiReplicas);
+  }
+
+  /** Every container healthy, `apiReplicas` of them api, and /readyz answering through nginx. */
+  async waitHealthy(apiReplicas: number, timeoutMs = 90_000): Promise<void> {
+    await waitFor(
+      async () => {
+        const containers = await this.containers();
+        const api = containers.filter((container) => container.service === services.api);
+        const healthy = containers.every((container) => container.running && container.health === 'healthy');
+        return healthy && api.length === apiReplicas && containers.length === apiReplicas + 2 ? true : undefined;
+      },
+      { what: `the compose stack healthy with ${apiReplicas} api replicas`, timeoutMs, intervalMs: 500 },
+    );
+    await waitFor(() => answersOk(`${this.url}${routes.readyz.path}`), { what: '/readyz through nginx', timeoutMs });
+    await waitFor(() => answersOk(`${this.url}${edge.healthPath}`), { what: 'nginx health', timeoutMs });
+  }
+
+  /** The project's containers (running or not), optionally of one service. */
+  async containers(service?: string): Promise<ContainerFacts[]> {
+    const filters = ['--filter', `label=com.docker.compose.project=${this.options.project}`];
+    if (service) filters.push('--filter', `label=com.docker.compose.service=${service}`);
+    const ids = (await docker(['ps', '--all', '--quiet', ...filters], this.options.env)).split('\n').filter(Boolean);
+    return inspectContainers(ids, this.options.env);
+  }
+
+  async kill(containerId: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    await docker(['kill', '--signal', signal, containerId], this.options.env);
+  }
+
+  /** A new container for `service` (its volumes kept), then healthy again. */
+  async recreate(service: string, apiReplicas: number): Promise<void> {
+    await compose.upMany([service], this.settings(['--no-build', '--no-deps', '--force-recreate']));
+    await this.waitHealthy(apiReplicas);
+  }
+
+  /** Stops and removes the containers; with `volumes`, the Redis data too. */
+  async down(volumes: boolean): Promise<void> {
+    await compose.downAll(this.settings(['--remove-orphans', '--timeout', '30', ...(volumes ? ['--volumes'] : [])]));
+  }
+
+  /** Runs a command in the first container of a service, e.g. to try reaching Redis from nginx. */
+  async exec(service: string, command: string[]): Promise<{ exitCode: number | null; out: string; err: string }> {
+    const result = await compose.exec(service, command, this.settings()).catch((error: unknown) => error as compose.IDockerComposeResult);
+    return { exitCode: result.exitCode, out: result.out, err: result.err };
+  }
+
+  async logs(): Promise<string> {
+    const result = await compose.logs([], this.settings(['--no-color', '--tail', '200']));
+    return result.out;
+  }
+}

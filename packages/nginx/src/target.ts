@@ -1,0 +1,41 @@
+/**
+ * How nginx finds the api.
+ *
+ * - `static`: fixed `host:port` servers in an upstream block with keep-alive (a native stack).
+ * - `dns`: a name looked up at request time through `resolver`, every address it returns tried in
+ *   turn, so replicas that come and go (`docker compose up --scale api=3`) are followed within
+ *   `validSeconds`. Works on every nginx (Debian 12's 1.22 included, which cannot re-resolve an
+ *   upstream block), at the price of keep-alive towards the api.
+ */
+export type UpstreamTarget =
+  | { readonly kind: 'static'; readonly servers: readonly string[] }
+  | {
+      readonly kind: 'dns';
+      readonly host: string;
+      readonly port: number;
+      readonly resolver: string;
+      readonly validSeconds: number;
+    };
+
+/**
+ * Where a generated config will run. The route table decides what each location does; the target
+ * decides where nginx listens, where the api is, where nginx may write, and which nginx it is.
+ */
+export interface Target {
+  readonly name: string;
+  /** `address:port` or a bare port. */
+  readonly listen: string;
+  readonly upstream: UpstreamTarget;
+  /** nginx writes its pid here and keeps request bodies and buffers under `tempDir`. */
+  readonly pidFile: string;
+  readonly tempDir: string;
+  /** `auto`, or a count where the CPUs nginx sees are not the CPUs it may use. */
+  readonly workerProcesses: 'auto' | number;
+  /** Where JSON access log lines go: a path such as /dev/stdout, or a `syslog:` destination. */
+  readonly accessLog: string;
+  /**
+   * Proxies in front of nginx whose X-Forwarded-For and X-Forwarded-Proto are believed (an ingress
+   * controller). Empty: nginx is the first hop and the client is whoever connected.
+   */
+  readonly trustedProxies: readonly string[];
+}

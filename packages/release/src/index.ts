@@ -1,0 +1,3 @@
+export * from './base-images.js';
+export * from './docker.js';
+export * from './push.js';

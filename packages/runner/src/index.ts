@@ -1,0 +1,4 @@
+export * from './access-log.js';
+export * from './config.js';
+export * from './native-stack.js';
+export * from './nginx-target.js';

@@ -1,0 +1,172 @@
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { generateFiles } from '@three-tier/nginx';
+import { Nginx, NodeService, RedisServer, answersOk, waitFor, type Exit } from '@three-tier/processes';
+import { budgets, edge as edgeContract, gracePeriodMs, routes } from '@three-tier/shared';
+import { SyslogReceiver } from './access-log.js';
+import { nativeTarget } from './nginx-target.js';
+
+export type EdgeKind = 'nginx' | 'http-proxy';
+export type ServiceName = 'redis' | 'api' | 'edge';
+
+export interface NativeStackOptions {
+  readonly edge: EdgeKind;
+  readonly ports: { readonly edge: number; readonly api: number; readonly redis: number };
+  /** Where the edge listens; the api and Redis always stay on 127.0.0.1. */
+  readonly edgeHost: string;
+  /** Redis keeps its append-only file here; reuse it and the counter comes back. */
+  readonly dataDir: string;
+  /** A fresh directory for this run: nginx's config, pid and temp files. */
+  readonly runDir: string;
+  readonly bin: { readonly redisServer: string; readonly nginx?: string | undefined };
+  /** What the node children inherit, e.g. PATH; nothing else leaks into them. */
+  readonly baseEnv: Readonly<Record<string, string | undefined>>;
+  readonly redisPassword?: string | undefined;
+  readonly logLevel?: string;
+  readonly logFormat?: 'json' | 'pretty';
+  /** More environment for the api, e.g. SHUTDOWN_DELAY_MS. */
+  readonly apiEnv?: Readonly<Record<string, string>>;
+  readonly onLine?: (service: ServiceName, line: string) => void;
+}
+
+/** The built entry point of a workspace app, found the way Node finds packages. */
+function entryOf(specifier: '@three-tier/api' | '@three-tier/edge'): string {
+  return fileURLToPath(import.meta.resolve(specifier));
+}
+
+/**
+ * The three tiers as plain processes on one machine: redis-server with its own data directory,
+ * the api, and nginx (or the http-proxy edge) in front. Started in dependency order, stopped in
+ * reverse, each stop graceful.
+ */
+export class NativeStack {
+  readonly redis: RedisServer;
+  readonly api: NodeService;
+  readonly edge: Nginx | NodeService;
+  private stopping = false;
+
+  /** Builds the stack (nothing runs until `start`). */
+  static async create(options: NativeStackOptions): Promise<NativeStack> {
+    const accessLog =
+      options.edge === 'nginx'
+        ? await SyslogReceiver.listen((line) => options.onLine?.('edge', line))
+        : undefined;
+    return new NativeStack(options, accessLog);
+  }
+
+  private constructor(
+    readonly options: NativeStackOptions,
+    private readonly accessLog: SyslogReceiver | undefined,
+  ) {
+    const { ports, bin, onLine } = options;
+    const logEnv = { LOG_LEVEL: options.logLevel ?? 'info', ...(options.logFormat ? { LOG_FORMAT: options.logFormat } : {}) };
+    const base = options.baseEnv;
+    this.redis = new RedisServer({
+      bin: bin.redisServer,
+      port: ports.redis,
+      dir: options.dataDir,
+      password: options.redisPassword,
+      onLine: (line) => onLine?.('redis', line),
+    });
+    this.api = new NodeService({
+      name: 'api',
+      entry: entryOf('@three-tier/api'),
+      env: {
+        ...base,
+        ...logEnv,
+        PORT: String(ports.api),
+        HOST: '127.0.0.1',
+        REDIS_URL: `redis://127.0.0.1:${ports.redis}`,
+        ...(options.redisPassword ? { REDIS_PASSWORD: options.redisPassword } : {}),
+        ...options.apiEnv,
+      },
+      healthUrl: `${this.apiUrl}${routes.readyz.path}`,
+      onLine: (line) => onLine?.('api', line),
+    });
+    const healthUrl = `${this.url}${edgeContract.healthPath}`;
+    if (options.edge === 'nginx') {
+      if (!bin.nginx || !accessLog) throw new Error('the nginx edge needs the nginx binary');
+      const target = nativeTarget({
+        listenHost: options.edgeHost,
+        edgePort: ports.edge,
+        apiPort: ports.api,
+        prefix: options.runDir,
+        accessLogPort: accessLog.port,
+      });
+      this.edge = new Nginx({
+        bin: bin.nginx,
+        prefix: options.runDir,
+        config: generateFiles(target)['nginx.conf'] ?? '',
+        healthUrl,
+        onLine: (line) => onLine?.('edge', line),
+      });
+    } else {
+      this.edge = new NodeService({
+        name: 'edge',
+        entry: entryOf('@three-tier/edge'),
+        env: {
+          ...base,
+          ...logEnv,
+          EDGE_PORT: String(ports.edge),
+          EDGE_HOST: options.edgeHost,
+          API_UPSTREAM: this.apiUrl,
+        },
+        healthUrl,
+        onLine: (line) => onLine?.('edge', line),
+        // The http-proxy edge drains every try of its longest request.
+        stopTimeoutMs: gracePeriodMs(budgets.edgeRequestTimeoutMs),
+      });
+    }
+  }
+
+  /** The public entry: the edge, on loopback. */
+  get url(): string {
+    return `http://127.0.0.1:${this.options.ports.edge}`;
+  }
+
+  /** The api's own port: /metrics lives here. */
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.options.ports.api}`;
+  }
+
+  get nginxConfigFile(): string {
+    return join(this.options.runDir, 'nginx.conf');
+  }
+
+  /** Starts Redis, then the api (ready means Redis answers), then the edge; ready when /readyz passes through it. */
+  async start(): Promise<void> {
+    try {
+      await this.redis.start();
+      await this.api.start();
+      await this.edge.start();
+      await waitFor(() => answersOk(`${this.url}${routes.readyz.path}`), { what: 'the stack to answer /readyz through the edge' });
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  /** Edge first (it drains its in-flight requests), then the api (it drains too), then Redis (it flushes). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.edge.stop();
+    this.accessLog?.close();
+    await this.api.stop();
+    await this.redis.stop();
+  }
+
+  /** Calls back once if a service exits while the stack is meant to be running. */
+  onUnexpectedExit(callback: (service: ServiceName, exit: Exit | undefined) => void): void {
+    let called = false;
+    const watch = (service: ServiceName, exited: Promise<Exit | undefined>): void => {
+      void exited.then((exit) => {
+        if (this.stopping || called) return;
+        called = true;
+        callback(service, exit);
+      });
+    };
+    watch('redis', this.redis.exited);
+    watch('api', this.api.exited);
+    watch('edge', this.edge.exited);
+  }
+}

@@ -1,0 +1,41 @@
+import type { Target } from '@three-tier/nginx';
+import { ports } from '@three-tier/shared';
+
+export interface NativeParams {
+  readonly listenHost: string;
+  readonly edgePort: number;
+  readonly apiPort: number;
+  /** nginx's prefix for this run: holds the pid file and temp paths. */
+  readonly prefix: string;
+  /**
+   * A loopback UDP port the runner reads access log lines from. Node hands a child sockets, not
+   * pipes, for stdout, and nginx cannot open /dev/stdout on a socket; syslog over loopback can.
+   */
+  readonly accessLogPort: number;
+}
+
+/**
+ * `npm start` and the integration tests: nginx as a plain process beside redis-server and the api,
+ * all on loopback.
+ */
+export function nativeTarget(params: NativeParams): Target {
+  return {
+    name: 'native',
+    listen: `${params.listenHost}:${params.edgePort}`,
+    upstream: { kind: 'static', servers: [`127.0.0.1:${params.apiPort}`] },
+    pidFile: `${params.prefix}/nginx.pid`,
+    tempDir: `${params.prefix}/tmp`,
+    workerProcesses: 'auto',
+    accessLog: `syslog:server=127.0.0.1:${params.accessLogPort},tag=nginx,nohostname`,
+    trustedProxies: [],
+  };
+}
+
+/** The parameters the golden file of the native target is rendered with. */
+export const nativeExample: NativeParams = {
+  listenHost: '127.0.0.1',
+  edgePort: ports.edge,
+  apiPort: ports.api,
+  prefix: '/run/three-tier/nginx',
+  accessLogPort: 5514,
+};

@@ -1,0 +1,42 @@
+/**
+ * Time budgets derived from the route table, each computed here once with its reason: how long a
+ * request may hold a connection, how long a drain may take, and how long a supervisor (compose,
+ * Kubernetes, the stack runner) waits after SIGTERM before it kills. The api, both edges, the nginx
+ * generator and the deployment generators read them; none writes its own.
+ */
+import { routeList } from './routes.js';
+import { edge, upstreamReadTimeoutMs } from './topology.js';
+
+/**
+ * Beyond the last deadline: the answer written, the sockets closed, the process gone. Every
+ * "longest wait plus a margin" below adds this, and nothing else.
+ */
+export const drainSlackMs = 5_000;
+
+/** The api's longest deadline (/load's): no request is worth waiting for past it. */
+export const longestRouteTimeoutMs = Math.max(...routeList.map((route) => route.timeoutMs));
+
+/** The longest an edge waits for the api on one try. */
+export const longestUpstreamWaitMs = Math.max(...routeList.map(upstreamReadTimeoutMs));
+
+export const budgets = {
+  /** Node's requestTimeout on the api: no request holds a connection past the longest deadline. */
+  apiRequestTimeoutMs: longestRouteTimeoutMs + drainSlackMs,
+  /** The http-proxy edge's requestTimeout: every try of the longest route. */
+  edgeRequestTimeoutMs: longestUpstreamWaitMs * edge.upstreamTries + drainSlackMs,
+  /**
+   * After SIGTERM, in-flight api requests get as long as their own deadline; cutting them sooner
+   * would turn a /load that could still succeed into a reset. The same in compose and Kubernetes.
+   */
+  apiShutdownTimeoutMs: longestRouteTimeoutMs,
+  /** A stopping edge lets its in-flight requests finish: one try of the longest route. */
+  edgeDrainMs: longestUpstreamWaitMs,
+} as const;
+
+/**
+ * What a supervisor gives a process between the stop signal and SIGKILL: its drain plus the slack.
+ * Also the watchdog a process sets on its own shutdown.
+ */
+export function gracePeriodMs(drainMs: number): number {
+  return drainMs + drainSlackMs;
+}
