@@ -1,5 +1,5 @@
 import type { Target } from '@three-tier/nginx';
-import { ports, services } from '@three-tier/shared';
+import { accessLogBuffer, ports, services } from '@three-tier/shared';
 
 /** Docker's embedded DNS server, on every user-defined network. */
 export const dockerDnsResolver = '127.0.0.11';
@@ -18,6 +18,7 @@ export function composeTarget(): Target {
     tempDir: '/tmp',
     workerProcesses: 'auto',
     accessLog: '/dev/stdout',
+    accessLogBuffer,
     trustedProxies: [],
   };
 }
@@ -41,6 +42,7 @@ export function kubernetesTarget(): Target {
     tempDir: '/tmp',
     workerProcesses: 2,
     accessLog: '/dev/stdout',
+    accessLogBuffer,
     trustedProxies: privateNetworks,
   };
 }

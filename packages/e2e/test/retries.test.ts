@@ -21,7 +21,7 @@ async function startEdge(kind: 'nginx' | 'http-proxy', flakyPort: number, apiPor
   if (kind === 'nginx') {
     const prefix = await mkdtemp(join(dir, 'nginx-'));
     const target = {
-      ...nativeTarget({ listenHost: '127.0.0.1', edgePort: port, apiPort, prefix, accessLogPort: await freePort() }),
+      ...nativeTarget({ listenHost: '127.0.0.1', edgePort: port, apiPort, prefix, accessLogPath: '/dev/null' }),
       upstream: { kind: 'static' as const, servers: [`127.0.0.1:${flakyPort}`, `127.0.0.1:${apiPort}`] },
     };
     const nginx = new Nginx({ bin: requiredBinaries().nginx, prefix, config: generateFiles(target)['nginx.conf'] ?? '', healthUrl });

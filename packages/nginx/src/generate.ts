@@ -195,7 +195,14 @@ export function generate(target: Target): Node[] {
           userAgent: '$http_user_agent',
         }),
       ),
-      directive('access_log', target.accessLog, 'json'),
+      directive(
+        'access_log',
+        target.accessLog,
+        'json',
+        ...(target.accessLogBuffer
+          ? [`buffer=${size(target.accessLogBuffer.bytes)}`, `flush=${ms(target.accessLogBuffer.flushMs)}`]
+          : []),
+      ),
       blank,
       comment('Limits and timeouts towards clients (shared with the http-proxy edge).'),
       directive('keepalive_timeout', ms(edge.clientKeepaliveTimeoutMs)),

@@ -33,6 +33,8 @@ export interface Target {
   readonly workerProcesses: 'auto' | number;
   /** Where JSON access log lines go: a path such as /dev/stdout, or a `syslog:` destination. */
   readonly accessLog: string;
+  /** Lines gathered and written a chunk at a time, at least every `flushMs`; unbuffered without. */
+  readonly accessLogBuffer?: { readonly bytes: number; readonly flushMs: number };
   /**
    * Proxies in front of nginx whose X-Forwarded-For and X-Forwarded-Proto are believed (an ingress
    * controller). Empty: nginx is the first hop and the client is whoever connected.

@@ -11,6 +11,7 @@ import { generateFiles } from '@three-tier/nginx';
 import { describeExit, findBinaries, installHint } from '@three-tier/processes';
 import { ConfigError, parseEnv } from '@three-tier/shared';
 import { runnerEnvSchema, type RunnerEnv } from './config.js';
+import { batchedWriter } from './access-log.js';
 import { NativeStack, type EdgeKind, type ServiceName } from './native-stack.js';
 import { nativeExample, nativeTarget } from './nginx-target.js';
 
@@ -24,7 +25,6 @@ commands:
                   EDGE_PORT, API_PORT) on stdout, and nothing else (npm run --silent nginx:config)
       --output FILE           write it to FILE instead
       --prefix DIR            nginx's run directory (default ${nativeExample.prefix}; "up" makes a fresh one)
-      --access-log-port N     the loopback UDP port of the access log relay ("up" picks a free one)
 
   -h, --help      this text
 
@@ -37,11 +37,20 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+/** Every line of the runner and its children, in order, a burst at a time. */
+const output = batchedWriter((text) => process.stdout.write(text));
+
 const say = (message: string): void => {
-  process.stdout.write(`stack | ${message}\n`);
+  output.line(`stack | ${message}`);
 };
 
+function exit(code: number): never {
+  output.flush();
+  process.exit(code);
+}
+
 function fail(message: string, code = 1): never {
+  output.flush();
   process.stderr.write(`three-tier: ${message}\n`);
   process.exit(code);
 }
@@ -82,7 +91,7 @@ async function up(env: RunnerEnv): Promise<void> {
     ...(env.LOG_FORMAT ? { logFormat: env.LOG_FORMAT } : process.stdout.isTTY ? { logFormat: 'pretty' as const } : {}),
     onLine: (service: ServiceName, line: string) => {
       const name = service === 'edge' ? edge.replace('http-proxy', 'proxy') : service;
-      process.stdout.write(`${name.padEnd(width)}| ${line}\n`);
+      output.line(`${name.padEnd(width)}| ${line}`);
     },
   });
 
@@ -93,13 +102,13 @@ async function up(env: RunnerEnv): Promise<void> {
     await stack.stop();
     await rm(runDir, { recursive: true, force: true });
     say('stopped');
-    process.exit(code);
+    exit(code);
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
       if (stopping) {
         say(`${signal} again: killing what is left`);
-        process.exit(1); // the exit hook SIGKILLs the children
+        exit(1); // the exit hook SIGKILLs the children
       }
       void stop(0);
     });
@@ -120,23 +129,17 @@ async function up(env: RunnerEnv): Promise<void> {
     say(`${service} exited unexpectedly (${exit ? describeExit(exit) : 'unknown'}); stopping the stack`);
     void stop(1);
   });
-  process.stdout.write(`ready: ${stack.url}\n`);
+  output.line(`ready: ${stack.url}`);
 }
 
-function port(value: string | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65_535) fail(`--${name} must be a port from 1 to 65535 (got ${JSON.stringify(value)})`, 2);
-  return n;
-}
-
-async function nginxConfig(env: RunnerEnv, options: { output?: string; prefix?: string; accessLogPort?: string }): Promise<void> {
+async function nginxConfig(env: RunnerEnv, options: { output?: string; prefix?: string }): Promise<void> {
   const target = nativeTarget({
     listenHost: env.EDGE_HOST,
     edgePort: env.EDGE_PORT,
     apiPort: env.API_PORT,
     prefix: options.prefix ?? nativeExample.prefix,
-    accessLogPort: port(options.accessLogPort, nativeExample.accessLogPort, 'access-log-port'),
+    // The pipe lives in the run directory, as "up" makes it.
+    accessLogPath: options.prefix ? join(options.prefix, 'access.log') : nativeExample.accessLogPath,
   });
   const config = generateFiles(target)['nginx.conf'] ?? '';
   if (options.output === undefined) {
@@ -155,7 +158,6 @@ try {
       help: { type: 'boolean', short: 'h' },
       output: { type: 'string' },
       prefix: { type: 'string' },
-      'access-log-port': { type: 'string' },
     },
   });
 } catch (error) {
@@ -169,13 +171,12 @@ if (values.help) {
 }
 if (extra.length > 0) fail(`unexpected arguments: ${extra.join(' ')}\n\n${usage}`, 2);
 if (command === 'up') {
-  if (values.output ?? values.prefix ?? values['access-log-port']) fail(`up takes no options\n\n${usage}`, 2);
+  if (values.output ?? values.prefix) fail(`up takes no options\n\n${usage}`, 2);
   await up(loadEnv());
 } else if (command === 'nginx-config') {
   await nginxConfig(loadEnv(), {
     ...(values.output ? { output: values.output } : {}),
     ...(values.prefix ? { prefix: values.prefix } : {}),
-    ...(values['access-log-port'] ? { accessLogPort: values['access-log-port'] } : {}),
   });
 } else {
   fail(`${command === undefined ? 'a command is needed' : `unknown command ${JSON.stringify(command)}`}\n\n${usage}`, 2);

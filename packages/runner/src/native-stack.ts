@@ -1,9 +1,10 @@
 import { fileURLToPath } from 'node:url';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateFiles } from '@three-tier/nginx';
 import { Nginx, NodeService, RedisServer, answersOk, waitFor, type Exit } from '@three-tier/processes';
 import { budgets, edge as edgeContract, gracePeriodMs, routes } from '@three-tier/shared';
-import { SyslogReceiver } from './access-log.js';
+import { AccessLogPipe } from './access-log.js';
 import { nativeTarget } from './nginx-target.js';
 
 export type EdgeKind = 'nginx' | 'http-proxy';
@@ -47,16 +48,19 @@ export class NativeStack {
 
   /** Builds the stack (nothing runs until `start`). */
   static async create(options: NativeStackOptions): Promise<NativeStack> {
-    const accessLog =
-      options.edge === 'nginx'
-        ? await SyslogReceiver.listen((line) => options.onLine?.('edge', line))
-        : undefined;
+    let accessLog: AccessLogPipe | undefined;
+    if (options.edge === 'nginx') {
+      await mkdir(options.runDir, { recursive: true });
+      accessLog = AccessLogPipe.open(join(options.runDir, 'access.log'), (lines) => {
+        for (const line of lines) options.onLine?.('edge', line);
+      });
+    }
     return new NativeStack(options, accessLog);
   }
 
   private constructor(
     readonly options: NativeStackOptions,
-    private readonly accessLog: SyslogReceiver | undefined,
+    private readonly accessLog: AccessLogPipe | undefined,
   ) {
     const { ports, bin, onLine } = options;
     const logEnv = { LOG_LEVEL: options.logLevel ?? 'info', ...(options.logFormat ? { LOG_FORMAT: options.logFormat } : {}) };
@@ -91,7 +95,7 @@ export class NativeStack {
         edgePort: ports.edge,
         apiPort: ports.api,
         prefix: options.runDir,
-        accessLogPort: accessLog.port,
+        accessLogPath: accessLog.path,
       });
       this.edge = new Nginx({
         bin: bin.nginx,

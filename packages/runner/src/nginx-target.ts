@@ -1,5 +1,5 @@
 import type { Target } from '@three-tier/nginx';
-import { ports } from '@three-tier/shared';
+import { accessLogBuffer, ports } from '@three-tier/shared';
 
 export interface NativeParams {
   readonly listenHost: string;
@@ -7,11 +7,8 @@ export interface NativeParams {
   readonly apiPort: number;
   /** nginx's prefix for this run: holds the pid file and temp paths. */
   readonly prefix: string;
-  /**
-   * A loopback UDP port the runner reads access log lines from. Node hands a child sockets, not
-   * pipes, for stdout, and nginx cannot open /dev/stdout on a socket; syslog over loopback can.
-   */
-  readonly accessLogPort: number;
+  /** The named pipe the runner reads access log lines from (see AccessLogPipe). */
+  readonly accessLogPath: string;
 }
 
 /**
@@ -26,7 +23,8 @@ export function nativeTarget(params: NativeParams): Target {
     pidFile: `${params.prefix}/nginx.pid`,
     tempDir: `${params.prefix}/tmp`,
     workerProcesses: 'auto',
-    accessLog: `syslog:server=127.0.0.1:${params.accessLogPort},tag=nginx,nohostname`,
+    accessLog: params.accessLogPath,
+    accessLogBuffer: accessLogBuffer,
     trustedProxies: [],
   };
 }
@@ -37,5 +35,5 @@ export const nativeExample: NativeParams = {
   edgePort: ports.edge,
   apiPort: ports.api,
   prefix: '/run/three-tier/nginx',
-  accessLogPort: 5514,
+  accessLogPath: '/run/three-tier/nginx/access.log',
 };

@@ -29,7 +29,8 @@ describe('the native nginx target', () => {
     assert.ok(nginx, 'nginx must be installed (npm test installs it as root)');
     const prefix = await mkdtemp(join(tmpdir(), 'native-nginx-'));
     try {
-      const configFile = await preparePrefix(prefix, generateFiles(nativeTarget({ ...nativeExample, prefix }))['nginx.conf'] ?? '');
+      const target = nativeTarget({ ...nativeExample, prefix, accessLogPath: join(prefix, 'access.log') });
+      const configFile = await preparePrefix(prefix, generateFiles(target)['nginx.conf'] ?? '');
       const check = checkNginxConfig(nginx, prefix, configFile);
       assert.ok(check.ok, check.output);
     } finally {
@@ -73,7 +74,7 @@ describe('three-tier nginx-config (npm run nginx:config)', () => {
     assert.equal(help.status, 0);
     assert.match(help.stdout, /^usage: three-tier <command>/);
     assert.match(help.stdout, /nginx-config/);
-    for (const args of [['nginx-config', '--access-log-port', 'x'], ['nginx-config', '--nope'], ['mars']]) {
+    for (const args of [['nginx-config', '--access-log-port', '5514'], ['nginx-config', '--nope'], ['mars']]) {
       const result = spawnSync(process.execPath, [cli, ...args], { env: bare, encoding: 'utf8' });
       assert.equal(result.status, 2, args.join(' '));
       assert.match(result.stderr, /^three-tier: /);

@@ -78,6 +78,13 @@ export const edge = {
   },
 } as const;
 
+/**
+ * nginx writes its access log a chunk at a time: one write per few dozen requests instead of one
+ * each. 4 KiB keeps every write within PIPE_BUF, so the lines of several workers writing to one
+ * pipe never interleave; a quiet stack's lines still appear within the flush interval.
+ */
+export const accessLogBuffer = { bytes: 4 * 1024, flushMs: 1_000 } as const;
+
 /** GET /load: the query and the pool's back-pressure. */
 export const load = {
   defaultMs: 100,
