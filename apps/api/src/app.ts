@@ -1,10 +1,8 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
-import { requestLogging } from './http/logging.js';
-import { recordRequests } from './http/metrics.js';
+import { exchange } from './http/exchange.js';
 import { mountRoutes } from './http/mount.js';
 import { notFound, problemHandler } from './http/problem.js';
-import { baseHeaders } from './http/request-context.js';
 import type { Instance } from './instance.js';
 import type { LoadPool } from './load/pool.js';
 import type { Metrics } from './metrics.js';
@@ -24,6 +22,8 @@ export interface AppDependencies {
   readonly pool: LoadPool;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  /** Where the per-request lines go; by default `logger`. */
+  readonly requestLogger?: Logger;
   /** True once shutdown began: /readyz fails and responses close their connection. */
   readonly isDraining: () => boolean;
   /** All on by default; `npm run bench` switches one off at a time to measure what it costs. */
@@ -53,15 +53,21 @@ export function createApp(deps: AppDependencies): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('trust proxy', deps.trustProxy);
+  // Exact paths, as the edge matches them: /redis/ and /REDIS are not /redis.
+  app.set('strict routing', true);
+  app.set('case sensitive routing', true);
 
   const features = { ...allFeatures, ...deps.features };
-  app.use(requestLogging(features.requestLogs ? deps.logger : undefined));
-  app.use(baseHeaders(deps.isDraining, features.securityHeaders));
-  if (features.metrics) app.use(recordRequests(deps.metrics));
-
-  // Exact paths, as the edge matches them: /redis/ and /REDIS are not /redis.
-  const router = express.Router({ strict: true, caseSensitive: true });
-  mountRoutes(router, features.deadlines, {
+  app.use(
+    exchange({
+      logger: features.requestLogs ? (deps.requestLogger ?? deps.logger) : undefined,
+      metrics: features.metrics ? deps.metrics : undefined,
+      securityHeaders: features.securityHeaders,
+      isDraining: deps.isDraining,
+    }),
+  );
+  // The table mounted on the app itself: a nested router would add a layer to every request.
+  mountRoutes(app, features.deadlines, {
     info: infoHandler(deps.instance),
     redis: counterHandler(deps.counter, deps.instance, deps.logger),
     html: pageHandler(deps.counter, deps.instance, deps.logger),
@@ -70,7 +76,6 @@ export function createApp(deps: AppDependencies): Express {
     readyz: readinessHandler(deps.counter, deps.isDraining),
     metrics: metricsHandler(deps.metrics),
   });
-  app.use(router);
   app.use(notFound);
   app.use(problemHandler(deps.logger));
   return app;

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { createLogger, exitOnFatalErrors, handleShutdownSignals } from '@three-tier/service-kit';
+import { createLogger, exitOnFatalErrors, handleShutdownSignals, logDestination } from '@three-tier/service-kit';
 import { ConfigError, releaseVersion } from '@three-tier/shared';
 import { createApp, type AppFeatures } from './app.js';
 import { configFromEnv, type ApiConfig } from './config.js';
@@ -40,7 +40,10 @@ export function startApi(env: Readonly<Record<string, string | undefined>>, opti
   const { name } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string };
   // The release's version, the one its images are tagged with, not the workspace's own.
   const instance: Instance = { name, version: releaseVersion(), hostname: hostname() };
-  const logger = createLogger({ name: 'api', level: config.log.level, pretty: config.log.pretty });
+  const logOptions = { name: 'api', level: config.log.level, pretty: config.log.pretty, destination: logDestination() };
+  const logger = createLogger(logOptions);
+  // Request lines hold fixed fields and no credentials: they skip the redaction pass.
+  const requestLogger = config.log.pretty ? logger : createLogger({ ...logOptions, redact: false });
 
   exitOnFatalErrors(logger);
 
@@ -58,6 +61,7 @@ export function startApi(env: Readonly<Record<string, string | undefined>>, opti
     pool,
     metrics,
     logger,
+    requestLogger,
     isDraining: () => draining,
     ...(options.features ? { features: options.features } : {}),
   });

@@ -1,7 +1,7 @@
 import { headerNames, tokenRegExp } from '@three-tier/shared';
 import type { Request } from 'express';
 import type { Logger } from 'pino';
-import { logFor } from './http/logging.js';
+import { logFor } from './http/exchange.js';
 import { HttpError } from './http/problem.js';
 import type { VisitCounter } from './redis/counter.js';
 

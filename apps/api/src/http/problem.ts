@@ -1,7 +1,7 @@
 import { problem, problemContentType } from '@three-tier/shared';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { logFor } from './logging.js';
+import { logFor } from './exchange.js';
 
 /** An error that knows its HTTP status; thrown by handlers, rendered by `problemHandler`. */
 export class HttpError extends Error {

@@ -1,23 +1,6 @@
 import { lockedDownCsp, securityHeaders, type Route } from '@three-tier/shared';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { HttpError, sendProblem } from './problem.js';
-
-/**
- * Headers every response carries: the security set, a CSP that allows nothing (the HTML page widens
- * its own), and no caching, since every answer here is live. While draining, `Connection: close`
- * tells keep-alive clients to take their next request elsewhere.
- */
-export function baseHeaders(isDraining: () => boolean, security = true): RequestHandler {
-  return (_req, res, next) => {
-    if (security) {
-      res.set(securityHeaders);
-      res.set('Content-Security-Policy', lockedDownCsp);
-    }
-    res.set('Cache-Control', 'no-store');
-    if (isDraining()) res.set('Connection', 'close');
-    next();
-  };
-}
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -25,10 +8,29 @@ declare global {
     interface Locals {
       /** The route template, for metrics labels. */
       route?: string;
-      /** Aborts when the client goes away or the route's deadline passes. */
-      signal: AbortSignal;
+      /** The route's deadline, cleared when the exchange ends. */
+      deadline?: NodeJS.Timeout;
+      /** Made on first use (see `abortSignal`): only /load's work can be cancelled. */
+      abort?: AbortController;
     }
   }
+}
+
+/** The headers every answer carries, as name/value pairs set one by one (cheaper than res.set). */
+const securityPairs: readonly (readonly [string, string])[] = [
+  ...Object.entries(securityHeaders),
+  ['Content-Security-Policy', lockedDownCsp],
+];
+
+/**
+ * Headers every response carries: the security set, a CSP that allows nothing (the HTML page widens
+ * its own), and no caching, since every answer here is live. While draining, `Connection: close`
+ * tells keep-alive clients to take their next request elsewhere.
+ */
+export function setBaseHeaders(res: Response, draining: boolean, security: boolean): void {
+  if (security) for (const [name, value] of securityPairs) res.setHeader(name, value);
+  res.setHeader('Cache-Control', 'no-store');
+  if (draining) res.setHeader('Connection', 'close');
 }
 
 /** The client hung up before the answer was sent. */
@@ -39,36 +41,36 @@ export class ClientGoneError extends Error {
   }
 }
 
-const neverAborted = new AbortController().signal;
-
-/** Labels the request with its route, without a deadline (the benchmark's "deadlines off"). */
-export function routeLabel(route: Route): RequestHandler {
-  return (_req, res, next) => {
-    res.locals.route = route.path;
-    res.locals.signal = neverAborted;
-    next();
-  };
+/**
+ * An AbortSignal that fires when the client disconnects or the route's deadline passes. Made on
+ * first use: an AbortController costs more than the rest of a request's bookkeeping, and only
+ * work that can be cancelled (a /load job) asks for one.
+ */
+export function abortSignal(res: Response): AbortSignal {
+  if (res.locals.abort) return res.locals.abort.signal;
+  const controller = new AbortController();
+  res.locals.abort = controller;
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort(new ClientGoneError());
+  });
+  return controller.signal;
 }
 
 /**
- * Labels the request with its route and gives handlers an AbortSignal that fires when the client
- * disconnects or `route.timeoutMs` passes. At the deadline, a handler that has not answered gets a
- * 503 sent for it; whatever it answers later is dropped.
+ * Labels the request with its route and sets its deadline: at `route.timeoutMs` a handler that has
+ * not answered gets a 503 sent for it (whatever it answers later is dropped) and its abort signal
+ * fires. The exchange's end clears the timer (see `exchange`).
  */
-export function routeContext(route: Route): RequestHandler {
+export function routeContext(route: Route, deadlines: boolean): RequestHandler {
   return (req, res, next) => {
     res.locals.route = route.path;
-    const controller = new AbortController();
-    res.locals.signal = controller.signal;
-    const timer = setTimeout(() => {
-      const detail = `No answer within ${route.timeoutMs} ms.`;
-      controller.abort(new HttpError(503, detail, { 'Retry-After': '1' }));
-      if (!res.headersSent) sendProblem(req, res, new HttpError(503, detail, { 'Retry-After': '1' }));
-    }, route.timeoutMs);
-    res.once('close', () => {
-      clearTimeout(timer);
-      if (!res.writableFinished) controller.abort(new ClientGoneError());
-    });
+    if (deadlines) {
+      res.locals.deadline = setTimeout(() => {
+        const error = new HttpError(503, `No answer within ${route.timeoutMs} ms.`, { 'Retry-After': '1' });
+        res.locals.abort?.abort(error);
+        if (!res.headersSent) sendProblem(req, res, error);
+      }, route.timeoutMs);
+    }
     next();
   };
 }

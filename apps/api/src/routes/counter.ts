@@ -1,5 +1,6 @@
 import { counterMessage, type CounterBody } from '@three-tier/shared';
 import type { RequestHandler } from 'express';
+import { sendJson } from '../http/send-json.js';
 import type { Logger } from 'pino';
 import type { Instance } from '../instance.js';
 import type { VisitCounter } from '../redis/counter.js';
@@ -11,6 +12,6 @@ export function counterHandler(counter: VisitCounter, instance: Instance, logger
     const hits = await countVisit(counter, req, logger);
     if (res.headersSent) return;
     const body: CounterBody = { hits, hostname: instance.hostname, message: counterMessage(hits) };
-    res.json(body);
+    sendJson(res, body);
   };
 }

@@ -1,12 +1,13 @@
 import type { Checks, CheckResult, HealthBody, ReadyBody } from '@three-tier/shared';
 import type { RequestHandler } from 'express';
+import { sendJson } from '../http/send-json.js';
 import { HttpError } from '../http/problem.js';
 import type { VisitCounter } from '../redis/counter.js';
 
 /** GET /healthz : the process answers. Nothing else is checked, so a Redis outage never restarts us. */
 export const livenessHandler: RequestHandler = (_req, res) => {
   const body: HealthBody = { status: 'ok', uptimeSeconds: Math.round(process.uptime()) };
-  res.json(body);
+  sendJson(res, body);
 };
 
 async function redisCheck(counter: VisitCounter): Promise<CheckResult> {
@@ -33,6 +34,6 @@ export function readinessHandler(counter: VisitCounter, isDraining: () => boolea
       throw new HttpError(503, `Not ready: ${names}.`, { 'Retry-After': '1' }, { checks });
     }
     const body: ReadyBody = { status: 'ready', checks };
-    res.json(body);
+    sendJson(res, body);
   };
 }

@@ -1,5 +1,6 @@
 import type { ServiceInfo } from '@three-tier/shared';
 import type { RequestHandler } from 'express';
+import { sendJson } from '../http/send-json.js';
 import type { Instance } from '../instance.js';
 
 /** GET / : who is answering, and the request as it arrived (what the edge forwarded). */
@@ -13,6 +14,6 @@ export function infoHandler(instance: Instance): RequestHandler {
       node: process.version,
       request: { id: req.id, ip: req.ip ?? '', protocol: req.protocol },
     };
-    res.json(body);
+    sendJson(res, body);
   };
 }

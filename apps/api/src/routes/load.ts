@@ -1,7 +1,9 @@
 import { load, type LoadBody } from '@three-tier/shared';
 import type { RequestHandler } from 'express';
+import { sendJson } from '../http/send-json.js';
 import type { Instance } from '../instance.js';
 import { HttpError } from '../http/problem.js';
+import { abortSignal } from '../http/request-context.js';
 import { PoolSaturatedError, type LoadPool } from '../load/pool.js';
 
 const msError = `ms must be an integer from ${load.minMs} to ${load.maxMs} (CPU milliseconds).`;
@@ -19,12 +21,13 @@ export function parseMs(value: unknown): number {
 export function loadHandler(pool: LoadPool, instance: Instance): RequestHandler {
   return async (req, res) => {
     const ms = parseMs(req.query.ms);
+    const signal = abortSignal(res);
     let cpuMs: number;
     try {
-      cpuMs = await pool.run(ms, res.locals.signal);
+      cpuMs = await pool.run(ms, signal);
     } catch (error) {
       // The client left (the work was cancelled) or the deadline already answered: nothing to send.
-      if (res.locals.signal.aborted) return;
+      if (signal.aborted) return;
       if (error instanceof PoolSaturatedError) {
         throw new HttpError(503, `Busy: ${error.message}. Try again shortly.`, {
           'Retry-After': String(load.retryAfterSeconds),
@@ -34,6 +37,6 @@ export function loadHandler(pool: LoadPool, instance: Instance): RequestHandler 
     }
     if (res.headersSent) return;
     const body: LoadBody = { requestedMs: ms, cpuMs: Math.round(cpuMs * 100) / 100, hostname: instance.hostname };
-    res.json(body);
+    sendJson(res, body);
   };
 }
