@@ -1,186 +1,312 @@
 /**
- * npm run bench: what each hop and feature of the stack costs, measured in one run and printed as
- * ratios (these machines are shared and noisy; a figure from another run means nothing here).
+ * npm run bench: what each hop and feature of the stack costs, in req/s and in CPU time per request,
+ * beside bare references started in the same run, plus start, stop, memory, a CPU profile and the
+ * container figures. The only file of the bench that reads the environment.
  *
- * BENCH_SECONDS sets the length of each case (default 10). The load generator (autocannon) runs in
- * this process, on the same machine as the stack: the ratios are the point, not the absolutes.
+ * The load generator is wrk, a process of its own (a Node generator here would compete with the
+ * servers for the same two cores). Figures are ratios within one run: the machine is shared.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { findBinaries, findBinary, freePort, NodeService, RedisServer } from '@three-tier/processes';
-import { edge, headerNames } from '@three-tier/shared';
-import autocannon from 'autocannon';
-import { NativeStack } from '@three-tier/runner';
+import { findBinaries, type RedisServer } from '@three-tier/processes';
+import { repoRoot } from '@three-tier/shared';
+import { chart } from './chart.js';
+import { killAll, type Proc } from './children.js';
+import { measureContainers } from './containers.js';
+import { residentBytes, type RoleProcesses } from './cpu.js';
+import { summariseProfile } from './profile.js';
+import { formatReport, helloId, type Lifecycle, type Report } from './report.js';
+import { runRounds, type Case } from './rounds.js';
+import { startApiVariant, startNginx, startNodeServer, startRedis, startRunner, type BaseEnv, type NodeServer, type RunnerStack } from './targets.js';
+import { backgroundWrk, defaultConnections, runWrk, uniqueKeyScript } from './wrk.js';
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-if (!Number.isFinite(seconds) || seconds < 1) throw new Error('BENCH_SECONDS must be a number of seconds, 1 or more');
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const connections = 32;
-
-interface Row {
-  readonly name: string;
-  readonly rps: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly errors: number;
+function positiveInteger(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    process.stderr.write(`bench: ${name} must be a whole number, 1 or more (got ${JSON.stringify(raw)})\n`);
+    process.exit(2);
+  }
+  return value;
 }
 
-interface Case {
-  readonly name: string;
-  readonly url: string;
-  readonly options?: Partial<autocannon.Options>;
-}
+const seconds = positiveInteger('BENCH_SECONDS', 5);
+const rounds = positiveInteger('BENCH_ROUNDS', 3);
+const outDir = resolve(process.env.BENCH_OUT || join(repoRoot, '.bench'));
+const writeDocs = process.env.BENCH_WRITE_DOCS === '1';
+const baseEnv: BaseEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+const warmUpSeconds = 1;
+/** Requests the api serves before its RSS is read again. */
+const rssRequests = 100_000;
+const cores = availableParallelism();
+const began = performance.now();
 
-async function measure({ name, url, options = {} }: Case): Promise<Row> {
-  const result = await autocannon({ url, connections, duration: seconds, ...options });
-  return {
-    name,
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.non2xx,
-  };
-}
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+const progress = (message: string): void => {
+  process.stderr.write(`bench ${((performance.now() - began) / 1000).toFixed(0).padStart(4)} s | ${message}\n`);
 };
 
-/**
- * Runs the cases in turn, `rounds` times, starting each round with a different one, and keeps the
- * median of each: a burst of noise on this shared machine then lands on one run, not one case.
- */
-async function compare(cases: readonly Case[]): Promise<Row[]> {
-  for (const item of cases) await autocannon({ url: item.url, connections, duration: 1, ...item.options }); // warm-up
-  const runs = new Map<string, Row[]>(cases.map((item) => [item.name, []]));
-  for (let round = 0; round < rounds; round += 1) {
-    for (let i = 0; i < cases.length; i += 1) {
-      const item = cases[(i + round) % cases.length];
-      if (item) runs.get(item.name)?.push(await measure(item));
-    }
-  }
-  return cases.map(({ name }) => {
-    const rows = runs.get(name) ?? [];
-    return {
-      name,
-      rps: median(rows.map((row) => row.rps)),
-      p50: median(rows.map((row) => row.p50)),
-      p99: median(rows.map((row) => row.p99)),
-      errors: rows.reduce((sum, row) => sum + row.errors, 0),
-    };
+// Ctrl-C or a kill: every child, descendants included, goes with us.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    progress(`${signal}: killing every child`);
+    killAll();
+    process.exit(130);
   });
 }
 
-/** Prints rows against the first of them. */
-function table(title: string, rows: readonly Row[]): void {
-  const [baseline] = rows;
-  if (!baseline) return;
-  const pad = Math.max(...rows.map((row) => row.name.length));
-  console.log(`\n${title}`);
-  console.log(`${''.padEnd(pad)}   req/s   p50 ms  p99 ms  errors  vs ${baseline.name}`);
-  for (const row of rows) {
-    const cells = [
-      row.name.padEnd(pad),
-      Math.round(row.rps).toString().padStart(7),
-      row.p50.toFixed(1).padStart(8),
-      row.p99.toFixed(1).padStart(7),
-      String(row.errors).padStart(7),
-      `${(row.rps / baseline.rps).toFixed(2)}x req/s, ${(row.p99 / Math.max(baseline.p99, 0.1)).toFixed(2)}x p99`.padStart(24),
-    ];
-    console.log(cells.join(' '));
+/** The version in a dependency's package.json, found from its resolved entry point. */
+function packageVersion(name: string): string {
+  let dir = dirname(fileURLToPath(import.meta.resolve(name)));
+  for (;;) {
+    try {
+      const json = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (json.name === name) return json.version ?? '?';
+    } catch {
+      // Not here: one level up.
+    }
+    if (dir === dirname(dir)) return '?';
+    dir = dirname(dir);
   }
 }
 
-/** redis-benchmark INCR against a server with each fsync policy: the price of `appendfsync always`. */
-async function fsyncCost(bin: string, dir: string): Promise<void> {
-  const benchmark = findBinary('redis-benchmark', process.env);
-  if (!benchmark) {
-    console.log('\n(redis-benchmark not found: fsync policy comparison left out)');
-    return;
+const routes = ['/redis', '/', '/html', '/healthz'] as const;
+const usesRedis = (route: string): boolean => route === '/redis' || route === '/html';
+const features = ['requestLogs', 'metrics', 'deadlines', 'securityHeaders'] as const;
+
+/**
+ * The project's cases: every route on the api direct and through nginx; the log level and the node
+ * edge priced on fewer routes, to keep the default run near six minutes.
+ */
+function projectCases(stacks: { info: RunnerStack; warn: RunnerStack; proxy: RunnerStack }, keyScript: string): Case[] {
+  const roles = (stack: RunnerStack, route: string, edge: boolean): RoleProcesses => ({
+    api: stack.roles.api,
+    runner: stack.roles.runner,
+    ...(edge ? { edge: stack.roles.edge } : {}),
+    ...(usesRedis(route) ? { redis: stack.roles.redis } : {}),
+  });
+  const cases: Case[] = [];
+  for (const route of routes) {
+    const placements = [
+      { id: 'direct-info', label: 'api direct, info', stack: stacks.info, edge: false },
+      // Log level matters where a request is logged; /redis carries the comparison.
+      ...(route === '/redis' ? [{ id: 'direct-warn', label: 'api direct, warn', stack: stacks.warn, edge: false }] : []),
+      { id: 'nginx-info', label: 'nginx, info', stack: stacks.info, edge: true, against: 'direct-info' },
+      ...(route === '/redis' ? [{ id: 'nginx-warn', label: 'nginx, warn', stack: stacks.warn, edge: true, against: 'direct-warn' }] : []),
+      // The node edge on a route with Redis and on one without (the time budget leaves out / and /html).
+      ...(route === '/redis' || route === '/healthz'
+        ? [{ id: 'proxy-info', label: 'http-proxy, info', stack: stacks.proxy, edge: true, against: 'direct-info' }]
+        : []),
+    ];
+    for (const placement of placements) {
+      cases.push({
+        id: `${placement.id}:${route}`,
+        label: `${route} ${placement.label}`,
+        group: 'project',
+        url: `${placement.edge ? placement.stack.edgeUrl : placement.stack.apiUrl}${route}`,
+        roles: roles(placement.stack, route, placement.edge),
+        ...('against' in placement ? { against: `${placement.against}:${route}` } : {}),
+      });
+    }
+    if (route === '/redis') {
+      cases.push({
+        id: 'nginx-info-key:/redis',
+        label: '/redis nginx, info, client Idempotency-Key',
+        group: 'project',
+        url: `${stacks.info.edgeUrl}/redis`,
+        script: keyScript,
+        roles: roles(stacks.info, route, true),
+        against: 'direct-info:/redis',
+      });
+    }
   }
-  const results: Record<string, number> = {};
-  for (const policy of ['everysec', 'always']) {
-    const server = new RedisServer({ bin, port: await freePort(), dir: join(dir, policy) });
-    await server.start();
-    spawnSync('redis-cli', ['-p', String(server.port), 'CONFIG', 'SET', 'appendfsync', policy]);
-    const run = spawnSync(benchmark, ['-p', String(server.port), '-t', 'incr', '-n', String(20_000 * seconds), '-c', '50', '-q'], {
-      encoding: 'utf8',
-    });
-    results[policy] = Number(/([\d.]+) requests per second/.exec(run.stdout)?.[1] ?? NaN);
-    await server.stop();
+  return cases;
+}
+
+/** Runs wrk on /redis until the api has served `requests` (`served` so far), then reads its RSS. */
+async function rssAfterLoad(api: NodeServer, requests: number, served: number): Promise<{ afterBytes: number; requests: number }> {
+  let total = served;
+  let rate = 5_000;
+  while (total < requests) {
+    const result = await runWrk({ url: `${api.url}/redis`, seconds: Math.min(30, Math.max(1, Math.ceil((requests - total) / rate))) });
+    total += result.requests;
+    rate = Math.max(result.rps, 100);
+    progress(`RSS load: ${total} of ${requests} requests`);
   }
-  const always = results.always ?? NaN;
-  const everysec = results.everysec ?? NaN;
-  console.log('\nRedis INCR, redis-benchmark, 50 clients');
-  console.log(`appendfsync everysec  ${Math.round(everysec)} req/s`);
-  console.log(`appendfsync always    ${Math.round(always)} req/s   ${(always / everysec).toFixed(2)}x`);
+  return { afterBytes: residentBytes(api.proc.pid) ?? NaN, requests: total };
+}
+
+/** The api with --cpu-prof under wrk on /redis, stopped with SIGTERM, which writes the profile. */
+async function profileApi(dir: string, redisPort: number): Promise<Report['profile']> {
+  const profileDir = join(dir, 'profile');
+  await mkdir(profileDir, { recursive: true });
+  const api = await startApiVariant('api (profiled)', { off: [], redisPort, env: baseEnv, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
+  try {
+    await runWrk({ url: `${api.url}/redis`, seconds });
+  } finally {
+    await api.proc.stop('SIGTERM', 20_000);
+  }
+  const exit = await api.proc.exited;
+  if (exit.code !== 0) return { error: `the profiled api exited with ${String(exit.code ?? exit.signal)}` };
+  const files = (await readdir(profileDir)).filter((file) => file.endsWith('.cpuprofile'));
+  // One file per thread; the main thread's has thread id 0: CPU.<date>.<time>.<pid>.0.<seq>.cpuprofile
+  const main = files.find((file) => file.includes(`.${api.proc.pid}.0.`)) ?? files[0];
+  if (!main) return { error: 'node wrote no .cpuprofile' };
+  return summariseProfile(join(profileDir, main));
+}
+
+/** SIGTERM to exit of the runner while wrk drives /redis through its edge. */
+async function stopUnderLoad(stack: RunnerStack): Promise<Lifecycle['stopUnderLoad']> {
+  const load = backgroundWrk(`${stack.edgeUrl}/redis`, 60);
+  try {
+    await sleep(1_000);
+    const sent = performance.now();
+    const exit = await stack.proc.stop('SIGTERM', 30_000);
+    return { ms: performance.now() - sent, code: exit.code, signal: exit.signal };
+  } finally {
+    load.stop();
+  }
 }
 
 const { redisServer, nginx } = findBinaries(process.env);
-if (!redisServer || !nginx) throw new Error('the benchmark needs redis-server and nginx');
-const root = await mkdtemp(join(tmpdir(), 'bench-'));
-const stack = await NativeStack.create({
-  edge: 'nginx',
-  ports: { edge: await freePort(), api: await freePort(), redis: await freePort() },
-  edgeHost: '127.0.0.1',
-  dataDir: join(root, 'data'),
-  runDir: join(root, 'run'),
-  bin: { redisServer, nginx },
-  baseEnv: { PATH: process.env.PATH },
-  logLevel: 'warn',
-});
-const proxyPort = await freePort();
-const proxyEdge = new NodeService({
-  name: 'edge',
-  entry: fileURLToPath(import.meta.resolve('@three-tier/edge')),
-  env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', EDGE_PORT: String(proxyPort), EDGE_HOST: '127.0.0.1', API_UPSTREAM: stack.apiUrl },
-  healthUrl: `http://127.0.0.1:${proxyPort}${edge.healthPath}`,
-});
+if (!redisServer || !nginx) throw new Error('the bench needs redis-server and nginx (npm start installs them as root)');
+if (spawnSync('wrk', ['--version']).error) throw new Error('the bench needs wrk: apt-get install -y wrk');
+const wrkVersion = /wrk (\S+)/.exec(spawnSync('wrk', ['--version'], { encoding: 'utf8' }).stdout)?.[1] ?? '?';
 
+const dir = await mkdtemp(join(tmpdir(), 'three-tier-bench-'));
+const procs: Proc[] = [];
+const redises: RedisServer[] = [];
+const closers: (() => void)[] = [];
 try {
-  await stack.start();
-  await proxyEdge.start();
-  console.log(
-    `${seconds} s per run, ${rounds} interleaved rounds, medians; ${connections} connections; ` +
-      'load generator on the same machine; logs at warn',
-  );
+  progress(`${seconds} s per run, ${rounds} rounds; starting the references`);
+  const refRedis = await startRedis(redisServer, join(dir, 'redis-references'));
+  redises.push(refRedis);
+  const hello = await startNodeServer('express-hello', { name: 'express hello world', env: baseEnv, probePath: '/' });
+  const raw = await startNodeServer('raw-incr', { name: 'raw http + ioredis', env: { ...baseEnv, REDIS_URL: `redis://127.0.0.1:${refRedis.port}` }, probePath: '/' });
+  procs.push(hello.proc, raw.proc);
+  const rawNginx = await startNginx(nginx, { dir, apiPort: Number(new URL(raw.url).port) });
+  procs.push(rawNginx.proc);
+  closers.push(rawNginx.close);
 
-  const edges = await compare([
-    { name: 'api direct', url: `${stack.apiUrl}/redis` },
-    { name: 'through nginx', url: `${stack.url}/redis` },
-    { name: 'through http-proxy', url: `http://127.0.0.1:${proxyPort}/redis` },
-  ]);
-  table('GET /redis: the cost of each edge', edges);
+  progress('starting three runner stacks (nginx info, nginx warn, http-proxy info)');
+  const stacks = {
+    info: await startRunner('nginx, info', { edge: 'nginx', logLevel: 'info', dir, env: baseEnv }),
+    warn: await startRunner('nginx, warn', { edge: 'nginx', logLevel: 'warn', dir, env: baseEnv }),
+    proxy: await startRunner('http-proxy, info', { edge: 'http-proxy', logLevel: 'info', dir, env: baseEnv }),
+  };
+  procs.push(stacks.info.proc, stacks.warn.proc, stacks.proxy.proc);
 
-  let key = 0;
-  const counting = await compare([
-    { name: 'plain INCR', url: `${stack.apiUrl}/redis` },
+  progress('starting the api variants (one feature off at a time) against one redis');
+  const featureRedis = await startRedis(redisServer, join(dir, 'redis-features'));
+  redises.push(featureRedis);
+  const variants: { id: string; label: string; api: NodeServer }[] = [];
+  for (const off of [undefined, ...features]) {
+    const api = await startApiVariant(`api (${off ?? 'all on'})`, { off: off ? [off] : [], redisPort: featureRedis.port, env: baseEnv });
+    procs.push(api.proc);
+    variants.push({ id: `feature:${off ? `-${off}` : 'all-on'}`, label: off ? `${off} off` : 'all on', api });
+  }
+  const allOn = variants[0]?.api;
+  if (!allOn) throw new Error('no api variant started');
+
+  // Memory: the idle api now; after 100k requests once its cases have run (topped up if fewer).
+  await sleep(500);
+  const idleBytes = residentBytes(allOn.proc.pid) ?? NaN;
+
+  const keyScript = await uniqueKeyScript(dir);
+  const cases: Case[] = [
+    { id: helloId, label: 'Express 5 hello world (GET /)', group: 'reference', url: `${hello.url}/`, roles: { api: { pid: hello.proc.pid, tree: true } } },
     {
-      name: 'once per Idempotency-Key',
-      url: `${stack.apiUrl}/redis`,
-      options: {
-        requests: [{ setupRequest: (request) => ({ ...request, headers: { ...request.headers, [headerNames.idempotencyKey]: `bench-${key++}` } }) }],
-      },
+      id: 'raw',
+      label: 'raw node http + ioredis INCR',
+      group: 'reference',
+      url: `${raw.url}/redis`,
+      roles: { api: { pid: raw.proc.pid, tree: true }, redis: { pid: refRedis.pid ?? 0, tree: true } },
     },
-  ]);
-  table('GET /redis on the api: a plain INCR vs the once-per-key script', counting);
+    {
+      id: 'raw-nginx',
+      label: 'raw INCR behind our nginx',
+      group: 'reference',
+      url: `${rawNginx.url}/redis`,
+      roles: { api: { pid: raw.proc.pid, tree: true }, edge: { pid: rawNginx.proc.pid, tree: true }, redis: { pid: refRedis.pid ?? 0, tree: true } },
+      against: 'raw',
+    },
+    ...projectCases(stacks, keyScript),
+    ...variants.map(({ id, label, api }): Case => ({
+      id,
+      label: `/redis ${label}`,
+      group: 'feature',
+      url: `${api.url}/redis`,
+      roles: { api: { pid: api.proc.pid, tree: true }, redis: { pid: featureRedis.pid ?? 0, tree: true } },
+      ...(id === 'feature:all-on' ? {} : { against: 'feature:all-on' }),
+    })),
+    {
+      id: 'feature:all-on+key',
+      label: '/redis all on, unique Idempotency-Key',
+      group: 'feature',
+      url: `${allOn.url}/redis`,
+      script: keyScript,
+      roles: { api: { pid: allOn.proc.pid, tree: true }, redis: { pid: featureRedis.pid ?? 0, tree: true } },
+      against: 'feature:all-on',
+    },
+  ];
+  progress(`${cases.length} cases, about ${Math.round((cases.length * (rounds * seconds + warmUpSeconds)) / 60)} min of load`);
+  const results = await runRounds(cases, { seconds, rounds, cores, warmUpSeconds, progress });
+  const servedByAllOn = results.filter((result) => result.id.startsWith('feature:all-on')).reduce((sum, result) => sum + result.requests, 0);
+  const afterLoad = await rssAfterLoad(allOn, rssRequests, servedByAllOn);
 
-  const [idle] = await compare([{ name: '/healthz idle', url: `${stack.apiUrl}/healthz` }]);
-  const burning = autocannon({ url: `${stack.apiUrl}/load?ms=200`, connections: 8, duration: seconds * rounds + 3 });
-  await new Promise((resolve) => setTimeout(resolve, 1_000));
-  const [busy] = await compare([{ name: '/healthz while /load burns every worker', url: `${stack.apiUrl}/healthz` }]);
-  const burnt = await burning;
-  if (idle && busy) table('The event loop while /load saturates the CPUs', [idle, busy]);
-  const jobs = burnt['2xx'] / burnt.duration;
-  console.log(`(/load meanwhile: ${jobs.toFixed(1)} jobs of 200 ms CPU a second done, ${burnt['5xx']} refused with 503 while every worker was busy)`);
+  progress('stopping the nginx/info runner under load');
+  const stopped = await stopUnderLoad(stacks.info);
+  progress('CPU profile of the api');
+  const profile = await profileApi(dir, featureRedis.port).catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
 
-  await fsyncCost(redisServer, root);
+  progress('stopping everything');
+  for (const proc of procs.reverse()) await proc.stop(proc === rawNginx.proc ? 'SIGQUIT' : 'SIGTERM');
+  for (const redis of redises) await redis.stop();
+
+  progress('containers');
+  const containers = await measureContainers(process.env, progress).catch((error: unknown) => ({
+    measured: false as const,
+    reason: error instanceof Error ? error.message : String(error),
+  }));
+
+  const report: Report = {
+    date: new Date().toISOString().slice(0, 16).replace('T', ' '),
+    versions: { node: process.version, express: packageVersion('express'), ioredis: packageVersion('ioredis'), wrk: `wrk ${wrkVersion}` },
+    settings: { seconds, rounds, connections: defaultConnections, warmUpSeconds, cores },
+    results,
+    lifecycle: {
+      apiStartMs: variants.map(({ api }) => api.startMs),
+      runnerReadyMs: Object.values(stacks).map((stack) => ({ stack: stack.name, ms: stack.readyMs })),
+      stopUnderLoad: stopped,
+      rss: { idleBytes, ...afterLoad },
+    },
+    profile,
+    containers,
+    elapsedSeconds: (performance.now() - began) / 1000,
+  };
+
+  await mkdir(outDir, { recursive: true });
+  await writeFile(join(outDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const svg = chart(report);
+  if (svg) {
+    await writeFile(join(outDir, 'bench.svg'), svg);
+    if (writeDocs) {
+      await mkdir(join(repoRoot, 'docs'), { recursive: true });
+      await writeFile(join(repoRoot, 'docs', 'bench.svg'), svg);
+    }
+  }
+  process.stdout.write(`${formatReport(report)}\n`);
+  progress(`wrote ${join(outDir, 'bench.json')} and bench.svg${writeDocs && svg ? ', and docs/bench.svg' : ''}`);
 } finally {
-  await proxyEdge.stop();
-  await stack.stop();
-  await rm(root, { recursive: true, force: true });
+  // On an error, whatever is still running: runners first (they stop their own children in order).
+  for (const proc of procs) if (proc.running) await proc.stop('SIGTERM', 10_000);
+  for (const redis of redises) await redis.stop();
+  killAll();
+  for (const close of closers) close();
+  await rm(dir, { recursive: true, force: true });
 }

@@ -1,0 +1,128 @@
+/**
+ * Container figures: image sizes against their base images and `docker compose up` to the first
+ * 200 from /readyz. Only when a Docker engine answers and the images are built; never a failure.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '@three-tier/processes';
+import { repoRoot, routes } from '@three-tier/shared';
+import { firstOk } from './children.js';
+
+export interface ImageSize {
+  readonly image: string;
+  readonly bytes: number;
+  readonly base: string;
+  /** Undefined when the base image is not on this machine. */
+  readonly baseBytes: number | undefined;
+}
+
+export type ContainerFigures =
+  | { readonly measured: false; readonly reason: string }
+  | { readonly measured: true; readonly images: readonly ImageSize[]; readonly composeUpMs: number; readonly compose: string };
+
+interface Outcome {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command to its end, killed after `timeoutMs`; never throws. */
+async function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      resolve({ code: null, stdout, stderr: error.message });
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function imageBytes(image: string, env: NodeJS.ProcessEnv): Promise<number | undefined> {
+  const result = await run('docker', ['image', 'inspect', '--format', '{{.Size}}', image], env, 20_000);
+  return result.code === 0 ? Number(result.stdout.trim()) : undefined;
+}
+
+/** The default of a Dockerfile's `ARG name=…`, the base image when no variable overrides it. */
+function argDefault(dockerfile: string, name: string): string {
+  const text = readFileSync(join(repoRoot, 'docker', dockerfile, 'Dockerfile'), 'utf8');
+  return new RegExp(`^ARG ${name}=(\\S+)`, 'm').exec(text)?.[1] ?? '(unknown)';
+}
+
+const firstLine = (text: string): string => text.trim().split('\n')[0] ?? '';
+
+/**
+ * @param env the bench's environment: docker's own settings and NODE_IMAGE, NGINX_IMAGE, REDIS_IMAGE
+ */
+export async function measureContainers(env: NodeJS.ProcessEnv, progress: (message: string) => void): Promise<ContainerFigures> {
+  const info = await run('docker', ['info', '--format', '{{.ServerVersion}}'], env, 15_000);
+  if (info.code !== 0) return { measured: false, reason: `docker info did not answer (${firstLine(info.stderr) || 'timed out'})` };
+  const v2 = (await run('docker', ['compose', 'version'], env, 15_000)).code === 0;
+  const command = v2 ? 'docker' : 'docker-compose';
+  const prefix = v2 ? ['compose'] : [];
+  const compose = v2 ? 'docker compose' : 'docker-compose';
+  // Images of the bench's own, built here when missing (from the build cache the tests leave, a
+  // few seconds) and removed at the end, so the bench neither needs nor leaves a `latest`.
+  const imageEnv = { ...env, IMAGE_PREFIX: 'three-tier-bench', TAG: 'bench' };
+  const tiers = [
+    { image: 'three-tier-bench-api:bench', dockerfile: 'api', arg: 'NODE_IMAGE' },
+    { image: 'three-tier-bench-nginx:bench', dockerfile: 'nginx', arg: 'NGINX_IMAGE' },
+    { image: 'three-tier-bench-redis:bench', dockerfile: 'redis', arg: 'REDIS_IMAGE' },
+  ] as const;
+  let built = false;
+  if ((await Promise.all(tiers.map((tier) => imageBytes(tier.image, env)))).includes(undefined)) {
+    progress(`${compose} build (IMAGE_PREFIX=three-tier-bench TAG=bench)`);
+    const build = await run(command, [...prefix, '-p', 'threetierbench', 'build'], imageEnv, 900_000);
+    if (build.code !== 0) {
+      return { measured: false, reason: `${compose} build failed (no base images? npm run docker:bases): ${firstLine(build.stderr.split('\n').slice(-3).join('\n'))}` };
+    }
+    built = true;
+  }
+  const images: ImageSize[] = [];
+  try {
+    for (const tier of tiers) {
+      const bytes = await imageBytes(tier.image, env);
+      if (bytes === undefined) return { measured: false, reason: `image ${tier.image} was not built` };
+      const base = env[tier.arg] || argDefault(tier.dockerfile, tier.arg);
+      images.push({ image: tier.image, bytes, base, baseBytes: await imageBytes(base, env) });
+    }
+    return await composeUp(command, prefix, compose, imageEnv, images, progress);
+  } finally {
+    if (built) await run('docker', ['rmi', ...tiers.map((tier) => tier.image)], env, 60_000);
+  }
+}
+
+async function composeUp(
+  command: string,
+  prefix: readonly string[],
+  compose: string,
+  env: NodeJS.ProcessEnv,
+  images: readonly ImageSize[],
+  progress: (message: string) => void,
+): Promise<ContainerFigures> {
+  const port = await freePort();
+  const composeEnv = { ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1' };
+  const project = [...prefix, '-p', 'threetierbench'];
+  progress(`${compose} up -d --no-build (project threetierbench, port ${port})`);
+  const started = performance.now();
+  try {
+    const up = await run(command, [...project, 'up', '-d', '--no-build'], composeEnv, 120_000);
+    if (up.code !== 0) return { measured: false, reason: `${compose} up failed: ${firstLine(up.stderr.split('\n').slice(-3).join('\n'))}` };
+    const composeUpMs = await firstOk(`http://127.0.0.1:${port}${routes.readyz.path}`, 120_000, started);
+    return { measured: true, images, composeUpMs, compose };
+  } catch (error) {
+    return { measured: false, reason: `${compose} up: ${error instanceof Error ? error.message : String(error)}` };
+  } finally {
+    progress(`${compose} down --volumes`);
+    await run(command, [...project, 'down', '--volumes', '--timeout', '10'], composeEnv, 120_000);
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * What the bench measures, started as real processes: the three runner stacks, the references
+ * (Express hello world, raw node + ioredis, that behind our nginx) and the api's feature variants.
+ */
+import { chmod, mkdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateFiles } from '@three-tier/nginx';
+import { checkNginxConfig, freePort, preparePrefix, RedisServer } from '@three-tier/processes';
+import { AccessLogPipe, nativeTarget } from '@three-tier/runner';
+import { edge } from '@three-tier/shared';
+import { firstOk, Proc } from './children.js';
+import { processTree, readStat, type RoleProcesses } from './cpu.js';
+
+/** PATH and HOME: all of the bench's own environment a child gets, as the runner does. */
+export type BaseEnv = Readonly<Record<'PATH' | 'HOME', string | undefined>>;
+
+const startTimeoutMs = 30_000;
+const server = (name: string): string => fileURLToPath(new URL(`./servers/${name}.js`, import.meta.url));
+const runnerCli = fileURLToPath(new URL('./cli.js', import.meta.resolve('@three-tier/runner')));
+
+export type EdgeKind = 'nginx' | 'http-proxy';
+export type LogLevel = 'info' | 'warn';
+
+/** `npm start` as a user runs it: the runner CLI, its output relayed to us and dropped. */
+export interface RunnerStack {
+  readonly name: string;
+  readonly proc: Proc;
+  readonly edgeUrl: string;
+  readonly apiUrl: string;
+  /** From spawn to its `ready:` line. */
+  readonly readyMs: number;
+  readonly roles: RoleProcesses;
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
+/** The runner's children by role: redis-server, nginx's master (or the node edge), the api. */
+function runnerRoles(runner: number): RoleProcesses {
+  const roles: RoleProcesses = { runner: { pid: runner, tree: false } };
+  for (const pid of processTree(runner)) {
+    if (readStat(pid)?.ppid !== runner) continue;
+    const command = commandLine(pid);
+    if (command.includes('redis-server')) roles.redis = { pid, tree: true };
+    else if (command.includes('nginx') || /\/apps\/edge\/|@three-tier\/edge/.test(command)) roles.edge = { pid, tree: true };
+    else if (/\/apps\/api\/|@three-tier\/api/.test(command)) roles.api = { pid, tree: true };
+  }
+  for (const role of ['api', 'edge', 'redis'] as const) {
+    if (!roles[role]) throw new Error(`the runner (pid ${runner}) has no ${role} process`);
+  }
+  return roles;
+}
+
+export async function startRunner(
+  name: string,
+  options: { edge: EdgeKind; logLevel: LogLevel; dir: string; env: BaseEnv },
+): Promise<RunnerStack> {
+  const [edgePort, apiPort, redisPort] = [await freePort(), await freePort(), await freePort()];
+  const proc = new Proc({
+    name: `runner (${name})`,
+    command: process.execPath,
+    args: [runnerCli, 'up'],
+    env: {
+      ...options.env,
+      EDGE_PORT: String(edgePort),
+      API_PORT: String(apiPort),
+      REDIS_PORT: String(redisPort),
+      STACK_DATA_DIR: join(options.dir, `redis-${edgePort}`),
+      STACK_EDGE: options.edge,
+      LOG_LEVEL: options.logLevel,
+      LOG_FORMAT: 'json',
+    },
+  });
+  await proc.waitForOutput(/^ready: (\S+)$/m, startTimeoutMs);
+  const readyMs = performance.now() - proc.startedAt;
+  return {
+    name,
+    proc,
+    edgeUrl: `http://127.0.0.1:${edgePort}`,
+    apiUrl: `http://127.0.0.1:${apiPort}`,
+    readyMs,
+    roles: runnerRoles(proc.pid),
+  };
+}
+
+/** A node server of this package on a free port; resolves once it answers 200 on `probePath`. */
+export interface NodeServer {
+  readonly proc: Proc;
+  readonly url: string;
+  /** From spawn to the first 200 on `probePath`. */
+  readonly startMs: number;
+}
+
+export async function startNodeServer(
+  entry: 'api' | 'express-hello' | 'raw-incr',
+  options: { name: string; env: NodeJS.ProcessEnv; probePath: string; nodeArgs?: readonly string[] },
+): Promise<NodeServer> {
+  const port = await freePort();
+  const proc = new Proc({
+    name: options.name,
+    command: process.execPath,
+    // --enable-source-maps as the runner starts the api, so both pay the same.
+    args: [...(options.nodeArgs ?? []), '--enable-source-maps', server(entry)],
+    env: { ...options.env, PORT: String(port), HOST: '127.0.0.1' },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const startMs = await proc.guard(firstOk(`${url}${options.probePath}`, startTimeoutMs, proc.startedAt), `a 200 on ${options.probePath}`, startTimeoutMs);
+  return { proc, url, startMs };
+}
+
+/** The api (through our entry) with some features off, LOG_LEVEL info and JSON logs, as `npm start`. */
+export async function startApiVariant(
+  name: string,
+  options: { off: readonly string[]; redisPort: number; env: BaseEnv; nodeArgs?: readonly string[] },
+): Promise<NodeServer> {
+  return startNodeServer('api', {
+    name,
+    probePath: '/healthz',
+    ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
+    env: {
+      ...options.env,
+      REDIS_URL: `redis://127.0.0.1:${options.redisPort}`,
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
+      BENCH_FEATURES_OFF: options.off.join(','),
+    },
+  });
+}
+
+/** A redis-server as the stack runs it (AOF, appendfsync always), on a free port. */
+export async function startRedis(bin: string, dir: string): Promise<RedisServer> {
+  const redis = new RedisServer({ bin, port: await freePort(), dir });
+  await redis.start();
+  return redis;
+}
+
+/**
+ * nginx with our generated native config in front of `apiPort`. Its access log goes to a named pipe
+ * the bench reads and drops, as the runner reads it (and relays it).
+ */
+export async function startNginx(bin: string, options: { dir: string; apiPort: number }): Promise<{ proc: Proc; url: string; close: () => void }> {
+  const port = await freePort();
+  const prefix = join(options.dir, `nginx-${port}`);
+  await mkdir(prefix, { recursive: true });
+  // As root, nginx's workers run as nobody and must reach the prefix.
+  await chmod(options.dir, 0o755);
+  const accessLog = AccessLogPipe.open(join(prefix, 'access.log'), () => undefined);
+  const config = generateFiles(nativeTarget({ listenHost: '127.0.0.1', edgePort: port, apiPort: options.apiPort, prefix, accessLogPath: accessLog.path }))['nginx.conf'];
+  if (config === undefined) throw new Error('the nginx generator made no nginx.conf');
+  const configFile = await preparePrefix(prefix, config);
+  const check = checkNginxConfig(bin, prefix, configFile);
+  if (!check.ok) throw new Error(`nginx rejected the generated config:\n${check.output}`);
+  const proc = new Proc({ name: 'nginx (reference)', command: bin, args: ['-p', prefix, '-c', configFile, '-e', 'stderr'] });
+  const url = `http://127.0.0.1:${port}`;
+  await proc.guard(firstOk(`${url}${edge.healthPath}`, startTimeoutMs), 'a 200 from nginx', startTimeoutMs);
+  return { proc, url, close: () => accessLog.close() };
+}
