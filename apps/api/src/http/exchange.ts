@@ -1,8 +1,7 @@
-import { recordedStatus, routeList } from '@three-tier/shared';
-import type { RequestHandler } from 'express';
+import { lockedDownCsp, recordedStatus, routeList, securityHeaders } from '@three-tier/shared';
+import type { RequestHandler, Response } from 'express';
 import type { Level, Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
-import { setBaseHeaders } from './request-context.js';
 import { requestId } from './request-id.js';
 
 const quietPaths = new Set<string>(routeList.filter((route) => route.quiet).map((route) => route.path));
@@ -15,6 +14,23 @@ declare global {
       id: string;
     }
   }
+}
+
+/** The headers every answer carries, as name/value pairs set one by one (cheaper than res.set). */
+const securityPairs: readonly (readonly [string, string])[] = [
+  ...Object.entries(securityHeaders),
+  ['Content-Security-Policy', lockedDownCsp],
+];
+
+/**
+ * Headers every response carries: the security set, a CSP that allows nothing (the HTML page widens
+ * its own), and no caching, since every answer here is live. While draining, `Connection: close`
+ * tells keep-alive clients to take their next request elsewhere.
+ */
+export function setBaseHeaders(res: Response, draining: boolean, security: boolean): void {
+  if (security) for (const [name, value] of securityPairs) res.setHeader(name, value);
+  res.setHeader('Cache-Control', 'no-store');
+  if (draining) res.setHeader('Connection', 'close');
 }
 
 export interface ExchangeOptions {

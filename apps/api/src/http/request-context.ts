@@ -1,4 +1,4 @@
-import { lockedDownCsp, securityHeaders, type Route } from '@three-tier/shared';
+import type { Route } from '@three-tier/shared';
 import type { RequestHandler, Response } from 'express';
 import { HttpError, sendProblem } from './problem.js';
 
@@ -14,23 +14,6 @@ declare global {
       abort?: AbortController;
     }
   }
-}
-
-/** The headers every answer carries, as name/value pairs set one by one (cheaper than res.set). */
-const securityPairs: readonly (readonly [string, string])[] = [
-  ...Object.entries(securityHeaders),
-  ['Content-Security-Policy', lockedDownCsp],
-];
-
-/**
- * Headers every response carries: the security set, a CSP that allows nothing (the HTML page widens
- * its own), and no caching, since every answer here is live. While draining, `Connection: close`
- * tells keep-alive clients to take their next request elsewhere.
- */
-export function setBaseHeaders(res: Response, draining: boolean, security: boolean): void {
-  if (security) for (const [name, value] of securityPairs) res.setHeader(name, value);
-  res.setHeader('Cache-Control', 'no-store');
-  if (draining) res.setHeader('Connection', 'close');
 }
 
 /** The client hung up before the answer was sent. */
