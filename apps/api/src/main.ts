@@ -40,7 +40,12 @@ export function startApi(env: Readonly<Record<string, string | undefined>>, opti
   const { name } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string };
   // The release's version, the one its images are tagged with, not the workspace's own.
   const instance: Instance = { name, version: releaseVersion(), hostname: hostname() };
-  const logOptions = { name: 'api', level: config.log.level, pretty: config.log.pretty, destination: logDestination() };
+  const logOptions = {
+    name: 'api',
+    level: config.log.level,
+    pretty: config.log.pretty,
+    ...(config.log.pretty ? {} : { destination: logDestination() }),
+  };
   const logger = createLogger(logOptions);
   // Request lines hold fixed fields and no credentials: they skip the redaction pass.
   const requestLogger = config.log.pretty ? logger : createLogger({ ...logOptions, redact: false });

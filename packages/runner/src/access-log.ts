@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, constants, openSync, rmSync } from 'node:fs';
+import { closeSync, constants, openSync, rmSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 
 /**
@@ -10,6 +10,8 @@ import { Socket } from 'node:net';
  * syslog relay it replaces took a datagram per request).
  */
 export class AccessLogPipe {
+  private closed = false;
+
   private constructor(
     readonly path: string,
     private readonly socket: Socket,
@@ -26,6 +28,8 @@ export class AccessLogPipe {
     const keepOpen = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
     const socket = new Socket({ fd: readFd, readable: true, writable: false });
     let partial = '';
+    // Reading a pipe we made ourselves should not fail; if it does, the access log stops, not the runner.
+    socket.on('error', () => undefined);
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
       const lines = (partial + chunk).split('\n');
@@ -35,7 +39,10 @@ export class AccessLogPipe {
     return new AccessLogPipe(path, socket, keepOpen);
   }
 
+  /** Stops reading, closes both ends and removes the pipe; once, however often it is called. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.socket.destroy();
     closeSync(this.keepOpen);
     rmSync(this.path, { force: true });
@@ -46,20 +53,40 @@ export class AccessLogPipe {
  * Lines for a terminal or a pipe, written together once per turn of the event loop: one write
  * system call for a burst of log lines rather than one each.
  */
-export function batchedWriter(write: (text: string) => void): { line(text: string): void; flush(): void } {
+export function batchedWriter(fd: number): { line(text: string): void; flushSync(): void } {
+  const stream = fd === 1 ? process.stdout : process.stderr;
   let pending: string[] = [];
-  const flush = (): void => {
-    if (pending.length === 0) return;
+  const take = (): string => {
     const text = pending.join('');
     pending = [];
-    write(text);
+    return text;
+  };
+  const flush = (): void => {
+    if (pending.length > 0) stream.write(take());
   };
   return {
     line(text) {
       if (pending.length === 0) setImmediate(flush);
       pending.push(`${text}\n`);
     },
-    /** Writes what is pending now; before process.exit, which runs no more turns of the loop. */
-    flush,
+    /**
+     * Writes what is pending before the process exits, which runs no more turns of the loop and
+     * would drop what an asynchronous write (stdout on a full pipe) still holds.
+     */
+    flushSync() {
+      if (pending.length > 0) writeAllSync(fd, take());
+    },
   };
+}
+
+/** Every byte of `text` to `fd`, waiting out a full non-blocking pipe (EAGAIN). */
+function writeAllSync(fd: number, text: string): void {
+  let buffer = Buffer.from(text);
+  while (buffer.length > 0) {
+    try {
+      buffer = buffer.subarray(writeSync(fd, buffer));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+    }
+  }
 }

@@ -38,19 +38,16 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 /** Every line of the runner and its children, in order, a burst at a time. */
-const output = batchedWriter((text) => process.stdout.write(text));
+const output = batchedWriter(1);
+// Whatever ends the process (a stop, fail(), an unexpected error), the pending lines go out first.
+process.on('exit', () => output.flushSync());
 
 const say = (message: string): void => {
   output.line(`stack | ${message}`);
 };
 
-function exit(code: number): never {
-  output.flush();
-  process.exit(code);
-}
-
 function fail(message: string, code = 1): never {
-  output.flush();
+  output.flushSync();
   process.stderr.write(`three-tier: ${message}\n`);
   process.exit(code);
 }
@@ -102,13 +99,13 @@ async function up(env: RunnerEnv): Promise<void> {
     await stack.stop();
     await rm(runDir, { recursive: true, force: true });
     say('stopped');
-    exit(code);
+    process.exit(code);
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
       if (stopping) {
         say(`${signal} again: killing what is left`);
-        exit(1); // the exit hook SIGKILLs the children
+        process.exit(1); // the exit hook SIGKILLs the children
       }
       void stop(0);
     });

@@ -45,17 +45,24 @@ export class NativeStack {
   readonly api: NodeService;
   readonly edge: Nginx | NodeService;
   private stopping = false;
+  private stopped: Promise<void> | undefined;
 
   /** Builds the stack (nothing runs until `start`). */
   static async create(options: NativeStackOptions): Promise<NativeStack> {
     let accessLog: AccessLogPipe | undefined;
     if (options.edge === 'nginx') {
+      if (!options.bin.nginx) throw new Error('the nginx edge needs the nginx binary');
       await mkdir(options.runDir, { recursive: true });
       accessLog = AccessLogPipe.open(join(options.runDir, 'access.log'), (lines) => {
         for (const line of lines) options.onLine?.('edge', line);
       });
     }
-    return new NativeStack(options, accessLog);
+    try {
+      return new NativeStack(options, accessLog);
+    } catch (error) {
+      accessLog?.close();
+      throw error;
+    }
   }
 
   private constructor(
@@ -150,13 +157,19 @@ export class NativeStack {
     }
   }
 
-  /** Edge first (it drains its in-flight requests), then the api (it drains too), then Redis (it flushes). */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await this.edge.stop();
-    this.accessLog?.close();
-    await this.api.stop();
-    await this.redis.stop();
+  /**
+   * Edge first (it drains its in-flight requests), then the api (it drains too), then Redis (it
+   * flushes). Runs once: a failed start and a signal may both ask for it.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      this.stopping = true;
+      await this.edge.stop();
+      this.accessLog?.close();
+      await this.api.stop();
+      await this.redis.stop();
+    })();
+    return this.stopped;
   }
 
   /** Calls back once if a service exits while the stack is meant to be running. */

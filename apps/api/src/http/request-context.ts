@@ -12,6 +12,8 @@ declare global {
       deadline?: NodeJS.Timeout;
       /** Made on first use (see `abortSignal`): only /load's work can be cancelled. */
       abort?: AbortController;
+      /** Set when the deadline passed, so a signal asked for later is born aborted. */
+      expired?: HttpError;
     }
   }
 }
@@ -33,9 +35,14 @@ export function abortSignal(res: Response): AbortSignal {
   if (res.locals.abort) return res.locals.abort.signal;
   const controller = new AbortController();
   res.locals.abort = controller;
-  res.once('close', () => {
-    if (!res.writableFinished) controller.abort(new ClientGoneError());
-  });
+  // Asked for late: the deadline or the client may already have ended the exchange.
+  if (res.locals.expired) controller.abort(res.locals.expired);
+  else if (res.closed && !res.writableFinished) controller.abort(new ClientGoneError());
+  else {
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort(new ClientGoneError());
+    });
+  }
   return controller.signal;
 }
 
@@ -50,6 +57,7 @@ export function routeContext(route: Route, deadlines: boolean): RequestHandler {
     if (deadlines) {
       res.locals.deadline = setTimeout(() => {
         const error = new HttpError(503, `No answer within ${route.timeoutMs} ms.`, { 'Retry-After': '1' });
+        res.locals.expired = error;
         res.locals.abort?.abort(error);
         if (!res.headersSent) sendProblem(req, res, error);
       }, route.timeoutMs);
