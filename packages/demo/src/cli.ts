@@ -3,8 +3,7 @@
  * three-tier-demo load (`npm run load`): keeps /load busy at LOAD_URL (the Ingress in the
  * autoscaling demo) and prints, every second, the work done and the instances answering.
  */
-import { parseArgs } from 'node:util';
-import { ConfigError, envInteger, load, nativeDefaults, parseEnv } from '@three-tier/shared';
+import { envInteger, envOrExit, exitWith, load, nativeDefaults, parseCommandLine } from '@three-tier/shared';
 import { z } from 'zod';
 import { runLoad } from './load.js';
 
@@ -30,31 +29,10 @@ const loadEnvSchema = z.object({
   LOAD_SECONDS: envInteger(0, 86_400).default(120),
 });
 
-function fail(message: string, code = 1): never {
-  process.stderr.write(`load: ${message}\n`);
-  process.exit(code);
-}
-
-let positionals: string[];
-let help: boolean | undefined;
-try {
-  ({ positionals, values: { help } } = parseArgs({ allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } }));
-} catch (error) {
-  fail(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`, 2);
-}
-if (help) {
-  process.stdout.write(usage);
-  process.exit(0);
-}
-if (positionals.join(' ') !== 'load') fail(`unknown command ${JSON.stringify(positionals.join(' '))}\n\n${usage}`, 2);
-
-let env: z.output<typeof loadEnvSchema>;
-try {
-  env = parseEnv(loadEnvSchema, process.env);
-} catch (error) {
-  if (error instanceof ConfigError) fail(error.message);
-  throw error;
-}
+const cli = { program: 'load', usage };
+const { positionals } = parseCommandLine(cli, {});
+if (positionals.join(' ') !== 'load') exitWith(cli, `unknown command ${JSON.stringify(positionals.join(' '))}`, 2);
+const env = envOrExit(cli, loadEnvSchema, process.env);
 const url = env.LOAD_URL.replace(/\/$/, '');
 const stop = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());

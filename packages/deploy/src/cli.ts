@@ -6,8 +6,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { repoRoot } from '@three-tier/shared';
+import { exitWith, parseCommandLine, repoRoot } from '@three-tier/shared';
 import { generatedFiles } from './files.js';
 
 const usage = `usage: deploy-generate [--check]
@@ -19,22 +18,10 @@ k8s/*.yaml) into the repository and prints each one it changed, or that nothing 
   -h, --help  this text
 `;
 
-function fail(message: string, code: number): never {
-  process.stderr.write(`deploy-generate: ${message}\n`);
-  process.exit(code);
-}
-
-let check: boolean | undefined;
-let help: boolean | undefined;
-try {
-  ({ values: { check, help } } = parseArgs({ options: { check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
-} catch (error) {
-  fail(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`, 2);
-}
-if (help) {
-  process.stdout.write(usage);
-  process.exit(0);
-}
+const cli = { program: 'deploy-generate', usage };
+const { values, positionals } = parseCommandLine(cli, { check: { type: 'boolean' } });
+if (positionals.length > 0) exitWith(cli, `unexpected arguments: ${positionals.join(' ')}`, 2);
+const check = values.check === true;
 
 const files = Object.entries(generatedFiles());
 const changed: string[] = [];
@@ -49,5 +36,5 @@ for (const [path, content] of files) {
   process.stdout.write(`wrote ${path}\n`);
 }
 
-if (check && changed.length > 0) fail(`out of date (run npm run generate): ${changed.join(', ')}`, 1);
+if (check && changed.length > 0) exitWith(cli, `out of date (run npm run generate): ${changed.join(', ')}`);
 if (changed.length === 0) process.stdout.write(`${files.length} generated files, all up to date: nothing changed\n`);

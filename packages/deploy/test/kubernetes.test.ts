@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { generateFiles } from '@three-tier/nginx';
-import { checkNginxConfig, findBinaries, findBinary, preparePrefix } from '@three-tier/processes';
+import { checkNginxConfigInScratch, findBinaries, findBinary } from '@three-tier/processes';
 import { apiEnvSchema, edge, ports, routes, services } from '@three-tier/shared';
 import { parseAllDocuments } from 'yaml';
 import {
@@ -321,17 +320,12 @@ describe('the nginx ConfigMap', () => {
   });
 
   test('passes the real nginx -t, with the api Service name resolving as in the cluster', async () => {
-    const { nginx } = findBinaries(process.env);
-    assert.ok(nginx, 'nginx must be installed');
-    const prefix = await mkdtemp(join(tmpdir(), 'k8s-nginx-'));
-    try {
-      const relocated = config.replaceAll('/tmp/', `${prefix}/tmp/`).replace(`${prefix}/tmp/nginx.pid`, `${prefix}/nginx.pid`);
-      const file = await preparePrefix(prefix, relocated);
-      const check = checkNginxConfig(nginx, prefix, file, { [services.api]: '127.0.0.1' });
-      assert.ok(check.ok, check.output);
-    } finally {
-      await rm(prefix, { recursive: true, force: true });
-    }
+    const check = await checkNginxConfigInScratch(
+      findBinaries(process.env).nginx,
+      (prefix) => config.replaceAll('/tmp/', `${prefix}/tmp/`).replace(`${prefix}/tmp/nginx.pid`, `${prefix}/nginx.pid`),
+      { [services.api]: '127.0.0.1' },
+    );
+    assert.ok(check.ok, check.output);
   });
 });
 

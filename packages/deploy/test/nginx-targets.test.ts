@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { generate, generateFiles, type Block, type Directive, type Node } from '@three-tier/nginx';
-import { checkNginxConfig, findBinaries, preparePrefix } from '@three-tier/processes';
+import { checkNginxConfigInScratch, findBinaries } from '@three-tier/processes';
 import { ports, services } from '@three-tier/shared';
 import { composeTarget, dockerDnsResolver, generatedFiles, kubernetesTarget, privateNetworks } from '../src/index.js';
 
@@ -34,18 +31,11 @@ describe('the compose nginx target', () => {
   test('is the file the nginx image ships (docker/nginx/nginx.conf), and passes the real nginx -t', async () => {
     const target = composeTarget();
     assert.equal(generatedFiles()['docker/nginx/nginx.conf'], generateFiles(target)['nginx.conf']);
-    const { nginx } = findBinaries(process.env);
-    assert.ok(nginx, 'nginx must be installed (npm test installs it as root)');
-    const prefix = await mkdtemp(join(tmpdir(), 'compose-nginx-'));
-    try {
-      // The same config with its pid and temp files in a scratch prefix: the check writes nothing elsewhere.
-      const relocated = { ...target, pidFile: `${prefix}/nginx.pid`, tempDir: `${prefix}/tmp` };
-      const configFile = await preparePrefix(prefix, generateFiles(relocated)['nginx.conf'] ?? '');
-      const check = checkNginxConfig(nginx, prefix, configFile);
-      assert.ok(check.ok, check.output);
-    } finally {
-      await rm(prefix, { recursive: true, force: true });
-    }
+    const check = await checkNginxConfigInScratch(
+      findBinaries(process.env).nginx,
+      (prefix) => generateFiles({ ...target, pidFile: `${prefix}/nginx.pid`, tempDir: `${prefix}/tmp` })['nginx.conf'] ?? '',
+    );
+    assert.ok(check.ok, check.output);
   });
 });
 

@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { checkNginxConfig, findBinaries, preparePrefix } from '@three-tier/processes';
+import { checkNginxConfigInScratch, findBinaries } from '@three-tier/processes';
 import { edge, headerNames, routeList, upstreamReadTimeoutMs } from '@three-tier/shared';
 import { generate, generateFiles, type Block, type Directive, type Node, type Target } from '../src/index.js';
 
@@ -61,19 +58,12 @@ function hostsFor(target: Target): Record<string, string> {
 for (const target of targets) {
   describe(`the ${target.name} target`, () => {
     test('passes the real nginx -t', async () => {
-      const { nginx } = findBinaries(process.env);
-      assert.ok(nginx, 'nginx must be installed (npm test installs it as root)');
-      const prefix = await mkdtemp(join(tmpdir(), 'nginx-generate-'));
-      try {
-        // The same config, its pid and temp files moved into a scratch prefix so the check
-        // writes nothing elsewhere on this machine.
-        const relocated = { ...target, pidFile: `${prefix}/nginx.pid`, tempDir: `${prefix}/tmp` };
-        const configFile = await preparePrefix(prefix, generateFiles(relocated)['nginx.conf'] ?? '');
-        const check = checkNginxConfig(nginx, prefix, configFile, hostsFor(target));
-        assert.ok(check.ok, check.output);
-      } finally {
-        await rm(prefix, { recursive: true, force: true });
-      }
+      const check = await checkNginxConfigInScratch(
+        findBinaries(process.env).nginx,
+        (prefix) => generateFiles({ ...target, pidFile: `${prefix}/nginx.pid`, tempDir: `${prefix}/tmp` })['nginx.conf'] ?? '',
+        hostsFor(target),
+      );
+      assert.ok(check.ok, check.output);
     });
 
     test('proxies every public route where the target says the api is', () => {

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { budgets, gracePeriodMs } from '@three-tier/shared';
 import type { LineHandler } from './child.js';
@@ -67,6 +68,25 @@ export function checkNginxConfig(
   });
   const output = result.stderr.trim() || (result.error?.message ?? '');
   return { ok: result.status === 0, output };
+}
+
+/**
+ * `nginx -t` of a config in a scratch prefix of its own, removed afterwards: `render` gets the
+ * prefix and returns the config with its pid and temp paths moved there, so the check writes
+ * nothing elsewhere on this machine. Fails when there is no nginx (CI installs it).
+ */
+export async function checkNginxConfigInScratch(
+  bin: string | undefined,
+  render: (prefix: string) => string,
+  hosts: Readonly<Record<string, string>> = {},
+): Promise<NginxCheck> {
+  if (!bin) return { ok: false, output: 'nginx must be installed (npm test installs it as root)' };
+  const prefix = await mkdtemp(join(tmpdir(), 'nginx-check-'));
+  try {
+    return checkNginxConfig(bin, prefix, await preparePrefix(prefix, render(prefix)), hosts);
+  } finally {
+    await rm(prefix, { recursive: true, force: true });
+  }
 }
 
 /**

@@ -3,8 +3,7 @@
  * three-tier-release images-push (`npm run images:push`): builds the three images, tags each with
  * the commit, the version and latest, and pushes them. Settings from the environment, parsed once.
  */
-import { parseArgs } from 'node:util';
-import { ConfigError, parseEnv } from '@three-tier/shared';
+import { envOrExit, exitWith, parseCommandLine } from '@three-tier/shared';
 import { z } from 'zod';
 import { pushImages } from './push.js';
 
@@ -37,31 +36,10 @@ const pushEnvSchema = z
     error: 'REGISTRY_USER and REGISTRY_PASSWORD go together: set both, or neither to use docker login',
   });
 
-function fail(message: string, code = 1): never {
-  process.stderr.write(`images-push: ${message}\n`);
-  process.exit(code);
-}
-
-let positionals: string[];
-let help: boolean | undefined;
-try {
-  ({ positionals, values: { help } } = parseArgs({ allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } }));
-} catch (error) {
-  fail(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`, 2);
-}
-if (help) {
-  process.stdout.write(usage);
-  process.exit(0);
-}
-if (positionals.join(' ') !== 'images-push') fail(`unknown command ${JSON.stringify(positionals.join(' '))}\n\n${usage}`, 2);
-
-let env: z.output<typeof pushEnvSchema>;
-try {
-  env = parseEnv(pushEnvSchema, process.env);
-} catch (error) {
-  if (error instanceof ConfigError) fail(error.message);
-  throw error;
-}
+const cli = { program: 'images-push', usage };
+const { positionals } = parseCommandLine(cli, {});
+if (positionals.join(' ') !== 'images-push') exitWith(cli, `unknown command ${JSON.stringify(positionals.join(' '))}`, 2);
+const env = envOrExit(cli, pushEnvSchema, process.env);
 
 try {
   const pushed = await pushImages({
@@ -75,5 +53,5 @@ try {
   });
   for (const reference of pushed) process.stdout.write(`pushed ${reference}\n`);
 } catch (error) {
-  fail(error instanceof Error ? error.message : String(error));
+  exitWith(cli, error instanceof Error ? error.message : String(error));
 }

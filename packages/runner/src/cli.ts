@@ -6,10 +6,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { generateFiles } from '@three-tier/nginx';
 import { describeExit, findBinaries, installHint } from '@three-tier/processes';
-import { ConfigError, parseEnv } from '@three-tier/shared';
+import { envOrExit, exitWith, parseCommandLine } from '@three-tier/shared';
 import { runnerEnvSchema, type RunnerEnv } from './config.js';
 import { batchedWriter } from './access-log.js';
 import { NativeStack, type EdgeKind, type ServiceName } from './native-stack.js';
@@ -46,20 +45,14 @@ const say = (message: string): void => {
   output.line(`stack | ${message}`);
 };
 
+const cli = { program: 'three-tier', usage };
+
 function fail(message: string, code = 1): never {
   output.flushSync();
-  process.stderr.write(`three-tier: ${message}\n`);
-  process.exit(code);
+  exitWith(cli, message, code);
 }
 
-function loadEnv(): RunnerEnv {
-  try {
-    return parseEnv(runnerEnvSchema, process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) fail(error.message);
-    throw error;
-  }
-}
+const loadEnv = (): RunnerEnv => envOrExit(cli, runnerEnvSchema, process.env);
 
 function chooseEdge(env: RunnerEnv, nginx: string | undefined): EdgeKind {
   if (env.STACK_EDGE === 'http-proxy') return 'http-proxy';
@@ -147,28 +140,11 @@ async function nginxConfig(env: RunnerEnv, options: { output?: string; prefix?: 
   process.stderr.write(`three-tier: wrote ${options.output}\n`);
 }
 
-let parsed;
-try {
-  parsed = parseArgs({
-    allowPositionals: true,
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      output: { type: 'string' },
-      prefix: { type: 'string' },
-    },
-  });
-} catch (error) {
-  fail(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`, 2);
-}
-const { values, positionals } = parsed;
+const { values, positionals } = parseCommandLine(cli, { output: { type: 'string' }, prefix: { type: 'string' } });
 const [command, ...extra] = positionals;
-if (values.help) {
-  process.stdout.write(usage);
-  process.exit(0);
-}
-if (extra.length > 0) fail(`unexpected arguments: ${extra.join(' ')}\n\n${usage}`, 2);
+if (extra.length > 0) fail(`unexpected arguments: ${extra.join(' ')}`, 2);
 if (command === 'up') {
-  if (values.output ?? values.prefix) fail(`up takes no options\n\n${usage}`, 2);
+  if (values.output ?? values.prefix) fail('up takes no options', 2);
   await up(loadEnv());
 } else if (command === 'nginx-config') {
   await nginxConfig(loadEnv(), {
@@ -176,5 +152,5 @@ if (command === 'up') {
     ...(values.prefix ? { prefix: values.prefix } : {}),
   });
 } else {
-  fail(`${command === undefined ? 'a command is needed' : `unknown command ${JSON.stringify(command)}`}\n\n${usage}`, 2);
+  fail(command === undefined ? 'a command is needed' : `unknown command ${JSON.stringify(command)}`, 2);
 }

@@ -44,7 +44,7 @@ export class NativeStack {
   readonly redis: RedisServer;
   readonly api: NodeService;
   readonly edge: Nginx | NodeService;
-  private stopping = false;
+  /** Set by the first stop; every later one waits for it. */
   private stopped: Promise<void> | undefined;
 
   /** Builds the stack (nothing runs until `start`). */
@@ -163,7 +163,6 @@ export class NativeStack {
    */
   stop(): Promise<void> {
     this.stopped ??= (async () => {
-      this.stopping = true;
       await this.edge.stop();
       this.accessLog?.close();
       await this.api.stop();
@@ -177,7 +176,7 @@ export class NativeStack {
     let called = false;
     const watch = (service: ServiceName, exited: Promise<Exit | undefined>): void => {
       void exited.then((exit) => {
-        if (this.stopping || called) return;
+        if (this.stopped !== undefined || called) return;
         called = true;
         callback(service, exit);
       });

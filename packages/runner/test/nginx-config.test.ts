@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { generateFiles } from '@three-tier/nginx';
-import { checkNginxConfig, findBinaries, preparePrefix } from '@three-tier/processes';
+import { checkNginxConfigInScratch, findBinaries } from '@three-tier/processes';
 import { repoRoot } from '@three-tier/shared';
 import { nativeExample, nativeTarget } from '../src/index.js';
 
@@ -25,17 +25,11 @@ describe('the native nginx target', () => {
   });
 
   test('passes the real nginx -t', async () => {
-    const { nginx } = findBinaries(process.env);
-    assert.ok(nginx, 'nginx must be installed (npm test installs it as root)');
-    const prefix = await mkdtemp(join(tmpdir(), 'native-nginx-'));
-    try {
-      const target = nativeTarget({ ...nativeExample, prefix, accessLogPath: join(prefix, 'access.log') });
-      const configFile = await preparePrefix(prefix, generateFiles(target)['nginx.conf'] ?? '');
-      const check = checkNginxConfig(nginx, prefix, configFile);
-      assert.ok(check.ok, check.output);
-    } finally {
-      await rm(prefix, { recursive: true, force: true });
-    }
+    const check = await checkNginxConfigInScratch(
+      findBinaries(process.env).nginx,
+      (prefix) => generateFiles(nativeTarget({ ...nativeExample, prefix, accessLogPath: join(prefix, 'access.log') }))['nginx.conf'] ?? '',
+    );
+    assert.ok(check.ok, check.output);
   });
 });
 

@@ -1,4 +1,5 @@
 export * from './budgets.js';
+export * from './cli.js';
 export * from './config.js';
 export * from './edge-problems.js';
 export * from './http.js';
