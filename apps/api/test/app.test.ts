@@ -10,7 +10,7 @@ let api: TestApp;
 
 before(async () => {
   redis = await startRedis();
-  api = buildApp({ redisUrl: redis.url });
+  api = await buildApp({ redisUrl: redis.url });
   await redisReady(api.redis);
 });
 after(async () => {
@@ -34,7 +34,7 @@ function assertProblem(res: request.Response, status: number): void {
 describe('the route table', () => {
   test('every route is mounted and answers GET', async () => {
     for (const route of routeList) {
-      const res = await request(api.app).get(route.path);
+      const res = await request(api.server).get(route.path);
       assert.notEqual(res.status, 404, `${route.path} is not mounted`);
       assert.ok(res.status < 500, `${route.path} answered ${res.status}`);
     }
@@ -42,7 +42,7 @@ describe('the route table', () => {
 
   test('every route answers HEAD like GET, without a body', async () => {
     for (const route of routeList) {
-      const res = await request(api.app).head(route.path);
+      const res = await request(api.server).head(route.path);
       assert.equal(res.status, 200, route.path);
       assert.equal(res.text, undefined);
     }
@@ -51,7 +51,7 @@ describe('the route table', () => {
   test('other methods get 405 with Allow, as problem+json', async () => {
     for (const route of routeList) {
       for (const method of ['post', 'put', 'delete', 'patch', 'options'] as const) {
-        const res = await request(api.app)[method](route.path);
+        const res = await request(api.server)[method](route.path);
         assertProblem(res, 405);
         assert.equal(res.headers.allow, 'GET, HEAD');
       }
@@ -61,7 +61,7 @@ describe('the route table', () => {
 
 describe('GET /', () => {
   test('names the service, its version and the instance', async () => {
-    const res = await request(api.app).get('/').expect(200).expect('content-type', /^application\/json/);
+    const res = await request(api.server).get('/').expect(200).expect('content-type', /^application\/json/);
     assert.equal(res.body.name, testInstance.name);
     assert.equal(res.body.version, testInstance.version);
     assert.equal(res.body.hostname, testInstance.hostname);
@@ -70,11 +70,11 @@ describe('GET /', () => {
   });
 
   test('believes X-Forwarded-For only from a trusted proxy', async () => {
-    const trusted = await request(api.app).get('/').set('X-Forwarded-For', '203.0.113.7');
+    const trusted = await request(api.server).get('/').set('X-Forwarded-For', '203.0.113.7');
     assert.equal(trusted.body.request.ip, '203.0.113.7');
-    const strict = buildApp({ redisUrl: redis.url, trustProxy: false });
+    const strict = await buildApp({ redisUrl: redis.url, trustProxy: false });
     try {
-      const untrusted = await request(strict.app).get('/').set('X-Forwarded-For', '203.0.113.7');
+      const untrusted = await request(strict.server).get('/').set('X-Forwarded-For', '203.0.113.7');
       assert.match(untrusted.body.request.ip, /127\.0\.0\.1$/);
     } finally {
       await strict.close();
@@ -84,14 +84,14 @@ describe('GET /', () => {
 
 describe('request ids', () => {
   test('a well-formed X-Request-ID is echoed and reported', async () => {
-    const res = await request(api.app).get('/').set('X-Request-ID', 'edge-abc.123');
+    const res = await request(api.server).get('/').set('X-Request-ID', 'edge-abc.123');
     assert.equal(res.headers['x-request-id'], 'edge-abc.123');
     assert.equal(res.body.request.id, 'edge-abc.123');
   });
 
   test('a missing or malformed one is replaced by a UUID', async () => {
     for (const given of [undefined, 'has space', 'x'.repeat(200)]) {
-      const req = request(api.app).get('/');
+      const req = request(api.server).get('/');
       const res = await (given === undefined ? req : req.set('X-Request-ID', given));
       assert.match(res.headers['x-request-id'] ?? '', /^[0-9a-f-]{36}$/);
     }
@@ -101,20 +101,20 @@ describe('request ids', () => {
 describe('every response', () => {
   test('carries the security headers, no caching and no X-Powered-By', async () => {
     for (const path of ['/', '/redis', '/nope']) {
-      const res = await request(api.app).get(path);
+      const res = await request(api.server).get(path);
       for (const [name, value] of Object.entries(securityHeaders)) assert.equal(res.headers[name.toLowerCase()], value);
       assert.equal(res.headers['cache-control'], 'no-store');
       assert.equal(res.headers['x-powered-by'], undefined);
     }
-    const json = await request(api.app).get('/');
+    const json = await request(api.server).get('/');
     assert.equal(json.headers['content-security-policy'], lockedDownCsp);
   });
 });
 
 describe('GET /redis', () => {
   test('counts each visit, in the course’s words', async () => {
-    const first = await request(api.app).get('/redis').expect(200).expect('content-type', /^application\/json/);
-    const second = await request(api.app).get('/redis').expect(200);
+    const first = await request(api.server).get('/redis').expect(200).expect('content-type', /^application\/json/);
+    const second = await request(api.server).get('/redis').expect(200);
     assert.equal(second.body.hits, first.body.hits + 1);
     assert.deepEqual(second.body, {
       hits: second.body.hits,
@@ -126,24 +126,24 @@ describe('GET /redis', () => {
   });
 
   test('a replayed Idempotency-Key gets the first count, not a second increment', async () => {
-    const first = await request(api.app).get('/redis').set('Idempotency-Key', 'retry-1').expect(200);
-    const replay = await request(api.app).get('/redis').set('Idempotency-Key', 'retry-1').expect(200);
+    const first = await request(api.server).get('/redis').set('Idempotency-Key', 'retry-1').expect(200);
+    const replay = await request(api.server).get('/redis').set('Idempotency-Key', 'retry-1').expect(200);
     assert.equal(replay.body.hits, first.body.hits);
-    const other = await request(api.app).get('/redis').set('Idempotency-Key', 'retry-2').expect(200);
+    const other = await request(api.server).get('/redis').set('Idempotency-Key', 'retry-2').expect(200);
     assert.equal(other.body.hits, first.body.hits + 1);
     assert.equal(await api.redis.get('hits'), String(other.body.hits));
   });
 
   test('concurrent replays of one key count once', async () => {
     const answers = await Promise.all(
-      Array.from({ length: 20 }, () => request(api.app).get('/redis').set('Idempotency-Key', 'race')),
+      Array.from({ length: 20 }, () => request(api.server).get('/redis').set('Idempotency-Key', 'race')),
     );
     assert.deepEqual(new Set(answers.map((res) => res.body.hits)), new Set([1]));
     assert.equal(await api.redis.get('hits'), '1');
   });
 
   test('a malformed Idempotency-Key is refused and counts nothing', async () => {
-    const res = await request(api.app).get('/redis').set('Idempotency-Key', 'no spaces allowed');
+    const res = await request(api.server).get('/redis').set('Idempotency-Key', 'no spaces allowed');
     assertProblem(res, 400);
     assert.match(res.body.detail, /Idempotency-Key/);
     assert.equal(await api.redis.get('hits'), null);
@@ -152,7 +152,7 @@ describe('GET /redis', () => {
 
 describe('GET /html', () => {
   test('is a page showing the count, the instance and the version', async () => {
-    const res = await request(api.app).get('/html').expect(200);
+    const res = await request(api.server).get('/html').expect(200);
     assert.equal(res.headers['content-type'], 'text/html; charset=utf-8');
     assert.match(res.text, /^<!doctype html>/);
     assert.match(res.text, /This page has been viewed 1 times!/);
@@ -163,7 +163,7 @@ describe('GET /html', () => {
   });
 
   test('loads nothing from elsewhere and allows its inline code by hash only', async () => {
-    const res = await request(api.app).get('/html').expect(200);
+    const res = await request(api.server).get('/html').expect(200);
     const csp = res.headers['content-security-policy'] ?? '';
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|\*/);
     assert.match(csp, /default-src 'none'/);
@@ -177,13 +177,13 @@ describe('GET /html', () => {
   });
 
   test('escapes what it shows', async () => {
-    const hostile = buildApp({
+    const hostile = await buildApp({
       redisUrl: redis.url,
       instance: { ...testInstance, hostname: '<img src=x onerror=alert(1)>' },
     });
     try {
       await redisReady(hostile.redis);
-      const res = await request(hostile.app).get('/html').expect(200);
+      const res = await request(hostile.server).get('/html').expect(200);
       assert.doesNotMatch(res.text, /<img src=x/);
       assert.match(res.text, /&lt;img src=x onerror=alert\(1\)&gt;/);
     } finally {
@@ -194,29 +194,29 @@ describe('GET /html', () => {
 
 describe('errors', () => {
   test('an unknown path is a 404 problem naming it', async () => {
-    const res = await request(api.app).get('/nope');
+    const res = await request(api.server).get('/nope');
     assertProblem(res, 404);
     assert.equal(res.body.instance, '/nope');
     assert.match(res.body.detail, /GET \/nope/);
   });
 
   test('paths match exactly, as at the edge', async () => {
-    for (const path of ['/redis/', '/REDIS', '/redis/x', '//redis']) assertProblem(await request(api.app).get(path), 404);
+    for (const path of ['/redis/', '/REDIS', '/redis/x', '//redis']) assertProblem(await request(api.server).get(path), 404);
   });
 
   test('a malformed percent-encoding is a 404 problem, not a crash', async () => {
-    assertProblem(await request(api.app).get('/%E0%A4%A'), 404);
+    assertProblem(await request(api.server).get('/%E0%A4%A'), 404);
   });
 });
 
 describe('GET /healthz and /readyz', () => {
   test('liveness is a plain ok', async () => {
-    const res = await request(api.app).get('/healthz').expect(200);
+    const res = await request(api.server).get('/healthz').expect(200);
     assert.equal(res.body.status, 'ok');
   });
 
   test('readiness reports each check', async () => {
-    const res = await request(api.app).get('/readyz').expect(200);
+    const res = await request(api.server).get('/readyz').expect(200);
     assert.equal(res.body.status, 'ready');
     assert.equal(res.body.checks.redis.status, 'pass');
     assert.equal(typeof res.body.checks.redis.latencyMs, 'number');
@@ -226,12 +226,12 @@ describe('GET /healthz and /readyz', () => {
   test('while draining, readiness fails naming the shutdown, liveness holds, and connections close', async () => {
     api.draining = true;
     try {
-      const ready = await request(api.app).get('/readyz');
+      const ready = await request(api.server).get('/readyz');
       assertProblem(ready, 503);
       assert.equal(ready.body.checks.shutdown.status, 'fail');
       assert.equal(ready.body.checks.redis.status, 'pass');
       assert.match(ready.body.detail, /shutdown/);
-      const live = await request(api.app).get('/healthz').expect(200);
+      const live = await request(api.server).get('/healthz').expect(200);
       assert.equal(live.headers.connection, 'close');
     } finally {
       api.draining = false;
@@ -241,9 +241,9 @@ describe('GET /healthz and /readyz', () => {
 
 describe('GET /metrics', () => {
   test('is Prometheus text with request, Redis, load and process metrics', async () => {
-    await request(api.app).get('/redis');
-    await request(api.app).get('/nope?token=secret');
-    const res = await request(api.app).get('/metrics').expect(200);
+    await request(api.server).get('/redis');
+    await request(api.server).get('/nope?token=secret');
+    const res = await request(api.server).get('/metrics').expect(200);
     assert.match(res.headers['content-type'] ?? '', /^text\/plain; version=0\.0\.4/);
     assert.match(res.text, /^http_request_duration_seconds_count\{method="GET",route="\/redis",status_code="200"\} \d+$/m);
     assert.match(res.text, /^http_request_duration_seconds_count\{method="GET",route="unmatched",status_code="404"\} \d+$/m);

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinaries, freePort, RedisServer } from '@three-tier/processes';
+import type { Server } from 'node:http';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
@@ -11,6 +12,7 @@ import { LoadPool } from '../src/load/pool.js';
 import { createMetrics, type Metrics } from '../src/metrics.js';
 import { createRedisClient } from '../src/redis/client.js';
 import { VisitCounter } from '../src/redis/counter.js';
+import { createHttpServer } from '../src/server.js';
 
 /** A real redis-server on a free port, in a temp dir of its own. */
 export async function startRedis(): Promise<{ server: RedisServer; url: string; cleanup: () => Promise<void> }> {
@@ -33,6 +35,8 @@ export const testInstance: Instance = { name: '@three-tier/api', version: '9.9.9
 
 export interface TestApp {
   readonly app: Express;
+  /** The app behind the api's own HTTP server (as index.ts serves it), listening on a free port. */
+  readonly server: Server;
   readonly redis: Redis;
   readonly metrics: Metrics;
   readonly pool: LoadPool;
@@ -51,28 +55,35 @@ export interface TestAppOptions {
 }
 
 /** The app as the entry point builds it, with a silent logger and a real Redis client. */
-export function buildApp(options: TestAppOptions): TestApp {
+export async function buildApp(options: TestAppOptions): Promise<TestApp> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const metrics = createMetrics();
   const redis = createRedisClient({ url: options.redisUrl, password: undefined, timeoutMs: 500 }, logger, metrics, 'api-test');
   const counter = new VisitCounter(redis, { key: options.counterKey ?? 'hits', idempotencyTtlSeconds: 30 }, metrics);
   const workers = options.workers ?? 2;
   const pool = new LoadPool({ size: workers, maxQueue: options.queue ?? workers * 2, metrics });
+  const app = createApp({
+    instance: options.instance ?? testInstance,
+    trustProxy: options.trustProxy ?? 'loopback',
+    counter,
+    pool,
+    metrics,
+    logger,
+    isDraining: () => state.draining,
+  });
+  const server = createHttpServer(app);
+  // Listening before any test runs, so supertest sends to it as it is.
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const state: TestApp = {
-    app: createApp({
-      instance: options.instance ?? testInstance,
-      trustProxy: options.trustProxy ?? 'loopback',
-      counter,
-      pool,
-      metrics,
-      logger,
-      isDraining: () => state.draining,
-    }),
+    app,
+    server,
     redis,
     metrics,
     pool,
     draining: false,
     close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
       await pool.close();
       redis.disconnect();
     },

@@ -19,15 +19,13 @@ after(async () => {
   await redis.cleanup();
 });
 
-/** Serves an app on a free loopback port, for tests that need a real socket. */
-async function listen(api: TestApp): Promise<{ server: Server; url: string }> {
-  const server = api.app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+/** The api's own server and its URL, for tests that need a real socket. */
+function listen(api: TestApp): { server: Server; url: string } {
+  return { server: api.server, url: `http://127.0.0.1:${(api.server.address() as AddressInfo).port}` };
 }
 
 async function metrics(api: TestApp): Promise<string> {
-  return (await request(api.app).get('/metrics')).text;
+  return (await request(api.server).get('/metrics')).text;
 }
 
 describe('?ms=', () => {
@@ -38,10 +36,10 @@ describe('?ms=', () => {
   });
 
   test('anything else is a 400 naming the range', async () => {
-    const api = buildApp({ redisUrl: redis.url });
+    const api = await buildApp({ redisUrl: redis.url });
     try {
       for (const query of ['ms=0', 'ms=5001', 'ms=abc', 'ms=1.5', 'ms=-1', 'ms=', 'ms=1e3', 'ms=+5', 'ms=05', 'ms=1&ms=2', 'ms=1%20']) {
-        const res = await request(api.app).get(`/load?${query}`);
+        const res = await request(api.server).get(`/load?${query}`);
         assert.equal(res.status, 400, query);
         assert.equal(res.type, problemContentType);
         assert.equal(res.body.detail, 'ms must be an integer from 1 to 5000 (CPU milliseconds).');
@@ -54,9 +52,9 @@ describe('?ms=', () => {
 
 describe('GET /load', () => {
   test('burns the CPU time asked for, measured on the worker thread', async () => {
-    const api = buildApp({ redisUrl: redis.url });
+    const api = await buildApp({ redisUrl: redis.url });
     try {
-      const res = await request(api.app).get('/load?ms=150').expect(200).expect('content-type', /^application\/json/);
+      const res = await request(api.server).get('/load?ms=150').expect(200).expect('content-type', /^application\/json/);
       assert.equal(res.body.requestedMs, 150);
       assert.ok(res.body.cpuMs >= 150, `cpuMs ${res.body.cpuMs}`);
       assert.equal(res.body.hostname, 'test-host');
@@ -68,20 +66,20 @@ describe('GET /load', () => {
   });
 
   test('leaves the event loop free: /healthz and /redis answer while every worker burns', async () => {
-    const api = buildApp({ redisUrl: redis.url, workers: 2 });
+    const api = await buildApp({ redisUrl: redis.url, workers: 2 });
     await redisReady(api.redis);
     try {
       const order: string[] = [];
       const loads = [1, 2].map(async () => {
-        await request(api.app).get('/load?ms=1500').expect(200);
+        await request(api.server).get('/load?ms=1500').expect(200);
         order.push('load');
       });
       await waitFor(async () => (metricValue(await metrics(api), 'load_workers_busy') === 2 ? true : undefined), {
         what: 'both workers busy',
       });
-      await request(api.app).get('/healthz').expect(200);
+      await request(api.server).get('/healthz').expect(200);
       order.push('healthz');
-      await request(api.app).get('/redis').expect(200);
+      await request(api.server).get('/redis').expect(200);
       order.push('redis');
       await Promise.all(loads);
       assert.deepEqual(order, ['healthz', 'redis', 'load', 'load']);
@@ -91,9 +89,9 @@ describe('GET /load', () => {
   });
 
   test('when workers and queue are full, refuses with 503 and Retry-After instead of queueing forever', async () => {
-    const api = buildApp({ redisUrl: redis.url, workers: 1, queue: 1 });
+    const api = await buildApp({ redisUrl: redis.url, workers: 1, queue: 1 });
     try {
-      const answers = await Promise.all([1, 2, 3].map(() => request(api.app).get('/load?ms=400')));
+      const answers = await Promise.all([1, 2, 3].map(() => request(api.server).get('/load?ms=400')));
       const statuses = answers.map((res) => res.status).sort();
       assert.deepEqual(statuses, [200, 200, 503]);
       const refused = answers.find((res) => res.status === 503);
@@ -107,8 +105,8 @@ describe('GET /load', () => {
   });
 
   test('a client that disconnects cancels its work', async () => {
-    const api = buildApp({ redisUrl: redis.url, workers: 1 });
-    const { server, url } = await listen(api);
+    const api = await buildApp({ redisUrl: redis.url, workers: 1 });
+    const { server, url } = listen(api);
     try {
       const req = httpRequest(`${url}/load?ms=5000`);
       req.on('error', () => undefined);
@@ -124,7 +122,7 @@ describe('GET /load', () => {
       const burnt = metricValue(await metrics(api), 'load_cpu_seconds_total') ?? Infinity;
       assert.ok(burnt < 2, `burnt ${burnt} s of the 5 asked for`);
       // The worker is free again at once.
-      const next = await request(api.app).get('/load?ms=10').expect(200);
+      const next = await request(api.server).get('/load?ms=10').expect(200);
       assert.ok(next.body.cpuMs >= 10);
     } finally {
       server.close();
@@ -133,11 +131,11 @@ describe('GET /load', () => {
   });
 
   test('a queued job whose client leaves never runs', async () => {
-    const api = buildApp({ redisUrl: redis.url, workers: 1, queue: 4 });
-    const { server, url } = await listen(api);
+    const api = await buildApp({ redisUrl: redis.url, workers: 1, queue: 4 });
+    const { server, url } = listen(api);
     try {
       // supertest sends on then(); start it now.
-      const running = request(api.app)
+      const running = request(api.server)
         .get('/load?ms=600')
         .then((res) => res.status);
       await waitFor(async () => (metricValue(await metrics(api), 'load_workers_busy') === 1 ? true : undefined), {

@@ -19,7 +19,7 @@ describe('request logs', () => {
         done();
       },
     });
-    api = buildApp({ redisUrl: redis.url, logger: pino({ level: 'info' }, sink) });
+    api = await buildApp({ redisUrl: redis.url, logger: pino({ level: 'info' }, sink) });
     await redisReady(api.redis);
   });
   after(async () => {
@@ -34,7 +34,7 @@ describe('request logs', () => {
 
   test('one JSON line per request, with the request id, status and timing', async () => {
     lines.length = 0;
-    await request(api.app).get('/redis').set('X-Request-ID', 'log-1').expect(200);
+    await request(api.server).get('/redis').set('X-Request-ID', 'log-1').expect(200);
     await logged(1);
     assert.equal(lines.length, 1);
     const [line] = lines;
@@ -47,9 +47,9 @@ describe('request logs', () => {
 
   test('4xx log as warnings, 5xx as errors, with the reason on its own line', async () => {
     lines.length = 0;
-    await request(api.app).get('/nope').expect(404);
+    await request(api.server).get('/nope').expect(404);
     await redis.server.stop();
-    await request(api.app).get('/redis').set('X-Request-ID', 'log-2').expect(503);
+    await request(api.server).get('/redis').set('X-Request-ID', 'log-2').expect(503);
     await logged(3);
     const aboutRequests = requestLines();
     assert.deepEqual(
@@ -67,11 +67,11 @@ describe('request logs', () => {
 
   test('probes and scrapes are not logged', async () => {
     lines.length = 0;
-    await request(api.app).get('/healthz');
-    await request(api.app).get('/readyz');
-    await request(api.app).get('/metrics');
+    await request(api.server).get('/healthz');
+    await request(api.server).get('/readyz');
+    await request(api.server).get('/metrics');
     // A request that is logged, after them: once its line is here, theirs would be too.
-    await request(api.app).get('/').set('X-Request-ID', 'marker');
+    await request(api.server).get('/').set('X-Request-ID', 'marker');
     await logged(1);
     assert.deepEqual(
       requestLines().map((line) => (line.req as { id: string }).id),

@@ -12,10 +12,10 @@ describe('when Redis goes away', () => {
 
   before(async () => {
     redis = await startRedis();
-    api = buildApp({ redisUrl: redis.url });
+    api = await buildApp({ redisUrl: redis.url });
     await redisReady(api.redis);
-    await request(api.app).get('/redis').expect(200);
-    before_ = (await request(api.app).get('/redis').expect(200)).body.hits;
+    await request(api.server).get('/redis').expect(200);
+    before_ = (await request(api.server).get('/redis').expect(200)).body.hits;
   });
   after(async () => {
     await api.close();
@@ -25,7 +25,7 @@ describe('when Redis goes away', () => {
   test('stopped: /redis answers 503 within a second, /readyz names Redis, /healthz stays 200', async () => {
     await redis.server.stop();
     const started = performance.now();
-    const res = await request(api.app).get('/redis');
+    const res = await request(api.server).get('/redis');
     const elapsed = performance.now() - started;
     assert.equal(res.status, 503);
     assert.equal(res.type, problemContentType);
@@ -33,15 +33,15 @@ describe('when Redis goes away', () => {
     assert.match(res.body.detail, /Redis is not answering/);
     assert.ok(elapsed < 1_000, `answered in ${Math.round(elapsed)} ms`);
 
-    const ready = await request(api.app).get('/readyz');
+    const ready = await request(api.server).get('/readyz');
     assert.equal(ready.status, 503);
     assert.equal(ready.body.checks.redis.status, 'fail');
     assert.match(ready.body.detail, /redis/);
-    await request(api.app).get('/healthz').expect(200);
+    await request(api.server).get('/healthz').expect(200);
   });
 
   test('stopped: /html still renders, with a 503 and the instance name', async () => {
-    const res = await request(api.app).get('/html');
+    const res = await request(api.server).get('/html');
     assert.equal(res.status, 503);
     assert.equal(res.headers['content-type'], 'text/html; charset=utf-8');
     assert.match(res.text, /The visit counter is unavailable/);
@@ -50,11 +50,11 @@ describe('when Redis goes away', () => {
 
   test('started again: everything recovers by itself and the count is intact', async () => {
     await redis.server.start();
-    await waitFor(async () => ((await request(api.app).get('/readyz')).status === 200 ? true : undefined), {
+    await waitFor(async () => ((await request(api.server).get('/readyz')).status === 200 ? true : undefined), {
       what: '/readyz to recover',
       timeoutMs: 5_000,
     });
-    const res = await request(api.app).get('/redis').expect(200);
+    const res = await request(api.server).get('/redis').expect(200);
     assert.equal(res.body.hits, before_ + 1);
   });
 
@@ -62,16 +62,23 @@ describe('when Redis goes away', () => {
     redis.server.signal('SIGSTOP');
     try {
       const started = performance.now();
-      const [counted, ready] = await Promise.all([request(api.app).get('/redis'), request(api.app).get('/readyz')]);
+      const [counted, ready] = await Promise.all([request(api.server).get('/redis'), request(api.server).get('/readyz')]);
       const elapsed = performance.now() - started;
       assert.equal(counted.status, 503);
       assert.equal(ready.status, 503);
       assert.ok(elapsed < 1_000, `answered in ${Math.round(elapsed)} ms`);
-      await request(api.app).get('/healthz').expect(200);
+      await request(api.server).get('/healthz').expect(200);
+
+      // Many at once, as under load: none waits behind another's timeout.
+      const burst = performance.now();
+      const answers = await Promise.all(Array.from({ length: 20 }, () => request(api.server).get('/redis')));
+      const burstElapsed = performance.now() - burst;
+      assert.deepEqual(new Set(answers.map((answer) => answer.status)), new Set([503]));
+      assert.ok(burstElapsed < 1_000, `20 at once answered in ${Math.round(burstElapsed)} ms`);
     } finally {
       redis.server.signal('SIGCONT');
     }
-    await waitFor(async () => ((await request(api.app).get('/readyz')).status === 200 ? true : undefined), {
+    await waitFor(async () => ((await request(api.server).get('/readyz')).status === 200 ? true : undefined), {
       what: '/readyz to recover',
     });
   });

@@ -23,6 +23,9 @@ export function createRedisClient(
     enableAutoPipelining: true,
     maxRetriesPerRequest: 0,
     commandTimeout: options.timeoutMs,
+    // A connection dropped because Redis hung (see VisitCounter) is destroyed at once rather than
+    // after ioredis's 2 s wait for a goodbye that a hung Redis never sends.
+    disconnectTimeout: 0,
     connectTimeout: Math.max(options.timeoutMs, 1_000),
     retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 10), 2_000),
     // Redis reloading its AOF answers LOADING; readiness waits for it rather than erroring.

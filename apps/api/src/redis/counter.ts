@@ -64,6 +64,13 @@ export class VisitCounter {
       return result;
     } catch (error) {
       end({ outcome: 'error' });
+      // A Redis that let a command time out is hung (or gone without a word): drop the connection.
+      // Commands queued behind the one in flight are refused at once instead of each waiting out
+      // a timeout of its own (ioredis sends one auto-pipeline at a time), and new ones fail fast
+      // until a reconnect gets a ready Redis again.
+      if (error instanceof Error && error.message === 'Command timed out' && this.redis.status === 'ready') {
+        this.redis.disconnect(true);
+      }
       throw error;
     }
   }
