@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, type ClientRequest, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
+import { Stream } from 'node:stream';
 import {
   edge,
   edgeProblems,
@@ -55,8 +55,12 @@ function pathOf(req: IncomingMessage): string {
   return (req.url ?? '/').split('?', 1)[0] ?? '/';
 }
 
+const noBody = Buffer.alloc(0);
+
 /** Reads a request body up to `limit` bytes; undefined when it is larger. */
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  // Neither header: HTTP/1.1 says there is no body, so there is nothing to wait for.
+  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) return noBody;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -65,6 +69,23 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | u
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * What http-proxy sends upstream instead of the request itself, which can be read only once: the
+ * body read ahead, given again to every try. http-proxy only ever calls `pipe` on it, so a legacy
+ * Stream that hands its buffer over is all it needs; a Readable (Readable.from) cost more than
+ * the rest of the hop's own work.
+ */
+class BodySource extends Stream {
+  constructor(private readonly body: Buffer) {
+    super();
+  }
+
+  override pipe<Destination extends NodeJS.WritableStream>(destination: Destination): Destination {
+    destination.end(this.body);
+    return destination;
+  }
 }
 
 /**
@@ -143,8 +164,7 @@ export function createEdge(options: EdgeOptions): { readonly listener: RequestLi
       {
         target: upstream,
         proxyTimeout: upstreamReadTimeoutMs(route),
-        // A fresh stream per try: the request's own can be read only once.
-        buffer: Readable.from(body.length > 0 ? [body] : []),
+        buffer: new BodySource(body),
         headers: {
           [headerNames.requestId]: String(res.getHeader(headerNames.requestId)),
           [headerNames.idempotencyKey]: idempotencyKey,

@@ -187,8 +187,9 @@ try {
   const refRedis = await startRedis(redisServer, join(dir, 'redis-references'));
   redises.push(refRedis);
   const hello = await startNodeServer('express-hello', { name: 'express hello world', env: baseEnv, probePath: '/' });
+  const helloBorn = await startNodeServer('express-hello-born', { name: 'express hello world, born', env: baseEnv, probePath: '/' });
   const raw = await startNodeServer('raw-incr', { name: 'raw http + ioredis', env: { ...baseEnv, REDIS_URL: `redis://127.0.0.1:${refRedis.port}` }, probePath: '/' });
-  procs.push(hello.proc, raw.proc);
+  procs.push(hello.proc, helloBorn.proc, raw.proc);
   const rawNginx = await startNginx(nginx, { dir, apiPort: Number(new URL(raw.url).port) });
   procs.push(rawNginx.proc);
   closers.push(rawNginx.close);
@@ -220,6 +221,13 @@ try {
   const keyScript = await uniqueKeyScript(dir);
   const cases: Case[] = [
     { id: helloId, label: 'Express 5 hello world (GET /)', group: 'reference', url: `${hello.url}/`, roles: { api: { pid: hello.proc.pid, tree: true } } },
+    {
+      id: 'hello-born',
+      label: 'the same, objects born with its prototypes',
+      group: 'reference',
+      url: `${helloBorn.url}/`,
+      roles: { api: { pid: helloBorn.proc.pid, tree: true } },
+    },
     {
       id: 'raw',
       label: 'raw node http + ioredis INCR',

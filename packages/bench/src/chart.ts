@@ -8,6 +8,7 @@ import type { Result } from './rounds.js';
 /** The cases the chart shows, in this order. */
 export const headlineIds = [
   'hello',
+  'hello-born',
   'raw',
   'raw-nginx',
   'direct-info:/redis',

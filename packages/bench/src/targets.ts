@@ -99,7 +99,7 @@ export interface NodeServer {
 }
 
 export async function startNodeServer(
-  entry: 'api' | 'express-hello' | 'raw-incr',
+  entry: 'api' | 'express-hello' | 'express-hello-born' | 'raw-incr',
   options: { name: string; env: NodeJS.ProcessEnv; probePath: string; nodeArgs?: readonly string[] },
 ): Promise<NodeServer> {
   const port = await freePort();

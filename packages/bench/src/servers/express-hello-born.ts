@@ -1,0 +1,13 @@
+/**
+ * The same hello world on a server that makes Express's request and response objects with their
+ * prototypes already set, as the api's does: what that alone is worth, with nothing else changed.
+ */
+import { createServer } from 'node:http';
+import { bornWithPrototypesOf } from '@three-tier/api/server';
+import express from 'express';
+
+const app = express();
+app.get('/', (_req, res) => {
+  res.json({ hello: 'world' });
+});
+createServer(bornWithPrototypesOf(app), app).listen(Number(process.env.PORT), '127.0.0.1');
