@@ -120,6 +120,18 @@ function containerLines(containers: ContainerFigures): string[] {
   ];
 }
 
+/** What relaying nginx's access log costs the runner at full load: its share of one core. */
+function relayLine(results: readonly Result[]): string[] {
+  const through = results.find((result) => result.id === 'nginx-info:/redis');
+  const runnerUs = through?.cpuUs.runner;
+  if (!through || runnerUs === undefined) return [];
+  const share = (runnerUs * through.rps) / 1e6;
+  return [
+    `The runner relaying nginx's access log, /redis through nginx at full load: ${fixed(share * 100, 1)}% of a core ` +
+      `(${fixed(runnerUs, 1)} µs a request at ${fixed(through.rps)} req/s)`,
+  ];
+}
+
 /** The whole report as text, for stdout. */
 export function formatReport(report: Report): string {
   const { settings, versions } = report;
@@ -135,6 +147,7 @@ export function formatReport(report: Report): string {
     '',
     ...featureCosts(report.results),
     '',
+    ...relayLine(report.results),
     `Load generator: wrk used ${fixed(shares[Math.floor(shares.length / 2)])}% of the machine's CPU (median over runs; ${fixed(shares[0])}% to ${fixed(shares.at(-1))}%)`,
     '',
     ...lifecycleLines(report.lifecycle),
