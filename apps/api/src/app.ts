@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { exchange } from './http/exchange.js';
 import { mountRoutes } from './http/mount.js';
 import { notFound, problemHandler } from './http/problem.js';
+import { refuseMalformed } from './http/refuse-malformed.js';
 import type { Instance } from './instance.js';
 import type { LoadPool } from './load/pool.js';
 import type { Metrics } from './metrics.js';
@@ -66,6 +67,7 @@ export function createApp(deps: AppDependencies): Express {
       isDraining: deps.isDraining,
     }),
   );
+  app.use(refuseMalformed);
   // The table mounted on the app itself: a nested router would add a layer to every request.
   mountRoutes(app, features.deadlines, {
     info: infoHandler(deps.instance),

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { counterMessage, lockedDownCsp, problemContentType, routeList, securityHeaders } from '@three-tier/shared';
 import request from 'supertest';
-import { buildApp, redisReady, startRedis, testInstance, type TestApp } from './helpers.js';
+import { buildApp, rawRequest, redisReady, startRedis, testInstance, type TestApp } from './helpers.js';
 
 let redis: Awaited<ReturnType<typeof startRedis>>;
 let api: TestApp;
@@ -204,8 +204,49 @@ describe('errors', () => {
     for (const path of ['/redis/', '/REDIS', '/redis/x', '//redis']) assertProblem(await request(api.server).get(path), 404);
   });
 
-  test('a malformed percent-encoding is a 404 problem, not a crash', async () => {
-    assertProblem(await request(api.server).get('/%E0%A4%A'), 404);
+  test('a malformed percent-encoding is a 400 problem, as nginx answers it, not a crash', async () => {
+    assertProblem(await request(api.server).get('/%E0%A4%A'), 400);
+  });
+});
+
+describe('refused before any route, the way nginx refuses them', () => {
+  const cases: readonly [string, string, number][] = [
+    ['an HTTP version other than 1.x', 'GET / HTTP/2.0\r\nHost: x\r\n\r\n', 505],
+    ['a bad percent-escape', 'GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+    ['an escaped NUL', 'GET /redis%00 HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+    ['dot segments above the root', 'GET /a/../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+    ['escaped dot segments above the root', 'GET /%2e%2e/x HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+    ['the asterisk form', 'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+    ['a malformed Idempotency-Key, on any route', 'GET /healthz HTTP/1.1\r\nHost: x\r\nIdempotency-Key: no spaces\r\n\r\n', 400],
+  ];
+  for (const [what, text, status] of cases) {
+    test(`${what}: ${status}, problem+json with the request id, nothing counted`, async () => {
+      const res = await rawRequest(api.server, text);
+      assert.equal(res.status, status);
+      assert.equal(res.headers['content-type']?.split(';')[0], problemContentType);
+      const body = JSON.parse(res.body) as { status: number; requestId: string };
+      assert.equal(body.status, status);
+      assert.equal(body.requestId, res.headers['x-request-id']);
+      assert.equal(await api.redis.get('hits'), null);
+    });
+  }
+
+  test('the absolute form is routed by its path, as nginx routes it', async () => {
+    const res = await rawRequest(api.server, 'GET http://example.test/healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.equal(res.status, 200);
+  });
+});
+
+describe('HEAD', () => {
+  test('shows the count without counting a visit: safe, as HTTP says, and what uptime checkers send', async () => {
+    await request(api.server).get('/redis').expect(200);
+    for (const path of ['/redis', '/html']) {
+      const head = await request(api.server).head(path);
+      assert.equal(head.status, 200);
+      assert.equal(head.text ?? '', '');
+    }
+    assert.equal(await api.redis.get('hits'), '1');
+    assert.equal((await request(api.server).get('/redis').expect(200)).body.hits, 2);
   });
 });
 

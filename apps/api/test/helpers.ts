@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinaries, freePort, RedisServer } from '@three-tier/processes';
 import type { Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
@@ -59,7 +60,7 @@ export async function buildApp(options: TestAppOptions): Promise<TestApp> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const metrics = createMetrics();
   const redis = createRedisClient({ url: options.redisUrl, password: undefined, timeoutMs: 500 }, logger, metrics, 'api-test');
-  const counter = new VisitCounter(redis, { key: options.counterKey ?? 'hits', idempotencyTtlSeconds: 30 }, metrics);
+  const counter = new VisitCounter(redis, { key: options.counterKey ?? 'hits', idempotencyTtlSeconds: 30, timeoutMs: 500 }, metrics);
   const workers = options.workers ?? 2;
   const pool = new LoadPool({ size: workers, maxQueue: options.queue ?? workers * 2, metrics });
   const app = createApp({
@@ -101,4 +102,30 @@ export async function redisReady(redis: Redis): Promise<void> {
 export function metricValue(text: string, series: string): number | undefined {
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+/** Sends `text` as it is on a fresh connection and parses the one response that comes back. */
+export async function rawRequest(server: Server, text: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  const { port } = server.address() as AddressInfo;
+  const raw = await new Promise<string>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(text, 'latin1'));
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+      // One response: stop at the end of its body, whatever the connection does next.
+      const end = received.indexOf('\r\n\r\n');
+      const length = /\r\ncontent-length: *(\d+)/i.exec(received.slice(0, end))?.[1];
+      if (end >= 0 && length !== undefined && received.length >= end + 4 + Number(length)) socket.destroy();
+    });
+    socket.on('close', () => resolve(received));
+    socket.on('error', reject);
+    socket.setTimeout(5_000, () => socket.destroy(new Error('no answer within 5 s')));
+  });
+  const end = raw.indexOf('\r\n\r\n');
+  const [statusLine = '', ...lines] = raw.slice(0, end).split('\r\n');
+  const headers = Object.fromEntries(
+    lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+  );
+  return { status: Number(statusLine.split(' ')[1]), headers, body: raw.slice(end + 4) };
 }

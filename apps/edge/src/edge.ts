@@ -7,11 +7,13 @@ import {
   headerNames,
   internalRouteDetail,
   isRetryable,
+  malformedRequest,
   problem,
   problemContentType,
   recordedStatus,
   routeForPath,
   securityHeaders,
+  targetPath,
   tokenRegExp,
   upstreamReadTimeoutMs,
   type Route,
@@ -52,7 +54,14 @@ function token(value: string | string[] | undefined): string | undefined {
 }
 
 function pathOf(req: IncomingMessage): string {
-  return (req.url ?? '/').split('?', 1)[0] ?? '/';
+  return targetPath(req.url ?? '/') ?? '';
+}
+
+/** An absolute-form target (http://host/path) as the origin form the api is sent, as nginx does. */
+function originForm(url: string): string {
+  if (url.startsWith('/')) return url;
+  const rest = url.replace(/^https?:\/\/[^/?#]+/i, '');
+  return rest.startsWith('/') ? rest : `/${rest}`;
 }
 
 const noBody = Buffer.alloc(0);
@@ -195,6 +204,12 @@ export function createEdge(options: EdgeOptions): { readonly listener: RequestLi
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // What nginx refuses while parsing, refused here the same way, before any route is looked at.
+    const malformed = malformedRequest(req);
+    if (malformed) {
+      sendProblem(req, res, edgeProblems[malformed]);
+      return;
+    }
     const path = pathOf(req);
     if (path === edge.healthPath) {
       res.setHeader('Content-Type', 'application/json');
@@ -221,7 +236,15 @@ export function createEdge(options: EdgeOptions): { readonly listener: RequestLi
       return;
     }
     // One key per client request, the same on every try: the api counts a replayed visit once.
-    const idempotencyKey = token(req.headers[headerNames.idempotencyKey.toLowerCase()]) ?? randomUUID();
+    // A malformed key of the client's is refused, as the api refuses it: replacing it would drop
+    // the idempotency the client asked for without a word.
+    const given = req.headers[headerNames.idempotencyKey.toLowerCase()];
+    if (given !== undefined && token(given) === undefined) {
+      sendProblem(req, res, edgeProblems.badIdempotencyKey);
+      return;
+    }
+    const idempotencyKey = token(given) ?? randomUUID();
+    req.url = originForm(req.url ?? '/');
     forward(req, res, { route, body, idempotencyKey }, 0);
   }
 

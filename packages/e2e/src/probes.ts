@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { connect } from 'node:net';
 import {
   counterMessage,
   edge,
@@ -187,7 +188,59 @@ export const routeProbes: { readonly [Id in RouteId]: Probe } = {
 };
 
 /** What the edge itself must do, whatever the route. */
+/** Sends `text` as it is on a fresh connection to the edge; the one answer that comes back, parsed. */
+async function sendRaw(target: ProbeTarget, text: string): Promise<{ status: number; headers: Headers; body: string }> {
+  const { hostname, port } = new URL(target.baseUrl);
+  const raw = await new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(text, 'latin1'));
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (received += chunk));
+    socket.on('close', () => resolve(received));
+    socket.on('error', reject);
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer within 10 s')));
+  });
+  const end = raw.indexOf('\r\n\r\n');
+  const [statusLine = '', ...lines] = raw.slice(0, end).split('\r\n');
+  const headers = new Headers(lines.map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim()]));
+  return { status: Number(statusLine.split(' ')[1]), headers, body: raw.slice(end + 4) };
+}
+
+/** Requests nginx refuses while parsing, and the answer every tier gives them. */
+export const unparsableRequests: readonly { readonly what: string; readonly text: string; readonly status: number }[] = [
+  { what: 'a request line without a target', text: 'GET\r\n\r\n', status: 400 },
+  { what: 'an invalid method token', text: 'G@T / HTTP/1.1\r\nHost: x\r\n\r\n', status: 400 },
+  { what: 'a bad percent-escape', text: 'GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n', status: 400 },
+  { what: 'dot segments above the root', text: 'GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n', status: 400 },
+  { what: 'escaped dot segments above the root', text: 'GET /a/%2e%2e/%2e%2e/x HTTP/1.1\r\nHost: x\r\n\r\n', status: 400 },
+  { what: 'an HTTP version other than 1.x', text: 'GET / HTTP/2.0\r\nHost: x\r\n\r\n', status: 505 },
+];
+
 export const edgeProbes: Readonly<Record<string, Probe>> = {
+  async 'answers what it cannot parse with problem+json and a request id, never an HTML page'(target) {
+    for (const { what, text, status } of unparsableRequests) {
+      const res = await sendRaw(target, text);
+      assert.equal(res.status, status, what);
+      assert.equal((res.headers.get('content-type') ?? '').split(';')[0], problemContentType, what);
+      const body = JSON.parse(res.body) as Problem;
+      assert.equal(body.status, status, what);
+      assert.equal(body.requestId, res.headers.get(headerNames.requestId), `${what}: the problem names the request id`);
+    }
+  },
+
+  async 'refuses a malformed Idempotency-Key with 400 instead of replacing it, and counts nothing'(target) {
+    const before = ((await (await send(target, routes.redis.path)).json()) as CounterBody).hits;
+    await assertProblem(
+      await send(target, routes.redis.path, { headers: { [headerNames.idempotencyKey]: 'not a key!' } }),
+      400,
+      edgeProblems.badIdempotencyKey.detail,
+    );
+    const head = await send(target, routes.redis.path, { method: 'HEAD' });
+    assert.equal(head.status, 200, 'HEAD answers like GET');
+    const after = ((await (await send(target, routes.redis.path)).json()) as CounterBody).hits;
+    assert.equal(after, before + 1, 'neither the refused request nor the HEAD counted a visit');
+  },
+
   async 'answers its own health check'(target) {
     const res = await send(target, edge.healthPath);
     assert.equal(res.status, 200);

@@ -65,11 +65,12 @@ function responseHeaders(): Node[] {
 }
 
 /**
- * Statuses nginx produces itself, each answered as problem+json from a named location. 494 is
- * nginx's own code for headers over the buffer limit; clients get the standard 431.
+ * Statuses nginx produces itself, each answered as problem+json. 494 is nginx's own code for
+ * headers over the buffer limit; clients get the standard 431.
  */
 const edgeErrors: readonly { codes: readonly number[]; name: string; problem: EdgeProblem }[] = [
   { codes: [400], name: 'bad_request', problem: edgeProblems.badRequest },
+  { codes: [404], name: 'not_found', problem: edgeProblems.notFound },
   { codes: [413], name: 'payload_too_large', problem: edgeProblems.payloadTooLarge },
   { codes: [414], name: 'uri_too_long', problem: edgeProblems.uriTooLong },
   { codes: [494], name: 'headers_too_large', problem: edgeProblems.headersTooLarge },
@@ -78,10 +79,23 @@ const edgeErrors: readonly { codes: readonly number[]; name: string; problem: Ed
   { codes: [502], name: 'bad_gateway', problem: edgeProblems.badGateway },
   { codes: [503], name: 'service_unavailable', problem: edgeProblems.unavailable },
   { codes: [504], name: 'gateway_timeout', problem: edgeProblems.gatewayTimeout },
+  { codes: [505], name: 'version_not_supported', problem: edgeProblems.versionNotSupported },
 ];
 
+/** Not a status nginx produces: the `if` on the Idempotency-Key rewrites to it. */
+const badIdempotencyKey = { codes: [], name: 'bad_idempotency_key', problem: edgeProblems.badIdempotencyKey } as const;
+
+/**
+ * Where each error is answered: an internal URI, not a named location. nginx rejects some
+ * requests before it has parsed their URI (a malformed request line, a bad escape, a path that
+ * climbs above the root), and cannot redirect those to a named location ("empty URI in redirect
+ * to named location": it answered its own HTML 500 instead). A redirect to a URI always works.
+ */
+const errorUri = (name: string): string => `${edge.errorPathPrefix}${name}`;
+
 function errorLocation({ name, problem: { status, detail, retryAfterSeconds } }: (typeof edgeErrors)[number]): Node {
-  return block('location', [`@${name}`], [
+  return block('location', ['=', errorUri(name)], [
+    directive('internal'),
     // add_header here would drop the server's add_headers, so the set is repeated with Retry-After.
     ...(retryAfterSeconds === undefined
       ? []
@@ -226,11 +240,13 @@ export function generate(target: Target): Node[] {
       comment(
         [
           `${headerNames.idempotencyKey}: the client's, or one per request that stays the same when nginx retries`,
-          'on another instance, so the api counts the visit once.',
+          'on another instance, so the api counts the visit once. A malformed one maps to nothing, and the',
+          'request is refused (below), as the api refuses it: replacing it would drop the idempotency asked for.',
         ].join('\n'),
       ),
       block('map', [`$http_${headerNames.idempotencyKey.toLowerCase().replaceAll('-', '_')}`, vars.idempotencyKey], [
-        directive('default', '$request_id'),
+        directive('default', ''),
+        directive('', '$request_id'),
         directive(`~${tokenPattern}`, `$http_${headerNames.idempotencyKey.toLowerCase().replaceAll('-', '_')}`),
       ]),
       blank,
@@ -253,6 +269,10 @@ export function generate(target: Target): Node[] {
           : []),
         blank,
         ...responseHeaders(),
+        blank,
+        block('if', [`(${vars.idempotencyKey}`, '=', '', ')'], [
+          directive('rewrite', '^', errorUri(badIdempotencyKey.name), 'last'),
+        ]),
         blank,
         comment('Towards the api: HTTP/1.1, forwarded identity, and one retry elsewhere for GET and HEAD.'),
         directive('proxy_http_version', '1.1'),
@@ -278,8 +298,8 @@ export function generate(target: Target): Node[] {
         ...edgeErrors.flatMap((error) =>
           error.codes.map((code) =>
             code === error.problem.status
-              ? directive('error_page', code, `@${error.name}`)
-              : directive('error_page', code, `=${error.problem.status}`, `@${error.name}`),
+              ? directive('error_page', code, errorUri(error.name))
+              : directive('error_page', code, `=${error.problem.status}`, errorUri(error.name)),
           ),
         ),
         blank,
@@ -297,7 +317,7 @@ export function generate(target: Target): Node[] {
           directive('return', 404, problemBody(404, edgeProblems.notFound.detail)),
         ]),
         blank,
-        ...edgeErrors.flatMap((error) => [errorLocation(error), blank]).slice(0, -1),
+        ...[...edgeErrors, badIdempotencyKey].flatMap((error) => [errorLocation(error), blank]).slice(0, -1),
       ]),
     ]),
   ];

@@ -1,17 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { problem, problemContentType, securityHeaders } from '@three-tier/shared';
+import { headerNames, problem, problemContentType, securityHeaders } from '@three-tier/shared';
 
 /**
  * A whole HTTP/1.1 response with a problem body, for the moment Node's parser rejects a request
- * (headers too large, garbage) and there is no response object to use, only the socket.
+ * (headers too large, garbage) and there is no response object to use, only the socket. It carries
+ * a request id of its own, like every other answer, so a client can quote it.
  */
-export function rawProblemResponse(status: number, detail: string): string {
-  const body = JSON.stringify(problem(status, detail));
+export function rawProblemResponse(status: number, detail: string, requestId: string = randomUUID()): string {
+  const body = JSON.stringify(problem(status, detail, { requestId }));
   const headers = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
     `Content-Type: ${problemContentType}`,
     `Content-Length: ${Buffer.byteLength(body)}`,
+    `${headerNames.requestId}: ${requestId}`,
     ...Object.entries(securityHeaders).map(([name, value]) => `${name}: ${value}`),
     'Connection: close',
   ];

@@ -23,14 +23,15 @@ async function raw(port: number, text: string): Promise<string> {
 
 describe('rawProblemResponse', () => {
   test('is a complete HTTP/1.1 response with a problem body and the security headers', () => {
-    const text = rawProblemResponse(431, 'too big');
+    const text = rawProblemResponse(431, 'too big', 'id-1');
     const [head = '', body = ''] = text.split('\r\n\r\n');
     assert.match(head, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
     assert.match(head, new RegExp(`Content-Type: ${problemContentType.replace('+', '\\+')}`));
     assert.match(head, new RegExp(`Content-Length: ${Buffer.byteLength(body)}`));
     assert.match(head, /X-Content-Type-Options: nosniff/);
     assert.match(head, /Connection: close/);
-    assert.deepEqual(JSON.parse(body), { type: 'about:blank', title: 'Request Header Fields Too Large', status: 431, detail: 'too big' });
+    assert.match(head, /X-Request-ID: id-1\r\n/);
+    assert.deepEqual(JSON.parse(body), { type: 'about:blank', title: 'Request Header Fields Too Large', status: 431, detail: 'too big', requestId: 'id-1' });
   });
 });
 

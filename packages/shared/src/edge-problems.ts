@@ -15,6 +15,8 @@ export const edgeProblems = {
   badGateway: { status: 502, detail: 'No api instance could be reached.', retryAfterSeconds: 1 },
   unavailable: { status: 503, detail: 'No api instance is available.', retryAfterSeconds: 1 },
   gatewayTimeout: { status: 504, detail: 'The api did not answer in time.', retryAfterSeconds: 1 },
+  versionNotSupported: { status: 505, detail: 'Only HTTP/1.0 and HTTP/1.1 are served here.' },
+  badIdempotencyKey: { status: 400, detail: 'Idempotency-Key must be 1 to 128 letters, digits or . _ : -' },
 } as const satisfies Record<string, { status: number; detail: string; retryAfterSeconds?: number }>;
 
 export type EdgeProblemName = keyof typeof edgeProblems;

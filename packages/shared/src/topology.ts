@@ -59,6 +59,8 @@ export const apiServer = {
 export const edge = {
   /** The edge's own liveness; answered by the edge, never proxied. */
   healthPath: '/edge/healthz',
+  /** nginx's own error answers live under this prefix, reachable only by its internal redirects. */
+  errorPathPrefix: '/edge/problem/',
   upstreamConnectTimeoutMs: 1_000,
   /** The edge waits `route.timeoutMs` plus this for the api's first byte. */
   upstreamMarginMs: 1_000,
