@@ -13,6 +13,7 @@ export interface ApiConfig {
   readonly counter: {
     readonly key: string;
     readonly idempotencyTtlSeconds: number;
+    readonly timeoutMs: number;
   };
   readonly load: {
     readonly workers: number | undefined;
@@ -59,7 +60,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>,
       password: redisPassword(parsed.REDIS_PASSWORD, parsed.REDIS_PASSWORD_FILE),
       timeoutMs: parsed.REDIS_TIMEOUT_MS,
     },
-    counter: { key: parsed.COUNTER_KEY, idempotencyTtlSeconds: parsed.IDEMPOTENCY_TTL_SECONDS },
+    counter: { key: parsed.COUNTER_KEY, idempotencyTtlSeconds: parsed.IDEMPOTENCY_TTL_SECONDS, timeoutMs: parsed.REDIS_TIMEOUT_MS },
     load: { workers: parsed.LOAD_WORKERS, queue: parsed.LOAD_QUEUE },
     shutdown: { delayMs: parsed.SHUTDOWN_DELAY_MS, timeoutMs: parsed.SHUTDOWN_TIMEOUT_MS },
     trustProxy: parsed.TRUST_PROXY === 'false' ? false : parsed.TRUST_PROXY,

@@ -58,7 +58,8 @@ describe('when Redis goes away', () => {
     assert.equal(res.body.hits, before_ + 1);
   });
 
-  test('hung (SIGSTOP): /redis and /readyz give up within a second', async () => {
+  test('hung (SIGSTOP): /redis and /readyz give up within a second, and what they refused is never counted', async () => {
+    const countBefore = Number(await api.redis.get('hits'));
     redis.server.signal('SIGSTOP');
     try {
       const started = performance.now();
@@ -69,9 +70,11 @@ describe('when Redis goes away', () => {
       assert.ok(elapsed < 1_000, `answered in ${Math.round(elapsed)} ms`);
       await request(api.server).get('/healthz').expect(200);
 
-      // Many at once, as under load: none waits behind another's timeout.
+      // Many at once, as under load, each with a key of its own: none waits behind another's timeout.
       const burst = performance.now();
-      const answers = await Promise.all(Array.from({ length: 20 }, () => request(api.server).get('/redis')));
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => request(api.server).get('/redis').set('Idempotency-Key', `frozen-${i}`)),
+      );
       const burstElapsed = performance.now() - burst;
       assert.deepEqual(new Set(answers.map((answer) => answer.status)), new Set([503]));
       assert.ok(burstElapsed < 1_000, `20 at once answered in ${Math.round(burstElapsed)} ms`);
@@ -81,5 +84,12 @@ describe('when Redis goes away', () => {
     await waitFor(async () => ((await request(api.server).get('/readyz')).status === 200 ? true : undefined), {
       what: '/readyz to recover',
     });
+    // Redis ran what was sent before it froze once it woke, past the deadline: nothing was counted,
+    // as the 503s said. A retry with the same key is counted now, once.
+    assert.equal(Number(await api.redis.get('hits')), countBefore);
+    const retried = await request(api.server).get('/redis').set('Idempotency-Key', 'frozen-0').expect(200);
+    assert.equal(retried.body.hits, countBefore + 1);
+    const again = await request(api.server).get('/redis').set('Idempotency-Key', 'frozen-0').expect(200);
+    assert.equal(again.body.hits, countBefore + 1);
   });
 });

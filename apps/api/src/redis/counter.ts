@@ -2,46 +2,94 @@ import type { Redis, Result } from 'ioredis';
 import type { Metrics } from '../metrics.js';
 
 /**
+ * The first lines of both scripts: give up, counting nothing, when Redis runs the command after its
+ * deadline (ARGV[1], milliseconds on Redis's own clock). A Redis frozen for longer than the api
+ * waits would otherwise wake up and count visits the api had already answered 503, "not counted".
+ */
+const unlessLate = `
+local now = redis.call('TIME')
+if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > tonumber(ARGV[1]) then return -1 end
+`;
+
+/** INCR before the deadline. */
+const incrementScript = `${unlessLate}
+return redis.call('INCR', KEYS[1])
+`;
+
+/**
  * Counts a visit once per idempotency key: a request the edge replays on another instance (because
  * the first one died or answered too slowly) gets the count the first attempt made, instead of a
  * second increment. Atomic in Redis, so two attempts racing each other agree too.
  */
-const incrementOnceScript = `
+const incrementOnceScript = `${unlessLate}
 local seen = redis.call('GET', KEYS[2])
 if seen then return tonumber(seen) end
 local hits = redis.call('INCR', KEYS[1])
-redis.call('SET', KEYS[2], hits, 'EX', ARGV[1])
+redis.call('SET', KEYS[2], hits, 'EX', ARGV[2])
 return hits
 `;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    incrementOnce(counterKey: string, onceKey: string, ttlSeconds: number): Result<number, Context>;
+    incrementBefore(counterKey: string, deadlineMs: number): Result<number, Context>;
+    incrementOnceBefore(counterKey: string, onceKey: string, deadlineMs: number, ttlSeconds: number): Result<number, Context>;
   }
 }
 
 export interface CounterOptions {
   readonly key: string;
   readonly idempotencyTtlSeconds: number;
+  /** How long the api waits for Redis (REDIS_TIMEOUT_MS); a count must be made within half of it. */
+  readonly timeoutMs: number;
+}
+
+/** Redis ran the count after its deadline, so it counted nothing; the api says so. */
+export class TooLateError extends Error {
+  constructor() {
+    super('redis ran the count after its deadline and counted nothing');
+    this.name = 'TooLateError';
+  }
 }
 
 /** The visit counter, and the Redis checks the api makes, each timed into the metrics. */
 export class VisitCounter {
+  /** Redis's clock minus ours, in ms, from the last TIME; deadlines are set on Redis's clock. */
+  private clockOffsetMs = 0;
+
   constructor(
     private readonly redis: Redis,
     private readonly options: CounterOptions,
     private readonly metrics: Metrics,
   ) {
-    redis.defineCommand('incrementOnce', { numberOfKeys: 2, lua: incrementOnceScript });
+    redis.defineCommand('incrementBefore', { numberOfKeys: 1, lua: incrementScript });
+    redis.defineCommand('incrementOnceBefore', { numberOfKeys: 2, lua: incrementOnceScript });
+    redis.on('ready', () => {
+      this.ping().catch(() => undefined);
+    });
   }
 
-  /** INCR, or the count already made for `idempotencyKey`. */
+  /**
+   * One more visit, or the count already made for `idempotencyKey`. Redis counts only if it runs
+   * the command within half the api's timeout, leaving the other half for the answer to come back:
+   * a visit answered 503 is not counted later, however long Redis was frozen.
+   */
   async increment(idempotencyKey?: string): Promise<number> {
-    const { key, idempotencyTtlSeconds } = this.options;
-    if (idempotencyKey === undefined) return this.timed('incr', () => this.redis.incr(key));
-    return this.timed('increment_once', () =>
-      this.redis.incrementOnce(key, `${key}:once:${idempotencyKey}`, idempotencyTtlSeconds),
-    );
+    const { key, idempotencyTtlSeconds, timeoutMs } = this.options;
+    const deadline = Date.now() + this.clockOffsetMs + Math.floor(timeoutMs / 2);
+    const hits =
+      idempotencyKey === undefined
+        ? await this.timed('incr', () => this.redis.incrementBefore(key, deadline))
+        : await this.timed('increment_once', () =>
+            this.redis.incrementOnceBefore(key, `${key}:once:${idempotencyKey}`, deadline, idempotencyTtlSeconds),
+          );
+    if (hits < 0) throw new TooLateError();
+    return hits;
+  }
+
+  /** The count as it stands, counting nothing (HEAD). */
+  async current(): Promise<number> {
+    const value = await this.timed('get', () => this.redis.get(this.options.key));
+    return Number(value ?? 0);
   }
 
   /** ioredis's connection state: `ready` when commands can be sent. */
@@ -49,11 +97,18 @@ export class VisitCounter {
     return this.redis.status;
   }
 
-  /** Round-trip time of a PING, in milliseconds. */
+  /**
+   * Round-trip time to Redis, in milliseconds. Asks for TIME rather than PING, and keeps the clock
+   * offset it implies (half the round trip is the error), so deadlines follow Redis's clock even
+   * when it runs on another machine.
+   */
   async ping(): Promise<number> {
+    const sent = Date.now();
     const started = performance.now();
-    await this.timed('ping', () => this.redis.ping());
-    return performance.now() - started;
+    const [seconds, micros] = await this.timed('time', () => this.redis.time());
+    const roundTrip = performance.now() - started;
+    this.clockOffsetMs = Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000) - (sent + roundTrip / 2);
+    return roundTrip;
   }
 
   private async timed<T>(command: string, run: () => Promise<T>): Promise<T> {

@@ -4,7 +4,7 @@ import type { Instance } from '../instance.js';
 import { HttpError } from '../http/problem.js';
 import { pageCsp, renderPage } from '../page/page.js';
 import type { VisitCounter } from '../redis/counter.js';
-import { countVisit } from '../visits.js';
+import { visitCount } from '../visits.js';
 
 /**
  * GET /html : counts the visit and shows it with the instance that served it. When Redis is down the
@@ -14,7 +14,7 @@ export function pageHandler(counter: VisitCounter, instance: Instance, logger: L
   return async (req, res) => {
     let hits: number | undefined;
     try {
-      hits = await countVisit(counter, req, logger);
+      hits = await visitCount(counter, req, logger);
     } catch (error) {
       if (!(error instanceof HttpError) || error.status !== 503) throw error;
       res.status(503).set(error.headers);
