@@ -83,7 +83,7 @@ export function malformedRequest(req: { readonly httpVersionMajor: number; reado
   for (const segment of path.split('/').slice(1)) {
     let decoded = '';
     for (let i = 0; i < segment.length; i++) {
-      const char = segment[i];
+      const char = segment.charAt(i);
       if (char !== '%') {
         decoded += char;
         continue;
