@@ -7,8 +7,9 @@ import { TooLateError, type VisitCounter } from './redis/counter.js';
 
 /** The Idempotency-Key of a request, if it has a well-formed one. A malformed one is refused. */
 export function idempotencyKey(req: Request): string | undefined {
-  const key = req.get(headerNames.idempotencyKey);
-  if (key === undefined) return undefined;
+  // The first of repeated keys, as nginx reads it.
+  const key = req.headersDistinct[headerNames.idempotencyKey.toLowerCase()]?.[0];
+  if (key === undefined || key === '') return undefined;
   if (!tokenRegExp.test(key)) throw new HttpError(400, edgeProblems.badIdempotencyKey.detail);
   return key;
 }

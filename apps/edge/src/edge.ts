@@ -204,10 +204,19 @@ export function createEdge(options: EdgeOptions): { readonly listener: RequestLi
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // What nginx refuses while parsing, refused here the same way, before any route is looked at.
-    const malformed = malformedRequest(req);
+    // What nginx refuses while parsing or for the whole server, refused here the same way, before
+    // any path is looked at, the edge's own health check's included.
+    const malformed = malformedRequest(req, edge);
     if (malformed) {
       sendProblem(req, res, edgeProblems[malformed]);
+      return;
+    }
+    // A malformed key of the client's is refused, as the api refuses it: replacing it would drop
+    // the idempotency the client asked for without a word.
+    // The first of repeated keys, as nginx reads it; an empty one is none at all, as there.
+    const given = req.headersDistinct[headerNames.idempotencyKey.toLowerCase()]?.[0];
+    if (given !== undefined && given !== '' && token(given) === undefined) {
+      sendProblem(req, res, edgeProblems.badIdempotencyKey);
       return;
     }
     const path = pathOf(req);
@@ -225,8 +234,7 @@ export function createEdge(options: EdgeOptions): { readonly listener: RequestLi
       sendProblem(req, res, { status: 404, detail: internalRouteDetail(route.path) });
       return;
     }
-    const declared = Number(req.headers['content-length'] ?? 0);
-    const body = declared > edge.maxBodyBytes ? undefined : await readBody(req, edge.maxBodyBytes);
+    const body = await readBody(req, edge.maxBodyBytes);
     if (!body) {
       sendProblem(req, res, edgeProblems.payloadTooLarge);
       return;
@@ -236,13 +244,6 @@ export function createEdge(options: EdgeOptions): { readonly listener: RequestLi
       return;
     }
     // One key per client request, the same on every try: the api counts a replayed visit once.
-    // A malformed key of the client's is refused, as the api refuses it: replacing it would drop
-    // the idempotency the client asked for without a word.
-    const given = req.headers[headerNames.idempotencyKey.toLowerCase()];
-    if (given !== undefined && token(given) === undefined) {
-      sendProblem(req, res, edgeProblems.badIdempotencyKey);
-      return;
-    }
     const idempotencyKey = token(given) ?? randomUUID();
     req.url = originForm(req.url ?? '/');
     forward(req, res, { route, body, idempotencyKey }, 0);

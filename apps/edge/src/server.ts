@@ -6,7 +6,8 @@ import { budgets, edge } from '@three-tier/shared';
 export function createEdgeServer(listener: RequestListener): Server {
   const server = createServer(
     {
-      maxHeaderSize: edge.maxHeaderBytes,
+      // All of a request's head as nginx's buffers bound it; each line is checked after parsing.
+      maxHeaderSize: edge.maxHeaderBytes * edge.headerBuffers,
       headersTimeout: edge.clientTimeoutMs,
       requestTimeout: budgets.edgeRequestTimeoutMs,
     },

@@ -66,11 +66,14 @@ function responseHeaders(): Node[] {
 
 /**
  * Statuses nginx produces itself, each answered as problem+json. 494 is nginx's own code for
- * headers over the buffer limit; clients get the standard 431.
+ * headers over the buffer limit; clients get the standard 431, as 501 becomes 400.
  */
 const edgeErrors: readonly { codes: readonly number[]; name: string; problem: EdgeProblem }[] = [
-  { codes: [400], name: 'bad_request', problem: edgeProblems.badRequest },
+  // 501: a transfer coding nginx does not know; the Node tiers call that a 400 too.
+  { codes: [400, 501], name: 'bad_request', problem: edgeProblems.badRequest },
   { codes: [404], name: 'not_found', problem: edgeProblems.notFound },
+  // nginx's own 405 (TRACE); the api's 405s, with their Allow, pass through untouched.
+  { codes: [405], name: 'method_not_allowed', problem: edgeProblems.methodNotAllowed },
   { codes: [413], name: 'payload_too_large', problem: edgeProblems.payloadTooLarge },
   { codes: [414], name: 'uri_too_long', problem: edgeProblems.uriTooLong },
   { codes: [494], name: 'headers_too_large', problem: edgeProblems.headersTooLarge },
@@ -227,7 +230,7 @@ export function generate(target: Target): Node[] {
       directive('client_max_body_size', size(edge.maxBodyBytes)),
       directive('client_body_buffer_size', size(edge.maxBodyBytes)),
       directive('client_header_buffer_size', '1k'),
-      directive('large_client_header_buffers', 4, size(edge.maxHeaderBytes)),
+      directive('large_client_header_buffers', edge.headerBuffers, size(edge.maxHeaderBytes)),
       comment('Paths match the api exactly: //redis is not /redis there, so it is not here either.'),
       directive('merge_slashes', 'off'),
       blank,
@@ -294,6 +297,9 @@ export function generate(target: Target): Node[] {
         directive('proxy_next_upstream', 'error', 'timeout'),
         directive('proxy_next_upstream_tries', edge.upstreamTries),
         blank,
+        // An error while answering an error (a body too large for a path that was already a
+        // 404, say) gets its problem too, not nginx's HTML page. The error pages only return.
+        directive('recursive_error_pages', 'on'),
         // `=status` where nginx's own code is not the one clients should see (494 becomes 431).
         ...edgeErrors.flatMap((error) =>
           error.codes.map((code) =>

@@ -16,6 +16,7 @@ export const edgeProblems = {
   unavailable: { status: 503, detail: 'No api instance is available.', retryAfterSeconds: 1 },
   gatewayTimeout: { status: 504, detail: 'The api did not answer in time.', retryAfterSeconds: 1 },
   versionNotSupported: { status: 505, detail: 'Only HTTP/1.0 and HTTP/1.1 are served here.' },
+  methodNotAllowed: { status: 405, detail: 'This method is not served here.' },
   badIdempotencyKey: { status: 400, detail: 'Idempotency-Key must be 1 to 128 letters, digits or . _ : -' },
 } as const satisfies Record<string, { status: number; detail: string; retryAfterSeconds?: number }>;
 

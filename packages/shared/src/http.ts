@@ -16,6 +16,14 @@ export interface Problem {
   readonly [extension: string]: unknown;
 }
 
+/**
+ * JSON for a body that may quote the request (a path in a problem's detail): <, > and & escaped
+ * as \u003c and so on, so that nothing a client sent comes back as markup, whatever reads it.
+ */
+export function safeJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** A problem with the status's standard reason phrase as its title. */
 export function problem(status: number, detail: string, extensions: Record<string, unknown> = {}): Problem {
   return {
@@ -53,7 +61,17 @@ export function recordedStatus(res: { readonly writableFinished: boolean; readon
 }
 
 /** Problems a request can have before any route is looked at, the same for every tier. */
-export type MalformedRequest = 'badRequest' | 'versionNotSupported';
+export type MalformedRequest = 'badRequest' | 'versionNotSupported' | 'payloadTooLarge' | 'methodNotAllowed' | 'uriTooLong' | 'headersTooLarge';
+
+/** What `malformedRequest` reads of a request: Node's IncomingMessage has all of it. */
+export interface RequestHead {
+  readonly method?: string | undefined;
+  readonly httpVersionMajor: number;
+  readonly httpVersionMinor: number;
+  readonly url?: string | undefined;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly rawHeaders: readonly string[];
+}
 
 const hexPair = /^[0-9A-Fa-f]{2}$/;
 
@@ -68,15 +86,43 @@ export function targetPath(url: string): string | undefined {
   return absolute[1] ?? '/';
 }
 
+/** A Host value nginx accepts: not empty, no slash, backslash, control byte or "..". */
+function validHost(host: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return host.length > 0 && !/[/\\\u0000-\u0020\u007f]|\.\./.test(host);
+}
+
 /**
  * Why nginx would refuse this request before routing it, or undefined. The Node tiers ask the same
  * question so that every tier refuses the same requests the same way: an HTTP version other than
- * 1.x (505); a target that is neither origin nor absolute form; a percent sign not followed by two
- * hex digits; an escaped NUL or control byte; dot segments, plain or escaped, that climb above the
- * root (400).
+ * 1.x (505); a request line or a header line longer than nginx's buffer (414, 431); TRACE (405);
+ * a body declared larger than the edge takes (413); two Host headers, or
+ * one nginx finds invalid (empty, a slash, "..", a control byte); a transfer coding in HTTP/1.0, or
+ * other than chunked; a target that is neither origin nor absolute form; a percent sign not
+ * followed by two hex digits; an escaped NUL or control byte; dot segments, plain or escaped, that
+ * climb above the root (400).
  */
-export function malformedRequest(req: { readonly httpVersionMajor: number; readonly url?: string | undefined }): MalformedRequest | undefined {
+export function malformedRequest(req: RequestHead, limits: { readonly maxBodyBytes: number; readonly maxHeaderBytes: number }): MalformedRequest | undefined {
   if (req.httpVersionMajor !== 1) return 'versionNotSupported';
+  // nginx's limits are per line: the request line, and each header line, in one buffer.
+  if ((req.url ?? '').length + 16 > limits.maxHeaderBytes) return 'uriTooLong';
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if ((req.rawHeaders[i] ?? '').length + (req.rawHeaders[i + 1] ?? '').length + 4 > limits.maxHeaderBytes) return 'headersTooLarge';
+  }
+  // RFC 9112: more than one Host, or a transfer coding that does not end in chunked, is a 400.
+  let hosts = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if (req.rawHeaders[i]?.toLowerCase() !== 'host') continue;
+    hosts += 1;
+    if (!validHost(req.rawHeaders[i + 1] ?? '')) return 'badRequest';
+  }
+  if (hosts > 1) return 'badRequest';
+  // nginx answers TRACE with 405 whatever the path.
+  if (req.method === 'TRACE') return 'methodNotAllowed';
+  const codings = req.headers['transfer-encoding'];
+  // HTTP/1.0 has no transfer codings; nginx refuses one there.
+  if (codings !== undefined && (req.httpVersionMinor === 0 || !/(^|,)\s*chunked\s*$/i.test(String(codings)))) return 'badRequest';
+  if (Number(req.headers['content-length'] ?? 0) > limits.maxBodyBytes) return 'payloadTooLarge';
   const path = targetPath(req.url ?? '');
   if (path === undefined) return 'badRequest';
   let depth = 0;

@@ -52,7 +52,8 @@ export const apiServer = {
   keepAliveTimeoutMs: 65_000,
   /** From a request's first byte to its last header (Node counts from the first byte, not idle time). */
   headersTimeoutMs: 10_000,
-  maxHeaderBytes: 16 * 1024,
+  /** All of a request's head, as nginx's buffers bound it (4 × 8 KiB); lines are checked one by one. */
+  maxHeaderBytes: 32 * 1024,
 } as const;
 
 /** The edge, nginx or http-proxy: the same numbers in both. */
@@ -73,8 +74,13 @@ export const edge = {
   clientTimeoutMs: 10_000,
   /** No route takes a body; this only bounds what a confused client may send. */
   maxBodyBytes: 16 * 1024,
-  /** Request line plus headers. */
+  /**
+   * The longest request line, and the longest header line: nginx's large_client_header_buffers
+   * size. The Node tiers check both after parsing (see malformedRequest).
+   */
   maxHeaderBytes: 8 * 1024,
+  /** nginx keeps at most this many such buffers: the request line and headers fit in them all. */
+  headerBuffers: 4,
   rateLimits: {
     expensive: { perSecond: 10, burst: 20 },
   },

@@ -1,4 +1,4 @@
-import { problem, problemContentType } from '@three-tier/shared';
+import { problem, problemContentType, safeJson } from '@three-tier/shared';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { logFor } from './exchange.js';
@@ -19,9 +19,7 @@ export class HttpError extends Error {
 /** Writes an application/problem+json response carrying the request id. */
 export function sendProblem(req: Request, res: Response, error: HttpError): void {
   res.status(error.status).set(error.headers).type(problemContentType);
-  res.send(
-    JSON.stringify(problem(error.status, error.detail, { ...error.extensions, instance: req.path, requestId: req.id })),
-  );
+  res.send(safeJson(problem(error.status, error.detail, { ...error.extensions, instance: req.path, requestId: req.id })));
 }
 
 /** Closes the chain: no route matched the path. */
