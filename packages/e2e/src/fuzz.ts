@@ -157,6 +157,8 @@ export const handPicked: readonly FuzzCase[] = [
   ['pipelining', `GET /redis HTTP/1.1\r\nHost: x\r\n\r\nGET /redis HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n`],
   ['headers', `GET /redis HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 500 }, (_, i) => `X-${i}: v`).join('\r\n')}\r\n\r\n`],
   ['headers', 'GET /redis HTTP/1.1\r\nHost: x\r\nIdempotency-Key: a\r\nIdempotency-Key: b\r\n\r\n'],
+  // Bad `ms` for /load: few enough to stay inside the edges' rate-limit burst, none that burns CPU.
+  ...['0', '-1', 'abc', '99999', '1e3', '%zz', marker, '1&ms=2'].map((ms) => ['query', `GET /load?ms=${ms} HTTP/1.1\r\nHost: x\r\n\r\n`]),
 ].map(([kind = '', text = '']) => ({ kind, bytes: Buffer.from(text, 'latin1') }));
 
 /** A chunked body's bytes and its length on the wire, or undefined while it is incomplete. */
