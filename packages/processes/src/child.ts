@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { findBinary } from './binaries.js';
 
 export interface Exit {
   readonly code: number | null;
@@ -18,6 +19,27 @@ export interface ChildOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
   readonly onLine?: LineHandler;
+  /**
+   * The signal the child gets when this process dies without stopping it (SIGKILL, the OOM
+   * killer, a closed terminal): by default SIGTERM, so nothing outlives us. `false` for none.
+   */
+  readonly parentDeathSignal?: NodeJS.Signals | false;
+}
+
+/**
+ * util-linux's setpriv sets the parent-death signal (prctl PR_SET_PDEATHSIG) and then execs the
+ * program, so the child keeps its pid and its signals. Debian always has it; elsewhere a child
+ * may outlive a killed parent, and the runner's leftover sweep is what cleans up.
+ */
+const setpriv = process.platform === 'linux' ? findBinary('setpriv', { PATH: '/usr/bin:/bin' }) : undefined;
+
+/** The command line that runs `command` with a parent-death signal, when it can be set. */
+function withParentDeathSignal(command: string, args: readonly string[], signal: NodeJS.Signals | false): [string, string[]] {
+  // A path that is not there is spawned as is, so it fails with ENOENT rather than setpriv's 127.
+  // A bare name is searched on the child's PATH by setpriv, as spawn would.
+  const missing = command.includes('/') && findBinary(command, {}, command) === undefined;
+  if (!setpriv || signal === false || missing) return [command, [...args]];
+  return [setpriv, ['--pdeathsig', signal.replace(/^SIG/, ''), '--', command, ...args]];
 }
 
 /**
@@ -38,10 +60,23 @@ function splitLines(stream: Readable, onLine: (line: string) => void): void {
   });
 }
 
-/** Children still running; killed if this process exits without stopping them. */
+/**
+ * Sends a signal to a child's whole process group (each child leads its own): nginx's workers,
+ * Redis's rewrite child and anything else it forked get it too, so none is left as an orphan.
+ */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // ESRCH: the group is gone already.
+  }
+}
+
+/** Children still running; their groups are killed if this process exits without stopping them. */
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
+  for (const child of live) signalGroup(child, 'SIGKILL');
 });
 
 /** A child process whose output arrives line by line and whose stop escalates to SIGKILL. */
@@ -55,13 +90,14 @@ export class Child {
 
   constructor(options: ChildOptions) {
     this.name = options.name;
-    this.process = spawn(options.command, options.args ?? [], {
+    const [command, args] = withParentDeathSignal(options.command, options.args ?? [], options.parentDeathSignal ?? 'SIGTERM');
+    this.process = spawn(command, args, {
       cwd: options.cwd,
       // undefined: the child inherits this process's environment.
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
       // A process group of its own: Ctrl-C in a terminal reaches only us, and we stop the
-      // children in order (edge, api, redis) instead of all at once.
+      // children in order (edge, api, redis) instead of all at once; a kill takes the group.
       detached: true,
     });
     live.add(this.process);
@@ -95,15 +131,31 @@ export class Child {
     return this.tail.join('\n');
   }
 
+  /** Sends a signal to the process itself (its program decides what its children get). */
   signal(signal: NodeJS.Signals): void {
     if (this.running) this.process.kill(signal);
   }
 
-  /** Sends `signal`, waits up to `timeoutMs`, then SIGKILLs. Resolves with how it ended. */
+  /** SIGKILLs the whole process group, and resolves once the process is gone. */
+  async kill(): Promise<Exit> {
+    if (this.running) signalGroup(this.process, 'SIGKILL');
+    return this.exited;
+  }
+
+  /**
+   * SIGKILLs what is left of its process group after the process itself is gone, e.g. nginx's
+   * workers after someone killed their master alone. The group id cannot be reused while any
+   * member lives, so this reaches only what this child forked.
+   */
+  killLeftovers(): void {
+    signalGroup(this.process, 'SIGKILL');
+  }
+
+  /** Sends `signal`, waits up to `timeoutMs`, then SIGKILLs the group. Resolves with how it ended. */
   async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<Exit> {
     if (!this.running) return this.exited;
     this.process.kill(signal);
-    const timer = setTimeout(() => this.process.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => signalGroup(this.process, 'SIGKILL'), timeoutMs);
     try {
       return await this.exited;
     } finally {
@@ -134,7 +186,7 @@ export async function readyOrDead(child: Child, ready: Promise<unknown>): Promis
   try {
     await Promise.race([ready, died]);
   } catch (error) {
-    child.signal('SIGKILL');
+    await child.kill();
     throw error;
   } finally {
     settled = true;

@@ -11,6 +11,11 @@ export interface NodeServiceOptions {
   readonly env: NodeJS.ProcessEnv;
   /** Answers 200 once the service is up. */
   readonly healthUrl: string;
+  /**
+   * Answers 200 once the process serves at all. A restart waits only for this: an api started
+   * again while Redis is down is alive but not ready, and must not be killed for it.
+   */
+  readonly liveUrl?: string;
   readonly onLine?: LineHandler;
   /** SIGTERM, then SIGKILL after this long; by default the api's grace period (its drain plus slack). */
   readonly stopTimeoutMs?: number;
@@ -22,12 +27,20 @@ export class NodeService extends Service {
     super('SIGTERM', options.stopTimeoutMs ?? gracePeriodMs(budgets.apiShutdownTimeoutMs));
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    return this.launchAndWaitFor(this.options.healthUrl);
+  }
+
+  override restart(): Promise<void> {
+    return this.launchAndWaitFor(this.options.liveUrl ?? this.options.healthUrl);
+  }
+
+  private async launchAndWaitFor(url: string): Promise<void> {
     const { name, entry, env, healthUrl, onLine } = this.options;
     await assertPortFree(portOf(healthUrl), name);
     await this.launch(
       { name, command: process.execPath, args: ['--enable-source-maps', entry], env, ...(onLine ? { onLine } : {}) },
-      () => waitFor(() => answersOk(healthUrl), { what: `${name} at ${healthUrl}` }),
+      () => waitFor(() => answersOk(url), { what: `${name} at ${url}` }),
     );
   }
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +13,20 @@ import {
   preparePrefix,
   RedisServer,
   redisCall,
+  waitFor,
 } from '../src/index.js';
 
 const binaries = findBinaries(process.env);
+
+/** True while a process exists and is not a zombie. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 describe('findBinary', () => {
   test('finds daemons in the sbin directories even when PATH lacks them', () => {
@@ -37,11 +49,39 @@ describe('Child', () => {
       args: ['-e', "process.on('SIGTERM', () => {}); console.log('up'); setInterval(() => {}, 1000)"],
     });
     // Wait until the handler is installed, or SIGTERM would kill it before it could ignore it.
-    while (!child.recentOutput().includes('up')) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor(() => (child.recentOutput().includes('up') ? true : undefined), { what: 'the handler', intervalMs: 10 });
     const started = Date.now();
     const exit = await child.stop('SIGTERM', 300);
     assert.equal(exit.signal, 'SIGKILL');
     assert.ok(Date.now() - started < 5_000);
+  });
+
+  test('kill() takes the whole process group: nothing the child forked survives', async () => {
+    const child = new Child({ name: 'forker', command: 'sh', args: ['-c', 'sleep 300 & echo $!; wait'] });
+    const grandchild = Number(await waitFor(() => /^\d+$/.exec(child.recentOutput())?.[0], { what: 'the forked pid' }));
+    assert.ok(alive(grandchild));
+    await child.kill();
+    await waitFor(() => (alive(grandchild) ? undefined : true), { what: `the forked sleep (pid ${grandchild}) to die with its group` });
+  });
+
+  test('a child is stopped when its parent dies without stopping it (SIGKILL, OOM)', async () => {
+    // A parent of our own that starts a Child, prints its pid, and is then killed outright.
+    const module = new URL('../src/index.js', import.meta.url).href;
+    const parent = new Child({
+      name: 'parent',
+      command: process.execPath,
+      args: [
+        '--input-type=module',
+        '-e',
+        `const { Child } = await import(${JSON.stringify(module)}); const c = new Child({ name: 'orphan', command: 'sleep', args: ['300'] }); console.log(c.pid); setInterval(() => {}, 1000);`,
+      ],
+      parentDeathSignal: false,
+    });
+    const orphan = Number(await waitFor(() => /^\d+$/.exec(parent.recentOutput())?.[0], { what: 'the child of the parent' }));
+    assert.ok(alive(orphan));
+    parent.signal('SIGKILL');
+    await parent.exited;
+    await waitFor(() => (alive(orphan) ? undefined : true), { what: `the orphaned sleep (pid ${orphan}) to get its parent-death signal` });
   });
 
   test('a command that does not exist ends with an error, not a hang', async () => {
