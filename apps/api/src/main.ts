@@ -13,7 +13,7 @@ import type { Instance } from './instance.js';
 import { cpuBudget } from './load/cpu-budget.js';
 import { LoadPool } from './load/pool.js';
 import { createMetrics } from './metrics.js';
-import { closeRedis, createRedisClient } from './redis/client.js';
+import { closeRedis, createRedisClient, readyWithin } from './redis/client.js';
 import { VisitCounter } from './redis/counter.js';
 import { createHttpServer } from './server.js';
 
@@ -33,6 +33,12 @@ function loadConfig(env: Readonly<Record<string, string | undefined>>): ApiConfi
     process.exit(1);
   }
 }
+
+/**
+ * How long a starting api waits for its first Redis connection before it listens: about one
+ * connect attempt, so a Redis that is down delays a start by a second at most.
+ */
+const firstConnectionWaitMs = 1_000;
 
 /** Starts the api as a process: exits 1 on bad configuration, 0 after a graceful stop. */
 export function startApi(env: Readonly<Record<string, string | undefined>>, options: StartOptions = {}): void {
@@ -76,8 +82,11 @@ export function startApi(env: Readonly<Record<string, string | undefined>>, opti
     logger.fatal({ err: error, port: config.port }, 'cannot listen');
     process.exit(1);
   });
-  server.listen(config.port, config.host, () => {
-    logger.info({ host: config.host, port: config.port, loadWorkers: workers, version: instance.version }, 'listening');
+  void readyWithin(redis, firstConnectionWaitMs).then(() => {
+    if (draining) return; // stopped before it ever served
+    server.listen(config.port, config.host, () => {
+      logger.info({ host: config.host, port: config.port, loadWorkers: workers, version: instance.version }, 'listening');
+    });
   });
 
   handleShutdownSignals({

@@ -73,3 +73,21 @@ export async function closeRedis(redis: Redis, timeoutMs: number): Promise<void>
     clearTimeout(timer);
   }
 }
+
+/**
+ * Resolves once the connection is ready, or after `timeoutMs` whatever its state. The api waits
+ * this long before it listens: next to a running Redis, its first request finds a connection
+ * instead of a 503; with Redis down, it serves after the wait, live but not ready.
+ */
+export function readyWithin(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    redis.once('ready', done);
+  });
+}
