@@ -3,23 +3,28 @@
  * The stack runner's CLI: `npm start` and `npm run nginx:config`. Every setting comes from the
  * environment, parsed once by `runnerEnvSchema`; options are for where output goes.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateFiles } from '@three-tier/nginx';
 import { describeExit, findBinaries, installHint } from '@three-tier/processes';
-import { envOrExit, exitWith, parseCommandLine } from '@three-tier/shared';
+import { budgets, envOrExit, exitWith, gracePeriodMs, parseCommandLine } from '@three-tier/shared';
 import { runnerEnvSchema, type RunnerEnv } from './config.js';
 import { batchedWriter } from './access-log.js';
 import { NativeStack, type EdgeKind, type ServiceName } from './native-stack.js';
+import { restartPolicy, supervise, type SupervisionEvent } from './restart-policy.js';
+import { RunFolder, sweepLeftovers } from './run-folder.js';
 import { nativeExample, nativeTarget } from './nginx-target.js';
 
 const usage = `usage: three-tier <command> [options]
 
 commands:
   up              the whole stack in the foreground (npm start): redis-server, the api, and nginx
-                  (or the http-proxy edge). Prints "ready: <url>" once every tier answers; Ctrl-C or
-                  SIGTERM stops it in order (edge, api, Redis); a second signal kills what is left.
+                  (or the http-proxy edge). Prints "ready: <url>" once every tier answers. A service
+                  that exits on its own is restarted with backoff, as compose does; five failures in a
+                  row stop the stack. Ctrl-C or SIGTERM stops it in order (edge, api, Redis) and
+                  exits 0; a second one kills what is left. A stack left behind by a runner that was
+                  killed outright is stopped and cleaned up by the next "up".
   nginx-config    prints the nginx.conf that "up" runs with the same environment (EDGE_HOST,
                   EDGE_PORT, API_PORT) on stdout, and nothing else (npm run --silent nginx:config)
       --output FILE           write it to FILE instead
@@ -62,18 +67,43 @@ function chooseEdge(env: RunnerEnv, nginx: string | undefined): EdgeKind {
   return 'http-proxy';
 }
 
+/**
+ * npm forwards the terminal's Ctrl-C to the runner, which the terminal has signalled already: the
+ * same keypress arrives twice, a few milliseconds apart. Signals this close to the first are one
+ * request to stop; a later one is the user pressing again.
+ */
+const sameKeypressMs = 250;
+
+function describeEvent(event: SupervisionEvent<ServiceName>): string {
+  switch (event.kind) {
+    case 'exited':
+      return (
+        `${event.service} exited on its own (${event.exit ? describeExit(event.exit) : 'unknown'}); ` +
+        `restarting it in ${event.delayMs} ms (restart ${event.failures} of at most ${restartPolicy.maxFailures} in a row)`
+      );
+    case 'restarted':
+      return `${event.service} is back (pid ${String(event.pid)}), ${event.downMs} ms after it went down`;
+    case 'restart-failed':
+      return `${event.service} did not come back: ${event.error.message}`;
+    case 'gave-up':
+      return `${event.service} did not stay up after ${event.failures} restarts in a row; stopping the stack`;
+  }
+}
+
 async function up(env: RunnerEnv): Promise<void> {
   const bin = findBinaries({ PATH: env.PATH, NGINX_BIN: env.NGINX_BIN, REDIS_SERVER_BIN: env.REDIS_SERVER_BIN });
   if (!bin.redisServer) fail(`redis-server is not installed. Install it: ${installHint(['redis-server'])}`);
   const edge = chooseEdge(env, bin.nginx);
-  const runDir = await mkdtemp(join(tmpdir(), 'three-tier-'));
+  // A runner killed outright could not clean up: its services and run folder go first.
+  await sweepLeftovers(tmpdir(), say, gracePeriodMs(budgets.apiShutdownTimeoutMs));
+  const runFolder = await RunFolder.create(tmpdir());
   const width = 6;
   const stack = await NativeStack.create({
     edge,
     ports: { edge: env.EDGE_PORT, api: env.API_PORT, redis: env.REDIS_PORT },
     edgeHost: env.EDGE_HOST,
     dataDir: env.STACK_DATA_DIR,
-    runDir,
+    runDir: runFolder.path,
     bin: { redisServer: bin.redisServer, nginx: bin.nginx },
     baseEnv: { PATH: env.PATH, HOME: env.HOME },
     redisPassword: env.REDIS_PASSWORD,
@@ -84,23 +114,42 @@ async function up(env: RunnerEnv): Promise<void> {
       output.line(`${name.padEnd(width)}| ${line}`);
     },
   });
+  const recordPids = (): Promise<void> =>
+    runFolder.record(Object.fromEntries(Object.entries(stack.services).map(([name, service]) => [name, service.pid])));
 
-  let stopping = false;
-  const stop = async (code: number): Promise<never> => {
-    stopping = true;
+  let endSupervision = (): void => {};
+  let killing = false;
+  const stop = async (code: number): Promise<void> => {
+    endSupervision();
     say('stopping: edge, then api, then redis');
     await stack.stop();
-    await rm(runDir, { recursive: true, force: true });
+    if (killing) return; // a second signal cut the stop short, and says how it ended
+    await runFolder.remove();
     say('stopped');
     process.exit(code);
   };
+  /** The second request to stop: every process group at once, nginx's draining workers included. */
+  const killEverything = async (signal: NodeJS.Signals): Promise<void> => {
+    if (killing) return; // npm's forwarded copy of the same second keypress
+    killing = true;
+    endSupervision();
+    say(`${signal} again: killing what is left`);
+    await stack.kill();
+    await runFolder.remove();
+    say('killed');
+    // As a shell reports a process ended by the signal: 130 for SIGINT, 143 for SIGTERM.
+    process.exit(128 + osConstants.signals[signal]);
+  };
+  let firstSignalAt: number | undefined;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
-      if (stopping) {
-        say(`${signal} again: killing what is left`);
-        process.exit(1); // the exit hook SIGKILLs the children
+      const now = Date.now();
+      if (firstSignalAt === undefined) {
+        firstSignalAt = now;
+        void stop(0);
+      } else if (now - firstSignalAt >= sameKeypressMs) {
+        void killEverything(signal);
       }
-      void stop(0);
     });
   }
 
@@ -111,13 +160,15 @@ async function up(env: RunnerEnv): Promise<void> {
   try {
     await stack.start();
   } catch (error) {
-    await rm(runDir, { recursive: true, force: true });
+    if (stack.stopping) return; // a signal during the start: its stop exits
+    await runFolder.remove();
     fail(error instanceof Error ? error.message : String(error));
   }
-  stack.onUnexpectedExit((service, exit) => {
-    if (stopping) return;
-    say(`${service} exited unexpectedly (${exit ? describeExit(exit) : 'unknown'}); stopping the stack`);
-    void stop(1);
+  await recordPids();
+  endSupervision = supervise(stack, (event) => {
+    say(describeEvent(event));
+    if (event.kind === 'restarted') void recordPids();
+    if (event.kind === 'gave-up') void stop(1);
   });
   output.line(`ready: ${stack.url}`);
 }

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateFiles } from '@three-tier/nginx';
-import { Nginx, NodeService, RedisServer, answersOk, waitFor, type Exit } from '@three-tier/processes';
+import { Nginx, NodeService, RedisServer, answersOk, waitFor, type Service } from '@three-tier/processes';
 import { budgets, edge as edgeContract, gracePeriodMs, routes } from '@three-tier/shared';
 import { AccessLogPipe } from './access-log.js';
 import { nativeTarget } from './nginx-target.js';
@@ -92,6 +92,7 @@ export class NativeStack {
         ...options.apiEnv,
       },
       healthUrl: `${this.apiUrl}${routes.readyz.path}`,
+      liveUrl: `${this.apiUrl}${routes.healthz.path}`,
       onLine: (line) => onLine?.('api', line),
     });
     const healthUrl = `${this.url}${edgeContract.healthPath}`;
@@ -144,12 +145,26 @@ export class NativeStack {
     return join(this.options.runDir, 'nginx.conf');
   }
 
-  /** Starts Redis, then the api (ready means Redis answers), then the edge; ready when /readyz passes through it. */
+  /** The three services by name, in start order. */
+  get services(): Readonly<Record<ServiceName, Service>> {
+    return { redis: this.redis, api: this.api, edge: this.edge };
+  }
+
+  /** True once a stop was asked for. */
+  get stopping(): boolean {
+    return this.stopped !== undefined;
+  }
+
+  /**
+   * Starts Redis, then the api (ready means Redis answers), then the edge; ready when /readyz
+   * passes through it. A stop asked for meanwhile (Ctrl-C during the start) ends it early.
+   */
   async start(): Promise<void> {
     try {
-      await this.redis.start();
-      await this.api.start();
-      await this.edge.start();
+      for (const service of Object.values(this.services)) {
+        if (this.stopping) throw new Error('stopped while starting');
+        await service.start();
+      }
       await waitFor(() => answersOk(`${this.url}${routes.readyz.path}`), { what: 'the stack to answer /readyz through the edge' });
     } catch (error) {
       await this.stop();
@@ -171,18 +186,13 @@ export class NativeStack {
     return this.stopped;
   }
 
-  /** Calls back once if a service exits while the stack is meant to be running. */
-  onUnexpectedExit(callback: (service: ServiceName, exit: Exit | undefined) => void): void {
-    let called = false;
-    const watch = (service: ServiceName, exited: Promise<Exit | undefined>): void => {
-      void exited.then((exit) => {
-        if (this.stopped !== undefined || called) return;
-        called = true;
-        callback(service, exit);
-      });
-    };
-    watch('redis', this.redis.exited);
-    watch('api', this.api.exited);
-    watch('edge', this.edge.exited);
+  /**
+   * Kills every service and all it forked (each process group) at once: the second Ctrl-C, when
+   * waiting for a graceful stop is no longer wanted. Resolves once all are gone.
+   */
+  async kill(): Promise<void> {
+    this.stopped ??= Promise.resolve();
+    await Promise.all(Object.values(this.services).map((service) => service.kill()));
+    this.accessLog?.close();
   }
 }

@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { assertPortFree, waitFor } from '@three-tier/processes';
+import { repoRoot, type CounterBody } from '@three-tier/shared';
+import { startTimeOf, type ProcessId } from '../src/index.js';
+
+/** The built CLI, as `npm start` runs it. */
+export const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+
+export interface Runner {
+  readonly child: ChildProcess;
+  readonly output: string[];
+  readonly ready: Promise<string>;
+  readonly exited: Promise<number | null>;
+  /** Resolves with the first line matching `pattern` (already printed or still to come). */
+  line(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** In a pseudo-terminal: types Ctrl-C, which the terminal turns into SIGINT for its foreground group. */
+  pressCtrlC(): void;
+}
+
+export interface RunnerOptions {
+  /** The command; by default the built CLI's `up`. */
+  readonly command?: readonly string[];
+  /**
+   * Runs it in a pseudo-terminal (util-linux `script`), as a user's terminal would: Ctrl-C then
+   * reaches every process of the foreground group, npm included, which forwards it once more.
+   */
+  readonly terminal?: boolean;
+}
+
+export function startRunner(env: Record<string, string>, options: RunnerOptions = {}): Runner {
+  const [file = '', ...args] = options.command ?? [process.execPath, cli, 'up'];
+  const quoted = [file, ...args].map((word) => `'${word.replaceAll("'", `'\\''`)}'`).join(' ');
+  const child = options.terminal
+    ? // exec: the command leads the terminal's foreground group, as a job an interactive shell
+      // starts; a `sh -c` left in between would die of the Ctrl-C itself and report 130.
+      spawn('script', ['--quiet', '--return', '--command', `exec ${quoted}`, '/dev/null'], {
+        cwd: repoRoot,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', TERM: 'dumb', ...env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      })
+    : spawn(file, args, {
+        cwd: repoRoot,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+  const output: string[] = [];
+  const waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
+  const onLine = (raw: string): void => {
+    // A terminal ends lines with \r\n and echoes Ctrl-C as "^C".
+    const line = raw.replace(/\r$/, '').replace(/^(\^C)+/, '');
+    output.push(line);
+    for (const waiter of waiters) {
+      if (waiter.pattern.test(line)) {
+        waiters.delete(waiter);
+        waiter.resolve(line);
+      }
+    }
+  };
+  createInterface({ input: child.stdout }).on('line', onLine);
+  createInterface({ input: child.stderr }).on('line', onLine);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const line = async (pattern: RegExp, timeoutMs = 60_000): Promise<string> => {
+    const seen = output.find((candidate) => pattern.test(candidate));
+    if (seen !== undefined) return seen;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        new Promise<string>((resolve) => waiters.add({ pattern, resolve })),
+        exited.then((code) => {
+          throw new Error(`the runner exited (${String(code)}) before printing ${String(pattern)}:\n${output.join('\n')}`);
+        }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no line ${String(pattern)} in ${timeoutMs} ms:\n${output.join('\n')}`)), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const ready = line(/^ready: http:\/\/\S+$/).then((found) => found.slice('ready: '.length));
+  // Unobserved, a start that fails rejects `ready` before a test awaits it.
+  ready.catch(() => undefined);
+  return {
+    child,
+    output,
+    ready,
+    exited,
+    line,
+    pressCtrlC: () => {
+      assert.ok(options.terminal, 'Ctrl-C needs a terminal');
+      child.stdin?.write('\x03');
+    },
+  };
+}
+
+export type Outcome = 'ok' | 'turned-away' | 'failed';
+
+/**
+ * GET on a fresh connection. `turned-away`: refused, or reset before any byte of an answer, which
+ * is what a connection still in the kernel's accept queue gets when the listener closes.
+ */
+export async function visit(url: string, path = '/redis'): Promise<{ outcome: Outcome; status?: number; hits?: number; detail?: string }> {
+  return new Promise((resolve) => {
+    const req = request(`${url}${path}`, { agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        const body = Buffer.concat(chunks).toString();
+        if (status !== 200) {
+          resolve({ outcome: 'failed', status, detail: `status ${status} ${res.headers['content-type'] ?? ''} ${body.slice(0, 200)}` });
+          return;
+        }
+        resolve({ outcome: 'ok', status, ...(path === '/redis' ? { hits: (JSON.parse(body) as CounterBody).hits } : {}) });
+      });
+      res.on('error', (error) => resolve({ outcome: 'failed', detail: error.message }));
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      const away = error.code === 'ECONNREFUSED' || error.code === 'ECONNRESET';
+      resolve(away ? { outcome: 'turned-away', detail: error.code } : { outcome: 'failed', detail: error.message });
+    });
+    req.end();
+  });
+}
+
+/** The pids a runner recorded in its run folder (the one folder under `tmp`), once it has all three. */
+export async function recordedServices(tmp: string): Promise<Record<string, ProcessId>> {
+  return waitFor(
+    async () => {
+      const [folder] = (await readdir(tmp)).filter((name) => name.startsWith('three-tier-'));
+      if (!folder) return undefined;
+      const record = JSON.parse(readFileSync(join(tmp, folder, 'stack.json'), 'utf8')) as { services: Record<string, ProcessId> };
+      return Object.keys(record.services).length === 3 ? record.services : undefined;
+    },
+    { what: `the runner's record of its services in ${tmp}` },
+  );
+}
+
+/** Every live process of a process group: nginx's master and its workers, say. */
+export function groupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // state is field 3, the process group field 5
+      if (fields[2] === String(pgid) && fields[0] !== 'Z') members.push(Number(entry));
+    } catch {
+      // it exited while we looked
+    }
+  }
+  return members;
+}
+
+/** Nothing of a run is left: no process of any service's group, no port taken, no folder in `tmp`. */
+export async function assertNothingLeft(services: Record<string, ProcessId>, ports: readonly number[], tmp: string): Promise<void> {
+  for (const [name, service] of Object.entries(services)) {
+    assert.notEqual(startTimeOf(service.pid), service.startTime, `${name} (pid ${service.pid}) still runs`);
+    assert.deepEqual(groupMembers(service.pid), [], `${name}'s process group is empty`);
+  }
+  for (const port of ports) await assertPortFree(port, `port ${port} after the stop`);
+  assert.deepEqual(await readdir(tmp), [], `nothing left in ${tmp}`);
+}
+
+/** A fresh temp directory for one runner: TMPDIR, so whatever it leaves there shows. */
+export async function freshTmp(root: string): Promise<string> {
+  return mkdtemp(join(root, 'tmp-'));
+}
+
+/**
+ * Clients looping on `path` until `stop()`; each answer is tallied by outcome and status. Visits to
+ * /redis that were acknowledged keep their count, to compare with Redis at the end.
+ */
+export function loopClients(url: string, clients: number, path = '/redis') {
+  let stopping = false;
+  const acknowledged: number[] = [];
+  const statuses = new Map<string, number>();
+  const details: string[] = [];
+  const loops = Array.from({ length: clients }, async () => {
+    while (!stopping) {
+      const result = await visit(url, path);
+      const key = result.outcome === 'turned-away' ? `turned-away ${result.detail ?? ''}` : String(result.status ?? result.outcome);
+      statuses.set(key, (statuses.get(key) ?? 0) + 1);
+      if (result.hits !== undefined) acknowledged.push(result.hits);
+      if (result.outcome !== "ok" && (details.length < 20 || !details.some((d) => d.startsWith(`status ${String(result.status)}`)))) details.push(result.detail ?? result.outcome);
+    }
+  });
+  return {
+    acknowledged,
+    statuses,
+    details,
+    /** Answers of every kind so far. */
+    get total(): number {
+      return [...statuses.values()].reduce((sum, count) => sum + count, 0);
+    },
+    async stop(): Promise<void> {
+      stopping = true;
+      await Promise.all(loops);
+    },
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * Every way the native stack can be stopped leaves nothing behind: no process (nginx's workers
+ * included), no port taken, no run folder. Ctrl-C is typed into a real pseudo-terminal, so it
+ * reaches npm and the runner both, as a user's keypress does.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { findBinaries, freePort, waitFor } from '@three-tier/processes';
+import { startTimeOf, sweepLeftovers } from '../src/index.js';
+import { assertNothingLeft, freshTmp, groupMembers, loopClients, recordedServices, startRunner, visit } from './helpers.js';
+
+describe('stopping the stack, every way', () => {
+  let root: string;
+  let ports: number[];
+  let env: Record<string, string>;
+
+  before(async () => {
+    const { redisServer, nginx } = findBinaries(process.env);
+    assert.ok(redisServer && nginx, 'redis-server and nginx must be installed (npm test installs them as root)');
+    root = await mkdtemp(join(tmpdir(), 'stopping-test-'));
+    ports = [await freePort(), await freePort(), await freePort()];
+    env = {
+      EDGE_PORT: String(ports[0]),
+      API_PORT: String(ports[1]),
+      REDIS_PORT: String(ports[2]),
+      STACK_DATA_DIR: join(root, 'data'),
+      STACK_EDGE: 'nginx',
+    };
+  });
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  test('Ctrl-C in a terminal (npm start): one keypress is one stop, in order, exit 0, nothing left', async () => {
+    const tmp = await freshTmp(root);
+    const runner = startRunner({ ...env, TMPDIR: tmp }, { command: ['npm', 'start'], terminal: true });
+    const url = await runner.ready;
+    const services = await recordedServices(tmp);
+    assert.equal((await visit(url)).outcome, 'ok');
+    // The terminal signals npm and the runner; npm forwards its copy: two SIGINTs, one keypress.
+    runner.pressCtrlC();
+    assert.equal(await runner.exited, 0, runner.output.join('\n'));
+    assert.equal(runner.output.filter((line) => line.includes('stack | stopping')).length, 1, runner.output.join('\n'));
+    assert.ok(!runner.output.some((line) => /again/.test(line)), runner.output.join('\n'));
+    assert.ok(runner.output.includes('stack | stopped'));
+    await assertNothingLeft(services, ports, tmp);
+  });
+
+  test('a second Ctrl-C while nginx drains a request kills everything at once, its workers included', async () => {
+    const tmp = await freshTmp(root);
+    const runner = startRunner({ ...env, TMPDIR: tmp }, { command: ['npm', 'start'], terminal: true });
+    const url = await runner.ready;
+    const services = await recordedServices(tmp);
+    const edge = services.edge;
+    assert.ok(edge);
+    // A long request keeps nginx's workers draining after the first Ctrl-C; clients keep traffic flowing.
+    const slow = visit(url, '/load?ms=5000');
+    const clients = loopClients(url, 2);
+    await waitFor(() => (clients.total > 50 ? true : undefined), { what: 'traffic through the stack', timeoutMs: 20_000 });
+    runner.pressCtrlC();
+    await runner.line(/stack \| stopping/);
+    await clients.stop();
+    // A second keypress, as a person makes it: well after npm's forwarded copy of the first.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const draining = groupMembers(edge.pid);
+    assert.ok(draining.length > 1, `nginx's master and a worker still drain the slow request (group: ${draining.join(', ')})`);
+    const pressed = performance.now();
+    runner.pressCtrlC();
+    assert.equal(await runner.exited, 130, runner.output.join('\n'));
+    const tookMs = performance.now() - pressed;
+    assert.ok(runner.output.some((line) => /SIGINT again: killing what is left/.test(line)), runner.output.join('\n'));
+    assert.ok(tookMs < 3_000, `the second Ctrl-C ended it in ${Math.round(tookMs)} ms, not after the drain`);
+    await assertNothingLeft(services, ports, tmp);
+    for (const pid of draining) assert.equal(startTimeOf(pid), undefined, `pid ${pid} of nginx's group is gone`);
+    assert.notEqual((await slow).outcome, 'ok', 'the slow request was cut, as a kill must');
+  });
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    test(`${signal} to the runner alone, under load: every accepted request answered, exit 0, nothing left`, async () => {
+      const tmp = await freshTmp(root);
+      const runner = startRunner({ ...env, TMPDIR: tmp });
+      const url = await runner.ready;
+      const services = await recordedServices(tmp);
+      const before = (await visit(url)).hits ?? 0;
+      const clients = loopClients(url, 4);
+      await waitFor(() => (clients.total > 50 ? true : undefined), { what: 'traffic through the stack', timeoutMs: 20_000 });
+      runner.child.kill(signal);
+      assert.equal(await runner.exited, 0, runner.output.join('\n'));
+      await clients.stop();
+      // Until the edge closed its port, every request got its answer; after, connections are refused.
+      const answers = [...clients.statuses.keys()].filter((key) => !key.startsWith('turned-away'));
+      assert.deepEqual(answers, ['200'], clients.details.join('\n'));
+      assert.equal(new Set(clients.acknowledged).size, clients.acknowledged.length, 'every acknowledged visit has its own count');
+      await assertNothingLeft(services, ports, tmp);
+
+      // Started again on the same data, the count carries on from exactly the acknowledged visits:
+      // none lost, none counted without its answer reaching the client.
+      const again = startRunner({ ...env, TMPDIR: tmp });
+      assert.equal((await visit(await again.ready)).hits, before + clients.acknowledged.length + 1);
+      again.child.kill(signal);
+      assert.equal(await again.exited, 0);
+    });
+  }
+
+  test('SIGKILL of the runner: its services stop by themselves, and the next start removes its folder', async () => {
+    const tmp = await freshTmp(root);
+    const runner = startRunner({ ...env, TMPDIR: tmp });
+    const first = await visit(await runner.ready);
+    const services = await recordedServices(tmp);
+    runner.child.kill('SIGKILL');
+    await runner.exited;
+    // Each service has a parent-death signal: SIGTERM as soon as the runner is gone.
+    await waitFor(() => (Object.values(services).every((service) => startTimeOf(service.pid) !== service.startTime) ? true : undefined), {
+      what: 'the services of the killed runner to stop by themselves',
+      timeoutMs: 30_000,
+    });
+    const [left] = await readdir(tmp);
+    assert.ok(left, 'a runner killed outright cannot remove its own folder');
+
+    const again = startRunner({ ...env, TMPDIR: tmp });
+    const url = await again.ready;
+    assert.ok(again.output.includes(`stack | removed the run folder it left: ${join(tmp, left)}`), again.output.join('\n'));
+    // Same ports, same data: the count carries on.
+    assert.equal((await visit(url)).hits, (first.hits ?? 0) + 1);
+    const next = await recordedServices(tmp);
+    again.child.kill('SIGTERM');
+    assert.equal(await again.exited, 0);
+    await assertNothingLeft(next, ports, tmp);
+  });
+
+  test('the sweep stops what a dead runner left running (each process group), and spares a live run', async () => {
+    const tmp = await freshTmp(root);
+    // A "service" in a group of its own that ignores SIGTERM, with a child of its own, left by a runner that is gone.
+    const orphan = spawn('sh', ['-c', 'trap "" TERM; sleep 300 & wait'], { detached: true, stdio: 'ignore' });
+    assert.ok(orphan.pid);
+    await waitFor(() => (groupMembers(orphan.pid!).length === 2 ? true : undefined), { what: 'the orphan and its child' });
+    const group = groupMembers(orphan.pid);
+    const dead = spawn('true');
+    await new Promise((resolve) => dead.once('exit', resolve));
+    const record = (runner: number, services: Record<string, number>) =>
+      JSON.stringify({
+        runner: { pid: runner, startTime: startTimeOf(runner) ?? 'gone' },
+        services: Object.fromEntries(Object.entries(services).map(([name, pid]) => [name, { pid, startTime: startTimeOf(pid) }])),
+      });
+    await mkdir(join(tmp, 'three-tier-dead'));
+    await writeFile(join(tmp, 'three-tier-dead', 'stack.json'), record(dead.pid!, { api: orphan.pid }));
+    await mkdir(join(tmp, 'three-tier-live'));
+    await writeFile(join(tmp, 'three-tier-live', 'stack.json'), record(process.pid, {}));
+
+    const said: string[] = [];
+    assert.equal(await sweepLeftovers(tmp, (line) => said.push(line), 500), 1);
+    for (const pid of group) assert.equal(startTimeOf(pid), undefined, `pid ${pid} of the orphan's group is gone`);
+    assert.deepEqual(await readdir(tmp), ['three-tier-live']);
+    assert.match(said.join('\n'), new RegExp(`left its api running \\(pid ${orphan.pid}\\): stopping it`));
+    await rm(join(tmp, 'three-tier-live'), { recursive: true });
+  });
+});
