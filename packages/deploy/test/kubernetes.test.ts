@@ -21,6 +21,7 @@ import {
   version,
   type Manifest,
 } from '../src/index.js';
+import { allows, type Endpoint, type Namespaces, type NetworkPolicy, type Pod } from './network-policy.js';
 import { schemaRelease, strictErrors } from './openapi.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -215,66 +216,40 @@ describe('policy', () => {
   });
 });
 
-/**
- * Evaluates the NetworkPolicies for one connection, as a cluster would for the selectors used
- * here (pod labels, namespace names), and answers whether it is allowed.
- */
-type Peer = { namespace: string; labels: Record<string, string> };
-type Rule = { from?: Selector[]; to?: Selector[]; ports?: { protocol: string; port: number }[] };
-type Selector = {
-  podSelector?: {
-    matchLabels?: Record<string, string>;
-    matchExpressions?: { key: string; operator: string; values: string[] }[];
-  };
-  namespaceSelector?: { matchExpressions?: { key: string; operator: string; values: string[] }[] };
-};
-type Policy = { metadata: { name: string }; spec: { podSelector: { matchLabels?: Record<string, string> }; policyTypes: string[]; ingress?: Rule[]; egress?: Rule[] } };
-
-function selects(selector: Selector, peer: Peer): boolean {
-  const namespaceOk = selector.namespaceSelector
-    ? (selector.namespaceSelector.matchExpressions ?? []).every(
-        (expression) => expression.key === 'kubernetes.io/metadata.name' && expression.operator === 'In' && expression.values.includes(peer.namespace),
-      )
-    : peer.namespace === namespace;
-  const expressionsOk = (selector.podSelector?.matchExpressions ?? []).every(
-    (expression) => expression.operator === 'In' && expression.values.includes(peer.labels[expression.key] ?? ''),
-  );
-  return namespaceOk && expressionsOk && matches(selector.podSelector?.matchLabels ?? {}, peer.labels);
-}
-
-function allowed(policies: Policy[], from: Peer, to: Peer, port: number, protocol = 'TCP'): boolean {
-  const side = (peer: Peer, direction: 'ingress' | 'egress', other: Peer): boolean => {
-    if (peer.namespace !== namespace) return true; // not ours to police
-    const governing = policies.filter(
-      (policy) => matches(policy.spec.podSelector.matchLabels ?? {}, peer.labels) && policy.spec.policyTypes.includes(direction === 'ingress' ? 'Ingress' : 'Egress'),
-    );
-    return governing.some((policy) =>
-      (policy.spec[direction] ?? []).some((rule) => {
-        const peers = direction === 'ingress' ? rule.from : rule.to;
-        const peerOk = peers === undefined || peers.some((selector) => selects(selector, other));
-        const portOk = rule.ports === undefined || rule.ports.some((p) => p.port === port && p.protocol === protocol);
-        return peerOk && portOk;
-      }),
-    );
-  };
-  return side(from, 'egress', to) && side(to, 'ingress', from);
-}
-
 describe('NetworkPolicies', () => {
-  const policies = byKind('NetworkPolicy') as unknown as Policy[];
-  const labelsOf = (name: string) => workload(name).spec.template.metadata.labels;
-  const peers: Record<string, Peer> = {
-    'ingress controller': {
-      namespace: ingressControllerNamespaces[0] ?? 'ingress-nginx',
-      labels: { 'app.kubernetes.io/name': ingressControllerNames[0] ?? 'ingress-nginx' },
-    },
-    nginx: { namespace, labels: labelsOf(services.edge) },
-    api: { namespace, labels: labelsOf(services.api) },
-    redis: { namespace, labels: labelsOf(services.redis) },
-    'cluster DNS': { namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
-    'another pod here': { namespace, labels: { app: 'stranger' } },
-    'a pod elsewhere': { namespace: 'default', labels: { app: 'stranger' } },
+  // The kustomization puts every object in the namespace; the files leave it out.
+  const policies = (byKind('NetworkPolicy') as unknown as NetworkPolicy[]).map((policy) => ({
+    ...policy,
+    metadata: { ...policy.metadata, namespace },
+  }));
+  const [controllerNamespace = '', systemNamespace = ''] = ingressControllerNamespaces;
+  const namespaces: Namespaces = { [namespace]: {}, [controllerNamespace]: {}, [systemNamespace]: {}, default: {} };
+  let host = 10;
+  const pod = (podNamespace: string, labels: Record<string, string>, podPorts: Pod['ports'] = []): Pod => ({
+    kind: 'pod',
+    namespace: podNamespace,
+    labels,
+    ip: `10.42.0.${String(host++)}`,
+    ports: podPorts,
+  });
+  const ours = (name: string) => {
+    const { metadata, spec } = workload(name).spec.template;
+    return pod(namespace, metadata.labels, spec.containers.flatMap((c) => c.ports ?? []));
   };
+  const peers: Record<string, Endpoint> = {
+    'ingress controller': pod(controllerNamespace, { 'app.kubernetes.io/name': ingressControllerNames[0] ?? '' }),
+    'k3s traefik': pod(systemNamespace, { 'app.kubernetes.io/name': 'traefik' }),
+    nginx: ours(services.edge),
+    api: ours(services.api),
+    redis: ours(services.redis),
+    'cluster DNS': pod(systemNamespace, { 'k8s-app': 'kube-dns' }),
+    'another pod here': pod(namespace, { app: 'stranger' }),
+    'a pod posing as nginx elsewhere': pod('default', workload(services.edge).spec.template.metadata.labels),
+    'another pod in the controller namespace': pod(controllerNamespace, { app: 'stranger' }),
+    'another pod in kube-system': pod(systemNamespace, { 'k8s-app': 'metrics-server' }),
+    'the internet': { kind: 'external', ip: '203.0.113.9' },
+  };
+  const inNamespace = (endpoint: Endpoint) => endpoint.kind === 'pod' && endpoint.namespace === namespace;
   const portsToTry = [ports.edge, ports.api, ports.redis, 53, 80, 443];
 
   test('admit exactly ingress -> nginx -> api -> Redis, and DNS', () => {
@@ -282,20 +257,20 @@ describe('NetworkPolicies', () => {
     for (const [fromName, from] of Object.entries(peers)) {
       for (const [toName, to] of Object.entries(peers)) {
         // Traffic that never touches this namespace is not ours to police.
-        if (fromName === toName || (from.namespace !== namespace && to.namespace !== namespace)) continue;
+        if (fromName === toName || (!inNamespace(from) && !inNamespace(to))) continue;
         for (const port of portsToTry) {
-          for (const protocol of port === 53 ? ['UDP', 'TCP'] : ['TCP']) {
-            if (allowed(policies, from, to, port, protocol)) admitted.push(`${fromName} -> ${toName}:${port}/${protocol}`);
+          for (const protocol of port === 53 ? (['UDP', 'TCP'] as const) : (['TCP'] as const)) {
+            if (allows(policies, namespaces, { from, to, port, protocol })) admitted.push(`${fromName} -> ${toName}:${port}/${protocol}`);
           }
         }
       }
     }
-    const ours = ['nginx', 'api', 'redis', 'another pod here'];
-    const dns = ours.flatMap((name) => [`${name} -> cluster DNS:53/UDP`, `${name} -> cluster DNS:53/TCP`]);
+    const dns = ['nginx', 'api', 'redis', 'another pod here'].flatMap((name) => [`${name} -> cluster DNS:53/UDP`, `${name} -> cluster DNS:53/TCP`]);
     assert.deepEqual(
       admitted.sort(),
       [
         `ingress controller -> nginx:${ports.edge}/TCP`,
+        `k3s traefik -> nginx:${ports.edge}/TCP`,
         `nginx -> api:${ports.api}/TCP`,
         `api -> redis:${ports.redis}/TCP`,
         ...dns,
