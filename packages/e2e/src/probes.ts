@@ -1,8 +1,8 @@
 /**
  * The probe suite: what every edge in front of the api must show, checked over real HTTP. The same
  * probes run against nginx and the http-proxy edge natively (and against `docker compose up`).
- * Each route of the table has a probe (the type makes a missing one a compile error), and a run
- * records which paths it requested, so a route that goes unprobed fails the suite.
+ * Each route of the table has its own probe (the type makes a missing one a compile error); a route
+ * counts as probed only when that probe finished having asserted something on the route's answers.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -15,6 +15,7 @@ import {
   internalRouteDetail,
   load,
   problemContentType,
+  routeIds,
   routeList,
   routes,
   securityHeaders,
@@ -32,11 +33,35 @@ export interface ProbeTarget {
   readonly baseUrl: string;
   /** The address the api should see for this client: the edge replaces whatever the client claims. */
   readonly clientAddress: RegExp;
-  /** Paths requested so far. */
-  readonly probed: Set<string>;
+  /** Per route: the assertions its own probe made on that route's answers, counted when the probe finished. */
+  readonly asserted: Map<RouteId, number>;
 }
 
 export type Probe = (target: ProbeTarget) => Promise<void>;
+
+/**
+ * The assertions probes make. `node:assert/strict` is one; a route's probe gets one that counts,
+ * for its route, every assertion that held.
+ */
+export interface Check {
+  ok(value: unknown, message?: string): void;
+  equal(actual: unknown, expected: unknown, message?: string): void;
+  notEqual(actual: unknown, expected: unknown, message?: string): void;
+  deepEqual(actual: unknown, expected: unknown, message?: string): void;
+  match(value: string, pattern: RegExp, message?: string): void;
+  doesNotMatch(value: string, pattern: RegExp, message?: string): void;
+}
+
+/** What a route's probe works with: requests to its own route, and checks that count for it. */
+export interface RouteProbeContext {
+  readonly target: ProbeTarget;
+  /** Requests the probe's route, with `query` (e.g. `?ms=25`) appended. */
+  request(init?: RequestInit & { query?: string }): Promise<Response>;
+  /** Checks on `res`, which must be an answer `request` gave; each assertion that holds counts for the route. */
+  on(res: Response): Check;
+}
+
+export type RouteProbeBody = (probe: RouteProbeContext) => Promise<void>;
 
 /** A client on this machine, as the api sees it natively. */
 export const loopbackClient = /^(::ffff:)?127\.0\.0\.1$/;
@@ -45,147 +70,194 @@ export const loopbackClient = /^(::ffff:)?127\.0\.0\.1$/;
 export const dockerBridgeClient = /^(::ffff:)?(10\.\d+|172\.\d+|192\.168)\.\d+\.\d+$/;
 
 export function probeTarget(baseUrl: string, clientAddress: RegExp = loopbackClient): ProbeTarget {
-  return { baseUrl, clientAddress, probed: new Set() };
+  return { baseUrl, clientAddress, asserted: new Map() };
 }
 
-/** Routes of the table no probe has requested yet. */
+/** Routes of the table whose own probe has not finished with at least one assertion on that route's answers. */
 export function unprobedRoutes(target: ProbeTarget): RouteId[] {
-  return routeList.filter((route) => !target.probed.has(route.path)).map((route) => route.id);
+  return routeList.filter((route) => (target.asserted.get(route.id) ?? 0) === 0).map((route) => route.id);
 }
 
 async function send(target: ProbeTarget, path: string, init: RequestInit = {}): Promise<Response> {
-  target.probed.add(path.split('?', 1)[0] ?? path);
   return fetch(`${target.baseUrl}${path}`, { redirect: 'manual', signal: AbortSignal.timeout(20_000), ...init });
 }
 
+/** `check`, counting each assertion that holds. */
+function counting(check: Check, count: () => void): Check {
+  return {
+    ok: (value, message) => (check.ok(value, message), count()),
+    equal: (actual, expected, message) => (check.equal(actual, expected, message), count()),
+    notEqual: (actual, expected, message) => (check.notEqual(actual, expected, message), count()),
+    deepEqual: (actual, expected, message) => (check.deepEqual(actual, expected, message), count()),
+    match: (value, pattern, message) => (check.match(value, pattern, message), count()),
+    doesNotMatch: (value, pattern, message) => (check.doesNotMatch(value, pattern, message), count()),
+  };
+}
+
+/**
+ * The probe of route `id`: `body` may request only that route, and its assertions on those answers
+ * are what count. They are recorded once it finishes, so a probe that throws probed nothing.
+ */
+export function routeProbe(id: RouteId, body: RouteProbeBody): Probe {
+  return async (target) => {
+    let assertions = 0;
+    const answers = new WeakSet<Response>();
+    const context: RouteProbeContext = {
+      target,
+      async request({ query = '', ...init } = {}) {
+        const res = await send(target, `${routes[id].path}${query}`, init);
+        answers.add(res);
+        return res;
+      },
+      on(res) {
+        if (!answers.has(res)) throw new Error(`the ${id} probe checked an answer that is not from ${routes[id].path}`);
+        return counting(assert, () => assertions++);
+      },
+    };
+    await body(context);
+    target.asserted.set(id, (target.asserted.get(id) ?? 0) + assertions);
+  };
+}
+
 /** Every answer, proxied or the edge's own, carries the edge's headers. */
-function assertEdgeHeaders(res: Response, requestId?: string): void {
+function assertEdgeHeaders(check: Check, res: Response, requestId?: string): void {
   for (const [name, value] of Object.entries(securityHeaders)) {
-    assert.equal(res.headers.get(name), value, `${name} on ${res.url}`);
+    check.equal(res.headers.get(name), value, `${name} on ${res.url}`);
   }
   const id = res.headers.get(headerNames.requestId) ?? '';
-  assert.match(id, tokenRegExp, 'X-Request-ID on every answer');
-  if (requestId !== undefined) assert.equal(id, requestId, 'X-Request-ID passed through');
+  check.match(id, tokenRegExp, 'X-Request-ID on every answer');
+  if (requestId !== undefined) check.equal(id, requestId, 'X-Request-ID passed through');
   const server = res.headers.get('server');
-  assert.ok(server === null || !/\d/.test(server), `no version in Server: ${server ?? ''}`);
+  check.ok(server === null || !/\d/.test(server), `no version in Server: ${server ?? ''}`);
 }
 
-function assertJson(res: Response): void {
-  assert.match(res.headers.get('content-type') ?? '', /^application\/json\b/, `JSON from ${res.url}`);
+function assertJson(check: Check, res: Response): void {
+  check.match(res.headers.get('content-type') ?? '', /^application\/json\b/, `JSON from ${res.url}`);
 }
 
-async function assertProblem(res: Response, status: number, detail?: string | RegExp): Promise<Problem> {
-  assert.equal(res.status, status, `status of ${res.url}`);
-  assert.equal((res.headers.get('content-type') ?? '').split(';')[0], problemContentType);
-  assertEdgeHeaders(res);
+async function assertProblem(check: Check, res: Response, status: number, detail?: string | RegExp): Promise<Problem> {
+  check.equal(res.status, status, `status of ${res.url}`);
+  check.equal((res.headers.get('content-type') ?? '').split(';')[0], problemContentType);
+  assertEdgeHeaders(check, res);
   const body = (await res.json()) as Problem;
-  assert.equal(body.status, status);
-  assert.equal(typeof body.title, 'string');
-  assert.equal(body.requestId, res.headers.get(headerNames.requestId), 'the problem names the request id');
-  if (typeof detail === 'string') assert.equal(body.detail, detail);
-  else if (detail) assert.match(body.detail, detail);
-  assert.doesNotMatch(JSON.stringify(body), /\n\s+at |node_modules/, 'no stack trace');
+  check.equal(body.status, status);
+  check.equal(typeof body.title, 'string');
+  check.equal(body.requestId, res.headers.get(headerNames.requestId), 'the problem names the request id');
+  if (typeof detail === 'string') check.equal(body.detail, detail);
+  else if (detail) check.match(body.detail, detail);
+  check.doesNotMatch(JSON.stringify(body), /\n\s+at |node_modules/, 'no stack trace');
   return body;
 }
 
-async function counted(target: ProbeTarget, init?: RequestInit): Promise<CounterBody> {
-  const res = await send(target, routes.redis.path, init);
-  assert.equal(res.status, 200);
-  assertJson(res);
-  assertEdgeHeaders(res);
-  return (await res.json()) as CounterBody;
+/** A counted visit: its body, and the checks that count for /redis. */
+async function counted(probe: RouteProbeContext, init?: RequestInit): Promise<CounterBody & { check: Check }> {
+  const res = await probe.request(init);
+  const check = probe.on(res);
+  check.equal(res.status, 200);
+  assertJson(check, res);
+  assertEdgeHeaders(check, res);
+  return { ...((await res.json()) as CounterBody), check };
 }
 
-export const routeProbes: { readonly [Id in RouteId]: Probe } = {
-  async info(target) {
-    const res = await send(target, routes.info.path, {
-      headers: { [headerNames.requestId]: 'probe-info-1', 'X-Forwarded-For': '203.0.113.9' },
-    });
-    assert.equal(res.status, 200);
-    assertJson(res);
-    assertEdgeHeaders(res, 'probe-info-1');
+const routeProbeBodies: { readonly [Id in RouteId]: RouteProbeBody } = {
+  async info(probe) {
+    const res = await probe.request({ headers: { [headerNames.requestId]: 'probe-info-1', 'X-Forwarded-For': '203.0.113.9' } });
+    const check = probe.on(res);
+    check.equal(res.status, 200);
+    assertJson(check, res);
+    assertEdgeHeaders(check, res, 'probe-info-1');
     const body = (await res.json()) as ServiceInfo;
-    assert.equal(body.name, '@three-tier/api');
-    assert.match(body.version, /^\d+\.\d+\.\d+/);
-    assert.ok(body.hostname.length > 0);
-    assert.equal(typeof body.uptimeSeconds, 'number');
-    assert.equal(body.request.id, 'probe-info-1', 'the api saw the request id the edge passed');
-    assert.match(body.request.ip, target.clientAddress, 'the api sees the real client, not a claimed X-Forwarded-For');
-    assert.equal(body.request.protocol, 'http');
+    check.equal(body.name, '@three-tier/api');
+    check.match(body.version, /^\d+\.\d+\.\d+/);
+    check.ok(body.hostname.length > 0);
+    check.equal(typeof body.uptimeSeconds, 'number');
+    check.equal(body.request.id, 'probe-info-1', 'the api saw the request id the edge passed');
+    check.match(body.request.ip, probe.target.clientAddress, 'the api sees the real client, not a claimed X-Forwarded-For');
+    check.equal(body.request.protocol, 'http');
   },
 
-  async redis(target) {
-    const first = await counted(target);
-    const second = await counted(target);
-    assert.equal(second.hits, first.hits + 1);
-    assert.equal(second.message, counterMessage(second.hits));
-    assert.equal(second.message, `This page has been viewed ${second.hits} times!`);
+  async redis(probe) {
+    const first = await counted(probe);
+    const second = await counted(probe);
+    second.check.equal(second.hits, first.hits + 1);
+    second.check.equal(second.message, counterMessage(second.hits));
+    second.check.equal(second.message, `This page has been viewed ${second.hits} times!`);
     // An Idempotency-Key passes through the edge: a replay gets the first count.
     const key = `probe-${Date.now()}`;
-    const once = await counted(target, { headers: { [headerNames.idempotencyKey]: key } });
-    const replay = await counted(target, { headers: { [headerNames.idempotencyKey]: key } });
-    assert.equal(replay.hits, once.hits);
-    const head = await send(target, routes.redis.path, { method: 'HEAD' });
-    assert.equal(head.status, 200);
-    assert.equal(await head.text(), '');
+    const once = await counted(probe, { headers: { [headerNames.idempotencyKey]: key } });
+    const replay = await counted(probe, { headers: { [headerNames.idempotencyKey]: key } });
+    replay.check.equal(replay.hits, once.hits);
+    const head = await probe.request({ method: 'HEAD' });
+    probe.on(head).equal(head.status, 200);
+    probe.on(head).equal(await head.text(), '');
   },
 
-  async html(target) {
-    const res = await send(target, routes.html.path);
-    assert.equal(res.status, 200);
-    assert.equal(res.headers.get('content-type'), 'text/html; charset=utf-8');
-    assertEdgeHeaders(res);
+  async html(probe) {
+    const res = await probe.request();
+    const check = probe.on(res);
+    check.equal(res.status, 200);
+    check.equal(res.headers.get('content-type'), 'text/html; charset=utf-8');
+    assertEdgeHeaders(check, res);
     const html = await res.text();
-    assert.match(html, /^<!doctype html>/);
-    assert.match(html, /This page has been viewed \d+ times!/);
-    assert.match(html, /<code id="hostname">[^<]+<\/code>/);
+    check.match(html, /^<!doctype html>/);
+    check.match(html, /This page has been viewed \d+ times!/);
+    check.match(html, /<code id="hostname">[^<]+<\/code>/);
     const csp = res.headers.get('content-security-policy') ?? '';
-    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    check.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
     for (const [, kind, code] of html.matchAll(/<(script|style)>([\s\S]*?)<\/\1>/g)) {
       const hash = createHash('sha256').update(code ?? '').digest('base64');
-      assert.ok(csp.includes(`'sha256-${hash}'`), `inline ${kind ?? ''} allowed by hash`);
+      check.ok(csp.includes(`'sha256-${hash}'`), `inline ${kind ?? ''} allowed by hash`);
     }
   },
 
-  async load(target) {
-    const res = await send(target, `${routes.load.path}?ms=25`);
-    assert.equal(res.status, 200);
-    assertJson(res);
-    assertEdgeHeaders(res);
+  async load(probe) {
+    const res = await probe.request({ query: '?ms=25' });
+    const check = probe.on(res);
+    check.equal(res.status, 200);
+    assertJson(check, res);
+    assertEdgeHeaders(check, res);
     const body = (await res.json()) as LoadBody;
-    assert.equal(body.requestedMs, 25);
-    assert.ok(body.cpuMs >= 25, `cpuMs ${body.cpuMs}`);
-    assert.ok(body.hostname.length > 0);
-    const bad = await send(target, `${routes.load.path}?ms=${load.maxMs + 1}`);
-    await assertProblem(bad, 400, /ms must be an integer from 1 to 5000/);
+    check.equal(body.requestedMs, 25);
+    check.ok(body.cpuMs >= 25, `cpuMs ${body.cpuMs}`);
+    check.ok(body.hostname.length > 0);
+    const bad = await probe.request({ query: `?ms=${load.maxMs + 1}` });
+    await assertProblem(probe.on(bad), bad, 400, /ms must be an integer from 1 to 5000/);
   },
 
-  async healthz(target) {
-    const res = await send(target, routes.healthz.path);
-    assert.equal(res.status, 200);
-    assertJson(res);
-    assertEdgeHeaders(res);
-    assert.equal(((await res.json()) as { status: string }).status, 'ok');
+  async healthz(probe) {
+    const res = await probe.request();
+    const check = probe.on(res);
+    check.equal(res.status, 200);
+    assertJson(check, res);
+    assertEdgeHeaders(check, res);
+    check.equal(((await res.json()) as { status: string }).status, 'ok');
   },
 
-  async readyz(target) {
-    const res = await send(target, routes.readyz.path);
-    assert.equal(res.status, 200);
-    assertJson(res);
-    assertEdgeHeaders(res);
+  async readyz(probe) {
+    const res = await probe.request();
+    const check = probe.on(res);
+    check.equal(res.status, 200);
+    assertJson(check, res);
+    assertEdgeHeaders(check, res);
     const body = (await res.json()) as ReadyBody;
-    assert.equal(body.status, 'ready');
-    assert.equal(body.checks.redis.status, 'pass');
-    assert.equal(body.checks.shutdown.status, 'pass');
+    check.equal(body.status, 'ready');
+    check.equal(body.checks.redis.status, 'pass');
+    check.equal(body.checks.shutdown.status, 'pass');
   },
 
-  async metrics(target) {
+  async metrics(probe) {
     // Internal: the edge answers 404 itself, so scrapers must come to the api's port.
-    const res = await send(target, routes.metrics.path);
-    const body = await assertProblem(res, 404, internalRouteDetail(routes.metrics.path));
-    assert.doesNotMatch(JSON.stringify(body), /process_cpu|http_request_duration/);
+    const res = await probe.request();
+    const check = probe.on(res);
+    const body = await assertProblem(check, res, 404, internalRouteDetail(routes.metrics.path));
+    check.doesNotMatch(JSON.stringify(body), /process_cpu|http_request_duration/);
   },
 };
+
+/** One probe per route of the table (the type makes a missing one a compile error). */
+export const routeProbes = Object.fromEntries(
+  routeIds.map((id) => [id, routeProbe(id, routeProbeBodies[id])]),
+) as { readonly [Id in RouteId]: Probe };
 
 /** What the edge itself must do, whatever the route. */
 /** Sends `text` as it is on a fresh connection to the edge; the one answer that comes back, parsed. */
@@ -230,7 +302,7 @@ export const edgeProbes: Readonly<Record<string, Probe>> = {
 
   async 'refuses a malformed Idempotency-Key with 400 instead of replacing it, and counts nothing'(target) {
     const before = ((await (await send(target, routes.redis.path)).json()) as CounterBody).hits;
-    await assertProblem(
+    await assertProblem(assert, 
       await send(target, routes.redis.path, { headers: { [headerNames.idempotencyKey]: 'not a key!' } }),
       400,
       edgeProblems.badIdempotencyKey.detail,
@@ -244,19 +316,19 @@ export const edgeProbes: Readonly<Record<string, Probe>> = {
   async 'answers its own health check'(target) {
     const res = await send(target, edge.healthPath);
     assert.equal(res.status, 200);
-    assertJson(res);
-    assertEdgeHeaders(res);
+    assertJson(assert, res);
+    assertEdgeHeaders(assert, res);
     assert.deepEqual(await res.json(), { status: 'ok' });
   },
 
   async 'answers 404 problem+json for a path outside the table'(target) {
-    await assertProblem(await send(target, '/no-such-route'), 404, edgeProblems.notFound.detail);
-    await assertProblem(await send(target, '/redis/'), 404, edgeProblems.notFound.detail);
+    await assertProblem(assert, await send(target, '/no-such-route'), 404, edgeProblems.notFound.detail);
+    await assertProblem(assert, await send(target, '/redis/'), 404, edgeProblems.notFound.detail);
   },
 
   async 'passes other methods to the api, which answers 405 with Allow'(target) {
     const res = await send(target, routes.redis.path, { method: 'POST', body: 'x=1' });
-    await assertProblem(res, 405);
+    await assertProblem(assert, res, 405);
     assert.equal(res.headers.get('allow'), 'GET, HEAD');
   },
 
@@ -280,7 +352,7 @@ export const edgeProbes: Readonly<Record<string, Probe>> = {
 
   async 'refuses oversized bodies with 413'(target) {
     const res = await send(target, routes.redis.path, { method: 'POST', body: 'x'.repeat(edge.maxBodyBytes + 1) });
-    await assertProblem(res, 413, edgeProblems.payloadTooLarge.detail);
+    await assertProblem(assert, res, 413, edgeProblems.payloadTooLarge.detail);
   },
 
   async 'rate limits /load per client with 429 and Retry-After'(target) {
@@ -294,7 +366,7 @@ export const edgeProbes: Readonly<Record<string, Probe>> = {
     const [first] = limited;
     assert.ok(first);
     assert.equal(first.headers.get('retry-after'), '1');
-    await assertProblem(first, 429, edgeProblems.tooManyRequests.detail);
+    await assertProblem(assert, first, 429, edgeProblems.tooManyRequests.detail);
     for (const res of answers) if (res !== first) await res.body?.cancel();
   },
 };
