@@ -88,3 +88,41 @@ export class RedisServer extends Service {
     );
   }
 }
+
+/**
+ * `INFO <section>` as a map of its fields (e.g. used_memory), read to the end of the bulk reply;
+ * dependency-free like `redisCall`.
+ */
+export async function redisInfo(port: number, section: string, password?: string, timeoutMs = 1_000): Promise<Map<string, string>> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let reply = Buffer.alloc(0);
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer from 127.0.0.1:${port} in ${timeoutMs} ms`)));
+    socket.once('error', reject);
+    socket.on('data', (chunk: Buffer) => {
+      reply = Buffer.concat([reply, chunk]);
+      let text = reply.toString('latin1');
+      if (password) {
+        const end = text.indexOf('\r\n');
+        if (end < 0) return;
+        if (!text.startsWith('+OK')) return reject(new Error(text.slice(0, end)));
+        text = text.slice(end + 2);
+      }
+      const header = /^\$(\d+)\r\n/.exec(text);
+      if (!header) {
+        if (text.startsWith('-')) reject(new Error(text.split('\r\n', 1)[0]));
+        return;
+      }
+      const body = text.slice(header[0].length);
+      if (Buffer.byteLength(body, 'latin1') < Number(header[1])) return;
+      socket.end();
+      const fields = new Map<string, string>();
+      for (const line of body.split('\r\n')) {
+        const colon = line.indexOf(':');
+        if (colon > 0 && !line.startsWith('#')) fields.set(line.slice(0, colon), line.slice(colon + 1));
+      }
+      resolve(fields);
+    });
+    socket.write((password ? command('AUTH', password) : '') + command('INFO', section));
+  });
+}
