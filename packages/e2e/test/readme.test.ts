@@ -25,6 +25,7 @@ const testedCommands: Record<string, string> = {
   'docker compose up --no-build': 'push.test.ts: the pulled images run',
   'kubectl kustomize k8s/': 'packages/deploy kubernetes.test.ts',
   'npm run load': 'packages/demo load.test.ts runs it against the native stack',
+  'npm run soak': 'packages/e2e soak.test.ts runs it (60 s in CI)',
 };
 
 /**
