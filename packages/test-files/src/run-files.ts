@@ -1,0 +1,254 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatDuration } from './duration.js';
+import type { TestEvent } from './reporter.js';
+
+export interface RunOptions {
+  files: readonly string[];
+  /** Wall-clock limit for one file, from spawn to exit. */
+  fileTimeoutMs: number;
+  /** Files run at once; their output is still printed one file at a time, in order. */
+  concurrency: number;
+  /** Where the files' output and the verdict go. */
+  write: (text: string) => void;
+  /** How long a file has between SIGTERM and SIGKILL of its process group. */
+  graceMs?: number;
+  /** The files' environment; the runner's own when left out. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface FileResult {
+  file: string;
+  outcome: 'passed' | 'failed' | 'timed-out' | 'no-tests';
+  tests: number;
+  failed: number;
+  skipped: number;
+  durationMs: number;
+  /** Tests that had started and not finished when the file was killed. */
+  running: string[];
+  /** The last lines the file printed. */
+  tail: string[];
+  /** True when processes of the file's group outlived it and were killed. */
+  leftovers: boolean;
+}
+
+const reporter = fileURLToPath(new URL('./reporter.js', import.meta.url));
+const tailLines = 40;
+
+/** Kills a whole process group; it is fine if it is gone already. */
+function killGroup(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function groupAlive(pid: number): boolean {
+  return killGroup(pid, 0 as unknown as NodeJS.Signals);
+}
+
+/** What a file's reporter log says: tests run, failed, skipped, and those still running. */
+function summarize(events: TestEvent[]): Pick<FileResult, 'tests' | 'failed' | 'skipped' | 'running'> {
+  const stack: string[] = [];
+  const running = new Map<string, string>();
+  let tests = 0;
+  let failed = 0;
+  let skipped = 0;
+  for (const { event, name, nesting, suite, skipped: skip } of events) {
+    const key = `${nesting}:${name}`;
+    if (event === 'start') {
+      stack.length = nesting;
+      stack.push(name);
+      running.set(key, stack.join(' > '));
+      continue;
+    }
+    running.delete(key);
+    if (suite) continue;
+    if (skip) skipped += 1;
+    else tests += 1;
+    if (event === 'fail') failed += 1;
+  }
+  // Only the innermost: a suite is "running" because its test is.
+  const paths = [...running.values()];
+  return { tests, failed, skipped, running: paths.filter((p) => !paths.some((q) => q.startsWith(`${p} > `))) };
+}
+
+async function readEvents(log: string): Promise<TestEvent[]> {
+  const text = await readFile(log, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .flatMap((line) => {
+      // A file killed mid-write leaves its last line cut short.
+      try {
+        return [JSON.parse(line) as TestEvent];
+      } catch {
+        return [];
+      }
+    });
+}
+
+interface Running {
+  result: Promise<FileResult>;
+  /** Output not yet printed, and whether this file's output goes straight through now. */
+  pending: string[];
+  live: boolean;
+  stop: () => void;
+}
+
+/**
+ * Runs test files, `concurrency` at a time, each as `node <file>` with the spec reporter, in its own
+ * process group, so that a timeout or a Ctrl-C kills everything the file started (except what it
+ * detached on purpose). Each file's output is printed whole and in order; the oldest file's streams.
+ */
+export async function runFiles(options: RunOptions): Promise<FileResult[]> {
+  const { files, fileTimeoutMs, concurrency, write, graceMs = 5_000, env } = options;
+  const logs = await mkdtemp(join(tmpdir(), 'test-files-'));
+  const runs: Running[] = [];
+  let head = 0;
+  let stopping = false;
+
+  const print = (index: number, text: string): void => {
+    const run = runs[index];
+    if (run?.live) write(text);
+    else run?.pending.push(text);
+  };
+
+  const start = (index: number): Running => {
+    const file = files[index] ?? '';
+    const log = join(logs, `${index}-${basename(file)}.jsonl`);
+    const started = performance.now();
+    const lines: string[] = [];
+    const run: Running = { result: Promise.resolve() as never, pending: [], live: false, stop: () => undefined };
+    const child = spawn(
+      process.execPath,
+      [
+        '--enable-source-maps',
+        '--test-reporter=spec',
+        '--test-reporter-destination=stdout',
+        `--test-reporter=${reporter}`,
+        `--test-reporter-destination=${log}`,
+        file,
+      ],
+      { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env },
+    );
+    const pid = child.pid ?? 0;
+    const collect = (chunk: Buffer): void => {
+      const text = chunk.toString();
+      lines.push(...text.split('\n').filter((line) => line !== ''));
+      if (lines.length > tailLines * 4) lines.splice(0, lines.length - tailLines);
+      print(index, text);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+
+    let timedOut = false;
+    const terminate = (): void => {
+      killGroup(pid, 'SIGTERM');
+      setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs).unref();
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      terminate();
+    }, fileTimeoutMs);
+    run.stop = terminate;
+
+    run.result = new Promise<FileResult>((resolve) => {
+      child.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        // Whatever the file left in its group (a server it forgot, a child it never awaited) goes too.
+        const leftovers = groupAlive(pid);
+        if (leftovers) killGroup(pid, 'SIGKILL');
+        // Stray holders of the pipes are dead now, so the streams end.
+        const ended = new Promise((done) => child.on('close', done));
+        void ended.then(async () => {
+          const summary = summarize(await readEvents(log));
+          const outcome: FileResult['outcome'] = timedOut
+            ? 'timed-out'
+            : code !== 0 || signal !== null || summary.failed > 0
+              ? 'failed'
+              : summary.tests === 0
+                ? 'no-tests'
+                : 'passed';
+          resolve({
+            file,
+            outcome,
+            ...summary,
+            running: timedOut ? summary.running : [],
+            durationMs: performance.now() - started,
+            tail: lines.slice(-tailLines),
+            leftovers,
+          });
+        });
+      });
+    });
+    return run;
+  };
+
+  const verdictLine = (result: FileResult): string => {
+    const counts = `${result.tests} tests, ${result.failed} failed, ${result.skipped} skipped`;
+    const took = formatDuration(result.durationMs);
+    const leftovers = result.leftovers ? '; processes it left in its group were killed' : '';
+    switch (result.outcome) {
+      case 'passed':
+        return `run-test-files: ${result.file}: ${counts} (${took})${leftovers}\n`;
+      case 'failed':
+        return `run-test-files: ✖ ${result.file} failed: ${counts} (${took})${leftovers}\n`;
+      case 'no-tests':
+        return `run-test-files: ✖ ${result.file} ran no tests (${took})\n`;
+      case 'timed-out':
+        return (
+          `run-test-files: ✖ ${result.file} did not finish within ${formatDuration(fileTimeoutMs)}: ` +
+          `killed its process group\n` +
+          (result.running.length > 0 ? `  still running: ${result.running.join('; ')}\n` : '') +
+          `  its last ${result.tail.length} lines of output:\n` +
+          result.tail.map((line) => `  | ${line}\n`).join('')
+        );
+    }
+  };
+
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    write(`run-test-files: ${signal}: stopping every running file\n`);
+    for (const run of runs) run.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  // Sparse until every file is done; a Ctrl-C leaves the files never started out.
+  const results: (FileResult | undefined)[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < files.length && !stopping) {
+      const index = next++;
+      const run = start(index);
+      runs[index] = run;
+      if (index === head) run.live = true;
+      const result = await run.result;
+      results[index] = result;
+      print(index, verdictLine(result));
+      // Hand the terminal to the next file in order, printing what it has buffered.
+      while (results[head] !== undefined) {
+        head += 1;
+        const following = runs[head];
+        if (!following) break;
+        following.live = true;
+        for (const text of following.pending.splice(0)) write(text);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, files.length)) }, worker));
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await rm(logs, { recursive: true, force: true });
+  }
+  return results.filter((result): result is FileResult => result !== undefined);
+}
