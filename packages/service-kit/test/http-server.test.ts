@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { createServer, request, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { Agent, createServer, request, type Server } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import { problemContentType } from '@three-tier/shared';
 import { answerClientErrors, closeServer, rawProblemResponse } from '../src/index.js';
@@ -56,19 +57,26 @@ describe('answerClientErrors', () => {
 });
 
 describe('closeServer', () => {
-  test('lets an in-flight request finish, closes idle keep-alive connections, then resolves', async () => {
+  test('closes idle keep-alive connections at once, lets an in-flight request finish, then resolves', async () => {
     let slowArrived!: () => void;
     const arrived = new Promise<void>((resolve) => (slowArrived = resolve));
+    // The slow request is answered when the test says so, not after a guessed delay.
+    let answerSlow!: () => void;
+    const slowMayAnswer = new Promise<void>((resolve) => (answerSlow = resolve));
     const server = createServer((req, res) => {
       if (req.url === '/slow') {
         slowArrived();
-        setTimeout(() => res.end('slow done'), 300);
+        void slowMayAnswer.then(() => res.end('slow done'));
       } else res.end('fast');
     });
     const port = await listen(server);
     // An idle keep-alive connection, and a request in flight.
-    const agent = new (await import('node:http')).Agent({ keepAlive: true });
-    await new Promise<void>((resolve) => request({ port, path: '/fast', agent }, (res) => res.resume().on('end', resolve)).end());
+    const agent = new Agent({ keepAlive: true });
+    const idle = await new Promise<Socket>((resolve) => {
+      const fast = request({ port, path: '/fast', agent }, (res) => res.resume().on('end', () => resolve(fast.socket!)));
+      fast.end();
+    });
+    const idleClosed = once(idle, 'close');
     const slow = new Promise<string>((resolve, reject) => {
       request({ port, path: '/slow' }, (res) => {
         let body = '';
@@ -80,7 +88,12 @@ describe('closeServer', () => {
     });
     await arrived;
     let timedOut = false;
-    await closeServer(server, 5_000, () => (timedOut = true));
+    let closed = false;
+    const closing = closeServer(server, 5_000, () => (timedOut = true)).then(() => (closed = true));
+    await idleClosed;
+    assert.equal(closed, false, 'still waiting for the request in flight');
+    answerSlow();
+    await closing;
     assert.equal(await slow, 'slow done');
     assert.equal(timedOut, false);
     agent.destroy();
