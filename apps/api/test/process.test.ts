@@ -88,7 +88,8 @@ describe('the api process', () => {
     service.signal('SIGTERM');
     const exit = await Promise.race([
       service.exited,
-      new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 5_000)),
+      // Unref'd: once the api has exited, this deadline must not keep the file running for 5 s.
+      new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 5_000).unref()),
     ]);
     assert.notEqual(exit, 'still running');
     assert.equal(exit === 'still running' ? undefined : exit?.code, 143);
