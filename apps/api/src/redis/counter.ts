@@ -51,10 +51,15 @@ export class TooLateError extends Error {
   }
 }
 
+/** A TIME round trip this short is always good enough for the clock offset (its error is half of it). */
+const clockSampleSlackMs = 2;
+
 /** The visit counter, and the Redis checks the api makes, each timed into the metrics. */
 export class VisitCounter {
-  /** Redis's clock minus ours, in ms, from the last TIME; deadlines are set on Redis's clock. */
+  /** Redis's clock minus ours, in ms, from a fast TIME; deadlines are set on Redis's clock. */
   private clockOffsetMs = 0;
+  /** The shortest round trip of recent TIME samples. */
+  private bestRoundTripMs = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly redis: Redis,
@@ -107,8 +112,19 @@ export class VisitCounter {
     const started = performance.now();
     const [seconds, micros] = await this.timed('time', () => this.redis.time());
     const roundTrip = performance.now() - started;
-    this.clockOffsetMs = Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000) - (sent + roundTrip / 2);
+    const offset = Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000) - (sent + roundTrip / 2);
+    // The offset is wrong by up to half the round trip, and a TIME that waited behind other work
+    // (a busy script, a long pipeline) has a long one: its offset could push deadlines past the
+    // api's own timeout. Only a sample about as fast as the best recent one is kept; the best
+    // drifts up with each sample, so a lasting change of latency is followed within a few.
+    if (roundTrip <= Math.max(clockSampleSlackMs, this.bestRoundTripMs * 2)) this.clockOffsetMs = offset;
+    this.bestRoundTripMs = Math.min(roundTrip, this.bestRoundTripMs * 1.5);
     return roundTrip;
+  }
+
+  /** Redis's clock minus ours, in ms, as the deadlines use it. */
+  get clockOffset(): number {
+    return this.clockOffsetMs;
   }
 
   private async timed<T>(command: string, run: () => Promise<T>): Promise<T> {
