@@ -115,6 +115,17 @@ function proxyPassFor(target: Target): string {
   return target.upstream.kind === 'static' ? 'http://api' : `http://${upstreamVariable}`;
 }
 
+/**
+ * Attempts per request. A static upstream has the edge's usual two. A `dns` upstream tries every
+ * address the name gave, once each (0: no count, only proxy_next_upstream_timeout bounds them):
+ * replicas that stop together (`--scale api=3` down to 1) stay in Docker's DNS until they exit and
+ * in nginx's cache `validSeconds` after, so one request may meet several dead addresses before a
+ * live one, and two tries were seen to fail it with 502 and 504.
+ */
+export function upstreamTries(target: Target): number {
+  return target.upstream.kind === 'dns' ? 0 : edge.upstreamTries;
+}
+
 /** http-level directives that define the api for nginx. */
 function upstreamDefinition(target: Target): Node[] {
   const { upstream } = target;
@@ -277,7 +288,11 @@ export function generate(target: Target): Node[] {
           directive('rewrite', '^', errorUri(badIdempotencyKey.name), 'last'),
         ]),
         blank,
-        comment('Towards the api: HTTP/1.1, forwarded identity, and one retry elsewhere for GET and HEAD.'),
+        comment(
+          upstreamTries(target) === 0
+            ? 'Towards the api: HTTP/1.1, forwarded identity, and for GET and HEAD every replica tried in turn.'
+            : 'Towards the api: HTTP/1.1, forwarded identity, and one retry elsewhere for GET and HEAD.',
+        ),
         directive('proxy_http_version', '1.1'),
         directive('proxy_set_header', 'Connection', ''),
         directive('proxy_set_header', 'Host', '$host'),
@@ -295,7 +310,7 @@ export function generate(target: Target): Node[] {
         ...[headerNames.requestId, ...Object.keys(securityHeaders)].map((name) => directive('proxy_hide_header', name)),
         directive('proxy_connect_timeout', ms(edge.upstreamConnectTimeoutMs)),
         directive('proxy_next_upstream', 'error', 'timeout'),
-        directive('proxy_next_upstream_tries', edge.upstreamTries),
+        directive('proxy_next_upstream_tries', upstreamTries(target)),
         blank,
         // An error while answering an error (a body too large for a path that was already a
         // 404, say) gets its problem too, not nginx's HTML page. The error pages only return.

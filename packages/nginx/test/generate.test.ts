@@ -88,6 +88,16 @@ describe('a dns upstream', () => {
     assert.deepEqual(directives(server, 'set')[0]?.args, ['$api_upstream', `api:3000`]);
     assert.deepEqual(directives(server, 'listen')[0]?.args, ['8080']);
   });
+
+  test('tries every address the name gave (replicas stopping together), where a fixed upstream tries two', () => {
+    const [server] = blocks(generate(dnsTarget), 'server');
+    assert.ok(server);
+    assert.deepEqual(directives(server, 'proxy_next_upstream_tries')[0]?.args, [0]);
+    // Still bounded: every location has a next-upstream deadline.
+    for (const location of blocks(server.children, 'location').filter((block) => directives(block, 'proxy_pass').length > 0)) {
+      assert.equal(directives(location, 'proxy_next_upstream_timeout').length, 1);
+    }
+  });
 });
 
 describe('trusted proxies', () => {
