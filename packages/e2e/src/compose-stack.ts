@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { imageBuilds, imageRepository, type ImageName } from '@three-tier/deploy';
 import { answersOk, findBinary, waitFor } from '@three-tier/processes';
 import { docker } from '@three-tier/release';
 import { edge, repoRoot, routes, services } from '@three-tier/shared';
@@ -26,6 +28,16 @@ export async function composeFlavours(env: NodeJS.ProcessEnv): Promise<ComposeFl
   if (await docker(['compose', 'version'], env).then(() => true, () => false)) flavours.push('plugin');
   if (findBinary('docker-compose', env)) flavours.push('standalone');
   return flavours;
+}
+
+/** The version a compose reports, e.g. 2.26.1 or 1.29.2. */
+export async function composeVersion(flavour: ComposeFlavour, env: NodeJS.ProcessEnv): Promise<string> {
+  const version = await (flavour === 'plugin'
+    ? docker(['compose', 'version', '--short'], env)
+    : new Promise<string>((resolve, reject) => {
+        execFile('docker-compose', ['version', '--short'], { env }, (error, stdout) => (error ? reject(new Error(`docker-compose version failed: ${error.message}`)) : resolve(stdout)));
+      }));
+  return version.trim();
 }
 
 /**
@@ -114,6 +126,58 @@ export class ComposeStack {
   async recreate(service: string, apiReplicas: number): Promise<void> {
     await compose.upMany([service], this.settings(['--no-build', '--no-deps', '--force-recreate']));
     await this.waitHealthy(apiReplicas);
+  }
+
+  /** `docker stop`: SIGTERM, then SIGKILL after the service's stop_grace_period. */
+  async stop(containerId: string): Promise<void> {
+    await docker(['stop', containerId], this.options.env);
+  }
+
+  async remove(containerId: string): Promise<void> {
+    await docker(['rm', containerId], this.options.env);
+  }
+
+  /** Runs a command in one container, by id; a failing command is an answer, not an error. */
+  async execIn(containerId: string, command: string[]): Promise<{ exitCode: number; out: string }> {
+    return new Promise((resolve) => {
+      execFile('docker', ['exec', containerId, ...command], { env: this.options.env }, (error, stdout, stderr) => {
+        const exitCode = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ exitCode, out: `${stdout}${stderr}` });
+      });
+    });
+  }
+
+  /** The images this stack runs: <IMAGE_PREFIX>-<image>:<TAG>. */
+  get images(): string[] {
+    const { IMAGE_PREFIX: prefix, TAG: tag } = this.options.env;
+    if (!prefix || !tag) return [];
+    return (Object.keys(imageBuilds) as ImageName[]).map((image) => `${imageRepository(prefix, image)}:${tag}`);
+  }
+
+  /** Untags the stack's images; their untagged layers stay, as the build cache of the next run. */
+  async removeImages(): Promise<void> {
+    const present: string[] = [];
+    for (const image of this.images) {
+      if (await docker(['image', 'inspect', image], this.options.env).then(() => true, () => false)) present.push(image);
+    }
+    if (present.length > 0) await docker(['image', 'rm', '--no-prune', ...present], this.options.env);
+  }
+
+  /** Whatever of this project Docker still holds: containers, networks, volumes, image tags. */
+  async leftovers(): Promise<string[]> {
+    const { env, project } = this.options;
+    const label = `label=com.docker.compose.project=${project}`;
+    const list = async (args: string[]): Promise<string[]> => (await docker(args, env)).split('\n').filter(Boolean);
+    const [containers, networks, volumes] = await Promise.all([
+      list(['ps', '--all', '--filter', label, '--format', 'container {{.Names}}']),
+      list(['network', 'ls', '--filter', label, '--format', 'network {{.Name}}']),
+      list(['volume', 'ls', '--filter', label, '--format', 'volume {{.Name}}']),
+    ]);
+    const images: string[] = [];
+    for (const image of this.images) {
+      if (await docker(['image', 'inspect', image], env).then(() => true, () => false)) images.push(`image ${image}`);
+    }
+    return [...containers, ...networks, ...volumes, ...images];
   }
 
   /** Stops and removes the containers; with `volumes`, the Redis data too. */

@@ -16,15 +16,20 @@ export interface ContainerFacts {
   /** Host ports published, e.g. ["127.0.0.1:8080"]. */
   readonly publishedPorts: readonly string[];
   readonly networks: readonly string[];
+  /** Its IPv4 address on each network it is attached to. */
+  readonly addresses: Readonly<Record<string, string>>;
+  /** When it was created: the oldest replica is the first to replace. */
+  readonly created: string;
 }
 
 interface Inspected {
   Id: string;
   Name: string;
+  Created: string;
   Config: { Hostname: string; User: string; Labels: Record<string, string> };
   HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[] | null; SecurityOpt: string[] | null; Init: boolean | null };
   State: { Running: boolean; Health?: { Status: string } };
-  NetworkSettings: { Ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null; Networks: Record<string, unknown> };
+  NetworkSettings: { Ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null; Networks: Record<string, { IPAddress: string }> };
 }
 
 export async function inspectContainers(ids: readonly string[], env?: NodeJS.ProcessEnv): Promise<ContainerFacts[]> {
@@ -46,5 +51,7 @@ export async function inspectContainers(ids: readonly string[], env?: NodeJS.Pro
       .flatMap((bindings) => bindings ?? [])
       .map((binding) => `${binding.HostIp}:${binding.HostPort}`),
     networks: Object.keys(container.NetworkSettings.Networks),
+    addresses: Object.fromEntries(Object.entries(container.NetworkSettings.Networks).map(([network, settings]) => [network, settings.IPAddress])),
+    created: container.Created,
   }));
 }
