@@ -59,6 +59,19 @@ describe('npm run images:push, against a real registry with authentication', () 
   after(async () => {
     await registry.stop();
     await rm(dir, { recursive: true, force: true });
+    // The tags the push made (and the pull brought back) name a registry that is gone now.
+    const references = prefix && tags ? (Object.keys(imageBuilds) as ImageName[]).flatMap((image) => tags.map((tag) => `${imageRepository(prefix, image)}:${tag}`)) : [];
+    const present = async (): Promise<string[]> => {
+      const found: string[] = [];
+      for (const reference of references) {
+        if (await docker(['image', 'inspect', reference]).then(() => true, () => false)) found.push(reference);
+      }
+      return found;
+    };
+    const left = await present();
+    // --no-prune: the untagged layers stay, as the build cache of the next run.
+    if (left.length > 0) await docker(['image', 'rm', '--no-prune', ...left]);
+    assert.deepEqual(await present(), [], 'no pushed image tag is left behind');
   });
 
   test('refuses an IMAGE_PREFIX without a namespace, before building anything', () => {
