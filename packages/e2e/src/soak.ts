@@ -213,7 +213,6 @@ async function drive(stack: NativeStack, options: SoakOptions, print: (line: str
   samples.push(end);
   const warm = afterWarmUp ?? end;
 
-  print(`soak | ${describeSample(end, end.atSeconds)}  (end)`);
   // RSS swings by a tenth between two garbage collections: the growth compares the medians of
   // the first and second halves after the warm-up, which a leak moves and a collection does not.
   const measured = samples.filter((taken) => taken.atSeconds >= warm.atSeconds).map((taken) => taken.rssBytes);
