@@ -42,15 +42,26 @@ const print = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
+// Ctrl-C ends the traffic early; the stack is stopped and its temporary files removed all the same.
+const interrupt = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => interrupt.abort());
 const report = await soak(
-  { seconds: env.SOAK_SECONDS, clients: env.SOAK_CLIENTS, edge: env.SOAK_EDGE, idempotencyTtlSeconds: env.SOAK_KEY_TTL, path: process.env.PATH },
+  {
+    seconds: env.SOAK_SECONDS,
+    clients: env.SOAK_CLIENTS,
+    edge: env.SOAK_EDGE,
+    idempotencyTtlSeconds: env.SOAK_KEY_TTL,
+    path: process.env.PATH,
+    signal: interrupt.signal,
+  },
   print,
 );
+if (interrupt.signal.aborted) print('soak | interrupted: the figures below cover only part of the run');
 const refused = [...report.backPressure].map(([status, count]) => `${count} × ${status}`).join(', ') || 'none';
 const worstLoopMs = Math.max(...report.samples.map((sample) => sample.loopDelayP99Seconds)) * 1_000;
 print(`soak | ${report.requests} requests; back-pressure on /load: ${refused}; errors: ${report.errorCount}`);
 print(`soak | api event-loop delay: worst p99 over 1 s ${worstLoopMs.toFixed(1)} ms; Redis ${(report.end.redisUsedBytes / 1_048_576).toFixed(1)} MB at the end`);
 for (const error of report.errors) print(`soak |   error: ${error}`);
 for (const verdict of report.verdicts) print(`soak | ${verdict.ok ? 'ok  ' : 'FAIL'} ${verdict.check}`);
-print(`soak | ${report.passed ? 'passed' : 'failed'}`);
-process.exitCode = report.passed ? 0 : 1;
+print(`soak | ${interrupt.signal.aborted ? 'interrupted' : report.passed ? 'passed' : 'failed'}`);
+process.exitCode = report.passed && !interrupt.signal.aborted ? 0 : 1;

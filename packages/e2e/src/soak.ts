@@ -23,6 +23,8 @@ export interface SoakOptions {
   readonly sampleEveryMs?: number;
   /** Prints every n-th sample. */
   readonly printEvery?: number;
+  /** Ends the soak early (Ctrl-C); the stack is still stopped and its files removed. */
+  readonly signal?: AbortSignal;
   /** PATH, to find redis-server and nginx and for the children. */
   readonly path: string | undefined;
 }
@@ -132,6 +134,7 @@ async function drive(stack: NativeStack, options: SoakOptions, print: (line: str
   const { seconds, clients, idempotencyTtlSeconds, sampleEveryMs = 1_000, printEvery = 5 } = options;
   const started = performance.now();
   const elapsed = (): number => (performance.now() - started) / 1_000;
+  const going = (): boolean => elapsed() < seconds && !options.signal?.aborted;
   const statuses = new Map<string, number>();
   const backPressure = new Map<number, number>();
   const errors: string[] = [];
@@ -145,7 +148,7 @@ async function drive(stack: NativeStack, options: SoakOptions, print: (line: str
   };
 
   const client = async (offset: number): Promise<void> => {
-    for (let turn = offset; elapsed() < seconds; turn += 1) {
+    for (let turn = offset; going(); turn += 1) {
       const shot = mix[turn % mix.length];
       if (!shot) continue;
       requests += 1;
@@ -197,7 +200,7 @@ async function drive(stack: NativeStack, options: SoakOptions, print: (line: str
   let afterWarmUp: Sample | undefined;
   const running = Promise.all(Array.from({ length: clients }, (_, index) => client(index * 3)));
   const sampler = (async () => {
-    while (elapsed() < seconds) {
+    while (going()) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(sampleEveryMs, Math.max(0, (seconds - elapsed()) * 1_000))));
       const taken = await sample();
       samples.push(taken);

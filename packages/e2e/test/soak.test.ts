@@ -20,7 +20,10 @@ test(`npm run soak: ${seconds} s of mixed traffic, nothing failed, nothing grew`
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  // Past its time, the soak is asked to stop (it still cleans up), so a hang fails with its output.
+  const overdue = setTimeout(() => child.kill('SIGTERM'), (seconds + 90) * 1_000);
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  clearTimeout(overdue);
   // The figures go to the test log: the README's Reliability section quotes a run like this one.
   console.log(output.split('\n').filter((line) => line.startsWith('soak |')).join('\n'));
   assert.equal(code, 0, output);

@@ -28,8 +28,9 @@ export interface ChildOptions {
 
 /**
  * util-linux's setpriv sets the parent-death signal (prctl PR_SET_PDEATHSIG) and then execs the
- * program, so the child keeps its pid and its signals. Debian always has it; elsewhere a child
- * may outlive a killed parent, and the runner's leftover sweep is what cleans up.
+ * program, so the child keeps its pid and its signals. Debian always has it. Without it (or off
+ * Linux) a child may outlive a killed parent; on Linux the runner's sweep then stops it at the next
+ * start.
  */
 const setpriv = process.platform === 'linux' ? findBinary('setpriv', { PATH: '/usr/bin:/bin' }) : undefined;
 

@@ -13,7 +13,7 @@ import { runnerEnvSchema, type RunnerEnv } from './config.js';
 import { batchedWriter } from './access-log.js';
 import { NativeStack, type EdgeKind, type ServiceName } from './native-stack.js';
 import { restartPolicy, supervise, type SupervisionEvent } from './restart-policy.js';
-import { RunFolder, sweepLeftovers } from './run-folder.js';
+import { RunFolder, sameKeypressMs, sweepLeftovers } from './run-folder.js';
 import { nativeExample, nativeTarget } from './nginx-target.js';
 
 const usage = `usage: three-tier <command> [options]
@@ -66,13 +66,6 @@ function chooseEdge(env: RunnerEnv, nginx: string | undefined): EdgeKind {
   say(`nginx is not installed: using the http-proxy edge instead (for nginx: ${installHint(['nginx'])})`);
   return 'http-proxy';
 }
-
-/**
- * npm forwards the terminal's Ctrl-C to the runner, which the terminal has signalled already: the
- * same keypress arrives twice, a few milliseconds apart. Signals this close to the first are one
- * request to stop; a later one is the user pressing again.
- */
-const sameKeypressMs = 250;
 
 function describeEvent(event: SupervisionEvent<ServiceName>): string {
   switch (event.kind) {
@@ -164,6 +157,7 @@ async function up(env: RunnerEnv): Promise<void> {
     await runFolder.remove();
     fail(error instanceof Error ? error.message : String(error));
   }
+  if (stack.stopping) return; // a signal came as the start finished: its stop exits
   await recordPids();
   endSupervision = supervise(stack, (event) => {
     say(describeEvent(event));

@@ -69,13 +69,18 @@ export function supervise<Name extends string>(
       if (expected(service)) return;
       try {
         await service.restart();
+        if (expected(service)) {
+          // The stack began to stop while this restart ran: stop what it started.
+          await service.stop();
+          return;
+        }
         upSince = Date.now();
         onEvent({ kind: 'restarted', service: name, pid: service.pid, downMs: upSince - exitedAt });
       } catch (error) {
+        if (expected(service)) return;
         // A failed start leaves its process dead, so the next turn counts it as a failure.
         onEvent({ kind: 'restart-failed', service: name, error: error instanceof Error ? error : new Error(String(error)) });
         upSince = Date.now();
-        if (service.running) await service.kill();
       }
     }
   };

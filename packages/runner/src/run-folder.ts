@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -49,7 +49,17 @@ function alive(process: ProcessId): boolean {
   return startTimeOf(process.pid) === process.startTime;
 }
 
+/**
+ * npm forwards the terminal's Ctrl-C to the runner, which the terminal has signalled already: the
+ * same keypress arrives twice, normally milliseconds apart, later on a loaded machine. Signals
+ * this close to the first are one request to stop; a later one is the user pressing again.
+ */
+export const sameKeypressMs = 1_000;
+
 export class RunFolder {
+  /** Writes of the record, one after another. */
+  private writing: Promise<void> = Promise.resolve();
+
   private constructor(readonly path: string) {}
 
   /** A fresh folder under `parent`, recorded as this process's at once. */
@@ -60,7 +70,13 @@ export class RunFolder {
   }
 
   /** Records the pids of the running services, after each start or restart. */
-  async record(services: Readonly<Record<string, number | undefined>>): Promise<void> {
+  record(services: Readonly<Record<string, number | undefined>>): Promise<void> {
+    this.writing = this.writing.then(() => this.write(services));
+    return this.writing;
+  }
+
+  /** Written aside, then renamed over the record: a sweep never reads half a record. */
+  private async write(services: Readonly<Record<string, number | undefined>>): Promise<void> {
     const record: RunRecord = {
       runner: identify(process.pid) ?? { pid: process.pid, startTime: '' },
       services: Object.fromEntries(
@@ -70,7 +86,9 @@ export class RunFolder {
         }),
       ),
     };
-    await writeFile(join(this.path, recordName), `${JSON.stringify(record, null, 2)}\n`);
+    const aside = join(this.path, `${recordName}.new`);
+    await writeFile(aside, `${JSON.stringify(record, null, 2)}\n`);
+    await rename(aside, join(this.path, recordName));
   }
 
   async remove(): Promise<void> {
@@ -88,6 +106,8 @@ export type SweepReport = (message: string) => void;
  */
 export async function sweepLeftovers(parent: string, report: SweepReport, graceMs: number): Promise<number> {
   let swept = 0;
+  // Without /proc, a live runner cannot be told from a dead one: leave every folder alone.
+  if (startTimeOf(process.pid) === undefined) return swept;
   const entries = await readdir(parent).catch(() => []);
   for (const entry of entries.filter((name) => name.startsWith(prefix))) {
     const path = join(parent, entry);

@@ -5,13 +5,21 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { findBinaries, freePort, waitFor } from '@three-tier/processes';
-import { startTimeOf, sweepLeftovers } from '../src/index.js';
+import { assertPortFree, findBinaries, freePort, waitFor } from '@three-tier/processes';
+import { sameKeypressMs, startTimeOf, sweepLeftovers } from '../src/index.js';
 import { assertNothingLeft, freshTmp, groupMembers, loopClients, recordedServices, startRunner, visit } from './helpers.js';
+
+/** One unlabelled metric of the api's /metrics. */
+async function metric(apiUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+  return line ? Number(line.slice(name.length + 1)) : Number.NaN;
+}
 
 describe('stopping the stack, every way', () => {
   let root: string;
@@ -56,16 +64,19 @@ describe('stopping the stack, every way', () => {
     const url = await runner.ready;
     const services = await recordedServices(tmp);
     const edge = services.edge;
+    const apiUrl = `http://127.0.0.1:${env.API_PORT}`;
     assert.ok(edge);
-    // A long request keeps nginx's workers draining after the first Ctrl-C; clients keep traffic flowing.
-    const slow = visit(url, '/load?ms=5000');
     const clients = loopClients(url, 2);
     await waitFor(() => (clients.total > 50 ? true : undefined), { what: 'traffic through the stack', timeoutMs: 20_000 });
+    // A long request keeps nginx's workers draining after the first Ctrl-C.
+    const slow = visit(url, '/load?ms=5000');
+    await waitFor(async () => ((await metric(apiUrl, 'load_workers_busy')) >= 1 ? true : undefined), { what: 'the slow request to be at work' });
     runner.pressCtrlC();
     await runner.line(/stack \| stopping/);
     await clients.stop();
-    // A second keypress, as a person makes it: well after npm's forwarded copy of the first.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // A second keypress, as a person makes it: after the window that folds npm's forwarded copy
+    // of the first keypress into it.
+    await new Promise((resolve) => setTimeout(resolve, sameKeypressMs + 200));
     const draining = groupMembers(edge.pid);
     assert.ok(draining.length > 1, `nginx's master and a worker still drain the slow request (group: ${draining.join(', ')})`);
     const pressed = performance.now();
@@ -106,30 +117,57 @@ describe('stopping the stack, every way', () => {
     });
   }
 
-  test('SIGKILL of the runner: its services stop by themselves, and the next start removes its folder', async () => {
+  test('SIGKILL of the runner: its services stop by themselves, and the next start cleans up what is left', async () => {
     const tmp = await freshTmp(root);
     const runner = startRunner({ ...env, TMPDIR: tmp });
     const first = await visit(await runner.ready);
     const services = await recordedServices(tmp);
     runner.child.kill('SIGKILL');
     await runner.exited;
-    // Each service has a parent-death signal: SIGTERM as soon as the runner is gone.
-    await waitFor(() => (Object.values(services).every((service) => startTimeOf(service.pid) !== service.startTime) ? true : undefined), {
-      what: 'the services of the killed runner to stop by themselves',
-      timeoutMs: 30_000,
-    });
     const [left] = await readdir(tmp);
     assert.ok(left, 'a runner killed outright cannot remove its own folder');
 
+    // Started again at once on the same ports: each service of the dead runner got SIGTERM from
+    // the kernel (its parent-death signal) and is draining or gone; the sweep waits for (or stops)
+    // whatever is still there, removes the folder, and the new stack starts.
     const again = startRunner({ ...env, TMPDIR: tmp });
     const url = await again.ready;
     assert.ok(again.output.includes(`stack | removed the run folder it left: ${join(tmp, left)}`), again.output.join('\n'));
-    // Same ports, same data: the count carries on.
+    const swept = again.output.filter((line) => /left its \w+ running/.test(line));
+    // Which services outlived the runner long enough for the sweep to see them, for the log.
+    console.log(`services the sweep found still running: ${swept.length === 0 ? 'none' : swept.join('; ')}`);
+    for (const [name, service] of Object.entries(services)) {
+      assert.notEqual(startTimeOf(service.pid), service.startTime, `${name} of the killed runner is gone`);
+    }
+    // Same data: the count carries on.
     assert.equal((await visit(url)).hits, (first.hits ?? 0) + 1);
     const next = await recordedServices(tmp);
     again.child.kill('SIGTERM');
     assert.equal(await again.exited, 0);
     await assertNothingLeft(next, ports, tmp);
+  });
+
+  test('SIGKILL of the runner: with no new start, its services still stop by themselves', async () => {
+    const tmp = await freshTmp(root);
+    const runner = startRunner({ ...env, TMPDIR: tmp });
+    await runner.ready;
+    const services = await recordedServices(tmp);
+    runner.child.kill('SIGKILL');
+    await runner.exited;
+    const alive = (): string[] =>
+      Object.entries(services)
+        .filter(([, service]) => startTimeOf(service.pid) === service.startTime)
+        .map(([name, service]) => `${name} (pid ${service.pid}, ${readFileSync(`/proc/${service.pid}/status`, 'utf8').match(/^State:.*$/m)?.[0] ?? '?'})`);
+    try {
+      await waitFor(() => (alive().length === 0 ? true : undefined), {
+        what: 'the services of the killed runner to stop by themselves',
+        timeoutMs: 30_000,
+      });
+    } catch (error) {
+      throw new Error(`${error instanceof Error ? error.message : String(error)}; still running: ${alive().join(', ')}`, { cause: error });
+    }
+    for (const port of ports) await assertPortFree(port, `port ${port} after the services stopped`);
+    await rm(tmp, { recursive: true });
   });
 
   test('the sweep stops what a dead runner left running (each process group), and spares a live run', async () => {
