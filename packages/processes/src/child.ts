@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { findBinary } from './binaries.js';
 
@@ -74,6 +75,29 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * Whether any live process belongs to process group `pgid`. Checked before signalling a group
+ * whose leader is gone: an empty group's number could in principle be taken by a new one.
+ */
+function groupHasMembers(pgid: number): boolean {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return true; // no /proc: trust the group, as before
+  }
+  return entries.some((entry) => {
+    if (!/^\d+$/.test(entry)) return false;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return fields[2] === String(pgid) && fields[0] !== 'Z';
+    } catch {
+      return false; // it exited while we looked
+    }
+  });
+}
+
 /** Children still running; their groups are killed if this process exits without stopping them. */
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -145,11 +169,11 @@ export class Child {
 
   /**
    * SIGKILLs what is left of its process group after the process itself is gone, e.g. nginx's
-   * workers after someone killed their master alone. The group id cannot be reused while any
-   * member lives, so this reaches only what this child forked.
+   * workers after someone killed their master alone. A group id cannot be reused while any member
+   * lives, and an empty group is not signalled, so this reaches only what this child forked.
    */
   killLeftovers(): void {
-    signalGroup(this.process, 'SIGKILL');
+    if (this.process.pid !== undefined && groupHasMembers(this.process.pid)) signalGroup(this.process, 'SIGKILL');
   }
 
   /** Sends `signal`, waits up to `timeoutMs`, then SIGKILLs the group. Resolves with how it ended. */

@@ -87,8 +87,15 @@ async function up(env: RunnerEnv): Promise<void> {
   const bin = findBinaries({ PATH: env.PATH, NGINX_BIN: env.NGINX_BIN, REDIS_SERVER_BIN: env.REDIS_SERVER_BIN });
   if (!bin.redisServer) fail(`redis-server is not installed. Install it: ${installHint(['redis-server'])}`);
   const edge = chooseEdge(env, bin.nginx);
-  // A runner killed outright could not clean up: its services and run folder go first.
+  // A runner killed outright could not clean up: its services and run folder go first. Nothing of
+  // ours runs yet, so a Ctrl-C meanwhile just ends it (the next start sweeps what is left).
+  const duringSweep = (signal: NodeJS.Signals): void => {
+    say(`${signal} while cleaning up after an earlier run: nothing started`);
+    process.exit(128 + osConstants.signals[signal]);
+  };
+  process.once('SIGINT', duringSweep).once('SIGTERM', duringSweep);
   await sweepLeftovers(tmpdir(), say, gracePeriodMs(budgets.apiShutdownTimeoutMs));
+  process.off('SIGINT', duringSweep).off('SIGTERM', duringSweep);
   const runFolder = await RunFolder.create(tmpdir());
   const width = 6;
   const stack = await NativeStack.create({

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { findBinaries, freePort, waitFor } from '@three-tier/processes';
 import { edgeProblems, problemContentType } from '@three-tier/shared';
-import { restartDelayMs, restartPolicy } from '../src/index.js';
-import { assertNothingLeft, freshTmp, loopClients, recordedServices, startRunner, visit, type Runner } from './helpers.js';
+import { restartDelayMs, restartPolicy, startTimeOf } from '../src/index.js';
+import { assertNothingLeft, freshTmp, groupMembers, loopClients, recordedServices, startRunner, visit, type Runner } from './helpers.js';
 
 const clientCount = 4;
 
@@ -114,6 +114,23 @@ describe('the restart policy', () => {
     // The api finished every request it had accepted: the count is exactly the acknowledged visits.
     const counted = ((await visit(url)).hits ?? 0) - 1 - before;
     assert.equal(counted, clients.acknowledged.length);
+    await stopRunner(runner, tmp);
+  });
+
+  test("nginx's master SIGKILLed alone: its orphaned workers are killed, and nginx comes back on its port", async () => {
+    const tmp = await freshTmp(root);
+    const runner = startRunner({ ...env, TMPDIR: tmp });
+    const url = await runner.ready;
+    const { edge } = await recordedServices(tmp);
+    assert.ok(edge);
+    const workers = groupMembers(edge.pid).filter((pid) => pid !== edge.pid);
+    assert.ok(workers.length > 0, "nginx's workers share its process group");
+
+    process.kill(edge.pid, 'SIGKILL');
+    // Left alone, the workers would keep the port and every restart would fail.
+    await runner.line(/edge is back \(pid \d+\)/);
+    for (const pid of workers) assert.equal(startTimeOf(pid), undefined, `orphaned worker ${pid} is gone`);
+    assert.equal((await visit(url)).outcome, 'ok');
     await stopRunner(runner, tmp);
   });
 
