@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { freePort, NodeService, waitFor } from '@three-tier/processes';
@@ -77,6 +77,23 @@ describe('the api process', () => {
     assert.equal(((await response.json()) as { requestedMs: number }).requestedMs, 1000);
     const exit = await service.exited;
     assert.deepEqual({ code: exit?.code, signal: exit?.signal }, { code: 0, signal: null });
+  });
+
+  test('SIGTERM after whoever read its stdout is gone: it still exits, with nothing left to write to', async () => {
+    // As when the runner that started it was SIGKILLed: the api's stdout has no reader. Its last
+    // log lines, buffered, must not hold the exit (sonic-boom retries a failed flush forever).
+    const port = await freePort();
+    const child = spawn(process.execPath, [entry], {
+      env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', REDIS_URL: redis.url },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await waitFor(async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200 ? true : undefined), { what: 'the api' });
+    child.stdout.destroy();
+    child.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 10_000))]);
+    if (code === 'hung') child.kill('SIGKILL');
+    assert.equal(code, 0, 'it exits 0 within 10 s instead of hanging on its log buffer');
   });
 
   test('a second signal exits at once', async () => {

@@ -5,11 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { findBinaries, freePort, waitFor } from '@three-tier/processes';
+import { assertPortFree, findBinaries, freePort, waitFor } from '@three-tier/processes';
 import { sameKeypressMs, startTimeOf, sweepLeftovers } from '../src/index.js';
 import { assertNothingLeft, freshTmp, groupMembers, loopClients, recordedServices, startRunner, visit } from './helpers.js';
 
@@ -144,6 +145,29 @@ describe('stopping the stack, every way', () => {
     again.child.kill('SIGTERM');
     assert.equal(await again.exited, 0);
     await assertNothingLeft(next, ports, tmp);
+  });
+
+  test('SIGKILL of the runner: with no new start, its services still stop by themselves', async () => {
+    const tmp = await freshTmp(root);
+    const runner = startRunner({ ...env, TMPDIR: tmp });
+    await runner.ready;
+    const services = await recordedServices(tmp);
+    runner.child.kill('SIGKILL');
+    await runner.exited;
+    const alive = (): string[] =>
+      Object.entries(services)
+        .filter(([, service]) => startTimeOf(service.pid) === service.startTime)
+        .map(([name, service]) => `${name} (pid ${service.pid}, ${readFileSync(`/proc/${service.pid}/status`, 'utf8').match(/^State:.*$/m)?.[0] ?? '?'})`);
+    try {
+      await waitFor(() => (alive().length === 0 ? true : undefined), {
+        what: 'the services of the killed runner to stop by themselves',
+        timeoutMs: 30_000,
+      });
+    } catch (error) {
+      throw new Error(`${error instanceof Error ? error.message : String(error)}; still running: ${alive().join(', ')}`, { cause: error });
+    }
+    for (const port of ports) await assertPortFree(port, `port ${port} after the services stopped`);
+    await rm(tmp, { recursive: true });
   });
 
   test('the sweep stops what a dead runner left running (each process group), and spares a live run', async () => {

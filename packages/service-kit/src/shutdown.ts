@@ -18,6 +18,21 @@ export interface ShutdownOptions {
   readonly release: () => Promise<void>;
 }
 
+/** How long an exit waits for the last log lines to be written; less when it must be quick. */
+const logFlushTimeoutMs = 1_000;
+const quickExitFlushMs = 200;
+
+/**
+ * Writes what the logger holds, asynchronously, before an exit. Left to the synchronous flush that
+ * runs on exit, a stdout nobody reads any more (the runner that started us was SIGKILLed) would
+ * hang the process for good: sonic-boom retries a failed synchronous write forever. An
+ * asynchronous write that fails with EPIPE makes pino drop the stream instead. Bounded, so a
+ * stdout that is merely slow cannot hold the exit either.
+ */
+export async function flushLogs(logger: Logger, timeoutMs = logFlushTimeoutMs): Promise<void> {
+  await Promise.race([new Promise<void>((resolve) => logger.flush(() => resolve())), sleep(timeoutMs)]);
+}
+
 /**
  * SIGTERM or SIGINT: readiness flips, new work drains away, in-flight requests finish, clients are
  * released, exit 0. A second signal exits at once; a shutdown that overruns its budget exits 1.
@@ -29,14 +44,15 @@ export function handleShutdownSignals(options: ShutdownOptions): void {
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
     if (stopping) {
       logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(128 + constants.signals[signal]);
+      void flushLogs(logger, quickExitFlushMs).then(() => process.exit(128 + constants.signals[signal]));
+      return;
     }
     stopping = true;
     logger.info({ signal, delayMs, timeoutMs }, 'shutting down: draining');
     // The last resort, should a step below hang.
     setTimeout(() => {
       logger.error('shutdown overran its budget; exiting');
-      process.exit(1);
+      void flushLogs(logger, quickExitFlushMs).then(() => process.exit(1));
     }, gracePeriodMs(delayMs + timeoutMs)).unref();
 
     beginDrain();
@@ -46,6 +62,7 @@ export function handleShutdownSignals(options: ShutdownOptions): void {
     });
     await release();
     logger.info('stopped');
+    await flushLogs(logger);
     process.exit(0);
   };
 
@@ -53,7 +70,7 @@ export function handleShutdownSignals(options: ShutdownOptions): void {
     process.on(signal, (received: NodeJS.Signals) => {
       shutdown(received).catch((error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
+        void flushLogs(logger, quickExitFlushMs).then(() => process.exit(1));
       });
     });
   }
@@ -66,10 +83,10 @@ export function handleShutdownSignals(options: ShutdownOptions): void {
 export function exitOnFatalErrors(logger: Logger): void {
   process.on('uncaughtException', (error) => {
     logger.fatal({ err: error }, 'uncaught exception; exiting');
-    process.exit(1);
+    void flushLogs(logger, quickExitFlushMs).then(() => process.exit(1));
   });
   process.on('unhandledRejection', (reason) => {
     logger.fatal({ err: reason }, 'unhandled promise rejection; exiting');
-    process.exit(1);
+    void flushLogs(logger, quickExitFlushMs).then(() => process.exit(1));
   });
 }
