@@ -2,7 +2,7 @@
 /**
  * run-test-files (every package's `npm test`): runs each compiled test file in its own process group
  * under a wall-clock limit, and exits 1 when a file fails, hangs, or ran no tests, or when there are
- * no test files at all.
+ * no test files at all. Under CI (CI=true) a skipped test fails its file too: CI runs every test.
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,6 +18,8 @@ process group per file, and prints each file's output whole, in order.
   --file-timeout  wall-clock limit per file (90s, 2m, 1500ms); past it the file's process group is
                   killed and its last output printed. TEST_FILE_TIMEOUT overrides it (a slow machine).
   --concurrency   files run at once (default 1)
+
+Under CI=true a skipped or todo test fails its file: a missing prerequisite must fail, not skip.
   -h, --help      this text
 `;
 
@@ -63,7 +65,13 @@ for (const target of positionals.length > 0 ? positionals : ['dist-test/test']) 
 if (files.length === 0) fail(`no test files in ${positionals.join(', ') || 'dist-test/test'}: nothing was tested`, 1);
 
 const started = performance.now();
-const results = await runFiles({ files, fileTimeoutMs, concurrency, write: (text) => process.stdout.write(text) });
+const results = await runFiles({
+  files,
+  fileTimeoutMs,
+  concurrency,
+  forbidSkips: process.env.CI === 'true',
+  write: (text) => process.stdout.write(text),
+});
 const bad = results.filter((result) => result.outcome !== 'passed');
 const tests = results.reduce((sum, result) => sum + result.tests, 0);
 const skipped = results.reduce((sum, result) => sum + result.skipped, 0);

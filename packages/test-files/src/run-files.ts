@@ -18,11 +18,13 @@ export interface RunOptions {
   graceMs?: number;
   /** The files' environment; the runner's own when left out. */
   env?: NodeJS.ProcessEnv;
+  /** A skipped (or todo) test fails its file: under CI every test must run. */
+  forbidSkips?: boolean;
 }
 
 export interface FileResult {
   file: string;
-  outcome: 'passed' | 'failed' | 'timed-out' | 'no-tests';
+  outcome: 'passed' | 'failed' | 'timed-out' | 'no-tests' | 'skipped-tests';
   tests: number;
   failed: number;
   skipped: number;
@@ -107,7 +109,7 @@ interface Running {
  * detached on purpose). Each file's output is printed whole and in order; the oldest file's streams.
  */
 export async function runFiles(options: RunOptions): Promise<FileResult[]> {
-  const { files, fileTimeoutMs, concurrency, write, graceMs = 5_000, env } = options;
+  const { files, fileTimeoutMs, concurrency, write, graceMs = 5_000, env, forbidSkips = false } = options;
   const logs = await mkdtemp(join(tmpdir(), 'test-files-'));
   const runs: Running[] = [];
   let head = 0;
@@ -174,7 +176,9 @@ export async function runFiles(options: RunOptions): Promise<FileResult[]> {
               ? 'failed'
               : summary.tests === 0
                 ? 'no-tests'
-                : 'passed';
+                : forbidSkips && summary.skipped > 0
+                  ? 'skipped-tests'
+                  : 'passed';
           resolve({
             file,
             outcome,
@@ -201,6 +205,8 @@ export async function runFiles(options: RunOptions): Promise<FileResult[]> {
         return `run-test-files: ✖ ${result.file} failed: ${counts} (${took})${leftovers}\n`;
       case 'no-tests':
         return `run-test-files: ✖ ${result.file} ran no tests (${took})\n`;
+      case 'skipped-tests':
+        return `run-test-files: ✖ ${result.file} skipped ${result.skipped} tests, and here every test must run (CI): ${counts} (${took})\n`;
       case 'timed-out':
         return (
           `run-test-files: ✖ ${result.file} did not finish within ${formatDuration(fileTimeoutMs)}: ` +

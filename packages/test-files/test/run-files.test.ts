@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { formatDuration, parseDuration } from '../src/duration.js';
@@ -40,14 +43,33 @@ function grandchild(output: string): number {
 }
 
 describe('runFiles', () => {
-  test('a passing file: its tests counted, skips apart, its spec output printed', async () => {
+  test('a passing file: its tests counted, its spec output printed', async () => {
     const { result, output } = await run('passes.test.js');
     assert.deepEqual(
       { outcome: result.outcome, tests: result.tests, failed: result.failed, skipped: result.skipped },
-      { outcome: 'passed', tests: 2, failed: 0, skipped: 1 },
+      { outcome: 'passed', tests: 2, failed: 0, skipped: 0 },
     );
     assert.match(output, /✔ one/);
-    assert.match(output, /passes\.test\.js: 2 tests, 0 failed, 1 skipped/);
+    assert.match(output, /passes\.test\.js: 2 tests, 0 failed, 0 skipped/);
+  });
+
+  test('a skipped test is counted apart, and fails its file where every test must run (CI)', async () => {
+    // Written here, not kept as a fixture: the project has no skipped test of its own.
+    const dir = await mkdtemp(join(tmpdir(), 'test-files-skip-'));
+    try {
+      const file = join(dir, 'skips.test.js');
+      await writeFile(file, "import { test } from 'node:test';\ntest('runs', () => {});\ntest('does not', { skip: 'a fixture' }, () => {});\n");
+      const write = (): void => undefined;
+      const [allowed] = await runFiles({ files: [file], fileTimeoutMs: 60_000, concurrency: 1, write });
+      assert.deepEqual({ outcome: allowed?.outcome, tests: allowed?.tests, skipped: allowed?.skipped }, { outcome: 'passed', tests: 1, skipped: 1 });
+      const [forbidden] = await runFiles({ files: [file], fileTimeoutMs: 60_000, concurrency: 1, write, forbidSkips: true });
+      assert.equal(forbidden?.outcome, 'skipped-tests');
+      const underCi = spawnSync(process.execPath, [cli, file], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+      assert.equal(underCi.status, 1, underCi.stdout);
+      assert.match(underCi.stdout, /skipped 1 tests, and here every test must run \(CI\)/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('a file that defines no test fails', async () => {
@@ -95,7 +117,7 @@ describe('run-test-files (the CLI)', () => {
     const passed = result.stdout.indexOf('passes.test.js: 2 tests');
     const empty = result.stdout.indexOf('loaded, and nothing to test');
     assert.ok(passes >= 0 && passes < passed && passed < empty, result.stdout);
-    assert.match(result.stdout, /✖ 2 of 2 files, 2 tests, 1 skipped/);
+    assert.match(result.stdout, /✖ 2 of 2 files, 2 tests, 0 skipped/);
   });
 
   test('a folder without test files fails: zero tests is not a pass', () => {
