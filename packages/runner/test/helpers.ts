@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { assertPortFree, waitFor } from '@three-tier/processes';
+import { assertPortFree, findBinaries, freePort, waitFor } from '@three-tier/processes';
 import { repoRoot, type CounterBody } from '@three-tier/shared';
 import { startTimeOf, type ProcessId } from '../src/index.js';
 
@@ -205,5 +206,34 @@ export function loopClients(url: string, clients: number, path = '/redis') {
       stopping = true;
       await Promise.all(loops);
     },
+  };
+}
+
+/** A runner's ports and data, fresh for one test file; `env` is what `npm start` reads. */
+export interface RunnerSetting {
+  readonly root: string;
+  readonly ports: readonly number[];
+  readonly env: Record<string, string>;
+  /** Removes the data and every temp folder of the file. */
+  cleanup(): Promise<void>;
+}
+
+/** Free ports and a data directory under a temp root; fails unless redis-server and nginx are installed. */
+export async function runnerSetting(name: string): Promise<RunnerSetting> {
+  const { redisServer, nginx } = findBinaries(process.env);
+  assert.ok(redisServer && nginx, 'redis-server and nginx must be installed (npm test installs them as root)');
+  const root = await mkdtemp(join(tmpdir(), `${name}-`));
+  const ports = [await freePort(), await freePort(), await freePort()];
+  return {
+    root,
+    ports,
+    env: {
+      EDGE_PORT: String(ports[0]),
+      API_PORT: String(ports[1]),
+      REDIS_PORT: String(ports[2]),
+      STACK_DATA_DIR: join(root, 'data'),
+      STACK_EDGE: 'nginx',
+    },
+    cleanup: () => rm(root, { recursive: true, force: true }),
   };
 }

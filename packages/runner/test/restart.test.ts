@@ -4,37 +4,46 @@
  * that keeps failing stops the stack, saying why.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { findBinaries, freePort, waitFor } from '@three-tier/processes';
+import { waitFor } from '@three-tier/processes';
 import { edgeProblems, problemContentType } from '@three-tier/shared';
 import { restartDelayMs, restartPolicy, startTimeOf } from '../src/index.js';
-import { assertNothingLeft, freshTmp, groupMembers, loopClients, recordedServices, startRunner, visit, type Runner } from './helpers.js';
+import { assertNothingLeft, freshTmp, groupMembers, loopClients, recordedServices, runnerSetting, startRunner, visit, type Runner, type RunnerSetting } from './helpers.js';
 
 const clientCount = 4;
 
+/**
+ * Clients loop on /redis; once 100 visits are acknowledged, `fault` strikes, the runner must say
+ * each of `said` in turn, and 50 more visits must be counted without anyone's help.
+ */
+async function throughFault(runner: Runner, url: string, fault: () => void, said: readonly RegExp[]): Promise<ReturnType<typeof loopClients>> {
+  const clients = loopClients(url, clientCount);
+  await waitFor(() => (clients.acknowledged.length > 100 ? true : undefined), { what: 'visits under load', timeoutMs: 20_000 });
+  fault();
+  for (const line of said) await runner.line(line);
+  const atRestart = clients.acknowledged.length;
+  await waitFor(() => (clients.acknowledged.length > atRestart + 50 ? true : undefined), {
+    what: 'visits counted again after the restart',
+    timeoutMs: 20_000,
+  });
+  await clients.stop();
+  return clients;
+}
+
 describe('the restart policy', () => {
   let root: string;
-  let ports: number[];
+  let ports: readonly number[];
   let env: Record<string, string>;
+  let setting: RunnerSetting;
 
   before(async () => {
-    const { redisServer, nginx } = findBinaries(process.env);
-    assert.ok(redisServer && nginx, 'redis-server and nginx must be installed (npm test installs them as root)');
-    root = await mkdtemp(join(tmpdir(), 'restart-test-'));
-    ports = [await freePort(), await freePort(), await freePort()];
-    env = {
-      EDGE_PORT: String(ports[0]),
-      API_PORT: String(ports[1]),
-      REDIS_PORT: String(ports[2]),
-      STACK_DATA_DIR: join(root, 'data'),
-      STACK_EDGE: 'nginx',
-    };
+    setting = await runnerSetting('restart-test');
+    ({ root, ports, env } = setting);
   });
   after(async () => {
-    await rm(root, { recursive: true, force: true });
+    await setting.cleanup();
   });
 
   test('backs off as compose does: 100 ms, doubling, capped', () => {
@@ -57,19 +66,10 @@ describe('the restart policy', () => {
     const before = (await visit(url)).hits ?? 0;
     const { redis } = await recordedServices(tmp);
     assert.ok(redis);
-    const clients = loopClients(url, clientCount);
-    await waitFor(() => (clients.acknowledged.length > 100 ? true : undefined), { what: 'visits under load', timeoutMs: 20_000 });
-
-    process.kill(redis.pid, 'SIGKILL');
-    await runner.line(/redis exited on its own \(killed by SIGKILL\); restarting it in 100 ms/);
-    await runner.line(/redis is back \(pid \d+\)/);
-    // Traffic is counted again without anyone's help.
-    const atRestart = clients.acknowledged.length;
-    await waitFor(() => (clients.acknowledged.length > atRestart + 50 ? true : undefined), {
-      what: 'visits counted again after the restart',
-      timeoutMs: 20_000,
-    });
-    await clients.stop();
+    const clients = await throughFault(runner, url, () => process.kill(redis.pid, 'SIGKILL'), [
+      /redis exited on its own \(killed by SIGKILL\); restarting it in 100 ms/,
+      /redis is back \(pid \d+\)/,
+    ]);
 
     // While Redis was down, the api said so (503 problem+json); nothing else went wrong.
     const statuses = [...clients.statuses.keys()].sort();
@@ -91,18 +91,10 @@ describe('the restart policy', () => {
     const before = (await visit(url)).hits ?? 0;
     const { api } = await recordedServices(tmp);
     assert.ok(api);
-    const clients = loopClients(url, clientCount);
-    await waitFor(() => (clients.acknowledged.length > 100 ? true : undefined), { what: 'visits under load', timeoutMs: 20_000 });
-
-    process.kill(api.pid, 'SIGTERM');
-    await runner.line(/api exited on its own \(exit code 0\)/);
-    await runner.line(/api is back \(pid \d+\)/);
-    const atRestart = clients.acknowledged.length;
-    await waitFor(() => (clients.acknowledged.length > atRestart + 50 ? true : undefined), {
-      what: 'visits counted again after the restart',
-      timeoutMs: 20_000,
-    });
-    await clients.stop();
+    const clients = await throughFault(runner, url, () => process.kill(api.pid, 'SIGTERM'), [
+      /api exited on its own \(exit code 0\)/,
+      /api is back \(pid \d+\)/,
+    ]);
 
     // With one instance there is a gap between its exit and its restart: nginx answers it with its
     // own 502 problem (retry after a second). Nothing is refused, reset or left hanging.

@@ -1,32 +1,20 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { assertPortFree, findBinaries, freePort } from '@three-tier/processes';
-import { cli, startRunner, visit } from './helpers.js';
+import { assertPortFree } from '@three-tier/processes';
+import { cli, runnerSetting, startRunner, visit, type RunnerSetting } from './helpers.js';
 
 describe('npm start (the stack runner)', () => {
-  let root: string;
   let env: Record<string, string>;
-  let ports: number[];
+  let ports: readonly number[];
+  let setting: RunnerSetting;
 
   before(async () => {
-    const { redisServer, nginx } = findBinaries(process.env);
-    assert.ok(redisServer && nginx, 'redis-server and nginx must be installed (npm test installs them as root)');
-    root = await mkdtemp(join(tmpdir(), 'runner-test-'));
-    ports = [await freePort(), await freePort(), await freePort()];
-    env = {
-      EDGE_PORT: String(ports[0]),
-      API_PORT: String(ports[1]),
-      REDIS_PORT: String(ports[2]),
-      STACK_DATA_DIR: join(root, 'data'),
-      STACK_EDGE: 'nginx',
-    };
+    setting = await runnerSetting('runner-test');
+    ({ ports, env } = setting);
   });
   after(async () => {
-    await rm(root, { recursive: true, force: true });
+    await setting.cleanup();
   });
 
   test('npm start itself (the README command) brings the stack up and Ctrl-C brings it down', async () => {

@@ -6,13 +6,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { assertPortFree, findBinaries, freePort, waitFor } from '@three-tier/processes';
+import { assertPortFree, waitFor } from '@three-tier/processes';
 import { sameKeypressMs, startTimeOf, sweepLeftovers } from '../src/index.js';
-import { assertNothingLeft, freshTmp, groupMembers, loopClients, recordedServices, startRunner, visit } from './helpers.js';
+import { assertNothingLeft, freshTmp, groupMembers, loopClients, recordedServices, runnerSetting, startRunner, visit, type RunnerSetting } from './helpers.js';
 
 /** One unlabelled metric of the api's /metrics. */
 async function metric(apiUrl: string, name: string): Promise<number> {
@@ -23,24 +22,16 @@ async function metric(apiUrl: string, name: string): Promise<number> {
 
 describe('stopping the stack, every way', () => {
   let root: string;
-  let ports: number[];
+  let ports: readonly number[];
   let env: Record<string, string>;
+  let setting: RunnerSetting;
 
   before(async () => {
-    const { redisServer, nginx } = findBinaries(process.env);
-    assert.ok(redisServer && nginx, 'redis-server and nginx must be installed (npm test installs them as root)');
-    root = await mkdtemp(join(tmpdir(), 'stopping-test-'));
-    ports = [await freePort(), await freePort(), await freePort()];
-    env = {
-      EDGE_PORT: String(ports[0]),
-      API_PORT: String(ports[1]),
-      REDIS_PORT: String(ports[2]),
-      STACK_DATA_DIR: join(root, 'data'),
-      STACK_EDGE: 'nginx',
-    };
+    setting = await runnerSetting('stopping-test');
+    ({ root, ports, env } = setting);
   });
   after(async () => {
-    await rm(root, { recursive: true, force: true });
+    await setting.cleanup();
   });
 
   test('Ctrl-C in a terminal (npm start): one keypress is one stop, in order, exit 0, nothing left', async () => {
