@@ -1,5 +1,7 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import type { FaultSwitch } from './faults/fault-switch.js';
+import { withFaults } from './faults/inject.js';
 import { exchange } from './http/exchange.js';
 import { mountRoutes } from './http/mount.js';
 import { notFound, problemHandler } from './http/problem.js';
@@ -10,7 +12,9 @@ import type { Metrics } from './metrics.js';
 import type { VisitCounter } from './redis/counter.js';
 import { counterHandler } from './routes/counter.js';
 import { livenessHandler, readinessHandler } from './routes/health.js';
+import { mountFaultRoutes } from './routes/faults.js';
 import { infoHandler } from './routes/info.js';
+import { instanceHandler } from './routes/instance.js';
 import { loadHandler } from './routes/load.js';
 import { metricsHandler } from './routes/metrics.js';
 import { pageHandler } from './routes/page.js';
@@ -27,6 +31,13 @@ export interface AppDependencies {
   readonly requestLogger?: Logger;
   /** True once shutdown began: /readyz fails and responses close their connection. */
   readonly isDraining: () => boolean;
+  /** The faults this instance is switched to; the work routes obey them. */
+  readonly faults: FaultSwitch;
+  /**
+   * When set, /faults is mounted on this app and its exit fault calls this (the entry point exits
+   * the process); undefined: no fault routes (FAULTS=off), they answer 404.
+   */
+  readonly exitOnDemand?: () => void;
   /** All on by default; `npm run bench` switches one off at a time to measure what it costs. */
   readonly features?: Partial<AppFeatures>;
 }
@@ -68,16 +79,22 @@ export function createApp(deps: AppDependencies): Express {
     }),
   );
   app.use(refuseMalformed);
+  // The work routes obey the faults; probes and metrics never do.
+  const work = (handler: RequestHandler): RequestHandler => withFaults(deps.faults, deps.metrics, handler);
   // The table mounted on the app itself: a nested router would add a layer to every request.
   mountRoutes(app, features.deadlines, {
-    info: infoHandler(deps.instance),
-    redis: counterHandler(deps.counter, deps.instance, deps.logger),
-    html: pageHandler(deps.counter, deps.instance, deps.logger),
-    load: loadHandler(deps.pool, deps.instance),
+    info: work(infoHandler(deps.instance)),
+    redis: work(counterHandler(deps.counter, deps.instance, deps.logger)),
+    html: work(pageHandler(deps.counter, deps.instance, deps.logger)),
+    load: work(loadHandler(deps.pool, deps.instance)),
+    instance: work(instanceHandler(deps.counter, deps.instance, deps.faults, deps.isDraining)),
     healthz: livenessHandler,
-    readyz: readinessHandler(deps.counter, deps.isDraining),
+    readyz: readinessHandler(deps.counter, deps.isDraining, deps.faults),
     metrics: metricsHandler(deps.metrics),
   });
+  if (deps.exitOnDemand) {
+    mountFaultRoutes(app, { faults: deps.faults, instance: deps.instance, logger: deps.logger, exit: deps.exitOnDemand });
+  }
   app.use(notFound);
   app.use(problemHandler(deps.logger));
   return app;

@@ -24,6 +24,10 @@ export interface ApiConfig {
     readonly timeoutMs: number;
   };
   readonly trustProxy: string | false;
+  /** The name answers carry; undefined: the machine's hostname. */
+  readonly instanceId: string | undefined;
+  /** Whether /faults is mounted. */
+  readonly faults: boolean;
   readonly log: {
     readonly level: LogLevel;
     readonly pretty: boolean;
@@ -64,6 +68,8 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>,
     load: { workers: parsed.LOAD_WORKERS, queue: parsed.LOAD_QUEUE },
     shutdown: { delayMs: parsed.SHUTDOWN_DELAY_MS, timeoutMs: parsed.SHUTDOWN_TIMEOUT_MS },
     trustProxy: parsed.TRUST_PROXY === 'false' ? false : parsed.TRUST_PROXY,
+    instanceId: parsed.INSTANCE_ID,
+    faults: parsed.FAULTS === 'on',
     log: { level: parsed.LOG_LEVEL, pretty: (parsed.LOG_FORMAT ?? (stdoutIsTty ? 'pretty' : 'json')) === 'pretty' },
   };
 }

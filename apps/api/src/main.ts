@@ -5,10 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { createLogger, exitOnFatalErrors, handleShutdownSignals, logDestination } from '@three-tier/service-kit';
+import { createLogger, exitOnFatalErrors, flushLogs, handleShutdownSignals, logDestination } from '@three-tier/service-kit';
 import { ConfigError, releaseVersion } from '@three-tier/shared';
 import { createApp, type AppFeatures } from './app.js';
 import { configFromEnv, type ApiConfig } from './config.js';
+import { FaultSwitch } from './faults/fault-switch.js';
 import type { Instance } from './instance.js';
 import { cpuBudget } from './load/cpu-budget.js';
 import { LoadPool } from './load/pool.js';
@@ -40,12 +41,18 @@ function loadConfig(env: Readonly<Record<string, string | undefined>>): ApiConfi
  */
 const firstConnectionWaitMs = 1_000;
 
+/** The exit fault: a crash on purpose, so nothing drains; only the log gets out first. */
+function exitOnDemand(logger: ReturnType<typeof createLogger>): void {
+  logger.fatal('exiting on demand (fault "exit"): no drain, as a crash would');
+  void flushLogs(logger).finally(() => process.exit(1));
+}
+
 /** Starts the api as a process: exits 1 on bad configuration, 0 after a graceful stop. */
 export function startApi(env: Readonly<Record<string, string | undefined>>, options: StartOptions = {}): void {
   const config = loadConfig(env);
   const { name } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string };
   // The release's version, the one its images are tagged with, not the workspace's own.
-  const instance: Instance = { name, version: releaseVersion(), hostname: hostname() };
+  const instance: Instance = { name, version: releaseVersion(), hostname: config.instanceId ?? hostname() };
   const logOptions = {
     name: 'api',
     level: config.log.level,
@@ -74,6 +81,8 @@ export function startApi(env: Readonly<Record<string, string | undefined>>, opti
     logger,
     requestLogger,
     isDraining: () => draining,
+    faults: new FaultSwitch(metrics),
+    ...(config.faults ? { exitOnDemand: () => exitOnDemand(logger) } : {}),
     ...(options.features ? { features: options.features } : {}),
   });
 

@@ -43,6 +43,28 @@ export function createMetrics() {
     loadWorkersBusy: new Gauge({ name: 'load_workers_busy', help: 'Worker threads burning CPU now.', registers }),
     loadQueueLength: new Gauge({ name: 'load_queue_length', help: '/load jobs waiting for a worker.', registers }),
     loadWorkers: new Gauge({ name: 'load_workers', help: 'Size of the /load worker pool.', registers }),
+    faultActive: new Gauge({
+      name: 'fault_active',
+      help: 'Faults switched on by demand (1) or off (0): unready, latency, errors.',
+      labelNames: ['fault'] as const,
+      registers,
+    }),
+    faultLatencySeconds: new Gauge({
+      name: 'fault_latency_seconds',
+      help: 'Latency added on demand to every work answer.',
+      registers,
+    }),
+    faultErrorRatio: new Gauge({
+      name: 'fault_error_ratio',
+      help: 'Share of work requests answered 500 on demand.',
+      registers,
+    }),
+    faultInjections: new Counter({
+      name: 'fault_injections_total',
+      help: 'Requests a fault acted on: dropped (unready), delayed (latency) or failed (errors).',
+      labelNames: ['fault'] as const,
+      registers,
+    }),
   };
 }
 

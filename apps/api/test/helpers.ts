@@ -8,6 +8,7 @@ import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { createApp } from '../src/app.js';
+import { FaultSwitch } from '../src/faults/fault-switch.js';
 import type { Instance } from '../src/instance.js';
 import { LoadPool } from '../src/load/pool.js';
 import { createMetrics, type Metrics } from '../src/metrics.js';
@@ -41,6 +42,9 @@ export interface TestApp {
   readonly redis: Redis;
   readonly metrics: Metrics;
   readonly pool: LoadPool;
+  readonly faults: FaultSwitch;
+  /** How many times the exit fault asked the process to exit (the test app only counts). */
+  exits: number;
   draining: boolean;
   close(): Promise<void>;
 }
@@ -53,6 +57,8 @@ export interface TestAppOptions {
   readonly instance?: Instance;
   readonly counterKey?: string;
   readonly logger?: Logger;
+  /** False: no fault routes, as with FAULTS=off. */
+  readonly faultRoutes?: boolean;
 }
 
 /** The app as the entry point builds it, with a silent logger and a real Redis client. */
@@ -63,7 +69,10 @@ export async function buildApp(options: TestAppOptions): Promise<TestApp> {
   const counter = new VisitCounter(redis, { key: options.counterKey ?? 'hits', idempotencyTtlSeconds: 30, timeoutMs: 500 }, metrics);
   const workers = options.workers ?? 2;
   const pool = new LoadPool({ size: workers, maxQueue: options.queue ?? workers * 2, metrics });
+  const faults = new FaultSwitch(metrics);
   const app = createApp({
+    faults,
+    ...(options.faultRoutes === false ? {} : { exitOnDemand: () => (state.exits += 1) }),
     instance: options.instance ?? testInstance,
     trustProxy: options.trustProxy ?? 'loopback',
     counter,
@@ -81,6 +90,8 @@ export async function buildApp(options: TestAppOptions): Promise<TestApp> {
     redis,
     metrics,
     pool,
+    faults,
+    exits: 0,
     draining: false,
     close: async () => {
       server.closeAllConnections();

@@ -11,9 +11,13 @@ import {
   counterMessage,
   edge,
   edgeProblems,
+  faultRoutes,
   headerNames,
+  instanceAlias,
+  instanceHue,
   internalRouteDetail,
   load,
+  noFaults,
   problemContentType,
   routeIds,
   routeList,
@@ -21,6 +25,7 @@ import {
   securityHeaders,
   tokenRegExp,
   type CounterBody,
+  type InstanceBody,
   type LoadBody,
   type Problem,
   type ReadyBody,
@@ -224,6 +229,26 @@ const routeProbeBodies: { readonly [Id in RouteId]: RouteProbeBody } = {
     await assertProblem(probe.on(bad), bad, 400, /ms must be an integer from 1 to 5000/);
   },
 
+  async instance(probe) {
+    const res = await probe.request();
+    const check = probe.on(res);
+    check.equal(res.status, 200);
+    assertJson(check, res);
+    assertEdgeHeaders(check, res);
+    const body = (await res.json()) as InstanceBody;
+    check.ok(body.hostname.length > 0);
+    check.equal(body.alias, instanceAlias(body.hostname));
+    check.equal(body.hue, instanceHue(body.hostname));
+    check.equal(body.state, 'ready');
+    check.equal(body.redis.state, 'up');
+    check.equal(typeof body.hits, 'number');
+    check.deepEqual(body.faults, noFaults);
+    // Polling counts nothing: the count stays put, whichever instance answers.
+    const again = await probe.request();
+    const body2 = (await again.json()) as InstanceBody;
+    probe.on(again).equal(body2.hits, body.hits);
+  },
+
   async healthz(probe) {
     const res = await probe.request();
     const check = probe.on(res);
@@ -330,6 +355,20 @@ export const edgeProbes: Readonly<Record<string, Probe>> = {
     const res = await send(target, routes.redis.path, { method: 'POST', body: 'x=1' });
     await assertProblem(assert, res, 405);
     assert.equal(res.headers.get('allow'), 'GET, HEAD');
+  },
+
+  async 'refuses every fault route with 404, whatever the method: faults never reach an instance from outside'(target) {
+    for (const route of Object.values(faultRoutes)) {
+      for (const method of route.methods) {
+        const query = route === faultRoutes.latency ? '?ms=500' : route === faultRoutes.errors ? '?rate=1' : '';
+        const res = await send(target, `${route.path}${query}`, { method });
+        assert.equal(res.status, 404, `${method} ${route.path}`);
+        if (method !== 'HEAD') await assertProblem(assert, res, 404);
+        else await res.body?.cancel();
+      }
+    }
+    const seen = (await (await send(target, routes.instance.path)).json()) as InstanceBody;
+    assert.deepEqual(seen.faults, noFaults, 'the instance behind the edge was switched to nothing');
   },
 
   async 'generates a request id when there is none or it is malformed'(target) {

@@ -81,6 +81,16 @@ export const apiEnvSchema = z.object({
   /** In-flight requests get this long to finish once the listener closes: by default the longest deadline. */
   SHUTDOWN_TIMEOUT_MS: envInteger(100, 120_000).default(budgets.apiShutdownTimeoutMs),
   TRUST_PROXY: trustProxy,
+  /**
+   * The name this instance answers with; by default the machine's hostname (a container's id, a
+   * pod's name). `npm start` sets one per instance, since they share a machine.
+   */
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'must be 1 to 64 letters, digits or . _ -' })
+    .optional(),
+  /** Faults on demand (/faults, on the api's port only): on for demos, off where that port is reachable. */
+  FAULTS: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   LOG_LEVEL: envLogLevel,
   LOG_FORMAT: envLogFormat,
 });

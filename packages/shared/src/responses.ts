@@ -1,5 +1,7 @@
 /** The bodies the api sends, as its clients (the probe suite, the HTML page) read them. */
 
+import type { Faults } from './faults.js';
+
 export interface ServiceInfo {
   readonly name: string;
   readonly version: string;
@@ -37,7 +39,7 @@ export interface HealthBody {
   readonly uptimeSeconds: number;
 }
 
-export type CheckName = 'redis' | 'shutdown';
+export type CheckName = 'redis' | 'shutdown' | 'faults';
 
 export interface CheckResult {
   readonly status: 'pass' | 'fail';
@@ -50,4 +52,30 @@ export type Checks = Readonly<Record<CheckName, CheckResult>>;
 export interface ReadyBody {
   readonly status: 'ready';
   readonly checks: Checks;
+}
+
+/** ready: takes work; draining: shutting down, finishing what it has; unready: Redis or a fault says no. */
+export type InstanceState = 'ready' | 'draining' | 'unready';
+
+/** up: answers; down: no connection; frozen: connected, or connecting, but nothing answers in time. */
+export type RedisState = 'up' | 'down' | 'frozen';
+
+/** GET /instance: who answered and how it is, counting nothing (the live page polls it). */
+export interface InstanceBody {
+  readonly hostname: string;
+  /** A readable stable name for the hostname (see instanceAlias). */
+  readonly alias: string;
+  /** The instance's colour, a hue from 0 to 359 (see instanceHue). */
+  readonly hue: number;
+  readonly version: string;
+  readonly uptimeSeconds: number;
+  readonly state: InstanceState;
+  readonly redis: {
+    readonly state: RedisState;
+    readonly latencyMs?: number;
+    readonly detail?: string;
+  };
+  /** The visit count as it stands (read, not counted); null when Redis did not answer. */
+  readonly hits: number | null;
+  readonly faults: Faults;
 }

@@ -79,6 +79,17 @@ export const routes = {
     quiet: false,
     summary: 'burns ?ms=1..5000 CPU milliseconds (default 100) on a worker thread, for autoscaling demos',
   },
+  instance: {
+    path: '/instance',
+    methods: readOnly,
+    exposure: 'public',
+    response: 'json',
+    rateLimit: 'none',
+    timeoutMs: 2_000,
+    // The live page polls it a few times a second from every open browser.
+    quiet: true,
+    summary: 'who answered and how it is: alias, state, Redis, faults and the count, counting nothing (the page polls it)',
+  },
   healthz: {
     path: '/healthz',
     methods: readOnly,

@@ -23,6 +23,17 @@ describe('api environment', () => {
     assert.equal(env.LOG_LEVEL, 'info');
     assert.equal(env.LOAD_WORKERS, undefined);
     assert.equal(env.LOG_FORMAT, undefined);
+    assert.equal(env.INSTANCE_ID, undefined);
+    assert.equal(env.FAULTS, 'on');
+  });
+
+  test('INSTANCE_ID is a short name; FAULTS is on or off', () => {
+    assert.equal(parseEnv(apiEnvSchema, { INSTANCE_ID: 'box-3001', FAULTS: 'off' }).INSTANCE_ID, 'box-3001');
+    const error = configError(() => parseEnv(apiEnvSchema, { INSTANCE_ID: 'a b', FAULTS: 'yes' }));
+    assert.deepEqual(error.problems, [
+      'INSTANCE_ID must be 1 to 64 letters, digits or . _ - (got "a b")',
+      'FAULTS must be on or off (got "yes")',
+    ]);
   });
 
   test('numbers are parsed from strings and empty values count as unset', () => {

@@ -60,6 +60,12 @@ export class VisitCounter {
   private clockOffsetMs = 0;
   /** The shortest round trip of recent TIME samples. */
   private bestRoundTripMs = Number.POSITIVE_INFINITY;
+  /**
+   * Why Redis last failed the api (a connection error, or a command that timed out), until it
+   * answers again: tells a frozen Redis from a gone one. Refusals while reconnecting say nothing
+   * new and do not replace it.
+   */
+  private lastFailure: string | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -69,7 +75,11 @@ export class VisitCounter {
     redis.defineCommand('incrementBefore', { numberOfKeys: 1, lua: incrementScript });
     redis.defineCommand('incrementOnceBefore', { numberOfKeys: 2, lua: incrementOnceScript });
     redis.on('ready', () => {
+      this.lastFailure = undefined;
       this.ping().catch(() => undefined);
+    });
+    redis.on('error', (error: Error) => {
+      this.lastFailure = error.message;
     });
   }
 
@@ -95,6 +105,11 @@ export class VisitCounter {
   async current(): Promise<number> {
     const value = await this.timed('get', () => this.redis.get(this.options.key));
     return Number(value ?? 0);
+  }
+
+  /** The last error Redis gave the api since it last answered, e.g. "connect ECONNREFUSED ...". */
+  get failure(): string | undefined {
+    return this.lastFailure;
   }
 
   /** ioredis's connection state: `ready` when commands can be sent. */
@@ -132,6 +147,7 @@ export class VisitCounter {
     try {
       const result = await run();
       end({ outcome: 'ok' });
+      this.lastFailure = undefined;
       return result;
     } catch (error) {
       end({ outcome: 'error' });
@@ -139,8 +155,9 @@ export class VisitCounter {
       // Commands queued behind the one in flight are refused at once instead of each waiting out
       // a timeout of its own (ioredis sends one auto-pipeline at a time), and new ones fail fast
       // until a reconnect gets a ready Redis again.
-      if (error instanceof Error && error.message === 'Command timed out' && this.redis.status === 'ready') {
-        this.redis.disconnect(true);
+      if (error instanceof Error && error.message === 'Command timed out') {
+        this.lastFailure = error.message;
+        if (this.redis.status === 'ready') this.redis.disconnect(true);
       }
       throw error;
     }

@@ -2,6 +2,7 @@ import type { Checks, CheckResult, HealthBody, ReadyBody } from '@three-tier/sha
 import type { RequestHandler } from 'express';
 import { sendJson } from '../http/send-json.js';
 import { HttpError } from '../http/problem.js';
+import type { FaultSwitch } from '../faults/fault-switch.js';
 import type { VisitCounter } from '../redis/counter.js';
 
 /** GET /healthz : the process answers. Nothing else is checked, so a Redis outage never restarts us. */
@@ -21,12 +22,16 @@ async function redisCheck(counter: VisitCounter): Promise<CheckResult> {
   }
 }
 
-/** GET /readyz : ready when Redis answers a PING and we are not draining; 503 names what failed. */
-export function readinessHandler(counter: VisitCounter, isDraining: () => boolean): RequestHandler {
+/**
+ * GET /readyz : ready when Redis answers a PING, we are not draining and no one switched us to
+ * unready on demand; 503 names what failed.
+ */
+export function readinessHandler(counter: VisitCounter, isDraining: () => boolean, faults: FaultSwitch): RequestHandler {
   return async (_req, res) => {
     const checks: Checks = {
       redis: await redisCheck(counter),
       shutdown: isDraining() ? { status: 'fail', detail: 'draining: this instance is shutting down' } : { status: 'pass' },
+      faults: faults.state.unready ? { status: 'fail', detail: 'switched to unready on demand (DELETE /faults/unready)' } : { status: 'pass' },
     };
     const failed = Object.entries(checks).filter(([, check]) => check.status === 'fail');
     if (failed.length > 0) {
