@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { freePort, NodeService, waitFor } from '@three-tier/processes';
+import { faultRoutes, instanceAlias } from '@three-tier/shared';
 import { metricValue, startRedis } from './helpers.js';
 
 /** The built entry point, run as a real process: what a container runs. */
@@ -94,6 +95,27 @@ describe('the api process', () => {
     const code = await Promise.race([exited, new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 10_000))]);
     if (code === 'hung') child.kill('SIGKILL');
     assert.equal(code, 0, 'it exits 0 within 10 s instead of hanging on its log buffer');
+  });
+
+  test('answers with INSTANCE_ID, and the exit fault makes it exit 1 once its client has the answer', async () => {
+    const { service, url } = await startApi({ REDIS_URL: redis.url, INSTANCE_ID: 'box-4242' });
+    const who = (await (await fetch(`${url}/instance`)).json()) as { hostname: string; alias: string };
+    assert.deepEqual(who, { ...who, hostname: 'box-4242', alias: instanceAlias('box-4242') });
+    const res = await fetch(`${url}${faultRoutes.exit.path}`, { method: 'POST' });
+    assert.equal(res.status, 202);
+    assert.equal(((await res.json()) as { hostname: string }).hostname, 'box-4242');
+    const exit = await service.exited;
+    assert.deepEqual({ code: exit?.code, signal: exit?.signal }, { code: 1, signal: null });
+  });
+
+  test('with FAULTS=off, the fault routes are not there', async () => {
+    const { service, url } = await startApi({ REDIS_URL: redis.url, FAULTS: 'off' });
+    try {
+      assert.equal((await fetch(`${url}${faultRoutes.exit.path}`, { method: 'POST' })).status, 404);
+      assert.equal((await fetch(`${url}/healthz`)).status, 200, 'still running');
+    } finally {
+      await service.stop();
+    }
   });
 
   test('a second signal exits at once', async () => {

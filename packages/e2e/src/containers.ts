@@ -20,12 +20,15 @@ export interface ContainerFacts {
   readonly addresses: Readonly<Record<string, string>>;
   /** When it was created: the oldest replica is the first to replace. */
   readonly created: string;
+  /** How many times Docker restarted it under its restart policy. */
+  readonly restarts: number;
 }
 
 interface Inspected {
   Id: string;
   Name: string;
   Created: string;
+  RestartCount: number;
   Config: { Hostname: string; User: string; Labels: Record<string, string> };
   HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[] | null; SecurityOpt: string[] | null; Init: boolean | null };
   State: { Running: boolean; Health?: { Status: string } };
@@ -40,6 +43,7 @@ export async function inspectContainers(ids: readonly string[], env?: NodeJS.Pro
     name: container.Name.replace(/^\//, ''),
     service: container.Config.Labels['com.docker.compose.service'] ?? '',
     hostname: container.Config.Hostname,
+    restarts: container.RestartCount,
     user: container.Config.User,
     readOnlyRoot: container.HostConfig.ReadonlyRootfs,
     capDrop: container.HostConfig.CapDrop ?? [],

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, test, type TestContext } from 'node:test';
 import { composeTarget, imageUsers, redisAuthDir } from '@three-tier/deploy';
 import { freePort, waitFor } from '@three-tier/processes';
-import { headerNames, ports, services, type CounterBody } from '@three-tier/shared';
+import { faultRoutes, headerNames, ports, routes, services, type CounterBody, type Faults } from '@three-tier/shared';
 import { docker, dockerAnswers, resolveBaseImages, shareBuildCa } from '@three-tier/release';
 import {
   ComposeStack,
@@ -217,7 +217,13 @@ for (const flavour of flavours) describe(`${names[flavour]} up`, () => {
 
   describe('scaled to three api replicas, under load through nginx', () => {
     /** Six clients visit /redis while `fault` runs; no client request may fail, no visit be lost or doubled. */
-    async function survives(t: TestContext, what: string, fault: () => Promise<void>, settled: () => Promise<void>, keepAlive = true) {
+    async function survives(
+      t: TestContext,
+      what: string,
+      fault: () => Promise<void>,
+      settled: (load: ReturnType<typeof visitors>) => Promise<void>,
+      keepAlive = true,
+    ) {
       const start = await hits(stack.url);
       const load = visitors(stack.url, 6, { retry: false, keepAlive });
       try {
@@ -225,7 +231,7 @@ for (const flavour of flavours) describe(`${names[flavour]} up`, () => {
         await fault();
         // Until nginx can no longer hold a stale address: Docker's DNS has caught up, then one more
         // lifetime of nginx's cached answer, with visits flowing all along.
-        await settled();
+        await settled(load);
         const { upstream } = composeTarget();
         const cached = Date.now() + (upstream.kind === 'dns' ? upstream.validSeconds * 1_000 : 0);
         await waitFor(() => (Date.now() >= cached ? true : undefined), { what: 'nginx cached DNS answers expired' });
@@ -337,6 +343,80 @@ for (const flavour of flavours) describe(`${names[flavour]} up`, () => {
           );
         },
         false,
+      );
+    });
+
+    /**
+     * Asks a replica's own port (published nowhere) from inside a replica: by default its own,
+     * else `host` (another replica's address, for a request whose answer outlives the replica).
+     */
+    async function onReplica(id: string, method: string, path: string, host = '127.0.0.1'): Promise<{ status: number; text: string }> {
+      const script = `fetch('http://${host}:${ports.api}${path}',{method:'${method}'}).then(async r=>console.log(r.status+' '+await r.text()),e=>{console.log('0 '+e.message)})`;
+      const { out } = await stack.execIn(id, ['node', '-e', script]);
+      const space = out.indexOf(' ');
+      return { status: Number(out.slice(0, space)), text: out.slice(space + 1).trim() };
+    }
+
+    test('a replica switched to unready leaves the rotation: it serves nothing, no client request fails, the fault shows in /metrics', async (t) => {
+      const [victim] = await stack.containers(services.api);
+      assert.ok(victim);
+      let servedBefore = 0;
+      const load = await survives(
+        t,
+        'one replica switched to unready',
+        async () => {
+          const set = await onReplica(victim.id, 'PUT', faultRoutes.unready.path);
+          assert.equal(set.status, 200, set.text);
+          assert.equal((JSON.parse(set.text) as Faults).unready, true);
+        },
+        (visits) => {
+          // From here on, it must serve nothing: count its answers from now.
+          servedBefore = visits.hostnames.get(victim.hostname) ?? 0;
+          return Promise.resolve();
+        },
+      );
+      t.diagnostic(`the unready replica served ${servedBefore} visits before, and ${(load.hostnames.get(victim.hostname) ?? 0) - servedBefore} after`);
+      assert.equal(load.hostnames.get(victim.hostname) ?? 0, servedBefore, 'no visit was served by the unready replica');
+      const ready = await onReplica(victim.id, 'GET', routes.readyz.path);
+      assert.equal(ready.status, 503);
+      assert.match(ready.text, /unready on demand/);
+      const metrics = await onReplica(victim.id, 'GET', routes.metrics.path);
+      assert.match(metrics.text, /^fault_active\{fault="unready"\} 1$/m);
+      assert.match(metrics.text, /^fault_injections_total\{fault="unready"\} [1-9]/m, 'the edge did send it work, and it was dropped');
+
+      assert.equal((await onReplica(victim.id, 'DELETE', faultRoutes.unready.path)).status, 200);
+      await waitFor(
+        async () => {
+          const res = await fetch(`${stack.url}${routes.instance.path}`);
+          return ((await res.json()) as { hostname: string }).hostname === victim.hostname ? true : undefined;
+        },
+        { what: 'the cleared replica back in the rotation', timeoutMs: 15_000, intervalMs: 20 },
+      );
+    });
+
+    test('the exit fault: the replica exits 1, Docker restarts it, and no client request fails', async (t) => {
+      const [victim, witness] = await stack.containers(services.api);
+      assert.ok(victim && witness);
+      // Asked from another replica: a client inside the victim dies with it.
+      const address = Object.entries(victim.addresses).find(([network]) => network.endsWith('_backend'))?.[1];
+      assert.ok(address, `the victim's backend address among ${JSON.stringify(victim.addresses)}`);
+      await survives(
+        t,
+        'one replica exiting on demand',
+        async () => {
+          const exit = await onReplica(witness.id, 'POST', faultRoutes.exit.path, address);
+          assert.equal(exit.status, 202, exit.text);
+        },
+        async () => {
+          await waitFor(
+            async () => {
+              const [now] = (await stack.containers(services.api)).filter((container) => container.id === victim.id);
+              return now && now.restarts > victim.restarts && now.running ? true : undefined;
+            },
+            { what: 'Docker restarting the replica that exited', timeoutMs: 30_000, intervalMs: 100 },
+          );
+          await stack.waitHealthy(3);
+        },
       );
     });
 

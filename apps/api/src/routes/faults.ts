@@ -14,6 +14,9 @@ export interface FaultRouteDependencies {
   readonly exit: () => void;
 }
 
+/** How long the exit fault waits for its client to take the answer and hang up. */
+const exitAfterAnswerMs = 500;
+
 const msError = `ms must be an integer from ${faultLimits.minLatencyMs} to ${faultLimits.maxLatencyMs}.`;
 const rateError = 'rate must be a number from 0 to 1, e.g. 0.2 for one request in five.';
 
@@ -79,8 +82,18 @@ export function mountFaultRoutes(app: Express, deps: FaultRouteDependencies): vo
     DELETE: clear('errors'),
   });
   mount(app, faultRoutes.exit, {
-    POST: (_req, res) => {
-      res.once('finish', deps.exit);
+    POST: (req, res) => {
+      // The answer first, then the crash: once the client has it and the connection is closed,
+      // or after a bound if the client lingers.
+      const socket = req.socket;
+      res.once('finish', () => {
+        const timer = setTimeout(deps.exit, exitAfterAnswerMs);
+        socket.once('close', () => {
+          clearTimeout(timer);
+          deps.exit();
+        });
+      });
+      res.setHeader('Connection', 'close');
       sendJson(res, { status: 'exiting', hostname: instance.hostname, detail: 'exits with code 1 now, as a crash would: no drain' }, 202);
     },
   });
