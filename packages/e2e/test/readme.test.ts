@@ -37,6 +37,9 @@ const clusterOnly = new Set([
   'kubectl -n three-tier create secret generic redis-auth --from-literal=password="$(head -c 32 /dev/urandom | base64)"',
   'kubectl apply -k k8s/',
   'kubectl -n three-tier rollout status deployment/api',
+  'kubectl -n three-tier port-forward deployment/api 3000:3000',
+  'curl -X PUT http://127.0.0.1:3000/faults/unready',
+  'curl -X DELETE http://127.0.0.1:3000/faults',
 ]);
 
 describe('the README', () => {
