@@ -89,7 +89,7 @@ export function startApi(env: Readonly<Record<string, string | undefined>>, opti
   const server = createHttpServer(app);
   server.on('error', (error) => {
     logger.fatal({ err: error, port: config.port }, 'cannot listen');
-    process.exit(1);
+    void flushLogs(logger).finally(() => process.exit(1));
   });
   void readyWithin(redis, firstConnectionWaitMs).then(() => {
     if (draining) return; // stopped before it ever served

@@ -1,7 +1,7 @@
 /**
  * The http-proxy edge's entry point: reads the environment, listens, drains on SIGTERM.
  */
-import { createLogger, exitOnFatalErrors, handleShutdownSignals } from '@three-tier/service-kit';
+import { createLogger, exitOnFatalErrors, flushLogs, handleShutdownSignals } from '@three-tier/service-kit';
 import { budgets, ConfigError, edgeEnvSchema, parseEnv, type EdgeEnv } from '@three-tier/shared';
 import { createEdge } from './edge.js';
 import { createEdgeServer } from './server.js';
@@ -29,7 +29,7 @@ const edge = createEdge({ upstreams: env.API_UPSTREAM, logger, isDraining: () =>
 const server = createEdgeServer(edge.listener);
 server.on('error', (error) => {
   logger.fatal({ err: error, port: env.EDGE_PORT }, 'cannot listen');
-  process.exit(1);
+  void flushLogs(logger).finally(() => process.exit(1));
 });
 server.listen(env.EDGE_PORT, env.EDGE_HOST, () => {
   logger.info({ host: env.EDGE_HOST, port: env.EDGE_PORT, upstreams: env.API_UPSTREAM }, 'listening');

@@ -24,10 +24,27 @@ const logFlushMs = 250;
  * dozen lines where it carried the two or three logged while the last write was in flight, and
  * whatever reads the other end (the runner, Docker's log driver) wakes up that much less often.
  * A quiet process still shows a line within `logFlushMs`, as nginx's access log does (`flush=`),
- * and whatever is pending is written when the process exits.
+ * and whatever is pending is written before the process exits (see `flushLogs`).
  */
 export function logDestination(): DestinationStream {
-  return pino.destination({ dest: 1, sync: false, minLength: logBufferBytes, periodicFlush: logFlushMs });
+  const destination = pino.destination({ dest: 1, sync: false, minLength: logBufferBytes, periodicFlush: logFlushMs });
+  destinations.add(destination);
+  return destination;
+}
+
+/** Every destination `logDestination` made: `abandonPendingLogs` reaches them before an exit. */
+const destinations = new Set<{ flushSync(): void }>();
+
+/**
+ * Gives up on whatever the destinations still hold, so nothing is written synchronously at exit.
+ * pino flushes its destinations synchronously on 'exit', and sonic-boom's synchronous flush
+ * retries a failed write forever, EPIPE included (4.2: only EAGAIN and EBUSY may give up): with
+ * stdout's reader gone (a runner SIGKILLed), the process would sleep and retry for good instead of
+ * exiting (seen: an api still retrying 20 minutes later). Called once the bounded asynchronous
+ * flush before an exit has had its chance.
+ */
+export function abandonPendingLogs(): void {
+  for (const destination of destinations) destination.flushSync = () => undefined;
 }
 
 /** JSON lines on stdout; pretty only when asked for. */

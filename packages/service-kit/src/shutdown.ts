@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gracePeriodMs } from '@three-tier/shared';
 import type { Logger } from 'pino';
 import { closeServer } from './http-server.js';
+import { abandonPendingLogs } from './logger.js';
 
 export interface ShutdownOptions {
   readonly server: Server;
@@ -27,10 +28,12 @@ const quickExitFlushMs = 200;
  * runs on exit, a stdout nobody reads any more (the runner that started us was SIGKILLed) would
  * hang the process for good: sonic-boom retries a failed synchronous write forever. An
  * asynchronous write that fails with EPIPE makes pino drop the stream instead. Bounded, so a
- * stdout that is merely slow cannot hold the exit either.
+ * stdout that is merely slow cannot hold the exit either; what is still pending after the bound
+ * is abandoned (see `abandonPendingLogs`), never retried synchronously.
  */
 export async function flushLogs(logger: Logger, timeoutMs = logFlushTimeoutMs): Promise<void> {
   await Promise.race([new Promise<void>((resolve) => logger.flush(() => resolve())), sleep(timeoutMs)]);
+  abandonPendingLogs();
 }
 
 /**
