@@ -1,0 +1,140 @@
+/**
+ * The README's demo, run as written: every command of its "Demo" section, in order, against a real
+ * compose stack of this run's own (project, port and image names), each checked for what the
+ * README says to watch. A command added to the section without an expectation here fails.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import { freePort, waitFor } from '@three-tier/processes';
+import { repoRoot, routes, services, type InstanceBody } from '@three-tier/shared';
+import { dockerAnswers, resolveBaseImages, shareBuildCa } from '@three-tier/release';
+import { ComposeStack } from '../src/index.js';
+
+const readme = await readFile(`${repoRoot}README.md`, 'utf8');
+const start = readme.indexOf('\n## Demo');
+assert.ok(start >= 0, 'the README has a Demo section');
+const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+const commands = [...section.matchAll(/```sh\n([\s\S]*?)```/g)]
+  .flatMap((match) => (match[1] ?? '').split('\n'))
+  .map((line) => line.replace(/\s+#\s.*$/, '').trim())
+  .filter(Boolean);
+
+interface Ran {
+  readonly code: number | null;
+  readonly output: string;
+}
+
+/** What each step must show, beyond exiting 0; `then` checks the stack afterwards. */
+interface Expectation {
+  readonly output: readonly RegExp[];
+  readonly then?: (stack: ComposeStack, ran: Ran) => Promise<void>;
+}
+
+async function apiReplicas(stack: ComposeStack): Promise<number> {
+  return (await stack.containers(services.api)).filter((container) => container.running).length;
+}
+
+const expectations: Record<string, Expectation> = {
+  'docker compose up --build --detach --scale api=3': {
+    output: [],
+    then: async (stack) => {
+      await stack.waitHealthy(3);
+      const page = await fetch(`${stack.url}${routes.html.path}`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<!doctype html>/);
+    },
+  },
+  'npm run chaos -- scale 5': {
+    output: [/joined/],
+    then: async (stack) => assert.equal(await apiReplicas(stack), 5),
+  },
+  'npm run chaos -- kill': { output: [/left the rotation/, /failed: 0\b/] },
+  'npm run chaos -- fault set unready': { output: [/left the rotation/, /failed: 0\b/] },
+  'npm run chaos -- fault clear': { output: [/joined|back/] },
+  'npm run chaos -- redis freeze': {
+    output: [/frozen/],
+    then: async (stack) => {
+      const visit = await fetch(`${stack.url}${routes.redis.path}`);
+      assert.equal(visit.status, 503, 'a visit while Redis is frozen is refused, with why');
+      assert.match(((await visit.json()) as { detail: string }).detail, /Redis/);
+    },
+  },
+  'npm run chaos -- redis thaw': {
+    output: [/\bup\b/],
+    then: async (stack) => {
+      await waitFor(
+        async () => {
+          const res = await fetch(`${stack.url}${routes.instance.path}`);
+          return res.ok && ((await res.json()) as InstanceBody).redis.state === 'up' ? true : undefined;
+        },
+        { what: 'Redis up again, seen through nginx', timeoutMs: 30_000 },
+      );
+    },
+  },
+  'LOAD_URL=http://127.0.0.1:${HTTP_PORT:-80} LOAD_CONCURRENCY=32 LOAD_MS=200 npm run load': {
+    output: [/\b[1-9]\d* × 429\b|429[^\n]*\b[1-9]\d*\b/, /\b[1-9]\d* × 503\b|503[^\n]*\b[1-9]\d*\b/],
+  },
+  'docker compose down --volumes': {
+    output: [],
+    then: async (stack) => assert.deepEqual((await stack.containers()).map((container) => container.name), []),
+  },
+};
+
+function run(command: string, env: NodeJS.ProcessEnv): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', command], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, output }));
+  });
+}
+
+describe('the README demo, command by command, on a compose stack of its own', () => {
+  let stack: ComposeStack;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    assert.ok(await dockerAnswers(), 'a Docker engine must answer (CI starts dockerd)');
+    const project = `threetierdemo${process.pid}`;
+    const httpPort = await freePort();
+    env = {
+      ...process.env,
+      COMPOSE_PROJECT_NAME: project,
+      HTTP_PORT: String(httpPort),
+      IMAGE_PREFIX: `three-tier-demo-${process.pid}`,
+      TAG: 'demo',
+      // Short watches and loads: the steps are the README's, the durations a test's.
+      CHAOS_WATCH_SECONDS: '6',
+      LOAD_SECONDS: '12',
+    };
+    Object.assign(env, await resolveBaseImages(env, () => undefined));
+    await shareBuildCa(env);
+    stack = await ComposeStack.create({ project, httpPort, env, flavour: 'plugin' });
+  });
+  after(async () => {
+    await stack.down(true);
+    await stack.removeImages();
+    assert.deepEqual(await stack.leftovers(), [], 'the demo leaves nothing of its project behind');
+  });
+
+  test('every command of the section has an expectation here', () => {
+    assert.ok(commands.length >= 8, `the demo has its steps: ${commands.join(' | ')}`);
+    for (const command of commands) assert.ok(command in expectations, `no expectation for "${command}"`);
+  });
+
+  for (const command of commands) {
+    test(command, async (t) => {
+      const expectation = expectations[command];
+      assert.ok(expectation, `no expectation for "${command}"`);
+      const ran = await run(command, env);
+      t.diagnostic(ran.output.trim().split('\n').slice(-12).join('\n'));
+      assert.equal(ran.code, 0, `exit ${ran.code}:\n${ran.output.slice(-3_000)}`);
+      for (const pattern of expectation.output) assert.match(ran.output, pattern);
+      await expectation.then?.(stack, ran);
+    });
+  }
+});
