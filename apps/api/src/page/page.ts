@@ -1,70 +1,50 @@
 import { createHash } from 'node:crypto';
-import { counterMessage, load } from '@three-tier/shared';
+import { counterMessage, load, routes } from '@three-tier/shared';
+import { pageScript } from './page-script.js';
+import { pageStyle } from './page-style.js';
 
 /**
- * The HTML page of GET /html. Self-contained (no CDN, no external file) and under a strict CSP:
- * its one style and one script are allowed by hash, so nothing injected could run.
+ * The HTML page of GET /html. One self-contained document (no CDN, no external file) under a strict
+ * CSP: its one style and one script are allowed by hash, so nothing injected could run. What the
+ * server knows (the count this visit made, who served it, the links) needs no JavaScript; the live
+ * view is the script's, and stays hidden without it.
  */
-
-const style = `
-:root { color-scheme: light dark; font-family: system-ui, sans-serif; }
-body { margin: 0; min-height: 100vh; display: grid; place-items: center; background: Canvas; color: CanvasText; }
-main { max-width: 40rem; padding: 2rem; }
-h1 { font-size: 1.6rem; margin: 0 0 .5rem; }
-.served { opacity: .8; margin: 0 0 1.5rem; }
-code { font-size: 1.05em; padding: .1em .35em; border-radius: .3em; background: color-mix(in srgb, CanvasText 10%, transparent); }
-.actions { display: flex; flex-wrap: wrap; align-items: center; gap: .75rem; margin: 1rem 0; }
-button { font: inherit; padding: .45rem .9rem; border-radius: .4rem; border: 1px solid currentColor; background: none; color: inherit; cursor: pointer; }
-button:disabled { opacity: .5; cursor: progress; }
-input { font: inherit; width: 6rem; padding: .35rem; }
-.unavailable { color: #c0392b; }
-#status { min-height: 1.5em; }
-`;
-
-const script = `
-(() => {
-  const $ = (id) => document.getElementById(id);
-  const status = $('status');
-  async function call(path) {
-    const response = await fetch(path, { headers: { accept: 'application/json' }, cache: 'no-store' });
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(body.detail || response.status + ' ' + response.statusText);
-    return body;
-  }
-  function busy(button, work) {
-    button.disabled = true;
-    status.textContent = '';
-    work().catch((error) => { status.textContent = error.message; }).finally(() => { button.disabled = false; });
-  }
-  $('count').addEventListener('click', (event) => busy(event.currentTarget, async () => {
-    const body = await call('./redis');
-    $('message').textContent = body.message;
-    $('message').classList.remove('unavailable');
-    $('hostname').textContent = body.hostname;
-    status.textContent = 'Counted by ' + body.hostname + '.';
-  }));
-  $('burn').addEventListener('click', (event) => busy(event.currentTarget, async () => {
-    const body = await call('./load?ms=' + encodeURIComponent($('ms').value));
-    status.textContent = body.hostname + ' burnt ' + body.cpuMs + ' ms of CPU.';
-  }));
-})();
-`;
 
 function sha256(text: string): string {
   return `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 }
 
-/** Allows exactly this page's style and script, fetches to its own origin, and nothing else. */
-export const pageCsp = [
-  "default-src 'none'",
-  `style-src ${sha256(style)}`,
-  `script-src ${sha256(script)}`,
-  "connect-src 'self'",
-  'img-src data:',
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+const scriptHash = sha256(pageScript);
+
+/**
+ * The served instance's hue sits in the style sheet (a style attribute would need 'unsafe-inline'),
+ * so the sheet and its hash differ per hue: 360 of them at most, each hashed once.
+ */
+const styles = new Map<number, { readonly text: string; readonly hash: string }>();
+
+function styleFor(hue: number): { readonly text: string; readonly hash: string } {
+  let style = styles.get(hue);
+  if (!style) {
+    const text = `\n:root { --served-hue: ${hue}; }${pageStyle}`;
+    style = { text, hash: sha256(text) };
+    styles.set(hue, style);
+  }
+  return style;
+}
+
+/** Allows exactly the page's style and script, fetches to its own origin, and nothing else. */
+function csp(styleHash: string): string {
+  return [
+    "default-src 'none'",
+    `style-src ${styleHash}`,
+    `script-src ${scriptHash}`,
+    "connect-src 'self'",
+    'img-src data:',
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
 const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -72,45 +52,121 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => entities[char] ?? char);
 }
 
-export interface PageModel {
-  /** The count this visit made, or undefined when Redis could not count it. */
-  readonly hits: number | undefined;
-  readonly hostname: string;
-  readonly version: string;
+/** "42 s", "3 min 5 s", "2 h 10 min", "4 d 1 h": what the script shows too. */
+export function formatUptime(totalSeconds: number): string {
+  const s = Math.max(0, Math.floor(totalSeconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
 }
 
-export function renderPage({ hits, hostname, version }: PageModel): string {
-  const host = escapeHtml(hostname);
+export interface PageModel {
+  /** The count this visit made; undefined when Redis could not count it. */
+  readonly hits: number | undefined;
+  /** Why the visit was not counted: the 503's detail. */
+  readonly visitProblem?: string | undefined;
+  readonly hostname: string;
+  /** The readable name derived from the hostname (instanceAlias). */
+  readonly alias: string;
+  /** The instance's stable colour, 0 to 359 (instanceHue). */
+  readonly hue: number;
+  readonly version: string;
+  readonly uptimeSeconds: number;
+}
+
+export interface RenderedPage {
+  readonly html: string;
+  /** The Content-Security-Policy this document needs: its own style and script hashes. */
+  readonly csp: string;
+}
+
+const links = [routes.redis.path, routes.instance.path, `${routes.load.path}?ms=500`, routes.info.path, routes.readyz.path];
+
+export function renderPage(model: PageModel): RenderedPage {
+  const hue = Math.round(Math.abs(model.hue)) % 360;
+  const style = styleFor(Number.isFinite(hue) ? hue : 0);
+  const host = escapeHtml(model.hostname);
+  const alias = escapeHtml(model.alias);
   const headline =
-    hits === undefined
-      ? '<h1 id="message" class="unavailable">The visit counter is unavailable: Redis is not answering.</h1>'
-      : `<h1 id="message">${escapeHtml(counterMessage(hits))}</h1>`;
-  return `<!doctype html>
+    model.hits === undefined
+      ? `<h1 id="message" class="unavailable">Not counted: ${escapeHtml(model.visitProblem ?? 'Redis is not answering.')}</h1>`
+      : `<h1 id="message">${escapeHtml(counterMessage(model.hits))}</h1>`;
+  const html = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Visits · ${host}</title>
+<title>${alias} · three-tier</title>
 <link rel="icon" href="data:,">
-<style>${style}</style>
+<style>${style.text}</style>
 </head>
 <body>
 <main>
+<header>
+<p class="kicker">three-tier · edge → api → Redis</p>
 ${headline}
-<p class="served">Served by <code id="hostname">${host}</code> · version ${escapeHtml(version)}</p>
-<div class="actions">
-<button id="count" type="button">Count another visit</button>
-<a href="./redis">/redis</a>
+</header>
+<div class="grid">
+<section class="card served" aria-labelledby="served-title">
+<h2 id="served-title">This page was served by</h2>
+<p class="who"><span class="swatch" aria-hidden="true"></span><strong id="alias">${alias}</strong> <code id="hostname">${host}</code></p>
+<dl class="facts">
+<dt>version</dt><dd id="version">${escapeHtml(model.version)}</dd>
+<dt>up for</dt><dd id="uptime">${formatUptime(model.uptimeSeconds)}</dd>
+</dl>
+<noscript><p class="note">The live view below needs JavaScript. Without it, reload to be served again, perhaps by another instance.</p></noscript>
+</section>
+<section class="card" aria-labelledby="behind-title" data-live hidden>
+<h2 id="behind-title">What is behind it <small>live</small></h2>
+<ul class="behind">
+<li><span class="tier">edge</span><span id="edge-line">waiting for the first answer</span></li>
+<li><span class="tier">api</span><span id="api-line">waiting for the first answer</span></li>
+<li><span class="tier">Redis</span><span id="redis-line">waiting for the first answer</span></li>
+</ul>
+</section>
+<section class="card wide" aria-labelledby="instances-title" data-live hidden>
+<h2 id="instances-title">Instances <small>share of answers to the polls, last 10 s</small></h2>
+<ul id="instances" class="instances"></ul>
+<p id="no-instances" class="empty">No instance has answered yet.</p>
+<p class="note">The page asks <a href=".${routes.instance.path}">${routes.instance.path}</a> four times a second through the edge; it counts no visit.</p>
+</section>
+<section class="card" aria-labelledby="visits-title" data-live hidden>
+<h2 id="visits-title">Visits</h2>
+<p class="big" id="hits">${model.hits ?? '—'}</p>
+<p class="note" id="hits-note">counted so far</p>
+<div class="row"><button id="count" type="button">Count a visit</button></div>
+</section>
+<section class="card" aria-labelledby="burst-title" data-live hidden>
+<h2 id="burst-title">Burst</h2>
+<p class="note">20 visits to /redis, four at a time: each is counted, by whichever instance the edge picks.</p>
+<div class="row"><button id="burst" type="button" class="secondary">Send 20 requests</button></div>
+<ul id="burst-tally" class="tally" aria-live="polite"></ul>
+</section>
+<section class="card wide" aria-labelledby="load-title" data-live hidden>
+<h2 id="load-title">Load <small>CPU work on /load, rate limited at the edge</small></h2>
+<div class="row">
+<label for="load-ms">CPU ms per request<input id="load-ms" type="number" inputmode="numeric" min="${load.minMs}" max="${load.maxMs}" value="200" required></label>
+<label for="load-rate">requests per second<input id="load-rate" type="number" inputmode="numeric" min="1" max="50" value="5" required></label>
+<button id="load-toggle" type="button" aria-pressed="false">Start load</button>
 </div>
-<div class="actions">
-<label>CPU ms <input id="ms" type="number" min="${load.minMs}" max="${load.maxMs}" value="500"></label>
-<button id="burn" type="button">Burn CPU</button>
-<a href="./load?ms=500">/load?ms=500</a>
+<dl class="numbers">
+<div><dt>answered</dt><dd id="load-throughput">—</dd></div>
+<div><dt>sent</dt><dd id="load-sent">0</dd></div>
+<div><dt>429 rate limited</dt><dd id="load-429">0</dd></div>
+<div><dt>503 saturated</dt><dd id="load-503">0</dd></div>
+<div><dt>other failures</dt><dd id="load-other">0</dd></div>
+</dl>
+<ul id="load-tally" class="tally" aria-label="which instances took the work"></ul>
+<p class="note" id="load-note"></p>
+</section>
 </div>
 <p id="status" role="status" aria-live="polite"></p>
+<footer>${links.map((path) => `<a href=".${escapeHtml(path)}">${escapeHtml(path)}</a>`).join(' ')}</footer>
 </main>
-<script>${script}</script>
+<script>${pageScript}</script>
 </body>
 </html>
 `;
+  return { html, csp: csp(style.hash) };
 }
