@@ -126,6 +126,13 @@ export const pageScript = `
 
   // The words the CLIs use too: the shared function's own source.
   const describeFaults = ${describeFaults.toString()};
+  // Answers to the buttons count as signs of life too: the edge's round robin can line the polls
+  // up with other requests so that one instance misses the polls for a while, alive all along.
+  function sawAnswer(hostname) {
+    const known = instances.get(hostname);
+    if (known && !known.gone) known.lastSeen = Math.max(known.lastSeen, Date.now());
+  }
+
   function faultBadges(faults) {
     if (!faults) return [];
     return describeFaults(faults).map((words) => ['fault: ' + words, words === 'unready' ? 'bad' : 'warn']);
@@ -138,7 +145,7 @@ export const pageScript = `
     let live = 0;
     for (const known of instances.values()) if (!known.gone) live += 1;
     // Round robin reaches each of n instances every n polls; a few rounds missed is gone.
-    const goneAfterMs = Math.max(3000, 4 * pollEveryMs * Math.max(live, 1));
+    const goneAfterMs = Math.max(4000, 4 * pollEveryMs * Math.max(live, 1));
     const list = $('instances');
     for (const known of instances.values()) {
       const silent = now - known.lastSeen;
@@ -283,6 +290,7 @@ export const pageScript = `
       $('message').textContent = result.body.message;
       $('message').classList.remove('unavailable');
       $('hits').textContent = String(result.body.hits);
+      sawAnswer(result.body.hostname);
       announce('Visit ' + result.body.hits + ' counted by ' + nameOf(result.body.hostname) + '.');
     } else {
       announce('Not counted: ' + failure(result));
@@ -302,7 +310,10 @@ export const pageScript = `
         next += 1;
         const result = await call('./redis', 5000);
         const key = result.ok && result.body && result.body.hostname ? result.body.hostname : '!' + failure(result);
-        if (result.ok) counted += 1;
+        if (result.ok) {
+          counted += 1;
+          sawAnswer(key);
+        }
         counts.set(key, (counts.get(key) || 0) + 1);
         tallyList($('burst-tally'), counts);
       }
@@ -327,6 +338,7 @@ export const pageScript = `
       load.results.push({ t: Date.now(), ok: result.ok });
       if (result.ok && result.body && result.body.hostname) {
         load.hosts.set(result.body.hostname, (load.hosts.get(result.body.hostname) || 0) + 1);
+        sawAnswer(result.body.hostname);
       } else {
         const key = result.status === 0 ? 'none' : String(result.status);
         load.statuses.set(key, (load.statuses.get(key) || 0) + 1);
