@@ -1,83 +1,187 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { findBinary, waitFor } from '@three-tier/processes';
-import { counterMessage, routes, type ServiceInfo } from '@three-tier/shared';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startStack, type TestStack } from './helpers.js';
+import { generateFiles } from '@three-tier/nginx';
+import { freePort, Nginx, NodeService, RedisServer, waitFor } from '@three-tier/processes';
+import { accessLogBuffer, counterMessage, edge, routes } from '@three-tier/shared';
+import type { Browser } from 'playwright-core';
+import { requiredBinaries } from './helpers.js';
+import { instanceAt, launchChromium, LivePage } from './live-page.js';
 
-/** Debian's Chromium, headless, quiet: this machine's network is closed to everything but loopback. */
-const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+interface MultiStack {
+  readonly url: string;
+  readonly apis: readonly { readonly url: string; readonly service: NodeService }[];
+  readonly redis: RedisServer;
+  cleanup(): Promise<void>;
+}
 
-describe('GET /html in a real browser, through nginx', () => {
-  let running: TestStack;
+/** Redis, two api instances and nginx balancing them, each a plain process on loopback. */
+async function startMultiStack(instances: number): Promise<MultiStack> {
+  const bin = requiredBinaries();
+  const root = await mkdtemp(join(tmpdir(), 'page-test-'));
+  const redis = new RedisServer({ bin: bin.redisServer, port: await freePort(), dir: join(root, 'data') });
+  await redis.start();
+  const apis: { url: string; service: NodeService }[] = [];
+  for (let i = 0; i < instances; i += 1) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const service = new NodeService({
+      name: `api-${i}`,
+      entry: fileURLToPath(import.meta.resolve('@three-tier/api')),
+      env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', REDIS_URL: `redis://127.0.0.1:${redis.port}`, INSTANCE_ID: `127.0.0.1-${port}`, LOG_LEVEL: 'warn' },
+      healthUrl: `${url}${routes.readyz.path}`,
+      liveUrl: `${url}${routes.healthz.path}`,
+    });
+    await service.start();
+    apis.push({ url, service });
+  }
+  const edgePort = await freePort();
+  const nginx = new Nginx({
+    bin: bin.nginx,
+    prefix: root,
+    config:
+      generateFiles({
+        name: 'native',
+        listen: `127.0.0.1:${edgePort}`,
+        upstream: { kind: 'static', servers: apis.map(({ url }) => url.slice('http://'.length)) },
+        pidFile: join(root, 'nginx.pid'),
+        tempDir: join(root, 'tmp'),
+        workerProcesses: 'auto',
+        accessLog: '/dev/null',
+        accessLogBuffer,
+        trustedProxies: [],
+      })['nginx.conf'] ?? '',
+    healthUrl: `http://127.0.0.1:${edgePort}${edge.healthPath}`,
+  });
+  await nginx.start();
+  return {
+    url: `http://127.0.0.1:${edgePort}`,
+    apis,
+    redis,
+    cleanup: async () => {
+      await nginx.stop();
+      for (const { service } of apis) await service.stop();
+      await redis.stop();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('the live page in Chromium, through nginx balancing two api instances', () => {
+  let stack: MultiStack;
   let browser: Browser;
-  let page: Page;
-  const consoleErrors: string[] = [];
+  let live: LivePage;
+  let hostnames: string[];
 
   before(async () => {
-    const executablePath = findBinary('chromium', process.env);
-    assert.ok(executablePath, 'chromium must be installed (npm test installs it as root)');
-    running = await startStack('nginx');
-    browser = await chromium.launch({ executablePath, args: chromiumArgs });
-    page = await browser.newPage();
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
-    });
-    page.on('pageerror', (error) => consoleErrors.push(error.message));
+    stack = await startMultiStack(2);
+    hostnames = await Promise.all(stack.apis.map(async ({ url }) => (await instanceAt(url)).hostname));
+    browser = await launchChromium();
+    live = await LivePage.open(browser, stack.url);
   });
   after(async () => {
     await browser.close();
-    await running.cleanup();
+    await stack.cleanup();
   });
 
-  test('shows the count and the instance that served it, and its script runs under the strict CSP', async () => {
-    const response = await page.goto(`${running.stack.url}${routes.html.path}`);
-    assert.equal(response?.status(), 200);
-    const message = (await page.textContent('#message')) ?? '';
-    const hits = Number(/viewed (\d+) times/.exec(message)?.[1]);
-    assert.equal(message, counterMessage(hits));
-    const info = (await (await fetch(`${running.stack.url}/`)).json()) as ServiceInfo;
-    assert.equal(await page.textContent('#hostname'), info.hostname);
-
-    await page.click('#count');
-    await waitFor(async () => ((await page.textContent('#message')) === counterMessage(hits + 1) ? true : undefined), {
-      what: 'the count button to count a visit',
-    });
-    assert.match((await page.textContent('#status')) ?? '', new RegExp(`Counted by ${info.hostname}`));
-
-    await page.fill('#ms', '40');
-    await page.click('#burn');
-    await waitFor(async () => (/burnt [\d.]+ ms of CPU/.test((await page.textContent('#status')) ?? '') ? true : undefined), {
-      what: 'the burn button to report the CPU burnt',
-    });
-    assert.deepEqual(consoleErrors, [], 'no script or CSP error');
+  test('shows every instance within seconds, without a reload, each with its share of the answers', async () => {
+    await live.waitListed(hostnames, 'both instances listed');
+    // Round robin over two: about half each once a few polls came back.
+    await waitFor(async () => ((await live.pollAnswers()) >= 8 ? true : undefined), { what: '8 polls answered', timeoutMs: 10_000, intervalMs: 100 });
+    const rows = await live.rows();
+    for (const hostname of hostnames) {
+      const share = rows.get(hostname)?.percent ?? 0;
+      assert.ok(share >= 20 && share <= 80, `${hostname} takes ${share}% of the polls`);
+    }
+    assert.match(await live.text('#edge-line'), /answers/);
+    assert.match(await live.text('#api-line'), /2 instances answer · 2 ready/);
+    assert.match(await live.text('#redis-line'), /^up/);
   });
 
-  test('shows an error from the api, not a crash, for a bad request', async () => {
-    await page.fill('#ms', '0');
-    await page.click('#burn');
-    await waitFor(async () => (/ms must be an integer/.test((await page.textContent('#status')) ?? '') ? true : undefined), {
-      what: 'the problem detail in the status line',
-    });
+  test('the counter moves only on real visits: polls leave it, the button adds one', async () => {
+    const message = await live.text('#message');
+    const counted = Number(/viewed (\d+) times/.exec(message)?.[1]);
+    assert.equal(message, counterMessage(counted), 'the page counted its own visit');
+    // A dozen more polls through the edge...
+    const polled = await live.pollAnswers();
+    await waitFor(async () => ((await live.pollAnswers()) >= Math.min(polled + 12, 38) ? true : undefined), { what: 'a dozen more polls', timeoutMs: 10_000, intervalMs: 100 });
+    // ...and neither Redis nor the page's live counter moved.
+    assert.equal((await instanceAt(stack.apis[0]!.url)).hits, counted);
+    assert.equal(await live.text('#hits'), String(counted));
+
+    await live.page.click('#count');
+    await live.waitText('#hits', new RegExp(`^${counted + 1}$`), 'the count button to count one visit');
+    assert.equal(await live.text('#message'), counterMessage(counted + 1));
+    assert.match(await live.text('#status'), new RegExp(`Visit ${counted + 1} counted by `));
+    assert.equal((await instanceAt(stack.apis[1]!.url)).hits, counted + 1);
+  });
+
+  test('the burst sends 20 visits, shared by both instances, and the counter takes all 20', async () => {
+    const before = (await instanceAt(stack.apis[0]!.url)).hits ?? 0;
+    await live.page.click('#burst');
+    await live.waitText('#status', /Burst: 20 of 20 counted, by 2 instances\./, 'the burst to finish');
+    const tally = await live.text('#burst-tally');
+    for (const hostname of hostnames) assert.match(tally, new RegExp(`${hostname.replaceAll('.', '\\.')}\\): \\d+`));
+    assert.equal((await instanceAt(stack.apis[0]!.url)).hits, before + 20);
+    await live.waitText('#hits', new RegExp(`^${before + 20}$`), 'the live counter to read the burst');
+  });
+
+  test('a load run shows its throughput, the edge’s 429s and which instances took the work', async () => {
+    // 1 ms of CPU at 40/s: faster than the edge's limit for /load (10/s, burst 20).
+    await live.page.fill('#load-ms', '1');
+    await live.page.fill('#load-rate', '40');
+    await live.page.click('#load-toggle');
+    assert.equal(await live.page.getAttribute('#load-toggle', 'aria-pressed'), 'true');
+    await waitFor(async () => (Number(await live.text('#load-429')) > 0 ? true : undefined), { what: 'a 429 counted', timeoutMs: 15_000, intervalMs: 100 });
+    await live.page.click('#load-toggle');
+    assert.match(await live.text('#load-throughput'), /^\d+\.\d\/s$/);
+    const tally = await live.text('#load-tally');
+    for (const hostname of hostnames) assert.ok(tally.includes(hostname), `${hostname} took some of the load: ${tally}`);
+    // 429s are failed requests in Chromium's console; they are what this step is about.
+    assert.ok(live.failedRequests.every((line) => /status of 429/.test(line)), live.failedRequests.join('\n'));
+    live.failedRequests.length = 0;
+  });
+
+  test('when an instance stops, the page marks it gone and no poll fails', async () => {
+    const [stopped, remaining] = stack.apis;
+    const [stoppedName, remainingName] = hostnames;
+    await stopped!.service.stop();
+    await live.waitGone(stoppedName!, `${stoppedName} marked gone`);
+    assert.match(await live.text('#status'), new RegExp(`${stoppedName!.replaceAll('.', '\\.')}\\) is gone`));
+    assert.match(await live.text('#api-line'), /1 instance answers · 1 ready · 1 gone/);
+    assert.equal((await live.rows()).get(remainingName!)?.gone, false);
+    assert.deepEqual(live.failedRequests, [], 'nginx took every poll to the other instance');
+    await stopped!.service.start();
+    await live.waitListed(hostnames, 'the restarted instance listed again');
+    assert.ok(remaining);
+  });
+
+  test('with Redis down, the page says so with the 503 detail, keeps polling, and recovers', async () => {
+    await stack.redis.stop();
+    await live.waitText('#redis-line', /^down · Redis is not reachable/, 'the Redis line to say down');
+    assert.match(await live.text('#hits-note'), /Redis is down/);
+    await live.page.click('#count');
+    await live.waitText('#status', /Not counted: 503 · The visit counter is unavailable: Redis is not answering/, 'the 503 detail');
+    await stack.redis.start();
+    await live.waitText('#redis-line', /^up/, 'the Redis line to say up again');
+    assert.ok(live.failedRequests.every((line) => /status of 503/.test(line) && line.includes('/redis')), live.failedRequests.join('\n'));
+  });
+
+  test('no CSP violation and no script error, all along', () => {
+    assert.deepEqual(live.cspViolations, []);
+    assert.deepEqual(live.otherErrors, []);
   });
 
   test('blocks any script the page did not ship: the CSP is enforced, not just sent', async () => {
-    consoleErrors.length = 0;
-    // Strings, evaluated in the page: this package compiles without the DOM's types.
-    await page.evaluate(`{
+    await live.page.evaluate(`{
       const script = document.createElement('script');
       script.textContent = 'window.injected = true';
       document.body.append(script);
     }`);
-    assert.equal(await page.evaluate(`'injected' in window`), false);
-    assert.ok(consoleErrors.some((error) => /Content Security Policy/.test(error)), consoleErrors.join('\n'));
+    assert.equal(await live.page.evaluate(`'injected' in window`), false);
+    assert.ok(live.cspViolations.some((error) => /Content Security Policy/.test(error)), 'the browser reported the blocked script');
   });
 });

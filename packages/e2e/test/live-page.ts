@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { findBinary, waitFor } from '@three-tier/processes';
+import type { InstanceBody } from '@three-tier/shared';
+import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+
+/** Debian's Chromium, headless, quiet: this machine's network is closed to everything but loopback. */
+export const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export async function launchChromium(): Promise<Browser> {
+  const executablePath = findBinary('chromium', process.env);
+  assert.ok(executablePath, 'chromium must be installed (npm test installs it as root)');
+  return chromium.launch({ executablePath, args: chromiumArgs });
+}
+
+/**
+ * The live page open in a browser tab, with what its console said sorted out: CSP violations,
+ * failed requests (Chromium logs each 4xx/5xx fetch) and everything else.
+ */
+export class LivePage {
+  readonly cspViolations: string[] = [];
+  readonly failedRequests: string[] = [];
+  readonly otherErrors: string[] = [];
+
+  private constructor(readonly page: Page) {
+    page.on('console', (message: ConsoleMessage) => {
+      if (message.type() !== 'error') return;
+      const text = message.text();
+      if (/Content Security Policy/.test(text)) this.cspViolations.push(text);
+      else if (/^Failed to load resource/.test(text)) this.failedRequests.push(`${text} (${message.location().url})`);
+      else this.otherErrors.push(text);
+    });
+    page.on('pageerror', (error) => this.otherErrors.push(error.message));
+  }
+
+  static async open(browser: Browser, url: string): Promise<LivePage> {
+    const live = new LivePage(await browser.newPage());
+    const response = await live.page.goto(`${url}/html`);
+    assert.equal(response?.status(), 200);
+    return live;
+  }
+
+  async text(selector: string): Promise<string> {
+    return (await this.page.textContent(selector)) ?? '';
+  }
+
+  /** The instances the page lists, by hostname, with their badges and share. */
+  async rows(): Promise<Map<string, { gone: boolean; badges: string[]; percent: number }>> {
+    // A string, evaluated in the page: this package compiles without the DOM's types.
+    const rows = await this.page.evaluate<{ hostname: string; gone: boolean; badges: string[]; percent: number }[]>(`[...document.querySelectorAll('#instances li')].map((row) => ({
+      hostname: row.dataset.hostname,
+      gone: row.classList.contains('gone'),
+      badges: [...row.querySelectorAll('.badge')].map((badge) => badge.textContent),
+      percent: Number.parseInt(row.querySelector('.pct').textContent, 10),
+    }))`);
+    return new Map(rows.map(({ hostname, ...row }) => [hostname, row]));
+  }
+
+  /** Waits until the page lists these hostnames as answering (not gone); returns the rows. */
+  async waitListed(hostnames: readonly string[], what: string, timeoutMs = 10_000): Promise<void> {
+    await waitFor(
+      async () => {
+        const rows = await this.rows();
+        return hostnames.every((hostname) => rows.get(hostname)?.gone === false) ? true : undefined;
+      },
+      { what, timeoutMs, intervalMs: 100 },
+    );
+  }
+
+  async waitGone(hostname: string, what: string, timeoutMs = 15_000): Promise<void> {
+    await waitFor(async () => ((await this.rows()).get(hostname)?.gone ? true : undefined), { what, timeoutMs, intervalMs: 100 });
+  }
+
+  /** Waits until `selector`'s text matches. */
+  async waitText(selector: string, pattern: RegExp, what: string, timeoutMs = 10_000): Promise<string> {
+    return waitFor(
+      async () => {
+        const text = await this.text(selector);
+        return pattern.test(text) ? text : undefined;
+      },
+      { what: `${what} (${selector} to match ${String(pattern)})`, timeoutMs, intervalMs: 100 },
+    );
+  }
+
+  /** The answers the polls got over the last 10 s, summed over the instances the page lists. */
+  async pollAnswers(): Promise<number> {
+    const meta = await this.page.evaluate<string[]>(`[...document.querySelectorAll('#instances .meta')].map((meta) => meta.textContent)`);
+    const totals = meta.map((text) => Number(/of the last (\d+) answers/.exec(text)?.[1] ?? 0));
+    return Math.max(0, ...totals);
+  }
+}
+
+/** Who an instance is, asked on its own port (not through the edge). */
+export async function instanceAt(apiUrl: string): Promise<InstanceBody> {
+  const res = await fetch(`${apiUrl}/instance`);
+  assert.equal(res.status, 200);
+  return (await res.json()) as InstanceBody;
+}
