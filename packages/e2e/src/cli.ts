@@ -3,9 +3,12 @@
  * `npm run soak`: a native stack of its own under mixed traffic for SOAK_SECONDS, with the api's
  * memory, file descriptors and event-loop delay and Redis's memory and keys printed as it goes.
  * Exits 0 when every check holds, 1 otherwise.
+ *
+ * `npm run screenshot` (`screenshot` as the first argument): the README's picture of the live page.
  */
 import { envInteger, envOrExit, exitWith, parseCommandLine } from '@three-tier/shared';
 import { z } from 'zod';
+import { screenshotCommand } from './screenshot-command.js';
 import { keyWindowLifetimes, soak } from './soak.js';
 
 const usage = `usage: three-tier-soak
@@ -30,38 +33,46 @@ const soakEnvSchema = z.object({
   SOAK_KEY_TTL: envInteger(1, 3_600).default(10),
 });
 
-const cli = { program: 'three-tier-soak', usage };
-const { positionals } = parseCommandLine(cli, {});
-if (positionals.length > 0) exitWith(cli, `unexpected arguments: ${positionals.join(' ')}`, 2);
-const env = envOrExit(cli, soakEnvSchema, process.env);
-if (env.SOAK_SECONDS < 2 * keyWindowLifetimes * env.SOAK_KEY_TTL) {
-  // Shorter, and keys that never expire could not be told from keys that do.
-  exitWith(cli, `SOAK_SECONDS must be at least ${2 * keyWindowLifetimes} × SOAK_KEY_TTL (got ${env.SOAK_SECONDS} and ${env.SOAK_KEY_TTL})`, 1);
-}
-const print = (line: string): void => {
-  process.stdout.write(`${line}\n`);
-};
+async function soakCommand(): Promise<void> {
+  const cli = { program: 'three-tier-soak', usage };
+  const { positionals } = parseCommandLine(cli, {});
+  if (positionals.length > 0) exitWith(cli, `unexpected arguments: ${positionals.join(' ')}`, 2);
+  const env = envOrExit(cli, soakEnvSchema, process.env);
+  if (env.SOAK_SECONDS < 2 * keyWindowLifetimes * env.SOAK_KEY_TTL) {
+    // Shorter, and keys that never expire could not be told from keys that do.
+    exitWith(cli, `SOAK_SECONDS must be at least ${2 * keyWindowLifetimes} × SOAK_KEY_TTL (got ${env.SOAK_SECONDS} and ${env.SOAK_KEY_TTL})`, 1);
+  }
+  const print = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
 
-// Ctrl-C ends the traffic early; the stack is stopped and its temporary files removed all the same.
-const interrupt = new AbortController();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => interrupt.abort());
-const report = await soak(
-  {
-    seconds: env.SOAK_SECONDS,
-    clients: env.SOAK_CLIENTS,
-    edge: env.SOAK_EDGE,
-    idempotencyTtlSeconds: env.SOAK_KEY_TTL,
-    path: process.env.PATH,
-    signal: interrupt.signal,
-  },
-  print,
-);
-if (interrupt.signal.aborted) print('soak | interrupted: the figures below cover only part of the run');
-const refused = [...report.backPressure].map(([status, count]) => `${count} × ${status}`).join(', ') || 'none';
-const worstLoopMs = Math.max(...report.samples.map((sample) => sample.loopDelayP99Seconds)) * 1_000;
-print(`soak | ${report.requests} requests; back-pressure on /load: ${refused}; errors: ${report.errorCount}`);
-print(`soak | api event-loop delay: worst p99 over 1 s ${worstLoopMs.toFixed(1)} ms; Redis ${(report.end.redisUsedBytes / 1_048_576).toFixed(1)} MB at the end`);
-for (const error of report.errors) print(`soak |   error: ${error}`);
-for (const verdict of report.verdicts) print(`soak | ${verdict.ok ? 'ok  ' : 'FAIL'} ${verdict.check}`);
-print(`soak | ${interrupt.signal.aborted ? 'interrupted' : report.passed ? 'passed' : 'failed'}`);
-process.exitCode = report.passed && !interrupt.signal.aborted ? 0 : 1;
+  // Ctrl-C ends the traffic early; the stack is stopped and its temporary files removed all the same.
+  const interrupt = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => interrupt.abort());
+  const report = await soak(
+    {
+      seconds: env.SOAK_SECONDS,
+      clients: env.SOAK_CLIENTS,
+      edge: env.SOAK_EDGE,
+      idempotencyTtlSeconds: env.SOAK_KEY_TTL,
+      path: process.env.PATH,
+      signal: interrupt.signal,
+    },
+    print,
+  );
+  if (interrupt.signal.aborted) print('soak | interrupted: the figures below cover only part of the run');
+  const refused = [...report.backPressure].map(([status, count]) => `${count} × ${status}`).join(', ') || 'none';
+  const worstLoopMs = Math.max(...report.samples.map((sample) => sample.loopDelayP99Seconds)) * 1_000;
+  print(`soak | ${report.requests} requests; back-pressure on /load: ${refused}; errors: ${report.errorCount}`);
+  print(`soak | api event-loop delay: worst p99 over 1 s ${worstLoopMs.toFixed(1)} ms; Redis ${(report.end.redisUsedBytes / 1_048_576).toFixed(1)} MB at the end`);
+  for (const error of report.errors) print(`soak |   error: ${error}`);
+  for (const verdict of report.verdicts) print(`soak | ${verdict.ok ? 'ok  ' : 'FAIL'} ${verdict.check}`);
+  print(`soak | ${interrupt.signal.aborted ? 'interrupted' : report.passed ? 'passed' : 'failed'}`);
+  process.exitCode = report.passed && !interrupt.signal.aborted ? 0 : 1;
+}
+
+if (process.argv[2] === 'screenshot') {
+  process.exitCode = await screenshotCommand(process.env);
+} else {
+  await soakCommand();
+}

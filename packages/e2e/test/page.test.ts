@@ -1,74 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { generateFiles } from '@three-tier/nginx';
-import { freePort, Nginx, NodeService, RedisServer, waitFor } from '@three-tier/processes';
-import { accessLogBuffer, counterMessage, edge, routes } from '@three-tier/shared';
+import { waitFor } from '@three-tier/processes';
+import { counterMessage } from '@three-tier/shared';
 import type { Browser } from 'playwright-core';
+import { startMultiStack, type MultiStack } from '../src/multi-api-stack.js';
 import { requiredBinaries } from './helpers.js';
-import { instanceAt, launchChromium, LivePage } from './live-page.js';
-
-interface MultiStack {
-  readonly url: string;
-  readonly apis: readonly { readonly url: string; readonly service: NodeService }[];
-  readonly redis: RedisServer;
-  cleanup(): Promise<void>;
-}
-
-/** Redis, two api instances and nginx balancing them, each a plain process on loopback. */
-async function startMultiStack(instances: number): Promise<MultiStack> {
-  const bin = requiredBinaries();
-  const root = await mkdtemp(join(tmpdir(), 'page-test-'));
-  const redis = new RedisServer({ bin: bin.redisServer, port: await freePort(), dir: join(root, 'data') });
-  await redis.start();
-  const apis: { url: string; service: NodeService }[] = [];
-  for (let i = 0; i < instances; i += 1) {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const service = new NodeService({
-      name: `api-${i}`,
-      entry: fileURLToPath(import.meta.resolve('@three-tier/api')),
-      env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', REDIS_URL: `redis://127.0.0.1:${redis.port}`, INSTANCE_ID: `127.0.0.1-${port}`, LOG_LEVEL: 'warn' },
-      healthUrl: `${url}${routes.readyz.path}`,
-      liveUrl: `${url}${routes.healthz.path}`,
-    });
-    await service.start();
-    apis.push({ url, service });
-  }
-  const edgePort = await freePort();
-  const nginx = new Nginx({
-    bin: bin.nginx,
-    prefix: root,
-    config:
-      generateFiles({
-        name: 'native',
-        listen: `127.0.0.1:${edgePort}`,
-        upstream: { kind: 'static', servers: apis.map(({ url }) => url.slice('http://'.length)) },
-        pidFile: join(root, 'nginx.pid'),
-        tempDir: join(root, 'tmp'),
-        workerProcesses: 'auto',
-        accessLog: '/dev/null',
-        accessLogBuffer,
-        trustedProxies: [],
-      })['nginx.conf'] ?? '',
-    healthUrl: `http://127.0.0.1:${edgePort}${edge.healthPath}`,
-  });
-  await nginx.start();
-  return {
-    url: `http://127.0.0.1:${edgePort}`,
-    apis,
-    redis,
-    cleanup: async () => {
-      await nginx.stop();
-      for (const { service } of apis) await service.stop();
-      await redis.stop();
-      await rm(root, { recursive: true, force: true });
-    },
-  };
-}
+import { instanceAt, launchChromium, LivePage } from '../src/live-page.js';
 
 describe('the live page in Chromium, through nginx balancing two api instances', () => {
   let stack: MultiStack;
@@ -77,9 +14,9 @@ describe('the live page in Chromium, through nginx balancing two api instances',
   let hostnames: string[];
 
   before(async () => {
-    stack = await startMultiStack(2);
+    stack = await startMultiStack(2, requiredBinaries(), process.env.PATH);
     hostnames = await Promise.all(stack.apis.map(async ({ url }) => (await instanceAt(url)).hostname));
-    browser = await launchChromium();
+    browser = await launchChromium(process.env);
     live = await LivePage.open(browser, stack.url);
   });
   after(async () => {

@@ -26,6 +26,7 @@ const testedCommands: Record<string, string> = {
   'kubectl kustomize k8s/': 'packages/deploy kubernetes.test.ts',
   'npm run load': 'packages/demo load.test.ts runs it against the native stack',
   'npm run soak': 'packages/e2e soak.test.ts runs it (60 s in CI)',
+  'npm run screenshot': 'packages/e2e screenshot.test.ts runs it into a temporary directory',
   // The Demo section: demo.test.ts runs each, from the README, in order, on a compose stack.
   'docker compose up --build --detach --scale api=3': 'demo.test.ts',
   'npm run chaos -- scale 5': 'demo.test.ts',

@@ -1,7 +1,6 @@
-import assert from 'node:assert/strict';
 import { findBinary, waitFor } from '@three-tier/processes';
-import type { InstanceBody } from '@three-tier/shared';
-import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { routes, type InstanceBody } from '@three-tier/shared';
+import { chromium, type Browser, type BrowserContextOptions, type ConsoleMessage, type Page } from 'playwright-core';
 
 /** Debian's Chromium, headless, quiet: this machine's network is closed to everything but loopback. */
 export const chromiumArgs = [
@@ -14,9 +13,10 @@ export const chromiumArgs = [
   '--no-first-run',
 ];
 
-export async function launchChromium(): Promise<Browser> {
-  const executablePath = findBinary('chromium', process.env);
-  assert.ok(executablePath, 'chromium must be installed (npm test installs it as root)');
+/** Launches Debian's Chromium, found on `env`'s PATH. */
+export async function launchChromium(env: NodeJS.ProcessEnv): Promise<Browser> {
+  const executablePath = findBinary('chromium', env);
+  if (!executablePath) throw new Error('chromium must be installed: npm test installs it as root, or: sudo apt-get install -y chromium');
   return chromium.launch({ executablePath, args: chromiumArgs });
 }
 
@@ -40,10 +40,11 @@ export class LivePage {
     page.on('pageerror', (error) => this.otherErrors.push(error.message));
   }
 
-  static async open(browser: Browser, url: string): Promise<LivePage> {
-    const live = new LivePage(await browser.newPage());
-    const response = await live.page.goto(`${url}/html`);
-    assert.equal(response?.status(), 200);
+  /** Opens `url`/html in a new tab of `browser`, with `options` (viewport, colour scheme...). */
+  static async open(browser: Browser, url: string, options: BrowserContextOptions = {}): Promise<LivePage> {
+    const live = new LivePage(await browser.newPage(options));
+    const response = await live.page.goto(`${url}${routes.html.path}`);
+    if (response?.status() !== 200) throw new Error(`${routes.html.path} answered ${response?.status() ?? 'nothing'}`);
     return live;
   }
 
@@ -63,7 +64,7 @@ export class LivePage {
     return new Map(rows.map(({ hostname, ...row }) => [hostname, row]));
   }
 
-  /** Waits until the page lists these hostnames as answering (not gone); returns the rows. */
+  /** Waits until the page lists these hostnames as answering (not gone). */
   async waitListed(hostnames: readonly string[], what: string, timeoutMs = 10_000): Promise<void> {
     await waitFor(
       async () => {
@@ -99,7 +100,7 @@ export class LivePage {
 
 /** Who an instance is, asked on its own port (not through the edge). */
 export async function instanceAt(apiUrl: string): Promise<InstanceBody> {
-  const res = await fetch(`${apiUrl}/instance`);
-  assert.equal(res.status, 200);
+  const res = await fetch(`${apiUrl}${routes.instance.path}`);
+  if (res.status !== 200) throw new Error(`${apiUrl}${routes.instance.path} answered ${res.status}`);
   return (await res.json()) as InstanceBody;
 }

@@ -1,0 +1,36 @@
+/**
+ * `npm run screenshot`, the README's command for docs/page.png, run for real into a temporary
+ * directory: a test never writes into the repository.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { repoRoot } from '@three-tier/shared';
+
+test('npm run screenshot: the live page, four instances, as a full-page PNG', { timeout: 120_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'screenshot-test-'));
+  try {
+    const out = join(dir, 'page.png');
+    const child = spawn('npm', ['run', '--silent', 'screenshot', '--', '--out', out, '--width', '800'], {
+      cwd: repoRoot,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(code, 0, output);
+    assert.match(output, new RegExp(`screenshot \\| wrote ${out.replaceAll('.', '\\.')}`));
+    const png = await readFile(out);
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG');
+    // IHDR: width then height, big-endian, right after the signature and the chunk's head.
+    assert.equal(png.readUInt32BE(16), 800, 'as wide as asked');
+    assert.ok(png.readUInt32BE(20) > 900, 'the full page, taller than the viewport');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
