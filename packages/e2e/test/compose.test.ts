@@ -15,6 +15,7 @@ import {
   type ComposeFlavour,
   type ProbeTarget,
 } from '../src/index.js';
+import { launchChromium, LivePage } from '../src/live-page.js';
 import { probeSuite } from './helpers.js';
 
 const log = (line: string): void => {
@@ -425,6 +426,27 @@ for (const flavour of flavours) describe(`${names[flavour]} up`, () => {
       assert.ok(victim);
       const load = await survives(t, 'SIGKILL of one replica', () => stack.kill(victim.id, 'SIGKILL'), () => Promise.resolve());
       assert.ok((load.hostnames.get(victim.hostname) ?? 0) > 0, 'the victim served before it died');
+    });
+  });
+
+  describe('the live page in Chromium, scaled to three api replicas', () => {
+    test('lists the three replicas without a reload, and marks one gone once it is docker-stopped', async () => {
+      await stack.up(3);
+      const replicas = await stack.containers(services.api);
+      const browser = await launchChromium(process.env);
+      try {
+        const live = await LivePage.open(browser, stack.url);
+        await live.waitListed(replicas.map((replica) => replica.hostname), 'the three replicas listed', 15_000);
+        const [victim] = replicas;
+        assert.ok(victim);
+        await stack.stop(victim.id);
+        await live.waitGone(victim.hostname, `${victim.hostname} marked gone`);
+        assert.match(await live.text('#api-line'), /2 instances answer · 2 ready · 1 gone/);
+        assert.deepEqual(live.failedRequests, [], 'nginx took every poll to a running replica');
+        assert.deepEqual([...live.cspViolations, ...live.otherErrors], []);
+      } finally {
+        await browser.close();
+      }
     });
   });
 });
