@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { waitFor } from '@three-tier/processes';
 import { counterMessage } from '@three-tier/shared';
@@ -6,6 +8,20 @@ import type { Browser } from 'playwright-core';
 import { startMultiStack, type MultiStack } from '../src/multi-api-stack.js';
 import { requiredBinaries } from './helpers.js';
 import { instanceAt, launchChromium, LivePage } from '../src/live-page.js';
+
+/** axe-core's rules for WCAG 2.x A and AA: labels, names, roles, contrast. */
+const axeSource = await readFile(fileURLToPath(import.meta.resolve('axe-core/axe.min.js')), 'utf8');
+
+/** What axe finds wrong with the page as it is now, one line per failing element. */
+async function accessibilityViolations(live: LivePage): Promise<string[]> {
+  // Evaluated over the DevTools protocol, which the page's CSP does not govern: the page itself
+  // could not load it.
+  await live.page.evaluate(axeSource);
+  const violations = await live.page.evaluate<{ id: string; help: string; nodes: { target: string[]; failureSummary: string }[] }[]>(
+    `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }).then((result) => result.violations)`,
+  );
+  return violations.flatMap((violation) => violation.nodes.map((node) => `${violation.id} (${violation.help}) at ${node.target.join(' ')}: ${node.failureSummary}`));
+}
 
 describe('the live page in Chromium, through nginx balancing two api instances', () => {
   let stack: MultiStack;
@@ -72,6 +88,18 @@ describe('the live page in Chromium, through nginx balancing two api instances',
     for (const hostname of hostnames) assert.match(tally, new RegExp(`${hostname.replaceAll('.', '\\.')}\\): \\d+`));
     assert.equal((await instanceAt(stack.apis[0]!.url)).hits, before + 20);
     await live.waitText('#hits', new RegExp(`^${before + 20}$`), 'the live counter to read the burst');
+  });
+
+  test('passes axe’s WCAG 2.1 A and AA checks, contrast included, light and dark, wide and phone-sized', async () => {
+    for (const colorScheme of ['light', 'dark'] as const) {
+      for (const width of [1100, 390]) {
+        await live.page.emulateMedia({ colorScheme });
+        await live.page.setViewportSize({ width, height: 900 });
+        assert.deepEqual(await accessibilityViolations(live), [], `${colorScheme}, ${width} px wide`);
+      }
+    }
+    await live.page.emulateMedia({ colorScheme: 'light' });
+    await live.page.setViewportSize({ width: 1100, height: 900 });
   });
 
   test('a load run shows its throughput, the edge’s 429s and which instances took the work', async () => {

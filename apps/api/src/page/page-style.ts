@@ -55,8 +55,9 @@ dl.facts dd { margin: 0; font-variant-numeric: tabular-nums; }
 .instance .name { display: flex; flex-wrap: wrap; align-items: center; gap: .25rem .5rem; min-width: 0; }
 .instance .name code { color: var(--muted); overflow-wrap: anywhere; }
 .instance .meta { grid-column: 1 / -1; color: var(--muted); font-size: .85rem; font-variant-numeric: tabular-nums; }
-.instance.gone { opacity: .72; border-style: dashed; }
-.instance.gone .bar span { filter: grayscale(1); }
+/* Gone: dashed and grey, but its text keeps full contrast (no opacity). */
+.instance.gone { border-style: dashed; background: color-mix(in srgb, var(--text) 4%, transparent); }
+.instance.gone .swatch, .instance.gone .bar span { filter: grayscale(1); }
 .bar { height: .7rem; border-radius: .35rem; background: color-mix(in srgb, var(--text) 10%, transparent); overflow: hidden; }
 .bar span { display: block; height: 100%; width: 0; border-radius: inherit; background: hsl(var(--hue, 210) 70% var(--lightness));
   transition: width .25s linear; }
