@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { waitFor } from '@three-tier/processes';
-import { counterMessage } from '@three-tier/shared';
+import { counterMessage, faultRoutes } from '@three-tier/shared';
 import type { Browser } from 'playwright-core';
 import { startMultiStack, type MultiStack } from '../src/multi-api-stack.js';
 import { requiredBinaries } from './helpers.js';
@@ -73,7 +73,15 @@ describe('the live page in Chromium, through nginx balancing two api instances',
     assert.equal((await instanceAt(stack.apis[0]!.url)).hits, counted);
     assert.equal(await live.text('#hits'), String(counted));
 
-    await live.page.click('#count');
+    // By keyboard: Tab until the button has focus, then Enter.
+    await waitFor(
+      async () => {
+        await live.page.keyboard.press('Tab');
+        return (await live.page.evaluate<string | undefined>('document.activeElement?.id')) === 'count' ? true : undefined;
+      },
+      { what: 'Tab to reach the count button', timeoutMs: 5_000, intervalMs: 10 },
+    );
+    await live.page.keyboard.press('Enter');
     await live.waitText('#hits', new RegExp(`^${counted + 1}$`), 'the count button to count one visit');
     assert.equal(await live.text('#message'), counterMessage(counted + 1));
     assert.match(await live.text('#status'), new RegExp(`Visit ${counted + 1} counted by `));
@@ -141,6 +149,63 @@ describe('the live page in Chromium, through nginx balancing two api instances',
     await stack.redis.start();
     await live.waitText('#redis-line', /^up/, 'the Redis line to say up again');
     assert.ok(live.failedRequests.every((line) => /status of 503/.test(line) && line.includes('/redis')), live.failedRequests.join('\n'));
+    live.failedRequests.length = 0;
+  });
+
+  test('faults show on the page: latency as a badge on its instance; unready, the instance leaves', async () => {
+    const [slowed, other] = stack.apis;
+    const [slowedName] = hostnames;
+    const put = async (url: string, path: string, method = 'PUT'): Promise<void> => {
+      assert.ok((await fetch(`${url}${path}`, { method })).ok, `${method} ${path}`);
+    };
+    await put(slowed!.url, `${faultRoutes.latency.path}?ms=200`);
+    await put(slowed!.url, `${faultRoutes.errors.path}?rate=0.25`);
+    await waitFor(
+      async () => {
+        const badges = (await live.rows()).get(slowedName!)?.badges ?? [];
+        return badges.includes('fault: latency +200 ms') && badges.includes('fault: errors 25%') ? true : undefined;
+      },
+      { what: 'the latency and error faults shown', timeoutMs: 10_000, intervalMs: 100 },
+    );
+    await put(slowed!.url, faultRoutes.list.path, 'DELETE');
+    await put(slowed!.url, faultRoutes.unready.path);
+    await live.waitGone(slowedName!, 'the unready instance to leave the page');
+    assert.equal((await live.rows()).get(hostnames[1]!)?.gone, false);
+    await put(slowed!.url, faultRoutes.unready.path, 'DELETE');
+    await live.waitListed(hostnames, 'the instance back once ready');
+    assert.ok(other);
+    // The error fault answered some polls 500: said on the edge line, never silent.
+    assert.ok(live.failedRequests.every((line) => /status of 500/.test(line) && line.includes('/instance')), live.failedRequests.join('\n'));
+    live.failedRequests.length = 0;
+  });
+
+  test('with no instance answering, the edge line shows the edge’s own 502 problem, and the page recovers', async () => {
+    for (const { service } of stack.apis) await service.stop();
+    await live.waitText('#edge-line', /^answers, but no instance did: 502 · No api instance could be reached\./, 'the edge’s 502 detail');
+    await live.waitText('#api-line', /^0 instances answer · 2 gone$/, 'both instances gone');
+    for (const { service } of stack.apis) await service.start();
+    await live.waitListed(hostnames, 'both instances back');
+    await live.waitText('#edge-line', /^answers/, 'the edge line to recover');
+    assert.ok(live.failedRequests.every((line) => /status of 502/.test(line)), live.failedRequests.join('\n'));
+    live.failedRequests.length = 0;
+  });
+
+  test('without JavaScript: the count this visit made, who served it and the links; no dead controls', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    try {
+      const page = await context.newPage();
+      const response = await page.goto(`${stack.url}/html`);
+      assert.equal(response?.status(), 200);
+      assert.match((await page.textContent('#message')) ?? '', /^This page has been viewed \d+ times!$/);
+      assert.ok(hostnames.includes((await page.textContent('#hostname')) ?? ''));
+      assert.match((await page.textContent('#alias')) ?? '', /^[a-z]+-[a-z]+$/);
+      assert.match(await page.innerText('body'), /The live view below needs JavaScript\. Without it, reload/);
+      assert.equal(await page.isVisible('#count'), false, 'the count button, which needs the script, is hidden');
+      assert.equal(await page.isVisible('#instances'), false);
+      for (const path of ['./redis', './instance', './readyz']) assert.ok(await page.isVisible(`footer a[href="${path}"]`), path);
+    } finally {
+      await context.close();
+    }
   });
 
   test('no CSP violation and no script error, all along', () => {
