@@ -84,7 +84,9 @@ export const pageScript = `
       try { body = JSON.parse(text); } catch (_) { body = null; }
       return { status: response.status, ok: response.ok, body: body, ms: performance.now() - began };
     } catch (_) {
-      const error = controller.signal.aborted ? 'no answer within ' + timeoutMs / 1000 + ' s' : 'no answer: the connection failed';
+      const error = controller.signal.aborted
+        ? 'no answer within ' + timeoutMs / 1000 + ' s: the edge, or the instance it chose, is slow'
+        : 'the connection failed';
       return { status: 0, ok: false, body: null, ms: performance.now() - began, error: error };
     } finally {
       clearTimeout(timer);
@@ -212,7 +214,7 @@ export const pageScript = `
       edgeText = 'answers · ' + Math.round(lastPoll.ms) + ' ms' + tail;
       edgeLevel = failed > 0 ? 'warn' : 'ok';
     } else if (lastPoll.status === 0) {
-      edgeText = 'does not answer: ' + lastPoll.error + tail;
+      edgeText = 'no answer: ' + lastPoll.error + tail;
       edgeLevel = 'bad';
     } else {
       const gateway = lastPoll.status >= 502 && lastPoll.status <= 504;
