@@ -104,6 +104,8 @@ describe('the live page in Chromium, through nginx balancing two api instances',
         await live.page.emulateMedia({ colorScheme });
         await live.page.setViewportSize({ width, height: 900 });
         assert.deepEqual(await accessibilityViolations(live), [], `${colorScheme}, ${width} px wide`);
+        // Readable on a phone: nothing wider than the screen, so no sideways scrolling.
+        assert.ok((await live.page.evaluate<number>('document.documentElement.scrollWidth')) <= width, `no horizontal scroll at ${width} px`);
       }
     }
     await live.page.emulateMedia({ colorScheme: 'light' });
