@@ -42,7 +42,7 @@ export async function screenshotLivePage(options: ScreenshotOptions): Promise<vo
     const fault = await fetch(`${slowed.url}${faultRoutes.latency.path}?ms=300`, { method: 'PUT' });
     if (!fault.ok) throw new Error(`the latency fault answered ${fault.status}`);
     await live.page.click('#burst');
-    await live.waitText('#status', /Burst: 20 of 20 counted/, 'the burst');
+    await live.waitText('#burst-result', /Burst: 20 of 20 counted/, 'the burst');
     await stopped.service.stop();
     await live.waitGone(stoppedName, 'the stopped instance marked gone');
     step('running load: /load?ms=10 at 25/s, above the edge rate limit of 10/s');

@@ -84,14 +84,14 @@ describe('the live page in Chromium, through nginx balancing two api instances',
     await live.page.keyboard.press('Enter');
     await live.waitText('#hits', new RegExp(`^${counted + 1}$`), 'the count button to count one visit');
     assert.equal(await live.text('#message'), counterMessage(counted + 1));
-    assert.match(await live.text('#status'), new RegExp(`Visit ${counted + 1} counted by `));
+    assert.match(await live.text('#count-result'), new RegExp(`Visit ${counted + 1} counted by `));
     assert.equal((await instanceAt(stack.apis[1]!.url)).hits, counted + 1);
   });
 
   test('the burst sends 20 visits, shared by both instances, and the counter takes all 20', async () => {
     const before = (await instanceAt(stack.apis[0]!.url)).hits ?? 0;
     await live.page.click('#burst');
-    await live.waitText('#status', /Burst: 20 of 20 counted, by 2 instances\./, 'the burst to finish');
+    await live.waitText('#burst-result', /Burst: 20 of 20 counted, by 2 instances\./, 'the burst to finish');
     const tally = await live.text('#burst-tally');
     for (const hostname of hostnames) assert.match(tally, new RegExp(`${hostname.replaceAll('.', '\\.')}\\): \\d+`));
     assert.equal((await instanceAt(stack.apis[0]!.url)).hits, before + 20);
@@ -147,7 +147,7 @@ describe('the live page in Chromium, through nginx balancing two api instances',
     await live.waitText('#redis-line', /^down · Redis is not reachable/, 'the Redis line to say down');
     assert.match(await live.text('#hits-note'), /Redis is down/);
     await live.page.click('#count');
-    await live.waitText('#status', /Not counted: 503 · The visit counter is unavailable: Redis is not answering/, 'the 503 detail');
+    await live.waitText('#count-result', /Not counted: 503 · The visit counter is unavailable: Redis is not answering/, 'the 503 detail');
     await stack.redis.start();
     await live.waitText('#redis-line', /^up/, 'the Redis line to say up again');
     assert.ok(live.failedRequests.every((line) => /status of 503/.test(line) && line.includes('/redis')), live.failedRequests.join('\n'));

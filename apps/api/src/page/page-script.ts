@@ -120,10 +120,11 @@ export const pageScript = `
       alias: body.alias, hue: body.hue, version: body.version, uptimeSeconds: body.uptimeSeconds,
       state: body.state, faults: body.faults, lastSeen: now,
     });
+    // The state, not its detail: instances word the same outage differently, and the status line
+    // would flap between them.
     const redis = body.redis || {};
-    const said = redis.state + (redis.detail ? ': ' + redis.detail : '');
-    if (redisSaid && said !== redisSaid) announce('Redis is ' + said + '.');
-    redisSaid = said;
+    if (redisSaid && redis.state !== redisSaid) announce('Redis is ' + redis.state + (redis.detail ? ': ' + redis.detail : '.'));
+    redisSaid = redis.state;
   }
 
   // The words the CLIs use too: the shared function's own source.
@@ -273,8 +274,12 @@ export const pageScript = `
     }
   }
 
+  // In the instance list's order, failures last: the same instance in the same place everywhere.
   function tallyList(list, counts) {
-    list.replaceChildren(...Array.from(counts.entries()).map((entry) => {
+    const order = Array.from(instances.keys());
+    const rank = (key) => (key.charAt(0) === '!' ? order.length + 1 : order.indexOf(key) < 0 ? order.length : order.indexOf(key));
+    const entries = Array.from(counts.entries()).sort((a, b) => rank(a[0]) - rank(b[0]));
+    list.replaceChildren(...entries.map((entry) => {
       const item = el('li');
       const isHost = entry[0].charAt(0) !== '!';
       if (isHost) item.append(swatch(hueOf(entry[0])));
@@ -293,9 +298,9 @@ export const pageScript = `
       $('message').classList.remove('unavailable');
       $('hits').textContent = String(result.body.hits);
       sawAnswer(result.body.hostname);
-      announce('Visit ' + result.body.hits + ' counted by ' + nameOf(result.body.hostname) + '.');
+      $('count-result').textContent = clock() + ' · Visit ' + result.body.hits + ' counted by ' + nameOf(result.body.hostname) + '.';
     } else {
-      announce('Not counted: ' + failure(result));
+      $('count-result').textContent = clock() + ' · Not counted: ' + failure(result);
     }
   });
 
@@ -304,6 +309,7 @@ export const pageScript = `
   $('burst').addEventListener('click', async (event) => {
     const button = event.currentTarget;
     button.disabled = true;
+    $('burst-result').textContent = 'Sending ' + burstSize + ' visits...';
     const counts = new Map();
     let next = 0;
     let counted = 0;
@@ -323,7 +329,7 @@ export const pageScript = `
     await Promise.all(Array.from({ length: burstParallel }, worker));
     button.disabled = false;
     const shared = Array.from(counts.keys()).filter((key) => key.charAt(0) !== '!').length;
-    announce('Burst: ' + counted + ' of ' + burstSize + ' counted, by ' + shared + (shared === 1 ? ' instance.' : ' instances.'));
+    $('burst-result').textContent = 'Burst: ' + counted + ' of ' + burstSize + ' counted, by ' + shared + (shared === 1 ? ' instance.' : ' instances.');
   });
 
   const load = { timer: null, inFlight: 0, sent: 0, skipped: 0, results: [], hosts: new Map(), statuses: new Map() };

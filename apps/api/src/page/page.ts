@@ -136,12 +136,14 @@ ${headline}
 <p class="big" id="hits">${model.hits ?? '—'}</p>
 <p class="note" id="hits-note">counted so far</p>
 <div class="row"><button id="count" type="button">Count a visit</button></div>
+<p id="count-result" class="note" role="status" aria-live="polite"></p>
 </section>
 <section class="card" aria-labelledby="burst-title" data-live hidden>
 <h2 id="burst-title">Burst</h2>
 <p class="note">20 visits to /redis, four at a time: each is counted, by whichever instance the edge picks.</p>
 <div class="row"><button id="burst" type="button" class="secondary">Send 20 requests</button></div>
-<ul id="burst-tally" class="tally" aria-live="polite"></ul>
+<p id="burst-result" class="note" role="status" aria-live="polite"></p>
+<ul id="burst-tally" class="tally"></ul>
 </section>
 <section class="card wide" aria-labelledby="load-title" data-live hidden>
 <h2 id="load-title">Load <small>CPU work on /load, rate limited at the edge</small></h2>
