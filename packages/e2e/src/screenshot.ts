@@ -1,7 +1,11 @@
-import { waitFor } from '@three-tier/processes';
-import { faultRoutes } from '@three-tier/shared';
-import { instanceAt, launchChromium, LivePage } from './live-page.js';
-import { startMultiStack } from './multi-api-stack.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, waitFor } from '@three-tier/processes';
+import { NativeStack } from '@three-tier/runner';
+import { faultRoutes, instanceHue } from '@three-tier/shared';
+import { launchChromium, LivePage } from './live-page.js';
 
 export interface ScreenshotOptions {
   /** Where the PNG goes. */
@@ -14,21 +18,83 @@ export interface ScreenshotOptions {
   readonly onStep?: (line: string) => void;
 }
 
+const instances = 4;
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+function hueDistance(a: number, b: number): number {
+  const apart = Math.abs(a - b) % 360;
+  return Math.min(apart, 360 - apart);
+}
+
+/** A free port outside the api instances' range (which is free too, but not held). */
+async function freePortBesides(api: number): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port < api || port >= api + instances) return port;
+  }
+}
+
+/**
+ * The first of `instances` free consecutive ports (npm start puts its api instances on API_PORT,
+ * API_PORT+1...) whose instances' colours are far apart: close hues are hard to tell apart in a
+ * picture. The runner names each instance <hostname>-<port>.
+ */
+async function apiPortOfDistinctHues(): Promise<number> {
+  let fallback: number | undefined;
+  for (let tries = 0; tries < 300; tries += 1) {
+    const first = await freePort();
+    const ports = Array.from({ length: instances }, (_, index) => first + index);
+    if (!(await Promise.all(ports.slice(1).map(bindable))).every(Boolean)) continue;
+    fallback ??= first;
+    const hues = ports.map((port) => instanceHue(`${hostname()}-${port}`));
+    if (hues.every((hue, index) => hues.slice(index + 1).every((other) => hueDistance(hue, other) >= 360 / (2 * instances)))) return first;
+  }
+  if (fallback === undefined) throw new Error(`no ${instances} consecutive free ports found`);
+  return fallback;
+}
+
 /**
  * The README's picture of the live page, in a state that shows what it is for: four instances behind
  * nginx, one of them stopped (gone), one slowed by a latency fault, a burst shared out and a load
- * run under way. Everything real: its own native stack on free ports, Debian's Chromium.
+ * run under way. Everything real: npm start's stack on free ports, Debian's Chromium.
  */
 export async function screenshotLivePage(options: ScreenshotOptions): Promise<void> {
   const step = options.onStep ?? (() => undefined);
-  step('starting redis-server, four api instances and nginx on free ports');
-  const stack = await startMultiStack(4, options.bin, options.env.PATH, { distinctHues: true });
-  const browser = await launchChromium(options.env).catch(async (error: unknown) => {
-    await stack.cleanup();
-    throw error;
+  step(`starting redis-server, ${instances} api instances and nginx on free ports (npm start's stack, API_INSTANCES=${instances})`);
+  const root = await mkdtemp(join(tmpdir(), 'screenshot-'));
+  const api = await apiPortOfDistinctHues();
+  const stack = await NativeStack.create({
+    edge: 'nginx',
+    ports: { api, edge: await freePortBesides(api), redis: await freePortBesides(api) },
+    apiInstances: instances,
+    edgeHost: '127.0.0.1',
+    dataDir: join(root, 'data'),
+    runDir: join(root, 'run'),
+    bin: options.bin,
+    baseEnv: { PATH: options.env.PATH },
+    logLevel: 'warn',
   });
+  const cleanup = async (): Promise<void> => {
+    await stack.stop();
+    await rm(root, { recursive: true, force: true });
+  };
+  let browser;
   try {
-    const hostnames = await Promise.all(stack.apis.map(async ({ url }) => (await instanceAt(url)).hostname));
+    await stack.start();
+    browser = await launchChromium(options.env);
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+  try {
+    const hostnames = stack.apis.map(({ instanceId }) => instanceId);
     const live = await LivePage.open(browser, stack.url, {
       viewport: { width: options.width, height: 900 },
       colorScheme: options.colorScheme,
@@ -38,8 +104,8 @@ export async function screenshotLivePage(options: ScreenshotOptions): Promise<vo
     const slowed = stack.apis[1];
     const stopped = stack.apis[3];
     const stoppedName = hostnames[3];
-    if (!slowed || !stopped || !stoppedName) throw new Error('four instances expected');
-    const fault = await fetch(`${slowed.url}${faultRoutes.latency.path}?ms=300`, { method: 'PUT' });
+    if (!slowed || !stopped || !stoppedName) throw new Error(`${instances} instances expected`);
+    const fault = await fetch(`http://127.0.0.1:${slowed.port}${faultRoutes.latency.path}?ms=300`, { method: 'PUT' });
     if (!fault.ok) throw new Error(`the latency fault answered ${fault.status}`);
     await live.page.click('#burst');
     await live.waitText('#burst-result', /Burst: 20 of 20 counted/, 'the burst');
@@ -63,6 +129,6 @@ export async function screenshotLivePage(options: ScreenshotOptions): Promise<vo
     }
   } finally {
     await browser.close();
-    await stack.cleanup();
+    await cleanup();
   }
 }

@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { waitFor } from '@three-tier/processes';
+import { waitFor, type NodeService, type RedisServer } from '@three-tier/processes';
 import { counterMessage, faultRoutes } from '@three-tier/shared';
 import type { Browser } from 'playwright-core';
-import { startMultiStack, type MultiStack } from '../src/multi-api-stack.js';
-import { requiredBinaries } from './helpers.js';
+import { startStack, type TestStack } from './helpers.js';
 import { instanceAt, launchChromium, LivePage } from '../src/live-page.js';
 
 /** axe-core's rules for WCAG 2.x A and AA: labels, names, roles, contrast. */
@@ -23,15 +22,30 @@ async function accessibilityViolations(live: LivePage): Promise<string[]> {
   return violations.flatMap((violation) => violation.nodes.map((node) => `${violation.id} (${violation.help}) at ${node.target.join(' ')}: ${node.failureSummary}`));
 }
 
-describe('the live page in Chromium, through nginx balancing two api instances', () => {
+/** `npm start`'s stack with API_INSTANCES=2, as the tests see it. */
+interface MultiStack {
+  readonly url: string;
+  readonly apis: readonly { readonly url: string; readonly service: NodeService }[];
+  readonly redis: RedisServer;
+}
+
+// npm start's stack with two api instances; once through each edge, since each balances in its own way.
+for (const edgeKind of ['nginx', 'http-proxy'] as const) describe(`the live page in Chromium, through ${edgeKind} balancing two api instances`, () => {
+  let running: TestStack;
   let stack: MultiStack;
   let browser: Browser;
   let live: LivePage;
   let hostnames: string[];
 
   before(async () => {
-    stack = await startMultiStack(2, requiredBinaries(), process.env.PATH);
+    running = await startStack(edgeKind, { apiInstances: 2 });
+    stack = {
+      url: running.stack.url,
+      apis: running.stack.apis.map(({ port, service }) => ({ url: `http://127.0.0.1:${port}`, service })),
+      redis: running.stack.redis,
+    };
     hostnames = await Promise.all(stack.apis.map(async ({ url }) => (await instanceAt(url)).hostname));
+    assert.deepEqual(hostnames, running.stack.apis.map(({ instanceId }) => instanceId));
     // The second instance comes up while the page watches.
     await stack.apis[1]!.service.stop();
     browser = await launchChromium(process.env);
@@ -39,7 +53,7 @@ describe('the live page in Chromium, through nginx balancing two api instances',
   });
   after(async () => {
     await browser.close();
-    await stack.cleanup();
+    await running.cleanup();
   });
 
   test('lists the instance that answers, then a new one as it comes up, without a reload, with its share', async () => {
