@@ -113,6 +113,26 @@ export function createEdge(options: EdgeOptions): { readonly listener: RequestLi
   const attempts = new WeakMap<IncomingMessage, Attempt>();
   const limiter = new RateLimiter(edge.rateLimits.expensive.perSecond, edge.rateLimits.expensive.burst);
   let turn = 0;
+  /** Upstreams that failed a try, and until when they are passed over, as nginx's max_fails=1. */
+  const failedUntil = new Map<string, number>();
+
+  /**
+   * The next upstream in turn that this request has not tried and that has not failed lately.
+   * Concurrent requests share the turn, so without `tried` a retry could land on the instance
+   * that just failed it; if every other one failed lately, one of them is tried anyway, as nginx does.
+   */
+  function pick(tried: ReadonlySet<string>): string {
+    const now = Date.now();
+    const start = turn++;
+    let fallback: string | undefined;
+    for (let offset = 0; offset < upstreams.length; offset += 1) {
+      const candidate = upstreams[(start + offset) % upstreams.length] ?? '';
+      if (tried.has(candidate)) continue;
+      if ((failedUntil.get(candidate) ?? 0) <= now) return candidate;
+      fallback ??= candidate;
+    }
+    return fallback ?? upstreams[start % upstreams.length] ?? '';
+  }
 
   proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => {
     const attempt = attempts.get(req);
@@ -162,9 +182,10 @@ export function createEdge(options: EdgeOptions): { readonly listener: RequestLi
     readonly idempotencyKey: string;
   }
 
-  function forward(req: IncomingMessage, res: ServerResponse, outgoing: Outgoing, tries: number): void {
+  function forward(req: IncomingMessage, res: ServerResponse, outgoing: Outgoing, tried: ReadonlySet<string>): void {
     const { route, body, idempotencyKey } = outgoing;
-    const upstream = upstreams[turn++ % upstreams.length] ?? '';
+    const tries = tried.size;
+    const upstream = pick(tried);
     const attempt: Attempt = { upstream, connected: false, timedOut: false };
     attempts.set(req, attempt);
     proxy.web(
@@ -191,10 +212,11 @@ export function createEdge(options: EdgeOptions): { readonly listener: RequestLi
         }
         // As nginx: a request that never reached an api instance may go to another whatever its
         // method; one that may have reached it is replayed only when it is safe (GET, HEAD).
+        failedUntil.set(upstream, Date.now() + edge.upstreamFailTimeoutMs);
         const replayable = !attempt.connected || isRetryable(req.method ?? '');
         if (replayable && tries + 1 < edge.upstreamTries) {
           logger.warn({ err: error, upstream, requestId: res.getHeader(headerNames.requestId) }, 'upstream failed; retrying');
-          forward(req, res, outgoing, tries + 1);
+          forward(req, res, outgoing, new Set([...tried, upstream]));
           return;
         }
         logger.error({ err: error, upstream }, 'upstream failed');
@@ -246,7 +268,7 @@ export function createEdge(options: EdgeOptions): { readonly listener: RequestLi
     // One key per client request, the same on every try: the api counts a replayed visit once.
     const idempotencyKey = token(given) ?? randomUUID();
     req.url = originForm(req.url ?? '/');
-    forward(req, res, { route, body, idempotencyKey }, 0);
+    forward(req, res, { route, body, idempotencyKey }, new Set());
   }
 
   const listener: RequestListener = (req, res) => {

@@ -143,7 +143,7 @@ function upstreamDefinition(target: Target): Node[] {
   }
   return [
     block('upstream', ['api'], [
-      ...upstream.servers.map((server) => directive('server', server, 'max_fails=1', 'fail_timeout=5s')),
+      ...upstream.servers.map((server) => directive('server', server, 'max_fails=1', `fail_timeout=${edge.upstreamFailTimeoutMs / 1_000}s`)),
       directive('keepalive', edge.upstreamKeepaliveConnections),
       // Shorter than the api's own keep-alive, so nginx never reuses a connection the api is closing.
       directive('keepalive_timeout', ms(edge.upstreamKeepaliveTimeoutMs)),

@@ -67,6 +67,8 @@ export const edge = {
   upstreamMarginMs: 1_000,
   /** Attempts per request, the first included; only GET and HEAD are tried again. */
   upstreamTries: 2,
+  /** An instance that failed a try is passed over this long (nginx's max_fails=1 fail_timeout). */
+  upstreamFailTimeoutMs: 5_000,
   upstreamKeepaliveConnections: 32,
   upstreamKeepaliveTimeoutMs: 30_000,
   clientKeepaliveTimeoutMs: 30_000,
