@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { generateFiles } from '@three-tier/nginx';
 import { describeExit, findBinaries, installHint } from '@three-tier/processes';
 import { budgets, envOrExit, exitWith, gracePeriodMs, parseCommandLine } from '@three-tier/shared';
-import { runnerEnvSchema, type RunnerEnv } from './config.js';
+import { apiPortsOf, runnerEnvSchema, type RunnerEnv } from './config.js';
 import { batchedWriter } from './access-log.js';
 import { NativeStack, type EdgeKind, type ServiceName } from './native-stack.js';
 import { restartPolicy, supervise, type SupervisionEvent } from './restart-policy.js';
@@ -26,7 +26,7 @@ commands:
                   exits 0; a second one kills what is left. A stack left behind by a runner that was
                   killed outright is stopped and cleaned up by the next "up".
   nginx-config    prints the nginx.conf that "up" runs with the same environment (EDGE_HOST,
-                  EDGE_PORT, API_PORT) on stdout, and nothing else (npm run --silent nginx:config)
+                  EDGE_PORT, API_PORT, API_INSTANCES) on stdout, and nothing else (npm run --silent nginx:config)
       --output FILE           write it to FILE instead
       --prefix DIR            nginx's run directory (default ${nativeExample.prefix}; "up" makes a fresh one)
 
@@ -97,10 +97,12 @@ async function up(env: RunnerEnv): Promise<void> {
   await sweepLeftovers(tmpdir(), say, gracePeriodMs(budgets.apiShutdownTimeoutMs));
   process.off('SIGINT', duringSweep).off('SIGTERM', duringSweep);
   const runFolder = await RunFolder.create(tmpdir());
-  const width = 6;
+  // "api   | ..." alone; "api 3001| ..." among several.
+  const width = env.API_INSTANCES === 1 ? 6 : `api ${env.API_PORT + env.API_INSTANCES - 1}`.length;
   const stack = await NativeStack.create({
     edge,
     ports: { edge: env.EDGE_PORT, api: env.API_PORT, redis: env.REDIS_PORT },
+    apiInstances: env.API_INSTANCES,
     edgeHost: env.EDGE_HOST,
     dataDir: env.STACK_DATA_DIR,
     runDir: runFolder.path,
@@ -115,7 +117,10 @@ async function up(env: RunnerEnv): Promise<void> {
     },
   });
   const recordPids = (): Promise<void> =>
-    runFolder.record(Object.fromEntries(Object.entries(stack.services).map(([name, service]) => [name, service.pid])));
+    runFolder.record(
+      Object.fromEntries(Object.entries(stack.services).map(([name, service]) => [name, { pid: service.pid, port: stack.ports[name] }])),
+      stack.url,
+    );
 
   let endSupervision = (): void => {};
   let killing = false;
@@ -153,10 +158,9 @@ async function up(env: RunnerEnv): Promise<void> {
     });
   }
 
-  say(
-    `starting redis on 127.0.0.1:${env.REDIS_PORT} (data in ${env.STACK_DATA_DIR}), the api on 127.0.0.1:${env.API_PORT}, ` +
-      `${edge} on ${env.EDGE_HOST}:${env.EDGE_PORT}`,
-  );
+  const apiPorts = apiPortsOf(env);
+  const apis = apiPorts.length === 1 ? `the api on 127.0.0.1:${env.API_PORT}` : `${apiPorts.length} api instances on 127.0.0.1:${apiPorts.join(', ')}`;
+  say(`starting redis on 127.0.0.1:${env.REDIS_PORT} (data in ${env.STACK_DATA_DIR}), ${apis}, ${edge} on ${env.EDGE_HOST}:${env.EDGE_PORT}`);
   try {
     await stack.start();
   } catch (error) {
@@ -171,7 +175,9 @@ async function up(env: RunnerEnv): Promise<void> {
     if (event.kind === 'restarted') void recordPids();
     if (event.kind === 'gave-up') void stop(1);
   });
-  output.line(`ready: ${stack.url}`);
+  // One instance: the line as it always was. Several: which ones the edge balances, by port and name.
+  const instances = stack.apis.length === 1 ? '' : ` (api instances: ${stack.apis.map(({ port, instanceId }) => `${port} ${instanceId}`).join(', ')})`;
+  output.line(`ready: ${stack.url}${instances}`);
 }
 
 async function nginxConfig(env: RunnerEnv, options: { output?: string; prefix?: string }): Promise<void> {
@@ -179,6 +185,7 @@ async function nginxConfig(env: RunnerEnv, options: { output?: string; prefix?: 
     listenHost: env.EDGE_HOST,
     edgePort: env.EDGE_PORT,
     apiPort: env.API_PORT,
+    apiInstances: env.API_INSTANCES,
     prefix: options.prefix ?? nativeExample.prefix,
     // The pipe lives in the run directory, as "up" makes it.
     accessLogPath: options.prefix ? join(options.prefix, 'access.log') : nativeExample.accessLogPath,

@@ -2,11 +2,21 @@ import { resolve } from 'node:path';
 import { envLogFormat, envLogLevel, envPort, nativeDefaults, repoRoot } from '@three-tier/shared';
 import { z } from 'zod';
 
+/** More would be a load test of this machine, not a demo of balancing. */
+export const maxApiInstances = 16;
+
 /** Environment of `npm start` (the stack runner). */
 export const runnerEnvSchema = z
   .object({
     EDGE_PORT: envPort.default(nativeDefaults.edgePort),
     API_PORT: envPort.default(nativeDefaults.apiPort),
+    /** How many api instances: they listen on API_PORT, API_PORT+1, ... and the edge balances them. */
+    API_INSTANCES: z.coerce
+      .number({ error: 'must be a whole number from 1 to 16' })
+      .int({ error: 'must be a whole number from 1 to 16' })
+      .min(1, { error: 'must be a whole number from 1 to 16' })
+      .max(maxApiInstances, { error: 'must be a whole number from 1 to 16' })
+      .default(1),
     REDIS_PORT: envPort.default(nativeDefaults.redisPort),
     /** 127.0.0.1 keeps the stack to this machine; 0.0.0.0 opens the edge (only the edge) to others. */
     EDGE_HOST: z.string().min(1).default('127.0.0.1'),
@@ -35,7 +45,25 @@ export const runnerEnvSchema = z
         code: 'custom',
         message: `EDGE_PORT, API_PORT and REDIS_PORT must differ (got ${ports.join(', ')})`,
       });
+      return;
+    }
+    if (env.API_INSTANCES === 1) return;
+    const last = env.API_PORT + env.API_INSTANCES - 1;
+    const range = `API_INSTANCES=${env.API_INSTANCES} puts the api on ports ${env.API_PORT} to ${last}`;
+    if (last > 65_535) {
+      context.addIssue({ code: 'custom', message: `${range}, past 65535: choose a lower API_PORT` });
+      return;
+    }
+    for (const [name, port] of [['EDGE_PORT', env.EDGE_PORT], ['REDIS_PORT', env.REDIS_PORT]] as const) {
+      if (port > env.API_PORT && port <= last) {
+        context.addIssue({ code: 'custom', message: `${range}, which takes ${name} (${port}): move ${name}, API_PORT or use fewer instances` });
+      }
     }
   });
+
+/** The ports of the api instances, API_PORT first. */
+export function apiPortsOf(env: Pick<RunnerEnv, 'API_PORT' | 'API_INSTANCES'>): number[] {
+  return Array.from({ length: env.API_INSTANCES }, (_, index) => env.API_PORT + index);
+}
 
 export type RunnerEnv = z.output<typeof runnerEnvSchema>;

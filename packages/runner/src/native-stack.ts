@@ -3,16 +3,30 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateFiles } from '@three-tier/nginx';
 import { Nginx, NodeService, RedisServer, answersOk, waitFor, type Service } from '@three-tier/processes';
+import { hostname } from 'node:os';
 import { budgets, edge as edgeContract, gracePeriodMs, routes } from '@three-tier/shared';
 import { AccessLogPipe } from './access-log.js';
 import { nativeTarget } from './nginx-target.js';
 
 export type EdgeKind = 'nginx' | 'http-proxy';
-export type ServiceName = 'redis' | 'api' | 'edge';
+/** 'redis', 'edge', and 'api' (one instance) or 'api 3001', 'api 3002', ... (several). */
+export type ServiceName = string;
+
+/** One api instance: its port, and the name it answers /instance with. */
+export interface ApiInstance {
+  /** 'api' alone, or 'api <port>' among several: how the runner's lines name it. */
+  readonly name: string;
+  readonly port: number;
+  readonly instanceId: string;
+  readonly service: NodeService;
+}
 
 export interface NativeStackOptions {
   readonly edge: EdgeKind;
+  /** `api` is the first instance's port; the others follow it (api+1, api+2, ...). */
   readonly ports: { readonly edge: number; readonly api: number; readonly redis: number };
+  /** How many api instances the edge balances; 1 by default. */
+  readonly apiInstances?: number;
   /** Where the edge listens; the api and Redis always stay on 127.0.0.1. */
   readonly edgeHost: string;
   /** Redis keeps its append-only file here; reuse it and the counter comes back. */
@@ -42,7 +56,8 @@ function entryOf(specifier: '@three-tier/api' | '@three-tier/edge'): string {
  */
 export class NativeStack {
   readonly redis: RedisServer;
-  readonly api: NodeService;
+  /** The api instances, in port order. */
+  readonly apis: readonly ApiInstance[];
   readonly edge: Nginx | NodeService;
   /** Set by the first stop; every later one waits for it. */
   private stopped: Promise<void> | undefined;
@@ -79,21 +94,32 @@ export class NativeStack {
       password: options.redisPassword,
       onLine: (line) => onLine?.('redis', line),
     });
-    this.api = new NodeService({
-      name: 'api',
-      entry: entryOf('@three-tier/api'),
-      env: {
-        ...base,
-        ...logEnv,
-        PORT: String(ports.api),
-        HOST: '127.0.0.1',
-        REDIS_URL: `redis://127.0.0.1:${ports.redis}`,
-        ...(options.redisPassword ? { REDIS_PASSWORD: options.redisPassword } : {}),
-        ...options.apiEnv,
-      },
-      healthUrl: `${this.apiUrl}${routes.readyz.path}`,
-      liveUrl: `${this.apiUrl}${routes.healthz.path}`,
-      onLine: (line) => onLine?.('api', line),
+    const count = options.apiInstances ?? 1;
+    // A hostname of its own per instance, as each container has: /instance tells them apart.
+    const host = hostname();
+    this.apis = Array.from({ length: count }, (_, index) => {
+      const port = ports.api + index;
+      const name = count === 1 ? 'api' : `api ${port}`;
+      const instanceId = `${host}-${port}`;
+      const url = `http://127.0.0.1:${port}`;
+      const service = new NodeService({
+        name,
+        entry: entryOf('@three-tier/api'),
+        env: {
+          ...base,
+          ...logEnv,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          INSTANCE_ID: instanceId,
+          REDIS_URL: `redis://127.0.0.1:${ports.redis}`,
+          ...(options.redisPassword ? { REDIS_PASSWORD: options.redisPassword } : {}),
+          ...options.apiEnv,
+        },
+        healthUrl: `${url}${routes.readyz.path}`,
+        liveUrl: `${url}${routes.healthz.path}`,
+        onLine: (line) => onLine?.(name, line),
+      });
+      return { name, port, instanceId, service };
     });
     const healthUrl = `${this.url}${edgeContract.healthPath}`;
     if (options.edge === 'nginx') {
@@ -102,6 +128,7 @@ export class NativeStack {
         listenHost: options.edgeHost,
         edgePort: ports.edge,
         apiPort: ports.api,
+        apiInstances: count,
         prefix: options.runDir,
         accessLogPath: accessLog.path,
       });
@@ -121,7 +148,7 @@ export class NativeStack {
           ...logEnv,
           EDGE_PORT: String(ports.edge),
           EDGE_HOST: options.edgeHost,
-          API_UPSTREAM: this.apiUrl,
+          API_UPSTREAM: this.apis.map(({ port }) => `http://127.0.0.1:${port}`).join(','),
         },
         healthUrl,
         onLine: (line) => onLine?.('edge', line),
@@ -136,7 +163,14 @@ export class NativeStack {
     return `http://127.0.0.1:${this.options.ports.edge}`;
   }
 
-  /** The api's own port: /metrics lives here. */
+  /** The first api instance (the only one by default). */
+  get api(): NodeService {
+    const [first] = this.apis;
+    if (!first) throw new Error('no api instance');
+    return first.service;
+  }
+
+  /** The first api instance's own port: /metrics lives here. */
   get apiUrl(): string {
     return `http://127.0.0.1:${this.options.ports.api}`;
   }
@@ -145,9 +179,15 @@ export class NativeStack {
     return join(this.options.runDir, 'nginx.conf');
   }
 
-  /** The three services by name, in start order. */
+  /** Every service by name, in start order: redis, the api instances, the edge. */
   get services(): Readonly<Record<ServiceName, Service>> {
-    return { redis: this.redis, api: this.api, edge: this.edge };
+    return { redis: this.redis, ...Object.fromEntries(this.apis.map(({ name, service }) => [name, service])), edge: this.edge };
+  }
+
+  /** The port each service listens on, by the names of `services`. */
+  get ports(): Readonly<Record<ServiceName, number>> {
+    const { ports } = this.options;
+    return { redis: ports.redis, ...Object.fromEntries(this.apis.map(({ name, port }) => [name, port])), edge: ports.edge };
   }
 
   /** True once a stop was asked for. */
@@ -161,9 +201,12 @@ export class NativeStack {
    */
   async start(): Promise<void> {
     try {
-      for (const service of Object.values(this.services)) {
+      // The api instances start side by side: each waits only for Redis.
+      for (const tier of [[this.redis], this.apis.map(({ service }) => service), [this.edge]]) {
         if (this.stopping) throw new Error('stopped while starting');
-        await service.start();
+        // Every start settles before a failure stops the stack: none is left half-started.
+        const failed = (await Promise.allSettled(tier.map((service) => service.start()))).find((result) => result.status === 'rejected');
+        if (failed) throw failed.reason;
       }
       await waitFor(() => answersOk(`${this.url}${routes.readyz.path}`), { what: 'the stack to answer /readyz through the edge' });
     } catch (error) {
@@ -180,7 +223,7 @@ export class NativeStack {
     this.stopped ??= (async () => {
       await this.edge.stop();
       this.accessLog?.close();
-      await this.api.stop();
+      await Promise.all(this.apis.map(({ service }) => service.stop()));
       await this.redis.stop();
     })();
     return this.stopped;

@@ -5,6 +5,8 @@ export interface NativeParams {
   readonly listenHost: string;
   readonly edgePort: number;
   readonly apiPort: number;
+  /** How many api instances, on apiPort, apiPort+1, ...; 1 by default. */
+  readonly apiInstances?: number;
   /** nginx's prefix for this run: holds the pid file and temp paths. */
   readonly prefix: string;
   /** The named pipe the runner reads access log lines from (see AccessLogPipe). */
@@ -19,7 +21,10 @@ export function nativeTarget(params: NativeParams): Target {
   return {
     name: 'native',
     listen: `${params.listenHost}:${params.edgePort}`,
-    upstream: { kind: 'static', servers: [`127.0.0.1:${params.apiPort}`] },
+    upstream: {
+      kind: 'static',
+      servers: Array.from({ length: params.apiInstances ?? 1 }, (_, index) => `127.0.0.1:${params.apiPort + index}`),
+    },
     pidFile: `${params.prefix}/nginx.pid`,
     tempDir: `${params.prefix}/tmp`,
     workerProcesses: 'auto',

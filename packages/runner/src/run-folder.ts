@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -19,9 +19,22 @@ export interface ProcessId {
   readonly startTime: string;
 }
 
-interface RunRecord {
+/** A recorded service: its process, and the port it listens on (for `npm run chaos`). */
+export interface RecordedService extends ProcessId {
+  readonly port?: number;
+}
+
+/** stack.json: the runner, its edge's URL, and each service ('redis', 'api' or 'api <port>', 'edge'). */
+export interface RunRecord {
   readonly runner: ProcessId;
-  readonly services: Readonly<Record<string, ProcessId>>;
+  readonly url?: string;
+  readonly services: Readonly<Record<string, RecordedService>>;
+}
+
+/** What the runner tells its record about one service. */
+export interface ServiceEntry {
+  readonly pid: number | undefined;
+  readonly port?: number;
 }
 
 /**
@@ -69,20 +82,21 @@ export class RunFolder {
     return folder;
   }
 
-  /** Records the pids of the running services, after each start or restart. */
-  record(services: Readonly<Record<string, number | undefined>>): Promise<void> {
-    this.writing = this.writing.then(() => this.write(services));
+  /** Records the pids (and ports) of the running services, after each start or restart. */
+  record(services: Readonly<Record<string, ServiceEntry>>, url?: string): Promise<void> {
+    this.writing = this.writing.then(() => this.write(services, url));
     return this.writing;
   }
 
   /** Written aside, then renamed over the record: a sweep never reads half a record. */
-  private async write(services: Readonly<Record<string, number | undefined>>): Promise<void> {
+  private async write(services: Readonly<Record<string, ServiceEntry>>, url: string | undefined): Promise<void> {
     const record: RunRecord = {
       runner: identify(process.pid) ?? { pid: process.pid, startTime: '' },
+      ...(url ? { url } : {}),
       services: Object.fromEntries(
-        Object.entries(services).flatMap(([name, pid]) => {
+        Object.entries(services).flatMap(([name, { pid, port }]) => {
           const id = pid === undefined ? undefined : identify(pid);
-          return id ? [[name, id]] : [];
+          return id ? [[name, port === undefined ? id : { ...id, port }]] : [];
         }),
       ),
     };
@@ -94,6 +108,22 @@ export class RunFolder {
   async remove(): Promise<void> {
     await rm(this.path, { recursive: true, force: true });
   }
+}
+
+/** The run folders under `parent` whose runner is alive, newest first, with their records. */
+export async function liveRuns(parent: string): Promise<{ path: string; record: RunRecord }[]> {
+  const runs: { path: string; record: RunRecord; mtimeMs: number }[] = [];
+  for (const entry of (await readdir(parent).catch(() => [])).filter((name) => name.startsWith(prefix))) {
+    const path = join(parent, entry);
+    try {
+      const file = join(path, recordName);
+      const record = JSON.parse(await readFile(file, 'utf8')) as RunRecord;
+      if (alive(record.runner)) runs.push({ path, record, mtimeMs: (await stat(file)).mtimeMs });
+    } catch {
+      // not ours, or gone meanwhile
+    }
+  }
+  return runs.sort((a, b) => b.mtimeMs - a.mtimeMs).map(({ path, record }) => ({ path, record }));
 }
 
 /** What the sweep did, one line each, for the runner to say. */

@@ -85,7 +85,8 @@ export function startRunner(env: Record<string, string>, options: RunnerOptions 
       clearTimeout(timer);
     }
   };
-  const ready = line(/^ready: http:\/\/\S+$/).then((found) => found.slice('ready: '.length));
+  // "ready: <url>", followed by the api instances when there are several.
+  const ready = line(/^ready: http:\/\/\S+( \(api instances: [^)]+\))?$/).then((found) => found.slice('ready: '.length).split(' ')[0] ?? '');
   // Unobserved, a start that fails rejects `ready` before a test awaits it.
   ready.catch(() => undefined);
   return {
@@ -131,14 +132,14 @@ export async function visit(url: string, path = '/redis'): Promise<{ outcome: Ou
   });
 }
 
-/** The pids a runner recorded in its run folder (the one folder under `tmp`), once it has all three. */
-export async function recordedServices(tmp: string): Promise<Record<string, ProcessId>> {
+/** The pids (and ports) a runner recorded in its run folder (the one folder under `tmp`), once it has all `count`. */
+export async function recordedServices(tmp: string, count = 3): Promise<Record<string, ProcessId & { port?: number }>> {
   return waitFor(
     async () => {
       const [folder] = (await readdir(tmp)).filter((name) => name.startsWith('three-tier-'));
       if (!folder) return undefined;
-      const record = JSON.parse(readFileSync(join(tmp, folder, 'stack.json'), 'utf8')) as { services: Record<string, ProcessId> };
-      return Object.keys(record.services).length === 3 ? record.services : undefined;
+      const record = JSON.parse(readFileSync(join(tmp, folder, 'stack.json'), 'utf8')) as { services: Record<string, ProcessId & { port?: number }> };
+      return Object.keys(record.services).length === count ? record.services : undefined;
     },
     { what: `the runner's record of its services in ${tmp}` },
   );
