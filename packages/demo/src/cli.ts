@@ -15,8 +15,10 @@ import { runLoad } from './load.js';
 const usage = `usage: three-tier-demo load
        three-tier-demo chaos <action>
 
-Keeps GET /load busy with LOAD_CONCURRENCY clients and prints a line a second: jobs done, refusals
-(429 rate limit, 503 saturation), errors, and the instances that answered. Ctrl-C stops it.
+Keeps GET /load busy with LOAD_CONCURRENCY clients and prints a line a second: jobs done, 429s
+(the edge's rate limit), 503s (saturated instances), errors, and the instances that answered. The
+instances of the first 3 s are named once; later ones are announced as new, and one silent for 5 s
+as gone. Ctrl-C stops it.
 
   LOAD_URL            the stack's public entry (default http://127.0.0.1:${nativeDefaults.edgePort}, npm start's edge)
   LOAD_MS             CPU milliseconds a request asks for (${load.minMs} to ${load.maxMs}, default 500)
