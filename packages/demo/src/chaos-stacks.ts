@@ -33,6 +33,8 @@ export interface ChaosStack {
   redis(action: RedisAction): Promise<string>;
   /** A request to an instance's own port (fault routes live only there). */
   call(instance: ChaosInstance, method: string, path: string): Promise<RouteAnswer>;
+  /** Why the instance cannot be in the rotation now (down, unready), or undefined if it can. */
+  probe(instance: ChaosInstance): Promise<string | undefined>;
   /** How many requests nginx retried since `since`, or a sentence on where to see them. */
   retries(since: Date): Promise<number | string>;
 }
@@ -112,6 +114,17 @@ export function nativeStack(record: RunRecord, url: string | undefined): ChaosSt
       const port = instance.names[0] ?? '';
       const response = await fetch(`http://127.0.0.1:${port}${path}`, { method, signal: AbortSignal.timeout(5_000) });
       return { status: response.status, body: await response.text() };
+    },
+    async probe(instance) {
+      const port = instance.names[0] ?? '';
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(1_000) });
+        await response.body?.cancel();
+        return response.status === 200 ? undefined : `its /readyz answers ${response.status}`;
+      } catch (error) {
+        const cause = (error as { cause?: { code?: string } }).cause?.code;
+        return cause === 'ECONNREFUSED' ? `nothing listens on port ${port}` : `its /readyz does not answer (${cause ?? (error as Error).message})`;
+      }
     },
     retries() {
       return Promise.resolve("natively the runner prints nginx's access log on its own output: a retried request shows two upstream addresses there (\"upstream\":\"127.0.0.1:3001, 127.0.0.1:3002\")");
@@ -204,6 +217,10 @@ export function composeStack(options: ComposeOptions): ChaosStack {
       const output = await docker(['exec', instance.handle, 'node', '-e', script]);
       const newline = output.indexOf('\n');
       return { status: Number(output.slice(0, newline)), body: output.slice(newline + 1) };
+    },
+    async probe(instance) {
+      const status = (await docker(['inspect', '--format', '{{.State.Status}}', instance.handle]).catch(() => 'gone\n')).trim();
+      return status === 'running' ? undefined : `its container is ${status}`;
     },
     async retries(since) {
       const nginx = await one(services.edge);

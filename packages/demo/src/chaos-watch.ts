@@ -12,6 +12,10 @@ export interface WatchOptions {
   /** The clock the "+0.4 s" offsets count from: the moment of the action. */
   readonly since: number;
   readonly signal?: AbortSignal;
+  /** Every instance the stack listed before acting: one of them answering again "came back", others "joined". */
+  readonly known?: readonly string[];
+  /** The instance acted on, probed directly: it leaves the rotation the moment it is down or unready. */
+  readonly target?: { readonly hostname: string; readonly probe: () => Promise<string | undefined> };
 }
 
 export interface WatchReport {
@@ -64,7 +68,7 @@ export async function watch(options: WatchOptions, print: (line: string) => void
   const say = (line: string, time?: number): void => print(`${at(time)} ${line}`);
   const lastSeen = new Map<string, number>();
   const inRotation = new Set(options.baseline.hosts.keys());
-  const everSeen = new Set(options.baseline.hosts.keys());
+  const everSeen = new Set([...options.baseline.hosts.keys(), ...(options.known ?? [])]);
   const left: string[] = [];
   const joined: string[] = [];
   const states = new Map<string, string>(options.baseline.hosts);
@@ -77,6 +81,8 @@ export async function watch(options: WatchOptions, print: (line: string) => void
   for (const host of inRotation) lastSeen.set(host, start);
   const end = start + options.seconds * 1_000;
   const pending = new Set<Promise<void>>();
+  /** Why the target is out, while its probe says so. */
+  let targetDown: string | undefined;
   let allBack = inRotation.size;
 
   const onAnswer = (body: InstanceBody, time: number): void => {
@@ -85,13 +91,15 @@ export async function watch(options: WatchOptions, print: (line: string) => void
     second.hosts.add(host);
     for (const [other, count] of answersSince) if (other !== host) answersSince.set(other, count + 1);
     answersSince.set(host, 0);
-    if (!inRotation.has(host)) {
+    // A late answer of the target, sent before its probe found it down, does not bring it back.
+    const heldOut = host === options.target?.hostname && targetDown !== undefined;
+    if (!inRotation.has(host) && !heldOut) {
       inRotation.add(host);
       const back = everSeen.has(host);
       everSeen.add(host);
       joined.push(host);
       say(`${nameOf(host)} ${back ? 'came back into the rotation' : 'joined'}`, time);
-      if (inRotation.size >= allBack && left.length > 0) say(`all ${inRotation.size} instances answer again`, time);
+      if (inRotation.size >= allBack && left.length > 0) say(`the rotation is whole again: ${inRotation.size} instances answer`, time);
     }
     const state = body.state;
     if (states.has(host) && states.get(host) !== state) say(`${nameOf(host)} is ${state} now (was ${states.get(host) ?? '?'})`, time);
@@ -113,6 +121,30 @@ export async function watch(options: WatchOptions, print: (line: string) => void
     }
   };
 
+  // The target, asked directly a few times a second: the edge's answers alone would show it gone
+  // only after a silence, and a quick restart could hide in one.
+  let probing: Promise<void> = Promise.resolve();
+  let lastProbe = 0;
+  const probeTarget = (): void => {
+    const target = options.target;
+    if (!target || Date.now() - lastProbe < 250) return;
+    lastProbe = Date.now();
+    probing = probing.then(async () => {
+      const reason = await target.probe();
+      const time = Date.now();
+      if (reason && !targetDown) {
+        say(`${nameOf(target.hostname)} is out: ${reason}`, time);
+        if (inRotation.delete(target.hostname)) {
+          left.push(target.hostname);
+          say(`${nameOf(target.hostname)} left the rotation`, time);
+        }
+      } else if (!reason && targetDown) {
+        say(`${nameOf(target.hostname)} is up and ready again`, time);
+      }
+      targetDown = reason;
+    });
+  };
+
   let nextProgress = start + 1_000;
   while (Date.now() < end && !options.signal?.aborted) {
     const sent = Date.now();
@@ -132,6 +164,7 @@ export async function watch(options: WatchOptions, print: (line: string) => void
     pending.add(request);
     void request.finally(() => pending.delete(request));
     checkLeavers(Date.now());
+    probeTarget();
     if (Date.now() >= nextProgress) {
       say(
         `${second.requests} requests, ${second.failed} failed; answering: ` +
@@ -146,7 +179,7 @@ export async function watch(options: WatchOptions, print: (line: string) => void
     allBack = Math.max(allBack, inRotation.size);
     await sleep(Math.max(0, sent + 1_000 / rate - Date.now()));
   }
-  await Promise.all(pending);
+  await Promise.all([...pending, probing]);
   answersSince = new Map();
   return { requests, failed, answering: [...inRotation].sort(), left, joined };
 }

@@ -63,19 +63,28 @@ export async function runChaos(args: readonly string[], options: ChaosOptions, p
   const say = (line: string): void => print(`chaos | ${line}`);
 
   /** Acts, then watches what the stack does for CHAOS_WATCH_SECONDS. */
-  const actAndWatch = async (act: () => Promise<string>): Promise<number> => {
+  const actAndWatch = async (act: () => Promise<string>, target?: ChaosInstance): Promise<number> => {
     say(`watching ${stack.url}/instance for ${baselineMs / 1_000} s to know the rotation before acting`);
     const baseline = await rotation(stack.url, baselineMs);
     say(
       `in the rotation: ${[...baseline.hosts.keys()].map(nameOf).sort().join(', ') || 'nobody answers'}` +
         (baseline.redis ? `; redis is ${baseline.redis}` : ''),
     );
+    const known = (await stack.instances()).map((instance) => instance.hostname);
     const since = new Date();
     say(await act());
     if (options.watchSeconds === 0) return 0;
     say(`watching ${stack.url}/instance 10 times a second for ${options.watchSeconds} s`);
     const report = await watch(
-      { url: stack.url, seconds: options.watchSeconds, baseline, since: since.getTime(), ...(options.signal ? { signal: options.signal } : {}) },
+      {
+        url: stack.url,
+        seconds: options.watchSeconds,
+        baseline,
+        known,
+        since: since.getTime(),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(target ? { target: { hostname: target.hostname, probe: () => stack.probe(target) } } : {}),
+      },
       print,
     );
     say(`requests: ${report.requests}, failed: ${report.failed} (non-2xx or network errors), instances answering: ${report.answering.length}`);
@@ -88,7 +97,7 @@ export async function runChaos(args: readonly string[], options: ChaosOptions, p
     case 'kill': {
       if (rest.length > 1) throw new UsageError('kill takes at most one instance');
       const instance = pickInstance(await stack.instances(), rest[0]);
-      return actAndWatch(async () => `killing ${nameOf(instance.hostname)} at ${instance.where}: ${await stack.kill(instance)}`);
+      return actAndWatch(async () => `killing ${nameOf(instance.hostname)} at ${instance.where}: ${await stack.kill(instance)}`, instance);
     }
     case 'redis': {
       const [what, ...more] = rest;
@@ -131,7 +140,7 @@ async function fault(
   args: readonly string[],
   options: ChaosOptions,
   say: (line: string) => void,
-  actAndWatch: (act: () => Promise<string>) => Promise<number>,
+  actAndWatch: (act: () => Promise<string>, target?: ChaosInstance) => Promise<number>,
 ): Promise<number> {
   const { stack } = options;
   const [verb, ...rest] = args;
@@ -161,7 +170,7 @@ async function fault(
       return actAndWatch(async () => {
         const body = await call(instance, 'PUT', request.path);
         return `${nameOf(instance.hostname)} at ${instance.where} is switched to ${request.what}; its faults now: ${faultsOf(body)}`;
-      });
+      }, instance);
     }
     case 'clear': {
       const [first, second, ...more] = rest;
@@ -171,11 +180,12 @@ async function fault(
       // Without an instance, every instance: whatever was set anywhere is cleared.
       const targets = name === undefined ? instances : [pickInstance(instances, name)];
       const path = which ? `/faults/${which}` : '/faults';
+      const [only] = targets;
       return actAndWatch(async () => {
         const lines: string[] = [];
         for (const instance of targets) lines.push(`${nameOf(instance.hostname)}: ${faultsOf(await call(instance, 'DELETE', path))}`);
         return `cleared ${which ?? 'every fault'} on ${targets.length === 1 ? 'one instance' : `${targets.length} instances`}; now ${lines.join('; ')}`;
-      });
+      }, targets.length === 1 ? only : undefined);
     }
     case 'exit': {
       const [name, ...more] = rest;
@@ -184,7 +194,7 @@ async function fault(
       return actAndWatch(async () => {
         await call(instance, 'POST', '/faults/exit');
         return `${nameOf(instance.hostname)} at ${instance.where} exits with code 1 now, as a crash would`;
-      });
+      }, instance);
     }
     default:
       throw new UsageError('fault takes set, clear, exit or list');
