@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { hostname as osHostname } from 'node:os';
 import { liveRuns, type RunRecord } from '@three-tier/runner';
 import { instanceAlias, ports, repoRoot, services, type InstanceBody } from '@three-tier/shared';
 
@@ -92,12 +93,13 @@ export function nativeStack(record: RunRecord, url: string | undefined): ChaosSt
     async instances() {
       return Promise.all(
         apis.map(async ({ pid, port }) => {
-          let hostname = `port ${port}`;
+          // The runner names each instance <this host>-<port>; asked first, in case that changes.
+          let hostname = `${osHostname()}-${port}`;
           try {
             const response = await fetch(`http://127.0.0.1:${port}/instance`, { signal: AbortSignal.timeout(3_000) });
             hostname = ((await response.json()) as InstanceBody).hostname;
           } catch {
-            // not answering right now: still named by its port
+            // down, or unready (which drops every request but the fault routes): named as the runner names it
           }
           return { hostname, alias: instanceAlias(hostname), where: `port ${port}`, names: [String(port)], handle: String(pid) };
         }),
