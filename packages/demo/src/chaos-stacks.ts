@@ -181,7 +181,8 @@ export function composeStack(options: ComposeOptions): ChaosStack {
     },
     async kill(instance) {
       await docker(['kill', instance.handle]);
-      return `docker kill ${instance.where} (SIGKILL)`;
+      // Docker counts a kill by hand as a stop: restart: unless-stopped leaves it down.
+      return `docker kill ${instance.where} (SIGKILL); Docker leaves a container killed by hand stopped, "chaos scale N" brings the count back`;
     },
     async redis(action) {
       // A stopped container is not "running": look among all of the project's.
