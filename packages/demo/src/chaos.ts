@@ -72,7 +72,15 @@ export async function runChaos(args: readonly string[], options: ChaosOptions, p
     );
     const known = (await stack.instances()).map((instance) => instance.hostname);
     const since = new Date();
-    say(await act());
+    // An action may take seconds (compose up): say so each second rather than go quiet.
+    const ticker = setInterval(() => {
+      say(`+${((Date.now() - since.getTime()) / 1_000).toFixed(1)} s  still acting...`);
+    }, 1_000);
+    try {
+      say(await act());
+    } finally {
+      clearInterval(ticker);
+    }
     if (options.watchSeconds === 0) return 0;
     say(`watching ${stack.url}/instance 10 times a second for ${options.watchSeconds} s`);
     const report = await watch(
@@ -89,7 +97,12 @@ export async function runChaos(args: readonly string[], options: ChaosOptions, p
     );
     say(`requests: ${report.requests}, failed: ${report.failed} (non-2xx or network errors), instances answering: ${report.answering.length}`);
     const retries = await stack.retries(since).catch((error: unknown) => `retries unknown: ${(error as Error).message}`);
-    say(typeof retries === 'number' ? `nginx retried ${retries} request(s) on another instance since the action (its access log)` : retries);
+    say(
+      typeof retries === 'number'
+        ? `nginx retried ${retries} request(s) on another instance since the action (its access log; ` +
+            'the /instance polls are not logged there, so these are the other clients\' requests, e.g. npm run load or visits)'
+        : retries,
+    );
     return 0;
   };
 

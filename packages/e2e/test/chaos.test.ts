@@ -84,6 +84,8 @@ test('chaos kill, scale 2, redis freeze and thaw, fault set unready: each acts o
   assert.equal(scaled.code, 0, scaled.out);
   assert.match(scaled.out, new RegExp(`running: docker(-compose| compose) -p ${project} up -d --no-recreate --no-build --scale api=2 api`));
   assert.match(scaled.out, /compose now runs 2 api replica\(s\)/);
+  // compose up takes seconds: chaos is never silent meanwhile.
+  assert.match(scaled.out, /\+\d+\.\d s {2}still acting\.\.\./);
   await waitFor(async () => ((await stack.containers(services.api)).filter((container) => container.running).length === 2 ? true : undefined), {
     what: 'two running api replicas',
     timeoutMs: 60_000,
@@ -106,8 +108,24 @@ test('chaos kill, scale 2, redis freeze and thaw, fault set unready: each acts o
   await stack.waitHealthy(2);
   const [unready] = (await stack.containers(services.api)).filter((container) => container.running);
   assert.ok(unready);
-  const set = await chaos(['fault', 'set', 'unready', unready.hostname], 5);
+  // Visits alongside, on fresh connections: nginx logs them (not chaos's /instance polls), so
+  // chaos counts the ones it replayed on the other replica.
+  let visiting = true;
+  let visitFailures = 0;
+  const visits = (async () => {
+    while (visiting) {
+      const response = await fetch(`${stack.url}/redis`, { headers: { connection: 'close' } }).catch(() => undefined);
+      if (response?.status !== 200) visitFailures += 1;
+      await response?.body?.cancel();
+    }
+  })();
+  const set = await chaos(['fault', 'set', 'unready', unready.hostname], 5).finally(() => {
+    visiting = false;
+  });
+  await visits;
   assert.equal(set.code, 0, set.out);
+  assert.equal(visitFailures, 0, 'no visit failed while the replica was unready');
+  assert.match(set.out, /nginx retried [1-9]\d* request\(s\) on another instance since the action/);
   assert.match(set.out, new RegExp(`${unready.hostname}\\) at ${unready.name} is switched to unready; its faults now: unready`));
   assert.match(set.out, new RegExp(`${unready.hostname}\\) left the rotation`));
   assert.match(set.out, /failed: 0 \(non-2xx or network errors\), instances answering: 1/);
