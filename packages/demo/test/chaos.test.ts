@@ -133,6 +133,18 @@ describe('npm run chaos on the native stack (npm start, API_INSTANCES=3)', () =>
     }
   });
 
+  test('redis stop: SIGTERM, the runner restarts it, and chaos sees Redis down, then up; redis start explains', async () => {
+    const stopped = await chaos(['redis', 'stop'], 5);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stdout, /sent SIGTERM to redis-server \(pid \d+\); the runner restarts it on its own/);
+    assert.match(stopped.stdout, /redis is up now, as [a-z-]+ sees it/);
+    await runnerSaid(/stack \| redis exited on its own/);
+    await runnerSaid(/stack \| redis is back/);
+    const start = await chaos(['redis', 'start']);
+    assert.equal(start.code, 0, start.stderr);
+    assert.match(start.stdout, /natively there is nothing to start: the runner restarts redis-server on its own whenever it exits/);
+  });
+
   test('fault set unready: the instance leaves the rotation, fault list shows it, fault clear brings it back', async () => {
     const set = await chaos(['fault', 'set', 'unready', String(apiPort)], 3);
     assert.equal(set.code, 0, set.stderr);
