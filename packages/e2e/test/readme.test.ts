@@ -25,12 +25,8 @@ const testedCommands: Record<string, string> = {
   'docker compose up --no-build': 'push.test.ts: the pulled images run',
   'kubectl kustomize k8s/': 'packages/deploy kubernetes.test.ts',
   'npm run load': 'packages/demo load.test.ts runs it against the native stack',
-  'npm run chaos -- kill': 'packages/demo chaos.test.ts (kill 2, native) and packages/e2e chaos.test.ts (compose)',
-  'npm run chaos -- redis freeze': 'packages/demo chaos.test.ts (native) and packages/e2e chaos.test.ts (compose)',
-  'npm run chaos -- redis thaw': 'packages/demo chaos.test.ts (native) and packages/e2e chaos.test.ts (compose)',
   'npm run chaos -- fault set unready 2': 'packages/demo chaos.test.ts sets unready by port, latency by alias',
   'npm run chaos -- fault list': 'packages/demo chaos.test.ts runs it through npm run',
-  'npm run chaos -- fault clear': 'packages/demo chaos.test.ts clears every fault of every instance',
   'npm run soak': 'packages/e2e soak.test.ts runs it (60 s in CI)',
   // The Demo section: demo.test.ts runs each, from the README, in order, on a compose stack.
   'docker compose up --build --detach --scale api=3': 'demo.test.ts',
