@@ -143,6 +143,8 @@ export interface ComposeOptions {
 /** The compose stack of `project`, through the docker CLI. */
 export function composeStack(options: ComposeOptions): ChaosStack {
   const { project, env } = options;
+  /** Each container's restart count when last probed. */
+  const restarts = new Map<string, string>();
   const docker = (args: readonly string[]): Promise<string> => run('docker', args, env);
   /** Running containers of one service: id, name and hostname. */
   const containers = async (service: string): Promise<{ id: string; name: string; hostname: string }[]> => {
@@ -180,9 +182,20 @@ export function composeStack(options: ComposeOptions): ChaosStack {
       }));
     },
     async kill(instance) {
-      await docker(['kill', instance.handle]);
-      // Docker counts a kill by hand as a stop: restart: unless-stopped leaves it down.
-      return `docker kill ${instance.where} (SIGKILL); Docker leaves a container killed by hand stopped, "chaos scale N" brings the count back`;
+      // `docker kill` counts as a stop asked for: restart: unless-stopped would leave the replica
+      // down. SIGKILL to the api process inside is a crash, as the OOM killer's: its init exits
+      // with it, and Docker's restart policy brings the replica back.
+      const find = [
+        "const fs = require('fs');",
+        "const api = fs.readdirSync('/proc').filter((p) => /^[0-9]+$/.test(p) && Number(p) > 1 && Number(p) !== process.pid)",
+        "  .find((p) => { try { return fs.readFileSync('/proc/' + p + '/cmdline', 'utf8').includes('apps/api/dist/src/index.js'); } catch { return false; } });",
+        "if (!api) { console.error('no api process in this container'); process.exit(1); }",
+        'console.log(api);',
+      ].join('\n');
+      const pid = Number((await docker(['exec', instance.handle, 'node', '-e', find])).trim());
+      // Detached: the container dies with its api, and an attached exec would die with it, failing.
+      await docker(['exec', '--detach', instance.handle, 'node', '-e', `process.kill(${pid}, 'SIGKILL')`]);
+      return `sent SIGKILL to the api process (pid ${pid} in ${instance.where}), as a crash or the OOM killer would; Docker's restart policy (unless-stopped) restarts the container`;
     },
     async redis(action) {
       // A stopped container is not "running": look among all of the project's.
@@ -222,8 +235,14 @@ export function composeStack(options: ComposeOptions): ChaosStack {
       return { status: Number(output.slice(0, newline)), body: output.slice(newline + 1) };
     },
     async probe(instance) {
-      const status = (await docker(['inspect', '--format', '{{.State.Status}}', instance.handle]).catch(() => 'gone\n')).trim();
-      return status === 'running' ? undefined : `its container is ${status}`;
+      const format = '{{.State.Status}} {{.RestartCount}} {{if .State.Health}}{{.State.Health.Status}}{{end}}';
+      const [status = 'gone', count = '0', health = ''] = (await docker(['inspect', '--format', format, instance.handle]).catch(() => 'gone')).trim().split(' ');
+      // A restart quicker than a probe shows only in the count: the restarted one is not ready yet.
+      const known = restarts.get(instance.handle);
+      restarts.set(instance.handle, count);
+      if (known !== undefined && known !== count) return `Docker restarted its container (restart ${count})`;
+      if (status !== 'running') return `its container is ${status}`;
+      return health === '' || health === 'healthy' ? undefined : `its container is running, its health ${health}`;
     },
     async retries(since) {
       const nginx = await one(services.edge);
