@@ -2,20 +2,47 @@
 /**
  * three-tier-demo load (`npm run load`): keeps /load busy at LOAD_URL (the Ingress in the
  * autoscaling demo) and prints, every second, the work done and the instances answering.
+ * three-tier-demo chaos (`npm run chaos -- <action>`): breaks the native or compose stack on
+ * purpose and says what the stack does about it.
  */
+import { tmpdir } from 'node:os';
 import { envInteger, envOrExit, exitWith, load, nativeDefaults, parseCommandLine } from '@three-tier/shared';
 import { z } from 'zod';
+import { composeStack, findNativeRun, nativeStack, type ChaosStack } from './chaos-stacks.js';
+import { RefusedError, runChaos, UsageError } from './chaos.js';
 import { runLoad } from './load.js';
 
 const usage = `usage: three-tier-demo load
+       three-tier-demo chaos <action>
 
-Keeps GET /load busy with LOAD_CONCURRENCY clients and prints a line a second: jobs done, refusals
-(429 rate limit, 503 saturation), errors, and the instances that answered. Ctrl-C stops it.
+Keeps GET /load busy with LOAD_CONCURRENCY clients and prints a line a second: jobs done, 429s
+(the edge's rate limit), 503s (saturated instances), errors, and the instances that answered. The
+instances of the first 3 s are named once; later ones are announced as new, and one silent for 5 s
+as gone. Ctrl-C stops it.
 
   LOAD_URL            the stack's public entry (default http://127.0.0.1:${nativeDefaults.edgePort}, npm start's edge)
   LOAD_MS             CPU milliseconds a request asks for (${load.minMs} to ${load.maxMs}, default 500)
   LOAD_CONCURRENCY    clients (default 8)
   LOAD_SECONDS        how long (default 120; 0 runs until Ctrl-C)
+
+chaos actions (npm run chaos -- <action>); an instance is named by hostname, alias, port (native),
+container (compose) or index (1, 2, ...); without one, kill and fault set pick one at random:
+  kill [instance]                             SIGKILL one api instance
+  redis freeze|thaw|stop|start                pause/unpause/stop/start Redis (natively SIGSTOP,
+                                              SIGCONT, SIGTERM; the runner restarts it by itself)
+  scale N                                     compose only: N api replicas (npm start: API_INSTANCES)
+  fault set unready|latency=MS|errors=RATE [instance]
+  fault clear [unready|latency|errors] [instance]   (no instance: every instance)
+  fault exit [instance]                       the instance exits 1 at once, as a crash would
+  fault list                                  every instance's faults
+After acting, chaos polls GET /instance through the edge 10 times a second and says who left or
+joined the rotation, how Redis changed, which requests failed, and nginx's retries.
+
+  CHAOS_STACK          native (npm start's live run folder in TMPDIR) or compose (docker CLI);
+                       default native when npm start is running, else compose
+  CHAOS_URL            the edge (default: npm start's edge; compose: http://127.0.0.1:\${HTTP_PORT:-80})
+  CHAOS_WATCH_SECONDS  how long to watch after acting (default 10; 0: do not watch)
+  COMPOSE_PROJECT_NAME the compose project (default three-tier)
 
   -h, --help          this text
 `;
@@ -29,8 +56,48 @@ const loadEnvSchema = z.object({
   LOAD_SECONDS: envInteger(0, 86_400).default(120),
 });
 
+const chaosEnvSchema = z.object({
+  CHAOS_STACK: z.enum(['native', 'compose'], { error: 'must be native or compose' }).optional(),
+  CHAOS_URL: z.url({ protocol: /^http$/, error: 'must be an http:// URL, e.g. http://127.0.0.1:8080' }).optional(),
+  CHAOS_WATCH_SECONDS: envInteger(0, 3_600).default(10),
+  COMPOSE_PROJECT_NAME: z.string().min(1).default('three-tier'),
+  HTTP_PORT: envInteger(1, 65_535).default(80),
+});
+
+const { positionals } = parseCommandLine({ program: 'three-tier-demo', usage }, {});
+
+if (positionals[0] === 'chaos') {
+  const cli = { program: 'chaos', usage };
+  const env = envOrExit(cli, chaosEnvSchema, process.env);
+  const run = env.CHAOS_STACK === 'compose' ? undefined : await findNativeRun(tmpdir());
+  if (env.CHAOS_STACK === 'native' && !run) exitWith(cli, `CHAOS_STACK=native but no npm start is running (no live run folder in ${tmpdir()})`);
+  const stack: ChaosStack = run
+    ? nativeStack(run.record, env.CHAOS_URL)
+    : composeStack({ project: env.COMPOSE_PROJECT_NAME, url: env.CHAOS_URL ?? `http://127.0.0.1:${env.HTTP_PORT}`, env: process.env });
+  process.stdout.write(
+    `chaos | the ${stack.kind} stack${run ? ` (npm start, run folder ${run.path})` : ` (compose project ${env.COMPOSE_PROJECT_NAME})`}, edge ${stack.url}\n`,
+  );
+  const stop = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+  try {
+    process.exitCode = await runChaos(
+      positionals.slice(1),
+      { stack, watchSeconds: env.CHAOS_WATCH_SECONDS, composeProject: env.COMPOSE_PROJECT_NAME, env: process.env, signal: stop.signal },
+      (line) => process.stdout.write(`${line}\n`),
+    );
+  } catch (error) {
+    if (error instanceof UsageError) exitWith(cli, error.message, 2);
+    if (error instanceof RefusedError) {
+      // Said plainly, without the usage: the command was right, the stack cannot do it.
+      process.stderr.write(`chaos: ${error.message}\n`);
+      process.exit(error.code);
+    }
+    exitWith(cli, (error as Error).message);
+  }
+  process.exit();
+}
+
 const cli = { program: 'load', usage };
-const { positionals } = parseCommandLine(cli, {});
 if (positionals.join(' ') !== 'load') exitWith(cli, `unknown command ${JSON.stringify(positionals.join(' '))}`, 2);
 const env = envOrExit(cli, loadEnvSchema, process.env);
 const url = env.LOAD_URL.replace(/\/$/, '');

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { routes, type LoadBody } from '@three-tier/shared';
+import { instanceAlias, routes, type LoadBody } from '@three-tier/shared';
 
 export interface LoadOptions {
   /** The stack's public entry: the Ingress, compose's nginx, or npm start's edge. */
@@ -15,26 +15,57 @@ export interface LoadOptions {
 export interface LoadReport {
   readonly completed: number;
   readonly cpuSeconds: number;
-  readonly refused: number;
+  /** 429: the edge's rate limit turned the request away. */
+  readonly rateLimited: number;
+  /** 503: every instance that was asked was saturated (its workers and queue full). */
+  readonly saturated: number;
   readonly errors: number;
   /** Every instance that answered, with the second it first did. */
   readonly instances: ReadonlyMap<string, number>;
 }
 
+/** The instances answering in these first seconds are the baseline: none of them is "new". */
+export const baselineSeconds = 3;
+/** An instance silent this long is said to be gone (and "back" if it answers again). */
+export const goneAfterSeconds = 5;
+
+/** "amber-otter (3f2c9a1e7b1d)" */
+const nameOf = (hostname: string): string => `${instanceAlias(hostname)} (${hostname})`;
+
 /**
- * Keeps /load busy with `concurrency` clients and prints, each second, the jobs done, the refusals
- * (429 from the edge's rate limit, 503 from saturated instances; both are waited out as their
- * Retry-After says) and the instances answering. When an autoscaler adds replicas, new hostnames
- * appear in the line.
+ * Keeps /load busy with `concurrency` clients and prints, each second, the jobs done, the 429s
+ * (the edge's rate limit) and 503s (saturated instances), both waited out as their Retry-After
+ * says, and the instances answering. The instances of the first seconds are named once as the
+ * baseline; after that, an instance that starts answering (an autoscaler's new replica) is
+ * announced as new, and one silent for five seconds as gone.
  */
 export async function runLoad(options: LoadOptions, print: (line: string) => void): Promise<LoadReport> {
   const started = Date.now();
   const deadline = options.seconds > 0 ? started + options.seconds * 1_000 : Infinity;
   const instances = new Map<string, number>();
-  const second = { completed: 0, refused: 0, errors: 0, hosts: new Set<string>() };
-  const total = { completed: 0, cpuSeconds: 0, refused: 0, errors: 0 };
+  const lastSeen = new Map<string, number>();
+  const gone = new Set<string>();
+  const said = { baseline: false };
+  const second = { completed: 0, rateLimited: 0, saturated: 0, errors: 0, hosts: new Set<string>() };
+  const total = { completed: 0, cpuSeconds: 0, rateLimited: 0, saturated: 0, errors: 0 };
   const running = () => Date.now() < deadline && !options.signal?.aborted;
   const elapsed = () => Math.round((Date.now() - started) / 1_000);
+
+  const sayBaseline = (): void => {
+    said.baseline = true;
+    const names = [...instances.keys()].sort().map(nameOf);
+    print(`answering: ${names.join(', ') || 'no instance yet'} (the first ${baselineSeconds} s)`);
+  };
+
+  const answered = (hostname: string): void => {
+    const now = Date.now();
+    lastSeen.set(hostname, now);
+    second.hosts.add(hostname);
+    if (gone.delete(hostname)) print(`+ ${nameOf(hostname)} answers again (after ${elapsed()} s)`);
+    if (instances.has(hostname)) return;
+    instances.set(hostname, elapsed());
+    if (said.baseline) print(`+ a new instance answers: ${nameOf(hostname)} (after ${elapsed()} s)`);
+  };
 
   const client = async (): Promise<void> => {
     while (running()) {
@@ -45,16 +76,16 @@ export async function runLoad(options: LoadOptions, print: (line: string) => voi
           second.completed += 1;
           total.completed += 1;
           total.cpuSeconds += body.cpuMs / 1_000;
-          second.hosts.add(body.hostname);
-          if (!instances.has(body.hostname)) {
-            instances.set(body.hostname, elapsed());
-            if (instances.size > 1) print(`+ a new instance answers: ${body.hostname} (after ${elapsed()} s)`);
-          }
+          answered(body.hostname);
+        } else if (response.status === 429 || response.status === 503) {
+          await response.body?.cancel();
+          const key = response.status === 429 ? 'rateLimited' : 'saturated';
+          second[key] += 1;
+          total[key] += 1;
+          await sleep(Number(response.headers.get('retry-after') ?? 1) * 1_000);
         } else {
           await response.body?.cancel();
-          second.refused += 1;
-          total.refused += 1;
-          await sleep(Number(response.headers.get('retry-after') ?? 1) * 1_000);
+          throw new Error(`status ${response.status}`);
         }
       } catch {
         second.errors += 1;
@@ -67,22 +98,32 @@ export async function runLoad(options: LoadOptions, print: (line: string) => voi
   const ticker = setInterval(() => {
     print(
       `${String(elapsed()).padStart(4)} s  ${String(second.completed).padStart(4)} jobs of ${options.ms} ms  ` +
-        `${String(second.refused).padStart(3)} refused  ${String(second.errors).padStart(3)} errors  ` +
-        `instances: ${second.hosts.size} [${[...second.hosts].sort().join(' ')}]`,
+        `${String(second.rateLimited).padStart(3)} × 429 (rate limit)  ${String(second.saturated).padStart(3)} × 503 (saturated)  ` +
+        `${String(second.errors).padStart(3)} errors  ` +
+        `instances: ${second.hosts.size} [${[...second.hosts].map((host) => instanceAlias(host)).sort().join(' ')}]`,
     );
     second.completed = 0;
-    second.refused = 0;
+    second.rateLimited = 0;
+    second.saturated = 0;
     second.errors = 0;
     second.hosts = new Set();
+    if (!said.baseline && Date.now() - started >= baselineSeconds * 1_000) sayBaseline();
+    for (const [hostname, seen] of lastSeen) {
+      if (!gone.has(hostname) && Date.now() - seen >= goneAfterSeconds * 1_000) {
+        gone.add(hostname);
+        print(`- ${nameOf(hostname)} is gone: no answer for ${goneAfterSeconds} s`);
+      }
+    }
   }, 1_000);
   try {
     await Promise.all(Array.from({ length: options.concurrency }, client));
   } finally {
     clearInterval(ticker);
   }
+  if (!said.baseline) sayBaseline();
   print(
-    `done: ${total.completed} jobs (${total.cpuSeconds.toFixed(1)} CPU seconds), ${total.refused} refused, ` +
-      `${total.errors} errors, ${instances.size} instance(s) answered`,
+    `done: ${total.completed} jobs (${total.cpuSeconds.toFixed(1)} CPU seconds), ${total.rateLimited} × 429 (rate limit), ` +
+      `${total.saturated} × 503 (saturated), ${total.errors} errors, ${instances.size} instance(s) answered`,
   );
   return { ...total, instances };
 }

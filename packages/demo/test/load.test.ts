@@ -21,6 +21,10 @@ describe('npm run load (the autoscaling demo’s load)', () => {
     stack = await NativeStack.create({
       edge: 'nginx',
       ports: { edge: await freePort(), api: await freePort(), redis: await freePort() },
+      // Three instances, each with one worker and no queue: 16 clients saturate them (503) and
+      // trip the edge's rate limit (429).
+      apiInstances: 3,
+      apiEnv: { LOAD_WORKERS: '1', LOAD_QUEUE: '0' },
       edgeHost: '127.0.0.1',
       dataDir: join(root, 'data'),
       runDir: join(root, 'run'),
@@ -35,10 +39,10 @@ describe('npm run load (the autoscaling demo’s load)', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  test('keeps /load busy, waits out the rate limit, and reports the instances that answered', async () => {
+  test('keeps /load busy, counts 429 and 503 apart, and names the first instances once, not as new', async () => {
     const child = spawn('npm', ['run', '--silent', 'load'], {
       cwd: repoRoot,
-      env: { ...process.env, LOAD_URL: stack.url, LOAD_MS: '1', LOAD_CONCURRENCY: '16', LOAD_SECONDS: '3' },
+      env: { ...process.env, LOAD_URL: stack.url, LOAD_MS: '200', LOAD_CONCURRENCY: '16', LOAD_SECONDS: '5' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -46,12 +50,19 @@ describe('npm run load (the autoscaling demo’s load)', () => {
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     assert.equal(code, 0, output);
-    assert.match(output, /^\s+\d+ s\s+\d+ jobs of 1 ms\s+\d+ refused\s+0 errors\s+instances: 1 \[/m);
-    const done = /done: (\d+) jobs \(([\d.]+) CPU seconds\), (\d+) refused, (\d+) errors, 1 instance\(s\) answered/.exec(output);
+    assert.match(output, /^\s+\d+ s\s+\d+ jobs of 200 ms\s+\d+ × 429 \(rate limit\)\s+\d+ × 503 \(saturated\)\s+0 errors\s+instances: \d \[/m);
+    const done = /done: (\d+) jobs \(([\d.]+) CPU seconds\), (\d+) × 429 \(rate limit\), (\d+) × 503 \(saturated\), (\d+) errors, 3 instance\(s\) answered/.exec(output);
     assert.ok(done, output);
-    assert.ok(Number(done[1]) > 10, 'jobs were done');
-    assert.ok(Number(done[3]) > 0, 'the edge rate limit refused some, and they were waited out');
-    assert.equal(Number(done[4]), 0);
+    assert.ok(Number(done[1]) > 10, `jobs were done\n${output}`);
+    assert.ok(Number(done[3]) > 0, `the edge rate limit turned some away, and they were waited out\n${output}`);
+    assert.ok(Number(done[4]) > 0, `saturated instances turned some away\n${output}`);
+    assert.equal(Number(done[5]), 0, output);
+    // The three instances answered from the start: named once as the baseline, never as new.
+    const baseline = /^answering: (.+) \(the first 3 s\)$/m.exec(output);
+    assert.ok(baseline, output);
+    assert.equal(baseline[1]?.split(', ').length, 3, output);
+    assert.doesNotMatch(output, /new instance/, output);
+    assert.doesNotMatch(output, /is gone/, output);
   });
 
   test('a bad setting stops it with the variable named', () => {

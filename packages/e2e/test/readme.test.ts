@@ -25,6 +25,8 @@ const testedCommands: Record<string, string> = {
   'docker compose up --no-build': 'push.test.ts: the pulled images run',
   'kubectl kustomize k8s/': 'packages/deploy kubernetes.test.ts',
   'npm run load': 'packages/demo load.test.ts runs it against the native stack',
+  'npm run chaos -- fault set unready 2': 'packages/demo chaos.test.ts sets unready by port, latency by alias',
+  'npm run chaos -- fault list': 'packages/demo chaos.test.ts runs it through npm run',
   'npm run soak': 'packages/e2e soak.test.ts runs it (60 s in CI)',
   'npm run screenshot': 'packages/e2e screenshot.test.ts runs it into a temporary directory',
   // The Demo section: demo.test.ts runs each, from the README, in order, on a compose stack.
