@@ -24,6 +24,8 @@ const testedCommands: Record<string, string> = {
   'docker compose pull': 'push.test.ts: the pushed images pulled back',
   'docker compose up --no-build': 'push.test.ts: the pulled images run',
   'kubectl kustomize k8s/': 'packages/deploy kubernetes.test.ts',
+  'docker compose --profile observability up --build --scale api=3': 'observability.test.ts: build, then up with the profile and three replicas',
+  'docker compose --profile observability down --volumes': 'observability.test.ts: down at the end',
   'npm run load': 'packages/demo load.test.ts runs it against the native stack',
   'npm run soak': 'packages/e2e soak.test.ts runs it (60 s in CI)',
 };
@@ -36,6 +38,7 @@ const clusterOnly = new Set([
   'kubectl create namespace three-tier',
   'kubectl -n three-tier create secret generic redis-auth --from-literal=password="$(head -c 32 /dev/urandom | base64)"',
   'kubectl apply -k k8s/',
+  'kubectl apply -k my-three-tier/',
   'kubectl -n three-tier rollout status deployment/api',
   'kubectl -n three-tier port-forward deployment/api 3000:3000',
   'curl -X PUT http://127.0.0.1:3000/faults/unready',
