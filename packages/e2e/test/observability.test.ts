@@ -92,22 +92,32 @@ describe('compose profile observability, three api replicas', () => {
     assert.deepEqual(nginx?.publishedPorts, [`127.0.0.1:${String(stack.options.httpPort)}`]);
   });
 
-  test('every scrape target is up: each api replica (found through Docker DNS), the nginx exporter, the Redis exporter', async () => {
-    const apiAddresses = (await stack.containers(services.api)).map((container) => {
+  /** Each api replica's address on the metrics network, where Prometheus reaches it. */
+  const apiInstances = async (): Promise<string[]> =>
+    (await stack.containers(services.api)).map((container) => {
       const address = Object.entries(container.addresses).find(([network]) => network.endsWith('_metrics'))?.[1];
       assert.ok(address, `${container.name} on the metrics network`);
       return `${address}:3000`;
     });
-    assert.equal(apiAddresses.length, apiReplicas);
-    const expected = [...apiAddresses.map((instance) => `${jobs.api} ${instance}`), `${jobs.nginx} ${exporters.nginx.service}:9113`, `${jobs.redis} ${exporters.redis.service}:9121`].sort();
+
+  /** Waits until Prometheus's active targets are exactly these, all up. */
+  const targetsUp = async (expected: string[]): Promise<void> => {
+    const sorted = [...expected].sort();
     await waitFor(
       async () => {
         const { activeTargets } = await api<{ activeTargets: Target[] }>('targets', { state: 'active' });
         const up = activeTargets.filter((target) => target.health === 'up').map((target) => `${target.labels.job ?? ''} ${target.labels.instance ?? ''}`).sort();
-        return JSON.stringify(up) === JSON.stringify(expected) && activeTargets.length === expected.length ? true : undefined;
+        return JSON.stringify(up) === JSON.stringify(sorted) && activeTargets.length === sorted.length ? true : undefined;
       },
-      { what: `Prometheus's targets up: ${expected.join(', ')}`, timeoutMs: 60_000, intervalMs: 500 },
+      { what: `Prometheus's targets up: ${sorted.join(', ')}`, timeoutMs: 60_000, intervalMs: 500 },
     );
+  };
+  const exporterTargets = [`${jobs.nginx} ${exporters.nginx.service}:9113`, `${jobs.redis} ${exporters.redis.service}:9121`];
+
+  test('every scrape target is up: each api replica (found through Docker DNS), the nginx exporter, the Redis exporter', async () => {
+    const instances = await apiInstances();
+    assert.equal(instances.length, apiReplicas);
+    await targetsUp([...instances.map((instance) => `${jobs.api} ${instance}`), ...exporterTargets]);
     // up is what the scrape says; nginx_up and redis_up are what the exporters say of what they watch.
     for (const expr of ['nginx_up == 1', 'redis_up == 1']) {
       await waitFor(async () => ((await query(expr)).length === 1 ? true : undefined), { what: expr, timeoutMs: 30_000, intervalMs: 500 });
@@ -153,5 +163,13 @@ describe('compose profile observability, three api replicas', () => {
       timeoutMs: 30_000,
       intervalMs: 500,
     });
+  });
+
+  test("--scale is followed: at two replicas, the third one's target is gone (not down: ApiInstanceDown stays quiet)", async () => {
+    await stack.up(2);
+    const instances = await apiInstances();
+    assert.equal(instances.length, 2);
+    await targetsUp([...instances.map((instance) => `${jobs.api} ${instance}`), ...exporterTargets]);
+    assert.deepEqual(await query('up{job="api"} == 0'), []);
   });
 });
