@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { findBinary } from '@three-tier/processes';
 import { stringify } from 'yaml';
-import { alertRules, recorded, recordingRules, ruleGroups } from '../src/index.js';
+import { alertRules, dashboard, everyQuery, recorded, recordingRules, ruleGroups } from '../src/index.js';
 
 /** promtool's answer, exit code and all: a failing check is a result, not a crash. */
 function promtool(args: string[]): Promise<{ code: number; out: string }> {
@@ -258,5 +258,45 @@ describe('rules (promtool)', () => {
       unitTests.flatMap((group) => group.alert_rule_test.filter((t) => t.exp_alerts.length > 0).map((t) => t.alertname)),
     );
     assert.deepEqual(alertRules.map((rule) => rule.alert).filter((alert) => !firing.has(alert)), []);
+  });
+});
+
+describe('the dashboard', () => {
+  test('every panel query is PromQL that promtool parses (as a recording rule of its own)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dashboard-test-'));
+    try {
+      const queries = everyQuery();
+      const rules = { groups: [{ name: 'parse', rules: queries.map((query, index) => ({ record: `parse:query_${String(index)}`, expr: query.expr })) }] };
+      await writeFile(join(dir, 'queries.yml'), stringify(rules));
+      const { code, out } = await promtool(['check', 'rules', join(dir, 'queries.yml')]);
+      assert.equal(code, 0, out);
+      // And a typo does fail it.
+      await writeFile(join(dir, 'broken.yml'), stringify({ groups: [{ name: 'parse', rules: [{ record: 'parse:broken', expr: 'sum by (route (up)' }] }] }));
+      assert.notEqual((await promtool(['check', 'rules', join(dir, 'broken.yml')])).code, 0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('has the panels the stack needs: traffic per instance, latency percentiles, errors, Redis latency, /load work and saturation, faults', () => {
+    const titles = dashboard().panels.map((panel) => panel.title);
+    for (const wanted of [/per api instance/, /Latency percentiles/, /error ratio/, /Redis command latency/, /^\/load work$/, /^\/load saturation$/, /Faults active/]) {
+      assert.ok(titles.some((title) => wanted.test(title)), String(wanted));
+    }
+  });
+
+  test('panels do not overlap and every query has a data source the import can set', () => {
+    const cells = new Set<string>();
+    for (const panel of dashboard().panels) {
+      const { x, y, w, h } = panel.gridPos;
+      for (let row = y; row < y + h; row += 1) {
+        for (let column = x; column < x + w; column += 1) {
+          const cell = `${String(row)}:${String(column)}`;
+          assert.ok(!cells.has(cell), `${panel.title} overlaps at ${cell}`);
+          cells.add(cell);
+        }
+      }
+      for (const target of panel.targets) assert.equal(target.datasource.uid, '${datasource}');
+    }
   });
 });
