@@ -18,7 +18,7 @@ export interface ComposeStackOptions {
   /** Which compose runs it; by default the plugin when there is one. */
   readonly flavour?: ComposeFlavour;
   /**
-   * Compose profiles to run as well (COMPOSE_PROFILES), e.g. `observability`. Their services are
+   * Compose profiles to run as well (`--profile`), e.g. `observability`. Their services are
    * not counted by `waitHealthy`: whoever asks for them checks them their own way.
    */
   readonly profiles?: readonly string[];
@@ -78,13 +78,9 @@ export class ComposeStack {
     return {
       cwd: repoRoot,
       ...(this.executable ? { executable: this.executable } : {}),
-      env: {
-        ...env,
-        COMPOSE_PROJECT_NAME: project,
-        HTTP_PORT: String(httpPort),
-        HTTP_HOST: '127.0.0.1',
-        ...(this.options.profiles ? { COMPOSE_PROFILES: this.options.profiles.join(',') } : {}),
-      },
+      env: { ...env, COMPOSE_PROJECT_NAME: project, HTTP_PORT: String(httpPort), HTTP_HOST: '127.0.0.1' },
+      // `docker compose --profile observability up ...`, as the README writes it, on every command.
+      ...(this.options.profiles ? { composeOptions: this.options.profiles.flatMap((profile) => ['--profile', profile]) } : {}),
       commandOptions,
       ...(onOutput ? { callback: (chunk: Buffer) => onOutput(chunk.toString()) } : {}),
     };
