@@ -12,7 +12,7 @@ import { ports, repoRoot, routes, services } from '@three-tier/shared';
 import { NetworkPolicy as NetworkPolicyModel } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { parseAllDocuments } from 'yaml';
-import { dashboardFile, kubernetesManifests, namespace, rancherMonitoring, type Manifest } from '../src/index.js';
+import { dashboardFile, kubernetesManifests, monitoringScope, namespace, rancherMonitoring, type Manifest } from '../src/index.js';
 import { allows, type Endpoint, type Namespaces, type NetworkPolicy, type Pod } from './network-policy.js';
 import { strictErrors } from './openapi.js';
 
@@ -61,14 +61,17 @@ describe('k8s/components/monitoring', () => {
     assert.deepEqual(api.spec.ports.filter((port) => port.name === endpoint?.port).map((port) => port.port), [ports.api]);
   });
 
-  test('the PrometheusRule holds the rules of the compose profile, the ones promtool tests', () => {
-    assert.deepEqual((prometheusRule as unknown as { spec: unknown }).spec, JSON.parse(JSON.stringify(ruleGroups())));
+  test('the PrometheusRule holds the rules of the compose profile (the ones promtool tests), limited to the namespace', () => {
+    assert.deepEqual(monitoringScope, { namespace });
+    assert.deepEqual((prometheusRule as unknown as { spec: unknown }).spec, JSON.parse(JSON.stringify(ruleGroups(monitoringScope))));
+    const names = (groups: ReturnType<typeof ruleGroups>) => groups.groups.flatMap((group) => group.rules.map((rule) => ('record' in rule ? rule.record : rule.alert)));
+    assert.deepEqual(names(ruleGroups(monitoringScope)), names(ruleGroups()));
   });
 
   test('the dashboard ConfigMap is labelled for Grafana\'s sidecar and holds the generated dashboard', () => {
     const map = dashboardMap as unknown as { metadata: { labels: Record<string, string> }; data: Record<string, string> };
     assert.equal(map.metadata.labels.grafana_dashboard, '1');
-    assert.deepEqual(JSON.parse(map.data[dashboardFile] ?? '{}'), JSON.parse(JSON.stringify(dashboard())));
+    assert.deepEqual(JSON.parse(map.data[dashboardFile] ?? '{}'), JSON.parse(JSON.stringify(dashboard(monitoringScope))));
   });
 
   describe('kubectl kustomize, as a kustomization of a user\'s own (the README\'s) lists the component', () => {

@@ -4,8 +4,8 @@
  * compose test runs each one against a real Prometheus.
  */
 import { routes } from '@three-tier/shared';
-import { quantile, rate, selector, sumBy } from './promql.js';
-import { recorded } from './rules.js';
+import { quantile, rate } from './promql.js';
+import { recorded, scoped, type Scope } from './rules.js';
 import { apiMetrics, exporterMetrics, jobs } from './scrape.js';
 
 export interface DashboardTarget {
@@ -57,28 +57,29 @@ interface PanelSpec {
   readonly queries: ReadonlyArray<readonly [expr: string, legend: string]>;
 }
 
-const api = { job: jobs.api };
 const requestCount = `${apiMetrics.requestDuration}_count`;
 
-const panelSpecs: readonly PanelSpec[] = [
+function panelSpecsFor(scope: Scope): PanelSpec[] {
+  const { api, select, recordedSeries, sumBy, aggregate } = scoped(scope);
+  return [
   {
     title: 'Traffic per api instance',
     description: 'Requests a second each api replica answered (all routes, probes and scrapes included).',
     unit: 'reqps',
-    queries: [[recorded.instanceRequestRate, '{{instance}}']],
+    queries: [[recordedSeries(recorded.instanceRequestRate), '{{instance}}']],
   },
   {
     title: 'Traffic per route',
     description: 'Requests a second per route of the route table; `unmatched` is everything else (404).',
     unit: 'reqps',
-    queries: [[recorded.routeRequestRate, '{{route}}']],
+    queries: [[recordedSeries(recorded.routeRequestRate), '{{route}}']],
   },
   {
     title: 'Latency percentiles per route',
     description: 'p50, p95 and p99 of the time the api took to answer, per route.',
     unit: 's',
     queries: [0.5, 0.95, 0.99].map((q) => [
-      q === 0.95 ? recorded.routeLatencyP95 : quantile(q, sumBy(['route', 'le'], rate(selector(`${apiMetrics.requestDuration}_bucket`, api)))),
+      q === 0.95 ? recordedSeries(recorded.routeLatencyP95) : quantile(q, sumBy(['route', 'le'], rate(select(`${apiMetrics.requestDuration}_bucket`, api)))),
       `p${String(q * 100)} {{route}}`,
     ]),
   },
@@ -86,13 +87,13 @@ const panelSpecs: readonly PanelSpec[] = [
     title: 'Server error ratio per route',
     description: 'The share of each route\'s answers that were 5xx (alert above 5%).',
     unit: 'percentunit',
-    queries: [[recorded.routeErrorRatio, '{{route}}']],
+    queries: [[recordedSeries(recorded.routeErrorRatio), '{{route}}']],
   },
   {
     title: 'Answers by status',
     description: 'Every status the api answered, per second: 404s are unmatched paths, 503s /load rejections or Redis down.',
     unit: 'reqps',
-    queries: [[sumBy(['status_code'], rate(selector(requestCount, api))), '{{status_code}}']],
+    queries: [[sumBy(['status_code'], rate(select(requestCount, api))), '{{status_code}}']],
   },
   {
     title: 'nginx: requests and connections',
@@ -100,16 +101,16 @@ const panelSpecs: readonly PanelSpec[] = [
       'Requests nginx handled, its own answers included: the 429s of its rate limit never reach the api, and stub_status counts no status codes, so they show here only as the gap above the api\'s rate.',
     unit: 'reqps',
     queries: [
-      [sumBy([], rate(selector(exporterMetrics.nginxRequests, { job: jobs.nginx }))), 'nginx'],
-      [sumBy([], rate(selector(requestCount, { ...api, route: `!${routes.metrics.path}` }))), 'api (scrapes left out)'],
-      [sumBy([], selector(exporterMetrics.nginxConnectionsActive, { job: jobs.nginx })), 'active connections'],
+      [sumBy([], rate(select(exporterMetrics.nginxRequests, { job: jobs.nginx }))), 'nginx'],
+      [sumBy([], rate(select(requestCount, { ...api, route: `!${routes.metrics.path}` }))), 'api (scrapes left out)'],
+      [sumBy([], select(exporterMetrics.nginxConnectionsActive, { job: jobs.nginx })), 'active connections'],
     ],
   },
   {
     title: 'Redis command latency (p95)',
     description: 'How long the api\'s Redis commands took, per command.',
     unit: 's',
-    queries: [[quantile(0.95, sumBy(['command', 'le'], rate(selector(`${apiMetrics.redisCommandDuration}_bucket`, api)))), '{{command}}']],
+    queries: [[quantile(0.95, sumBy(['command', 'le'], rate(select(`${apiMetrics.redisCommandDuration}_bucket`, api)))), '{{command}}']],
   },
   {
     title: 'Redis availability',
@@ -117,8 +118,8 @@ const panelSpecs: readonly PanelSpec[] = [
     unit: 'none',
     type: 'stat',
     queries: [
-      [recorded.redisUp, 'redis (exporter)'],
-      [recorded.apiRedisConnected, '{{instance}}'],
+      [recordedSeries(recorded.redisUp), 'redis (exporter)'],
+      [recordedSeries(recorded.apiRedisConnected), '{{instance}}'],
     ],
   },
   {
@@ -126,8 +127,8 @@ const panelSpecs: readonly PanelSpec[] = [
     description: 'CPU seconds a second burnt by /load workers, and jobs a second by outcome.',
     unit: 'short',
     queries: [
-      [sumBy(['instance'], rate(selector(apiMetrics.loadCpuSeconds, api))), 'cpu {{instance}}'],
-      [recorded.loadJobRate, 'jobs {{outcome}}'],
+      [sumBy(['instance'], rate(select(apiMetrics.loadCpuSeconds, api))), 'cpu {{instance}}'],
+      [recordedSeries(recorded.loadJobRate), 'jobs {{outcome}}'],
     ],
   },
   {
@@ -135,19 +136,20 @@ const panelSpecs: readonly PanelSpec[] = [
     description: 'Busy workers over the pool, the queue, and the 503s of rejected jobs (nginx\'s 429s are not counted here: see the nginx panel).',
     unit: 'short',
     queries: [
-      [recorded.loadWorkersBusyRatio, 'busy workers (ratio)'],
-      [sumBy(['instance'], selector(apiMetrics.loadQueueLength, api)), 'queue {{instance}}'],
-      [recorded.loadRejectionRate, 'rejected jobs/s'],
-      [recorded.load503Rate, '/load 503/s'],
+      [recordedSeries(recorded.loadWorkersBusyRatio), 'busy workers (ratio)'],
+      [sumBy(['instance'], select(apiMetrics.loadQueueLength, api)), 'queue {{instance}}'],
+      [recordedSeries(recorded.loadRejectionRate), 'rejected jobs/s'],
+      [recordedSeries(recorded.load503Rate), '/load 503/s'],
     ],
   },
   {
     title: 'Faults active',
     description: '1 while a fault is switched on through /faults, per instance and fault.',
     unit: 'none',
-    queries: [[`max by (instance, fault) (${selector(apiMetrics.faultActive, api)})`, '{{fault}} {{instance}}']],
+    queries: [[aggregate('max', ['instance', 'fault'], select(apiMetrics.faultActive, api)), '{{fault}} {{instance}}']],
   },
 ];
+}
 
 const refIds = 'ABCDEFGHIJ';
 
@@ -165,8 +167,8 @@ function panel(spec: PanelSpec, index: number): Panel {
   };
 }
 
-/** The dashboard, ready for Grafana's import or its dashboard sidecar. */
-export function dashboard(): Dashboard {
+/** The dashboard, ready for Grafana's import or its dashboard sidecar; its queries limited to `scope`. */
+export function dashboard(scope: Scope = {}): Dashboard {
   return {
     uid: 'three-tier',
     title: 'three-tier: nginx, api, Redis',
@@ -177,6 +179,6 @@ export function dashboard(): Dashboard {
     refresh: '10s',
     time: { from: 'now-30m', to: 'now' },
     templating: { list: [{ name: 'datasource', label: 'Prometheus', type: 'datasource', query: 'prometheus' }] },
-    panels: panelSpecs.map(panel),
+    panels: panelSpecsFor(scope).map(panel),
   };
 }

@@ -30,10 +30,30 @@ interface AlertSpec extends Omit<AlertRule, 'expr'> {
   readonly firesWhen: string;
 }
 
-const api = { job: jobs.api };
-const requests = selector(`${apiMetrics.requestDuration}_count`, api);
-const serverErrors = selector(`${apiMetrics.requestDuration}_count`, { ...api, status_code: '~5..' });
-const buckets = selector(`${apiMetrics.requestDuration}_bucket`, api);
+/**
+ * Labels every series of this stack carries where it shares a Prometheus with others: in Kubernetes,
+ * `{namespace: "three-tier"}`. Every selector gets them and every aggregation keeps them, so two
+ * installations never mix or collide. Empty in compose, where the Prometheus is the stack's own.
+ */
+export type Scope = Readonly<Record<string, string>>;
+
+/** Selectors and aggregations of one scope. */
+export function scoped(scope: Scope) {
+  const keys = Object.keys(scope);
+  const by = (labels: readonly string[]): string[] => [...keys, ...labels];
+  return {
+    api: { ...scope, job: jobs.api } as Record<string, string>,
+    select: (name: string, labels: Readonly<Record<string, string>> = {}) => selector(name, { ...scope, ...labels }),
+    /** A recorded series of this scope. */
+    recordedSeries: (name: string) => selector(name, scope),
+    sumBy: (labels: readonly string[], expr: string) => sumBy(by(labels), expr),
+    aggregate: (op: 'min' | 'max', labels: readonly string[], expr: string) => {
+      const all = by(labels);
+      return all.length === 0 ? `${op}(${expr})` : `${op} by (${all.join(', ')}) (${expr})`;
+    },
+  };
+}
+
 const loadRoute = routes.load.path;
 
 /** Names of the recorded series, for the alerts, the dashboard and the tests. */
@@ -50,7 +70,12 @@ export const recorded = {
   loadWorkersBusyRatio: 'load:workers_busy:ratio',
 } as const;
 
-export const recordingRules: readonly RecordingRule[] = [
+function recordingRulesFor(scope: Scope): RecordingRule[] {
+  const { api, select, sumBy, aggregate } = scoped(scope);
+  const requests = select(`${apiMetrics.requestDuration}_count`, api);
+  const serverErrors = select(`${apiMetrics.requestDuration}_count`, { ...api, status_code: '~5..' });
+  const buckets = select(`${apiMetrics.requestDuration}_bucket`, api);
+  return [
   { record: recorded.routeRequestRate, expr: sumBy(['route'], rate(requests)) },
   { record: recorded.instanceRequestRate, expr: sumBy(['instance'], rate(requests)) },
   {
@@ -60,28 +85,31 @@ export const recordingRules: readonly RecordingRule[] = [
   },
   { record: recorded.routeLatencyP95, expr: quantile(0.95, sumBy(['route', 'le'], rate(buckets))) },
   // Redis as the exporter sees it, and as each api instance sees it.
-  { record: recorded.redisUp, expr: `min(${selector(exporterMetrics.redisUp, { job: jobs.redis })})` },
-  { record: recorded.apiRedisConnected, expr: `min by (instance) (${selector(apiMetrics.redisConnected, api)})` },
+  { record: recorded.redisUp, expr: aggregate('min', [], select(exporterMetrics.redisUp, { job: jobs.redis })) },
+  { record: recorded.apiRedisConnected, expr: aggregate('min', ['instance'], select(apiMetrics.redisConnected, api)) },
   // /load: the api's own queue rejects with 503 when every worker is busy and the queue is full.
-  { record: recorded.loadJobRate, expr: sumBy(['outcome'], rate(selector(apiMetrics.loadJobs, api))) },
-  { record: recorded.loadRejectionRate, expr: sumBy([], rate(selector(apiMetrics.loadJobs, { ...api, outcome: 'rejected' }))) },
+  { record: recorded.loadJobRate, expr: sumBy(['outcome'], rate(select(apiMetrics.loadJobs, api))) },
+  { record: recorded.loadRejectionRate, expr: sumBy([], rate(select(apiMetrics.loadJobs, { ...api, outcome: 'rejected' }))) },
   {
     record: recorded.load503Rate,
-    expr: sumBy([], rate(selector(`${apiMetrics.requestDuration}_count`, { ...api, route: loadRoute, status_code: '503' }))),
+    expr: sumBy([], rate(select(`${apiMetrics.requestDuration}_count`, { ...api, route: loadRoute, status_code: '503' }))),
   },
   {
     record: recorded.loadWorkersBusyRatio,
-    expr: `${sumBy([], selector(apiMetrics.loadWorkersBusy, api))} / ${sumBy([], selector(apiMetrics.loadWorkers, api))}`,
+    expr: `${sumBy([], select(apiMetrics.loadWorkersBusy, api))} / ${sumBy([], select(apiMetrics.loadWorkers, api))}`,
   },
 ];
+}
 
 /** p95 above half a route's own timeout: the route is on its way to 503s. */
 const latencyThresholds = Object.values(routes).map((route) => ({ route: route.path, seconds: route.timeoutMs / 2_000 }));
 
-const alertSpecs: readonly AlertSpec[] = [
+function alertSpecsFor(scope: Scope): AlertSpec[] {
+  const { api, select, recordedSeries, aggregate } = scoped(scope);
+  return [
   {
     alert: 'ApiInstanceDown',
-    signal: selector('up', api),
+    signal: select('up', api),
     firesWhen: '== 0',
     for: '1m',
     labels: { severity: 'critical' },
@@ -92,7 +120,7 @@ const alertSpecs: readonly AlertSpec[] = [
   },
   {
     alert: 'ExporterDown',
-    signal: selector('up', { job: `~${jobs.nginx}|${jobs.redis}` }),
+    signal: select('up', { job: `~${jobs.nginx}|${jobs.redis}` }),
     firesWhen: '== 0',
     for: '1m',
     labels: { severity: 'warning' },
@@ -103,7 +131,7 @@ const alertSpecs: readonly AlertSpec[] = [
   },
   {
     alert: 'RedisDown',
-    signal: recorded.redisUp,
+    signal: recordedSeries(recorded.redisUp),
     firesWhen: '== 0',
     for: '30s',
     labels: { severity: 'critical' },
@@ -114,7 +142,7 @@ const alertSpecs: readonly AlertSpec[] = [
   },
   {
     alert: 'ApiRedisDisconnected',
-    signal: recorded.apiRedisConnected,
+    signal: recordedSeries(recorded.apiRedisConnected),
     firesWhen: '== 0',
     for: '30s',
     labels: { severity: 'critical' },
@@ -125,7 +153,7 @@ const alertSpecs: readonly AlertSpec[] = [
   },
   {
     alert: 'RouteErrorRatioHigh',
-    signal: recorded.routeErrorRatio,
+    signal: recordedSeries(recorded.routeErrorRatio),
     firesWhen: '> 0.05',
     for: '2m',
     labels: { severity: 'warning' },
@@ -137,7 +165,7 @@ const alertSpecs: readonly AlertSpec[] = [
   {
     alert: 'RouteLatencyHigh',
     signal: recorded.routeLatencyP95,
-    firesWhen: latencyThresholds.map(({ route, seconds }) => `${selector('', { route })} > ${seconds}`).join(' or '),
+    firesWhen: latencyThresholds.map(({ route, seconds }) => `${selector('', { ...scope, route })} > ${String(seconds)}`).join(' or '),
     for: '5m',
     labels: { severity: 'warning' },
     annotations: {
@@ -147,7 +175,7 @@ const alertSpecs: readonly AlertSpec[] = [
   },
   {
     alert: 'LoadSaturated',
-    signal: recorded.loadRejectionRate,
+    signal: recordedSeries(recorded.loadRejectionRate),
     firesWhen: '> 0',
     for: '1m',
     labels: { severity: 'warning' },
@@ -158,7 +186,7 @@ const alertSpecs: readonly AlertSpec[] = [
   },
   {
     alert: 'FaultActive',
-    signal: `max by (instance, fault) (${selector(apiMetrics.faultActive, api)})`,
+    signal: aggregate('max', ['instance', 'fault'], select(apiMetrics.faultActive, api)),
     firesWhen: '== 1',
     labels: { severity: 'info' },
     annotations: {
@@ -167,6 +195,7 @@ const alertSpecs: readonly AlertSpec[] = [
     },
   },
 ];
+}
 
 /**
  * The alert's expression. A threshold per route is written as `{route="/x"} > n or ...` and
@@ -180,26 +209,32 @@ function alertExpr(spec: AlertSpec): string {
     .join(' or ');
 }
 
-export const alertRules: readonly AlertRule[] = alertSpecs.map((spec) => ({
-  alert: spec.alert,
-  expr: alertExpr(spec),
-  ...(spec.for ? { for: spec.for } : {}),
-  labels: spec.labels,
-  annotations: spec.annotations,
-}));
+/** The recording rules of a scope (none: compose's own Prometheus). */
+export function recordingRules(scope: Scope = {}): RecordingRule[] {
+  return recordingRulesFor(scope);
+}
+
+export function alertRules(scope: Scope = {}): AlertRule[] {
+  return alertSpecsFor(scope).map((spec) => ({
+    alert: spec.alert,
+    expr: alertExpr(spec),
+    ...(spec.for ? { for: spec.for } : {}),
+    labels: spec.labels,
+    annotations: spec.annotations,
+  }));
+}
 
 /** Each alert's signal: the expression without its threshold, which returns series whenever there is data. */
-export const alertSignals: ReadonlyArray<{ readonly alert: string; readonly signal: string }> = alertSpecs.map(({ alert, signal }) => ({
-  alert,
-  signal,
-}));
+export function alertSignals(scope: Scope = {}): Array<{ readonly alert: string; readonly signal: string }> {
+  return alertSpecsFor(scope).map(({ alert, signal }) => ({ alert, signal }));
+}
 
 /** The rule groups: recording first (alerts read what they record), then alerts. */
-export function ruleGroups(): { groups: [RuleGroup<RecordingRule>, RuleGroup<AlertRule>] } {
+export function ruleGroups(scope: Scope = {}): { groups: [RuleGroup<RecordingRule>, RuleGroup<AlertRule>] } {
   return {
     groups: [
-      { name: 'three-tier.recording', rules: recordingRules },
-      { name: 'three-tier.alerts', rules: alertRules },
+      { name: 'three-tier.recording', rules: recordingRules(scope) },
+      { name: 'three-tier.alerts', rules: alertRules(scope) },
     ],
   };
 }

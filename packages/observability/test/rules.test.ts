@@ -245,7 +245,7 @@ describe('rules (promtool)', () => {
   test('promtool check rules accepts every rule', async () => {
     const { code, out } = await promtool(['check', 'rules', join(dir, 'rules.yml')]);
     assert.equal(code, 0, out);
-    assert.match(out, new RegExp(`SUCCESS: ${String(recordingRules.length + alertRules.length)} rules found`));
+    assert.match(out, new RegExp(`SUCCESS: ${String(recordingRules().length + alertRules().length)} rules found`));
   });
 
   test('promtool test rules: each alert fires when it should, for whom it should, and only then', async () => {
@@ -257,7 +257,24 @@ describe('rules (promtool)', () => {
     const firing = new Set(
       unitTests.flatMap((group) => group.alert_rule_test.filter((t) => t.exp_alerts.length > 0).map((t) => t.alertname)),
     );
-    assert.deepEqual(alertRules.map((rule) => rule.alert).filter((alert) => !firing.has(alert)), []);
+    assert.deepEqual(alertRules().map((rule) => rule.alert).filter((alert) => !firing.has(alert)), []);
+  });
+});
+
+describe('scoped to a namespace (Kubernetes, a Prometheus shared with other apps)', () => {
+  const scope = { namespace: 'three-tier' };
+  const expressions = [...everyQuery(scope).map((query) => query.expr), ...alertRules(scope).map((rule) => rule.expr)];
+
+  test('every selector matches the namespace, and every aggregation keeps it', () => {
+    for (const expr of expressions) {
+      for (const [matchers] of expr.matchAll(/\{[^}]*\}/g)) assert.match(matchers, /namespace="three-tier"/, expr);
+      for (const [by] of expr.matchAll(/by \([^)]*\)/g)) assert.match(by, /namespace/, expr);
+      assert.doesNotMatch(expr, /\b(sum|min|max)\(/, `an aggregation without by drops the namespace: ${expr}`);
+    }
+  });
+
+  test('unscoped, nothing names a namespace (compose has its own Prometheus)', () => {
+    for (const query of everyQuery()) assert.doesNotMatch(query.expr, /namespace/, query.source);
   });
 });
 
@@ -265,7 +282,7 @@ describe('the dashboard', () => {
   test('every panel query is PromQL that promtool parses (as a recording rule of its own)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dashboard-test-'));
     try {
-      const queries = everyQuery();
+      const queries = [...everyQuery(), ...everyQuery({ namespace: 'three-tier' })];
       const rules = { groups: [{ name: 'parse', rules: queries.map((query, index) => ({ record: `parse:query_${String(index)}`, expr: query.expr })) }] };
       await writeFile(join(dir, 'queries.yml'), stringify(rules));
       const { code, out } = await promtool(['check', 'rules', join(dir, 'queries.yml')]);

@@ -12,7 +12,7 @@ import { redisManifests } from './redis.js';
 export { redisSecret } from './api.js';
 export { namespace, preStopSeconds, version } from './common.js';
 export { ingressControllerNames, ingressControllerNamespaces } from './network.js';
-export { dashboardFile, monitoringManifests, rancherMonitoring, type MonitoringOptions } from './monitoring.js';
+export { dashboardFile, monitoringManifests, monitoringScope, rancherMonitoring, type MonitoringOptions } from './monitoring.js';
 
 /** A manifest as it is written: plain JSON data (kubernetes-models objects serialise to it). */
 export type Manifest = Record<string, unknown> & { apiVersion: string; kind: string; metadata?: { name?: string } };

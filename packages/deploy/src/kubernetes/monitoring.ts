@@ -10,7 +10,7 @@ import { dashboard, ruleGroups } from '@three-tier/observability';
 import { ports, routes, services } from '@three-tier/shared';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
-import { labels, selectorLabels } from './common.js';
+import { labels, namespace, selectorLabels } from './common.js';
 
 export interface MonitoringOptions {
   /** Where Prometheus runs: Rancher Monitoring's namespace by default. */
@@ -26,6 +26,12 @@ export const rancherMonitoring: MonitoringOptions = {
   prometheusPodLabels: { 'app.kubernetes.io/name': 'prometheus' },
   scrapeInterval: '15s',
 };
+
+/**
+ * A cluster's Prometheus watches other apps too (another `api` job, another install): the rules
+ * and the dashboard read only this namespace's series. The operator labels every target with it.
+ */
+export const monitoringScope = { namespace } as const;
 
 /** The file name Grafana's sidecar gives the dashboard. */
 export const dashboardFile = 'three-tier.json';
@@ -47,7 +53,7 @@ export function monitoringManifests(options: MonitoringOptions = rancherMonitori
       new PrometheusRule({
         metadata: { name: 'three-tier', labels: labels('api') },
         spec: {
-          groups: ruleGroups().groups.map((group) => ({
+          groups: ruleGroups(monitoringScope).groups.map((group) => ({
             name: group.name,
             rules: group.rules.map((rule) => ({ ...rule })),
           })),
@@ -58,7 +64,7 @@ export function monitoringManifests(options: MonitoringOptions = rancherMonitori
       new ConfigMap({
         // grafana_dashboard: the label Grafana's dashboard sidecar looks for (Rancher's and kube-prometheus-stack's).
         metadata: { name: 'three-tier-dashboard', labels: { ...labels('api'), grafana_dashboard: '1' } },
-        data: { [dashboardFile]: `${JSON.stringify(dashboard(), null, 2)}\n` },
+        data: { [dashboardFile]: `${JSON.stringify(dashboard(monitoringScope), null, 2)}\n` },
       }),
     ],
     'network-policy.yaml': [
