@@ -3,15 +3,20 @@
 # Docker engine but no Docker Hub (air-gapped CI, a registry outage, this project's own CI).
 #
 # Each is a Debian root file system made by debootstrap from this machine's Debian mirror, plus:
-#   node   Node.js's official binary and npm, from the npm registry (as the official image has them)
-#   nginx  Debian's nginx, and wget for the health check (the official alpine image has busybox's)
-#   redis  Debian's redis-server and redis-cli
+#   node            Node.js's official binary and npm, from the npm registry (as the official image has them)
+#   nginx           Debian's nginx, and wget for the health check (the official alpine image has busybox's)
+#   redis           Debian's redis-server and redis-cli
+#   prometheus      Debian's prometheus (and wget, as the official image has busybox's), for the
+#                   compose profile `observability`, as are the next two
+#   nginx-exporter  Debian's prometheus-nginx-exporter, at the official image's binary path
+#   redis-exporter  Debian's prometheus-redis-exporter, at the official image's binary path
 # They are tagged under local names, never the official ones, and the script prints the lines a
 # shell evaluates to hand them to the builds and docker-compose.yml:
 #
 #   export NODE_IMAGE=three-tier-local/node:24.21.0-bookworm
 #   export NGINX_IMAGE=three-tier-local/nginx:bookworm
 #   export REDIS_IMAGE=three-tier-local/redis:bookworm
+#   export PROMETHEUS_IMAGE=three-tier-local/prometheus:bookworm (and NGINX_EXPORTER_IMAGE, REDIS_EXPORTER_IMAGE)
 #
 # Progress goes to stderr, so `eval "$(npm run --silent docker:bases)"` exports them. When
 # NODE_EXTRA_CA_CERTS names a CA (a TLS-intercepting proxy), it is copied to docker/certs/extra-ca.pem
@@ -26,12 +31,17 @@ SUITE=${SUITE:-bookworm}
 node_image="three-tier-local/node:${NODE_VERSION}-${SUITE}"
 nginx_image="three-tier-local/nginx:${SUITE}"
 redis_image="three-tier-local/redis:${SUITE}"
+prometheus_image="three-tier-local/prometheus:${SUITE}"
+nginx_exporter_image="three-tier-local/nginx-exporter:${SUITE}"
+redis_exporter_image="three-tier-local/redis-exporter:${SUITE}"
 
 say() { printf 'docker:bases: %s\n' "$*" >&2; }
 fail() { say "$*"; exit 1; }
 
 print_images() {
   printf 'export NODE_IMAGE=%s\nexport NGINX_IMAGE=%s\nexport REDIS_IMAGE=%s\n' "$node_image" "$nginx_image" "$redis_image"
+  printf 'export PROMETHEUS_IMAGE=%s\nexport NGINX_EXPORTER_IMAGE=%s\nexport REDIS_EXPORTER_IMAGE=%s\n' \
+    "$prometheus_image" "$nginx_exporter_image" "$redis_exporter_image"
 }
 
 # The api image runs npm ci: behind a TLS-intercepting proxy it needs the CA this machine trusts.
@@ -50,7 +60,14 @@ exists() { docker image inspect "$1" >/dev/null 2>&1; }
 command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || fail "debootstrap is missing: apt-get install -y debootstrap"
 docker info >/dev/null 2>&1 || fail "no Docker engine answers: start dockerd first"
 
-if [ "${FORCE:-0}" != 1 ] && exists "$node_image" && exists "$nginx_image" && exists "$redis_image"; then
+all_exist() {
+  local image
+  for image in "$node_image" "$nginx_image" "$redis_image" "$prometheus_image" "$nginx_exporter_image" "$redis_exporter_image"; do
+    exists "$image" || return 1
+  done
+}
+
+if [ "${FORCE:-0}" != 1 ] && all_exist; then
   say "the local base images exist already (FORCE=1 rebuilds them)"
   share_ca
   print_images
@@ -137,11 +154,40 @@ customize_redis() {
   in_root "$root" redis-server --version >/dev/null
 }
 
+customize_prometheus() {
+  local root=$1
+  # As in the official image: /prometheus for the data, owned by nobody; the binary at /bin/prometheus.
+  install -d -o 65534 -g 65534 "$root/prometheus"
+  [ -x "$root/bin/prometheus" ] || ln -s /usr/bin/prometheus "$root/bin/prometheus"
+  in_root "$root" /bin/prometheus --version >/dev/null 2>&1
+}
+
+customize_nginx_exporter() {
+  local root=$1
+  ln -s prometheus-nginx-exporter "$root/usr/bin/nginx-prometheus-exporter"
+  in_root "$root" /usr/bin/nginx-prometheus-exporter --version >/dev/null 2>&1
+}
+
+customize_redis_exporter() {
+  local root=$1
+  ln -s /usr/bin/prometheus-redis-exporter "$root/redis_exporter"
+  in_root "$root" /redis_exporter --version >/dev/null 2>&1
+}
+
+# Only the images that are missing (or all, with FORCE=1).
+wanted() { [ "${FORCE:-0}" = 1 ] || ! exists "$1"; }
+
 path_env="ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-build_image node "$node_image" "" --change "$path_env" --change 'CMD ["node"]'
-build_image nginx "$nginx_image" "nginx wget" --change "$path_env" --change 'CMD ["nginx", "-g", "daemon off;"]'
-build_image redis "$redis_image" "redis-server" --change "$path_env" --change 'WORKDIR /data' \
+wanted "$node_image" && build_image node "$node_image" "" --change "$path_env" --change 'CMD ["node"]'
+wanted "$nginx_image" && build_image nginx "$nginx_image" "nginx wget" --change "$path_env" --change 'CMD ["nginx", "-g", "daemon off;"]'
+wanted "$redis_image" && build_image redis "$redis_image" "redis-server" --change "$path_env" --change 'WORKDIR /data' \
   --change 'CMD ["redis-server"]'
+wanted "$prometheus_image" && build_image prometheus "$prometheus_image" "prometheus wget" --change "$path_env" \
+  --change 'ENTRYPOINT ["/bin/prometheus"]'
+wanted "$nginx_exporter_image" && build_image nginx_exporter "$nginx_exporter_image" "prometheus-nginx-exporter" \
+  --change "$path_env" --change 'ENTRYPOINT ["/usr/bin/nginx-prometheus-exporter"]'
+wanted "$redis_exporter_image" && build_image redis_exporter "$redis_exporter_image" "prometheus-redis-exporter" \
+  --change "$path_env" --change 'ENTRYPOINT ["/redis_exporter"]'
 
 say "done"
 share_ca

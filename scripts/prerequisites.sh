@@ -7,7 +7,8 @@
 #   sh scripts/prerequisites.sh test    all of the above, and Docker with Compose, debootstrap (for
 #                                       offline base images), docker-registry and htpasswd (for the
 #                                       push test), kubectl (kustomize), chromium (the page's browser
-#                                       test); a Docker engine must answer
+#                                       test), promtool (prometheus: the rules' checks and unit tests); a
+#                                       Docker engine must answer
 #   sh scripts/prerequisites.sh test-packages   the same packages, no engine check (.ci/run starts
 #                                       dockerd after installing it)
 set -eu
@@ -42,10 +43,11 @@ wanted=""
 if [ "$profile" = test ]; then
   required="$required nginx:nginx dockerd:docker.io docker-compose:docker-compose debootstrap:debootstrap"
   required="$required htpasswd:apache2-utils docker-registry:docker-registry kubectl:kubernetes-client chromium:chromium"
+  required="$required promtool:prometheus"
 else
   wanted="nginx:nginx"
 fi
-quiet="redis-server nginx docker-registry"
+quiet="redis-server nginx docker-registry prometheus"
 
 missing=""
 for pair in $required $wanted; do

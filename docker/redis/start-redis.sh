@@ -23,6 +23,12 @@ else
 fi
 unset REDIS_PASSWORD
 
+# The Redis exporter (compose profile observability) reads a JSON map of address to password.
+if [ -n "${REDIS_EXPORTER_ADDR:-}" ] && [ -w "$dir" ]; then
+  json=$(printf '%s' "$password" | sed 's/[\\"]/\\&/g')
+  (umask 022 && printf '{"%s": "%s"}\n' "$REDIS_EXPORTER_ADDR" "$json" >"$dir/exporter-passwords.json")
+fi
+
 # Redis's own quoting: the value between double quotes, backslashes and quotes escaped.
 (umask 077 && printf 'requirepass "%s"\n' "$(printf '%s' "$password" | sed 's/[\\"]/\\&/g')" >/tmp/redis-auth.conf)
 exec redis-server /usr/local/etc/redis/three-tier.conf "$@"

@@ -9,15 +9,19 @@ import {
   tmpSizeMiB,
   type ApiEnvName,
 } from '@three-tier/shared';
+import { exporters, nginxStatus, prometheusServer } from '@three-tier/observability';
 import type { ComposeSpecification } from 'docker-compose';
 import {
   baseImages,
   defaultImagePrefix,
   imageBuilds,
   imageRepository,
+  monitoringImages,
   redisAuthDir,
+  redisExporterPasswordFile,
   redisPasswordFile,
   type ImageName,
+  type MonitoringImageName,
 } from './images.js';
 import { composeTarget } from './nginx-targets.js';
 
@@ -33,15 +37,31 @@ const memoryLimit = (image: ImageName): string => `${containerResources[image].m
 
 /** What every service gets: no privileges, nothing writable but what it must write, bounded logs. */
 function hardened(image: ImageName, extra: Service): Service {
-  const build = imageBuilds[image];
-  const base = baseImages[image];
+  return hardenedImage(imageBuilds[image], baseImages[image], imageRepository(`\${IMAGE_PREFIX:-${defaultImagePrefix}}`, image), extra);
+}
+
+/** The profile `observability`'s services: hardened the same way, and started only with the profile. */
+function monitoring(image: MonitoringImageName, extra: Service): Service {
+  const { build, base } = monitoringImages[image];
+  return {
+    ...hardenedImage(build, base, `\${IMAGE_PREFIX:-${defaultImagePrefix}}-${image}`, extra),
+    profiles: [observabilityProfile],
+  };
+}
+
+function hardenedImage(
+  build: { readonly context: string; readonly dockerfile: string },
+  base: { readonly arg: string; readonly default: string },
+  repository: string,
+  extra: Service,
+): Service {
   return {
     build: {
       context: build.context,
       ...(build.context === '.' ? { dockerfile: build.dockerfile } : {}),
       args: { [base.arg]: `\${${base.arg}:-${base.default}}` },
     },
-    image: `${imageRepository(`\${IMAGE_PREFIX:-${defaultImagePrefix}}`, image)}:\${TAG:-latest}`,
+    image: `${repository}:\${TAG:-latest}`,
     restart: 'unless-stopped',
     init: true,
     read_only: true,
@@ -74,14 +94,23 @@ const apiReadyCheck = [
   'exit 1',
 ].join('; ');
 
+/** Redis for the api and its exporter; for the exporter also the key of its password in the file Redis writes. */
+const redisAddress = `redis://${services.redis}:${ports.redis}`;
+
 const apiEnvironment: Partial<Record<ApiEnvName, string>> = {
   PORT: String(ports.api),
-  REDIS_URL: `redis://${services.redis}:${ports.redis}`,
+  REDIS_URL: redisAddress,
   REDIS_PASSWORD_FILE: redisPasswordFile,
   SHUTDOWN_DELAY_MS: String(composeDrainDelayMs),
   SHUTDOWN_TIMEOUT_MS: String(budgets.apiShutdownTimeoutMs),
   LOG_LEVEL: '${LOG_LEVEL:-info}',
 };
+
+/** `docker compose --profile observability up`: Prometheus, the nginx exporter, the Redis exporter. */
+export const observabilityProfile = 'observability';
+
+/** Where Prometheus's UI is published: on 127.0.0.1 only, at PROMETHEUS_PORT (default 9090). */
+export const prometheusPublished = `127.0.0.1:\${PROMETHEUS_PORT:-${String(prometheusServer.port)}}:${String(prometheusServer.port)}`;
 
 /**
  * docker-compose.yml: nginx on the front network, the api on both, Redis on the back network only
@@ -92,7 +121,8 @@ export function composeFile(): ComposeSpecification {
   return {
     services: {
       [services.redis]: hardened('redis', {
-        environment: { REDIS_PASSWORD: '${REDIS_PASSWORD:-}' },
+        // REDIS_EXPORTER_ADDR: the address the Redis exporter's password file is keyed by.
+        environment: { REDIS_PASSWORD: '${REDIS_PASSWORD:-}', REDIS_EXPORTER_ADDR: redisAddress },
         volumes: ['redis-data:/data', `${authVolume}:${redisAuthDir}`],
         networks: ['backend'],
         healthcheck: healthcheck(['CMD', '/usr/local/bin/redis-healthcheck.sh'], 1),
@@ -102,7 +132,7 @@ export function composeFile(): ComposeSpecification {
       [services.api]: hardened('api', {
         environment: apiEnvironment,
         volumes: [`${authVolume}:${redisAuthDir}:ro`],
-        networks: ['frontend', 'backend'],
+        networks: ['frontend', 'backend', 'metrics'],
         depends_on: { [services.redis]: { condition: 'service_healthy' } },
         healthcheck: healthcheck(['CMD', 'bash', '-c', apiReadyCheck], 2),
         // One CPU per replica: /load saturates it, and --scale api=N adds capacity to see.
@@ -112,7 +142,8 @@ export function composeFile(): ComposeSpecification {
       }),
       [services.edge]: hardened('edge', {
         ports: [`\${HTTP_HOST:-127.0.0.1}:\${HTTP_PORT:-80}:${ports.edge}`],
-        networks: ['frontend'],
+        // metrics: where the nginx exporter reads stub_status, on a port that is never published.
+        networks: ['frontend', 'metrics'],
         // nginx needs no api to start: it resolves the api per request and answers 502 until one is up.
         depends_on: { [services.api]: { condition: 'service_started' } },
         healthcheck: healthcheck(['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${ports.edge}${edge.healthPath}`], 2),
@@ -121,14 +152,39 @@ export function composeFile(): ComposeSpecification {
         // nginx lets in-flight requests finish; the longest is a /load.
         stop_grace_period: seconds(gracePeriodMs(budgets.edgeDrainMs)),
       }),
+      // The exporters' images have no shell and no client: Prometheus's `up` is their health check.
+      [exporters.nginx.service]: monitoring('nginx-exporter', {
+        command: [`--nginx.scrape-uri=http://${services.edge}:${String(nginxStatus.port)}${nginxStatus.path}`],
+        networks: ['metrics'],
+        depends_on: { [services.edge]: { condition: 'service_started' } },
+        mem_limit: '64m',
+      }),
+      [exporters.redis.service]: monitoring('redis-exporter', {
+        command: [`--redis.addr=${redisAddress}`, `--redis.password-file=${redisExporterPasswordFile}`],
+        volumes: [`${authVolume}:${redisAuthDir}:ro`],
+        networks: ['backend', 'metrics'],
+        depends_on: { [services.redis]: { condition: 'service_healthy' } },
+        mem_limit: '64m',
+      }),
+      [prometheusServer.service]: monitoring('prometheus', {
+        ports: [prometheusPublished],
+        volumes: ['prometheus-data:/prometheus'],
+        // metrics reaches every target; monitoring-ui (Prometheus alone) is what its port is published from.
+        networks: ['metrics', 'monitoring-ui'],
+        healthcheck: healthcheck(['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${String(prometheusServer.port)}/-/ready`], 2),
+        mem_limit: '512m',
+      }),
     },
     networks: {
       frontend: {},
       backend: { internal: true },
+      metrics: { internal: true },
+      'monitoring-ui': {},
     },
     volumes: {
       'redis-data': {},
       [authVolume]: {},
+      'prometheus-data': {},
     },
   };
 }

@@ -41,3 +41,31 @@ export function imageRepository(prefix: string, image: ImageName): string {
 /** Where the Redis password file lives in the containers that share it (a volume, or a secret). */
 export const redisAuthDir = '/run/redis-auth';
 export const redisPasswordFile = `${redisAuthDir}/password`;
+
+/**
+ * The images of the compose profile `observability`: Prometheus and the two exporters, each a
+ * thin layer (config, user) over an official image, overridable like the others, e.g. with the
+ * Debian-package stand-ins `npm run docker:bases` builds. They run as nobody.
+ */
+export const monitoringImages = {
+  prometheus: {
+    base: { arg: 'PROMETHEUS_IMAGE', default: 'prom/prometheus:v2.53.4' },
+    build: { context: 'docker/prometheus', dockerfile: 'docker/prometheus/Dockerfile' },
+  },
+  'nginx-exporter': {
+    base: { arg: 'NGINX_EXPORTER_IMAGE', default: 'nginx/nginx-prometheus-exporter:1.4.2' },
+    build: { context: 'docker/nginx-exporter', dockerfile: 'docker/nginx-exporter/Dockerfile' },
+  },
+  'redis-exporter': {
+    base: { arg: 'REDIS_EXPORTER_IMAGE', default: 'oliver006/redis_exporter:v1.67.0' },
+    build: { context: 'docker/redis-exporter', dockerfile: 'docker/redis-exporter/Dockerfile' },
+  },
+} as const satisfies Record<string, { base: { arg: string; default: string }; build: { context: string; dockerfile: string } }>;
+
+export type MonitoringImageName = keyof typeof monitoringImages;
+
+/** nobody: no home, no shell, owns nothing but Prometheus's data. */
+export const monitoringUser = { uid: 65534, gid: 65534 } as const;
+
+/** The JSON map of Redis address to password the Redis exporter reads, next to the password. */
+export const redisExporterPasswordFile = `${redisAuthDir}/exporter-passwords.json`;

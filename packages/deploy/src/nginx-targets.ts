@@ -1,4 +1,5 @@
 import type { Target } from '@three-tier/nginx';
+import { nginxStatus } from '@three-tier/observability';
 import { accessLogBuffer, ports, services } from '@three-tier/shared';
 
 /** Docker's embedded DNS server, on every user-defined network. */
@@ -20,6 +21,8 @@ export function composeTarget(): Target {
     accessLog: '/dev/stdout',
     accessLogBuffer,
     trustedProxies: [],
+    // For the nginx exporter of the compose profile `observability`; compose never publishes it.
+    status: { listen: String(nginxStatus.port), path: nginxStatus.path },
   };
 }
 

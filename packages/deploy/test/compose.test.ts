@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { findBinary } from '@three-tier/processes';
+import { exporters, nginxStatus, prometheusServer } from '@three-tier/observability';
 import { apiEnvSchema, edge, ports, services } from '@three-tier/shared';
 import {
   baseImages,
@@ -12,6 +13,10 @@ import {
   generatedFiles,
   imageBuilds,
   imageUsers,
+  monitoringImages,
+  monitoringUser,
+  observabilityProfile,
+  prometheusPublished,
   type ImageName,
 } from '../src/index.js';
 
@@ -54,9 +59,28 @@ describe('the Dockerfiles agree with the contract', () => {
   }
 });
 
+describe('the observability images\' Dockerfiles', () => {
+  for (const [image, { base, build }] of Object.entries(monitoringImages)) {
+    test(`${image}: base image argument, nobody, exec form`, async () => {
+      const dockerfile = await readFile(join(root, build.dockerfile), 'utf8');
+      assert.match(dockerfile, new RegExp(`^ARG ${base.arg}=${base.default.replace(/[.]/g, '\\.')}$`, 'm'));
+      assert.match(dockerfile, new RegExp(`^FROM \\$\\{${base.arg}\\}`, 'm'));
+      assert.deepEqual([...dockerfile.matchAll(/^USER (\S+)$/gm)].map((match) => match[1]), [`${monitoringUser.uid}:${monitoringUser.gid}`]);
+      assert.match(dockerfile, /^ENTRYPOINT \[/m);
+    });
+  }
+});
+
 describe('docker-compose.yml', () => {
-  test('has the three services, named as the contract names them', () => {
-    assert.deepEqual(Object.keys(compose.services ?? {}).sort(), [services.api, services.edge, services.redis].sort());
+  test('has the three services, named as the contract names them, and the observability profile\'s three', () => {
+    assert.deepEqual(
+      Object.keys(compose.services ?? {}).sort(),
+      [services.api, services.edge, services.redis, prometheusServer.service, exporters.nginx.service, exporters.redis.service].sort(),
+    );
+    for (const name of [prometheusServer.service, exporters.nginx.service, exporters.redis.service]) {
+      assert.deepEqual(service(name).profiles, [observabilityProfile], name);
+    }
+    for (const name of Object.values(services)) assert.equal(service(name).profiles, undefined, name);
   });
 
   test('hardens every service: read-only root, no capabilities, no new privileges, init, health check, restart', () => {
@@ -70,14 +94,39 @@ describe('docker-compose.yml', () => {
       assert.ok(s.healthcheck?.test, `${name} health check`);
       assert.ok(s.stop_grace_period, `${name} stop grace period`);
     }
+    // The exporters' official images have no shell and no client for a health check: Prometheus's
+    // `up` is theirs (the compose test proves it is 1).
+    for (const name of [prometheusServer.service, exporters.nginx.service, exporters.redis.service]) {
+      const s = service(name);
+      assert.equal(s.read_only, true, name);
+      assert.deepEqual(s.cap_drop, ['ALL'], name);
+      assert.deepEqual(s.security_opt, ['no-new-privileges:true'], name);
+      assert.equal(s.init, true, name);
+    }
+    assert.ok(service(prometheusServer.service).healthcheck?.test, 'prometheus health check');
   });
 
   test('Redis sits on the internal network only and publishes nothing; nginx never joins it', () => {
     assert.deepEqual(service(services.redis).networks, ['backend']);
     assert.equal(service(services.redis).ports, undefined);
-    assert.deepEqual(service(services.edge).networks, ['frontend']);
-    assert.deepEqual(service(services.api).networks, ['frontend', 'backend']);
+    assert.deepEqual(service(services.edge).networks, ['frontend', 'metrics']);
+    assert.deepEqual(service(services.api).networks, ['frontend', 'backend', 'metrics']);
     assert.deepEqual(compose.networks?.backend, { internal: true });
+  });
+
+  test('the observability profile scrapes on the internal metrics network; only Prometheus is published, on 127.0.0.1', () => {
+    assert.deepEqual(compose.networks?.metrics, { internal: true });
+    assert.deepEqual(service(exporters.nginx.service).networks, ['metrics']);
+    assert.deepEqual(service(exporters.redis.service).networks, ['backend', 'metrics']);
+    // monitoring-ui: Prometheus alone, so its port can be published; everything else it reaches over metrics.
+    assert.deepEqual(service(prometheusServer.service).networks, ['metrics', 'monitoring-ui']);
+    const joined = Object.values(compose.services ?? {}).filter((s) => (s.networks as string[] | undefined)?.includes('monitoring-ui'));
+    assert.equal(joined.length, 1);
+    assert.deepEqual(service(prometheusServer.service).ports, [prometheusPublished]);
+    assert.match(prometheusPublished, /^127\.0\.0\.1:/);
+    for (const name of [exporters.nginx.service, exporters.redis.service]) assert.equal(service(name).ports, undefined, name);
+    // nginx's status port is never published.
+    assert.ok(!JSON.stringify(service(services.edge).ports).includes(String(nginxStatus.port)));
   });
 
   test('publishes only nginx, on 127.0.0.1 by default', () => {
@@ -103,6 +152,11 @@ describe('docker-compose.yml', () => {
       const build = s.build as { args: Record<string, string> };
       const { arg, default: official } = baseImages[image];
       assert.equal(build.args[arg], `\${${arg}:-${official}}`);
+    }
+    for (const [image, { base }] of Object.entries(monitoringImages)) {
+      const s = service(image);
+      assert.equal(s.image, `\${IMAGE_PREFIX:-three-tier}-${image}:\${TAG:-latest}`);
+      assert.equal((s.build as { args: Record<string, string> }).args[base.arg], `\${${base.arg}:-${base.default}}`);
     }
   });
 

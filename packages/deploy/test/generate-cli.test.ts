@@ -8,10 +8,10 @@ import { repoRoot } from '@three-tier/shared';
 import { generatedFiles } from '../src/index.js';
 
 /** The workspaces the CLI runs from; copied, so that the copy's repoRoot is the scratch folder. */
-const workspaces = ['shared', 'nginx', 'deploy'];
+const workspaces = ['shared', 'nginx', 'observability', 'deploy'];
 
 /**
- * A scratch repository the real CLI treats as its own: the three workspaces' builds copied (the
+ * A scratch repository the real CLI treats as its own: the workspaces' builds copied (the
  * repository root is found from where @three-tier/shared lives), other dependencies linked.
  */
 async function scratchRepository(): Promise<string> {

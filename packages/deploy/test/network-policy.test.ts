@@ -283,6 +283,23 @@ const cases: { name: string; policies: NetworkPolicy[]; admits: Connection; reje
     rejects: to(api, prometheus, 3000),
   },
   {
+    name: 'a peer with a namespace and a pod selector needs both: Prometheus in the monitoring namespace, not any pod there',
+    policies: apiIngress({
+      from: [{ namespaceSelector: { matchLabels: { purpose: 'metrics' } }, podSelector: { matchLabels: { app: 'prometheus' } } }],
+      ports: [{ protocol: 'TCP', port: 3000 }],
+    }),
+    admits: to(api, prometheus),
+    rejects: to(api, pod('monitoring', { app: 'grafana' })),
+  },
+  {
+    name: 'the same selectors as two peers admit either: any pod of the monitoring namespace',
+    policies: apiIngress({
+      from: [{ namespaceSelector: { matchLabels: { purpose: 'metrics' } } }, { podSelector: { matchLabels: { app: 'prometheus' } } }],
+    }),
+    admits: to(api, pod('monitoring', { app: 'grafana' })),
+    rejects: to(api, pod('other', { app: 'grafana' })),
+  },
+  {
     name: 'an empty rule admits everything; an empty rule list admits nothing',
     policies: [
       policy('web-all', { podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Ingress'], ingress: [{}] }),

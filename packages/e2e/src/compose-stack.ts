@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { imageBuilds, imageRepository, type ImageName } from '@three-tier/deploy';
+import { imageBuilds, imageRepository, monitoringImages, type ImageName } from '@three-tier/deploy';
 import { answersOk, findBinary, waitFor } from '@three-tier/processes';
 import { docker } from '@three-tier/release';
 import { edge, repoRoot, routes, services } from '@three-tier/shared';
@@ -17,6 +17,11 @@ export interface ComposeStackOptions {
   readonly onOutput?: (text: string) => void;
   /** Which compose runs it; by default the plugin when there is one. */
   readonly flavour?: ComposeFlavour;
+  /**
+   * Compose profiles to run as well (`--profile`), e.g. `observability`. Their services are
+   * not counted by `waitHealthy`: whoever asks for them checks them their own way.
+   */
+  readonly profiles?: readonly string[];
 }
 
 /** `plugin`: Compose v2 as `docker compose`. `standalone`: the docker-compose binary (1.29, or v2). */
@@ -74,6 +79,8 @@ export class ComposeStack {
       cwd: repoRoot,
       ...(this.executable ? { executable: this.executable } : {}),
       env: { ...env, COMPOSE_PROJECT_NAME: project, HTTP_PORT: String(httpPort), HTTP_HOST: '127.0.0.1' },
+      // `docker compose --profile observability up ...`, as the README writes it, on every command.
+      ...(this.options.profiles ? { composeOptions: this.options.profiles.flatMap((profile) => ['--profile', profile]) } : {}),
       commandOptions,
       ...(onOutput ? { callback: (chunk: Buffer) => onOutput(chunk.toString()) } : {}),
     };
@@ -99,7 +106,8 @@ export class ComposeStack {
   async waitHealthy(apiReplicas: number, timeoutMs = 90_000): Promise<void> {
     await waitFor(
       async () => {
-        const containers = await this.containers();
+        const core: readonly string[] = Object.values(services);
+        const containers = (await this.containers()).filter((container) => core.includes(container.service));
         const api = containers.filter((container) => container.service === services.api);
         const healthy = containers.every((container) => container.running && container.health === 'healthy');
         return healthy && api.length === apiReplicas && containers.length === apiReplicas + 2 ? true : undefined;
@@ -151,7 +159,8 @@ export class ComposeStack {
   get images(): string[] {
     const { IMAGE_PREFIX: prefix, TAG: tag } = this.options.env;
     if (!prefix || !tag) return [];
-    return (Object.keys(imageBuilds) as ImageName[]).map((image) => `${imageRepository(prefix, image)}:${tag}`);
+    const monitoring = this.options.profiles?.includes('observability') ? Object.keys(monitoringImages).map((image) => `${prefix}-${image}:${tag}`) : [];
+    return [...(Object.keys(imageBuilds) as ImageName[]).map((image) => `${imageRepository(prefix, image)}:${tag}`), ...monitoring];
   }
 
   /** Untags the stack's images; their untagged layers stay, as the build cache of the next run. */

@@ -340,6 +340,22 @@ export function generate(target: Target): Node[] {
         blank,
         ...[...edgeErrors, badIdempotencyKey].flatMap((error) => [errorLocation(error), blank]).slice(0, -1),
       ]),
+      ...statusServer(target),
+    ]),
+  ];
+}
+
+/** stub_status on its own listener: the exporter's, never the public server's. */
+function statusServer(target: Target): Node[] {
+  if (!target.status) return [];
+  return [
+    blank,
+    block('server', [], [
+      comment('Connection and request counters for the nginx exporter, on a port that is never published.'),
+      directive('listen', target.status.listen),
+      directive('access_log', 'off'),
+      block('location', ['=', target.status.path], [directive('stub_status')]),
+      block('location', ['/'], [directive('return', 404)]),
     ]),
   ];
 }

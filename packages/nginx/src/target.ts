@@ -40,4 +40,9 @@ export interface Target {
    * controller). Empty: nginx is the first hop and the client is whoever connected.
    */
   readonly trustedProxies: readonly string[];
+  /**
+   * nginx's stub_status for a Prometheus exporter: a server of its own on a port that is never
+   * published, so the public server never answers it. Absent: no status at all.
+   */
+  readonly status?: { readonly listen: string; readonly path: `/${string}` };
 }

@@ -25,6 +25,7 @@ const dnsTarget: Target = {
   name: 'dns',
   listen: '8080',
   upstream: { kind: 'dns', host: 'api', port: 3000, resolver: '127.0.0.53', validSeconds: 2 },
+  status: { listen: '8081', path: '/stub_status' },
 };
 const behindProxiesTarget: Target = { ...staticTarget, name: 'behind-proxies', trustedProxies: ['10.0.0.0/8', 'fc00::/7'] };
 
@@ -75,6 +76,26 @@ for (const target of targets) {
     });
   });
 }
+
+describe('stub_status', () => {
+  test('is served by a server of its own, on its own listener, and by no other', () => {
+    const servers = blocks(generate(dnsTarget), 'server');
+    const withStatus = servers.filter((server) => blocks(server.children, 'location').some((location) => directives(location, 'stub_status').length > 0));
+    assert.equal(withStatus.length, 1);
+    const [status] = withStatus;
+    assert.ok(status);
+    assert.deepEqual(directives(status, 'listen').map((listen) => listen.args), [['8081']]);
+    assert.deepEqual(locationFor([status], '/stub_status').args, ['=', '/stub_status']);
+    const publicServer = servers.find((server) => server !== status);
+    assert.ok(publicServer);
+    assert.deepEqual(directives(publicServer, 'listen').map((listen) => listen.args), [['8080']]);
+  });
+
+  test('is absent when the target asks for none', () => {
+    assert.equal(blocks(generate(staticTarget), 'server').length, 1);
+    assert.doesNotMatch(generateFiles(staticTarget)['nginx.conf'] ?? '', /stub_status/);
+  });
+});
 
 describe('a dns upstream', () => {
   test('follows replicas through the resolver instead of a fixed upstream', () => {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { baseImages, type ImageName } from '@three-tier/deploy';
+import { baseImages, monitoringImages, type ImageName } from '@three-tier/deploy';
 import { repoRoot } from '@three-tier/shared';
 import { docker } from './docker.js';
 
@@ -32,12 +32,18 @@ async function buildStandIns(env: NodeJS.ProcessEnv, log: (line: string) => void
 
 /**
  * The base image of each build: the one the environment names, else the official one when it is
- * here or can be pulled, else (no Docker Hub) the local stand-ins of `npm run docker:bases`.
+ * here or can be pulled, else (no Docker Hub) the local stand-ins of `npm run docker:bases`. With
+ * `monitoring`, the observability profile's too (PROMETHEUS_IMAGE...).
  */
-export async function resolveBaseImages(env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<BaseImages> {
+export async function resolveBaseImages(
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+  { monitoring = false }: { monitoring?: boolean } = {},
+): Promise<BaseImages & Record<string, string>> {
   const chosen: Partial<Record<string, string>> = {};
   const missing: string[] = [];
-  for (const { arg, default: official } of Object.values(baseImages)) {
+  const wanted = [...Object.values(baseImages), ...(monitoring ? Object.values(monitoringImages).map(({ base }) => base) : [])];
+  for (const { arg, default: official } of wanted) {
     const named = env[arg];
     if (named) chosen[arg] = named;
     else if (await available(official, env)) chosen[arg] = official;
@@ -48,11 +54,10 @@ export async function resolveBaseImages(env: NodeJS.ProcessEnv, log: (line: stri
     const standIns = await buildStandIns(env, log);
     for (const arg of missing) chosen[arg] = standIns[arg];
   }
-  const result = chosen as BaseImages;
-  for (const { arg } of Object.values(baseImages)) {
-    if (!result[arg]) throw new Error(`no base image for ${arg}`);
+  for (const { arg } of wanted) {
+    if (!chosen[arg]) throw new Error(`no base image for ${arg}`);
   }
-  return result;
+  return chosen as BaseImages & Record<string, string>;
 }
 
 /**

@@ -3,6 +3,7 @@ import { imageBuilds, type ImageName } from '../images.js';
 import { imageRepository, defaultImagePrefix } from '../images.js';
 import { apiManifests } from './api.js';
 import { namespace, version } from './common.js';
+import { monitoringManifests } from './monitoring.js';
 import { namespaceManifests } from './namespace.js';
 import { networkPolicies } from './network.js';
 import { ingressManifests, nginxManifests } from './nginx.js';
@@ -11,6 +12,7 @@ import { redisManifests } from './redis.js';
 export { redisSecret } from './api.js';
 export { namespace, preStopSeconds, version } from './common.js';
 export { ingressControllerNames, ingressControllerNamespaces } from './network.js';
+export { dashboardFile, monitoringManifests, monitoringScope, rancherMonitoring, type MonitoringOptions } from './monitoring.js';
 
 /** A manifest as it is written: plain JSON data (kubernetes-models objects serialise to it). */
 export type Manifest = Record<string, unknown> & { apiVersion: string; kind: string; metadata?: { name?: string } };
@@ -69,5 +71,28 @@ export function kubernetesFiles(): Record<string, string> {
     header,
   ].join('\n');
   files['k8s/kustomization.yaml'] = kustomize.toString({ lineWidth: 0 });
+
+  const monitoring = Object.entries(monitoringManifests()).map(([file, objects]) => [file, objects.map((object) => object.toJSON() as Manifest)] as const);
+  for (const [file, objects] of monitoring) {
+    files[`k8s/components/monitoring/${file}`] = objects
+      .map((object, index) => {
+        const document = new Document(object);
+        if (index === 0) document.commentBefore = header;
+        return document.toString({ lineWidth: 0 });
+      })
+      .join('---\n');
+  }
+  const component = new Document({
+    apiVersion: 'kustomize.config.k8s.io/v1alpha1',
+    kind: 'Component',
+    resources: monitoring.map(([file]) => file),
+  });
+  component.commentBefore = [
+    ' For a prometheus-operator (Rancher Monitoring): list it under `components:` of a kustomization of',
+    ' your own, outside k8s/, that has k8s/ under `resources:` and sets `namespace: three-tier` (see the README).',
+    '',
+    header,
+  ].join('\n');
+  files['k8s/components/monitoring/kustomization.yaml'] = component.toString({ lineWidth: 0 });
   return files;
 }
