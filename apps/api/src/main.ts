@@ -36,10 +36,13 @@ function loadConfig(env: Readonly<Record<string, string | undefined>>): ApiConfi
 }
 
 /**
- * How long a starting api waits for its first Redis connection before it listens: about one
- * connect attempt, so a Redis that is down delays a start by a second at most.
+ * How long a starting api waits for its first Redis connection before it listens. Meanwhile its
+ * port refuses connections, which both edges retry on another instance, so a new replica takes no
+ * work it would answer 503. Next to a running Redis the wait is a few milliseconds; 1 s proved too
+ * short on a loaded machine (a replica added during a rolling replacement answered three visits
+ * 503), and a Redis that is down delays a start by this much at most.
  */
-const firstConnectionWaitMs = 1_000;
+const firstConnectionWaitMs = 5_000;
 
 /** The exit fault: a crash on purpose, so nothing drains; only the log gets out first. */
 function exitOnDemand(logger: ReturnType<typeof createLogger>): void {

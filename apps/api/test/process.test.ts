@@ -48,7 +48,7 @@ describe('the api process', () => {
     await redis.cleanup();
   });
 
-  test('starts without Redis: live at once, ready once Redis answers', async () => {
+  test('starts without Redis: live once its wait for a first connection is over, and not ready', async () => {
     const port = await freePort();
     const { service, url } = await startApi({ REDIS_URL: `redis://127.0.0.1:${port}` });
     try {
