@@ -15,7 +15,8 @@ import { ComposeStack } from '../src/index.js';
 const readme = await readFile(`${repoRoot}README.md`, 'utf8');
 const start = readme.indexOf('\n## Demo');
 assert.ok(start >= 0, 'the README has a Demo section');
-const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+// The section's own text, up to the next heading (its subsections document, they are not steps).
+const section = readme.slice(start, start + 1 + readme.slice(start + 1).search(/\n#{2,3} /));
 const commands = [...section.matchAll(/```sh\n([\s\S]*?)```/g)]
   .flatMap((match) => (match[1] ?? '').split('\n'))
   .map((line) => line.replace(/\s+#\s.*$/, '').trim())
