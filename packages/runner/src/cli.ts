@@ -116,9 +116,13 @@ async function up(env: RunnerEnv): Promise<void> {
       output.line(`${name.padEnd(width)}| ${line}`);
     },
   });
+  // Each api instance's INSTANCE_ID too: chaos names an instance even while it answers nothing.
+  const instanceIds = new Map(stack.apis.map(({ name, instanceId }) => [name, instanceId]));
   const recordPids = (): Promise<void> =>
     runFolder.record(
-      Object.fromEntries(Object.entries(stack.services).map(([name, service]) => [name, { pid: service.pid, port: stack.ports[name] }])),
+      Object.fromEntries(
+        Object.entries(stack.services).map(([name, service]) => [name, { pid: service.pid, port: stack.ports[name], instanceId: instanceIds.get(name) }]),
+      ),
       stack.url,
     );
 

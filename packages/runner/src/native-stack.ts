@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { budgets, edge as edgeContract, gracePeriodMs, routes } from '@three-tier/shared';
 import { AccessLogPipe } from './access-log.js';
 import { nativeTarget } from './nginx-target.js';
+import { RetryLog, retryLogName } from './retry-log.js';
 
 export type EdgeKind = 'nginx' | 'http-proxy';
 /** 'redis', 'edge', and 'api' (one instance) or 'api 3001', 'api 3002', ... (several). */
@@ -68,8 +69,12 @@ export class NativeStack {
     if (options.edge === 'nginx') {
       if (!options.bin.nginx) throw new Error('the nginx edge needs the nginx binary');
       await mkdir(options.runDir, { recursive: true });
+      const retries = new RetryLog(join(options.runDir, retryLogName));
       accessLog = AccessLogPipe.open(join(options.runDir, 'access.log'), (lines) => {
-        for (const line of lines) options.onLine?.('edge', line);
+        for (const line of lines) {
+          retries.note(line);
+          options.onLine?.('edge', line);
+        }
       });
     }
     try {
@@ -140,6 +145,8 @@ export class NativeStack {
         onLine: (line) => onLine?.('edge', line),
       });
     } else {
+      // nginx's retries are in its access log (see create); this edge warns of each one.
+      const retries = new RetryLog(join(options.runDir, retryLogName));
       this.edge = new NodeService({
         name: 'edge',
         entry: entryOf('@three-tier/edge'),
@@ -151,7 +158,10 @@ export class NativeStack {
           API_UPSTREAM: this.apis.map(({ port }) => `http://127.0.0.1:${port}`).join(','),
         },
         healthUrl,
-        onLine: (line) => onLine?.('edge', line),
+        onLine: (line) => {
+          retries.note(line);
+          onLine?.('edge', line);
+        },
         // The http-proxy edge drains every try of its longest request.
         stopTimeoutMs: gracePeriodMs(budgets.edgeRequestTimeoutMs),
       });

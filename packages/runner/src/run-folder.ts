@@ -22,6 +22,8 @@ export interface ProcessId {
 /** A recorded service: its process, and the port it listens on (for `npm run chaos`). */
 export interface RecordedService extends ProcessId {
   readonly port?: number;
+  /** An api instance's INSTANCE_ID (the hostname its /instance answers with). */
+  readonly instanceId?: string;
 }
 
 /** stack.json: the runner, its edge's URL, and each service ('redis', 'api' or 'api <port>', 'edge'). */
@@ -34,7 +36,8 @@ export interface RunRecord {
 /** What the runner tells its record about one service. */
 export interface ServiceEntry {
   readonly pid: number | undefined;
-  readonly port?: number;
+  readonly port?: number | undefined;
+  readonly instanceId?: string | undefined;
 }
 
 /**
@@ -94,9 +97,9 @@ export class RunFolder {
       runner: identify(process.pid) ?? { pid: process.pid, startTime: '' },
       ...(url ? { url } : {}),
       services: Object.fromEntries(
-        Object.entries(services).flatMap(([name, { pid, port }]) => {
+        Object.entries(services).flatMap(([name, { pid, port, instanceId }]) => {
           const id = pid === undefined ? undefined : identify(pid);
-          return id ? [[name, port === undefined ? id : { ...id, port }]] : [];
+          return id ? [[name, { ...id, ...(port === undefined ? {} : { port }), ...(instanceId === undefined ? {} : { instanceId }) }]] : [];
         }),
       ),
     };

@@ -5,10 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort, waitFor } from '@three-tier/processes';
 import type { InstanceBody } from '@three-tier/shared';
+import { RetryLog, retryLogName } from '../src/index.js';
 import { cli, freshTmp, loopClients, recordedServices, runnerSetting, startRunner, type Runner, type RunnerSetting } from './helpers.js';
 
 const instances = 3;
@@ -117,6 +120,7 @@ describe('API_INSTANCES', () => {
       test('one instance switched unready under load leaves the rotation, fails no request, and comes back', async () => {
         const [, , victim = ''] = ids();
         const faultUrl = `http://127.0.0.1:${apiPort(2)}/faults/unready`;
+        const switched = new Date();
         const clients = loopClients(url, 4);
         await waitFor(() => (clients.acknowledged.length > 50 ? true : undefined), { what: 'visits under load', timeoutMs: 20_000 });
         assert.equal((await fetch(faultUrl, { method: 'PUT' })).status, 200);
@@ -131,6 +135,13 @@ describe('API_INSTANCES', () => {
         await allAnswer(url, ids());
         await clients.stop();
         assertAllOk(clients);
+        // The requests the unready instance dropped were tried again elsewhere, and the run folder
+        // lists them for npm run chaos (nginx's access log reaches the runner a second late).
+        const [folder = ''] = (await readdir(tmp)).filter((name) => name.startsWith('three-tier-'));
+        await waitFor(async () => ((await RetryLog.countSince(join(tmp, folder, retryLogName), switched)) > 0 ? true : undefined), {
+          what: `a retry listed in ${join(tmp, folder, retryLogName)}`,
+          timeoutMs: 10_000,
+        });
       });
     });
   }
