@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { hostname as osHostname } from 'node:os';
-import { liveRuns, type RunRecord } from '@three-tier/runner';
+import { join } from 'node:path';
+import { liveRuns, RetryLog, retryLogName, type RunRecord } from '@three-tier/runner';
 import { instanceAlias, ports, repoRoot, services, type InstanceBody } from '@three-tier/shared';
 
 /** One api instance as chaos names it: by hostname, alias, port (native) or container (compose). */
@@ -36,7 +37,7 @@ export interface ChaosStack {
   call(instance: ChaosInstance, method: string, path: string): Promise<RouteAnswer>;
   /** Why the instance cannot be in the rotation now (down, unready), or undefined if it can. */
   probe(instance: ChaosInstance): Promise<string | undefined>;
-  /** How many requests nginx retried since `since`, or a sentence on where to see them. */
+  /** How many requests the edge retried on another instance since `since`. */
   retries(since: Date): Promise<number | string>;
 }
 
@@ -65,10 +66,10 @@ export async function findNativeRun(tmp: string): Promise<{ path: string; record
 }
 
 /** `npm start`'s stack, from its run folder's record (stack.json). */
-export function nativeStack(record: RunRecord, url: string | undefined): ChaosStack {
+export function nativeStack(folder: string, record: RunRecord, url: string | undefined): ChaosStack {
   const apis = Object.entries(record.services)
     .filter(([name, service]) => (name === 'api' || name.startsWith('api ')) && service.port !== undefined)
-    .map(([, service]) => ({ pid: service.pid, port: service.port ?? 0 }))
+    .map(([, service]) => ({ pid: service.pid, port: service.port ?? 0, instanceId: service.instanceId }))
     .sort((a, b) => a.port - b.port);
   const redis = record.services.redis;
   const nativeRedis = (action: RedisAction): string => {
@@ -92,9 +93,9 @@ export function nativeStack(record: RunRecord, url: string | undefined): ChaosSt
     url: url ?? record.url ?? 'http://127.0.0.1:8080',
     async instances() {
       return Promise.all(
-        apis.map(async ({ pid, port }) => {
-          // The runner names each instance <this host>-<port>; asked first, in case that changes.
-          let hostname = `${osHostname()}-${port}`;
+        apis.map(async ({ pid, port, instanceId }) => {
+          // The runner records each instance's INSTANCE_ID; asked first, in case that changes.
+          let hostname = instanceId ?? `${osHostname()}-${port}`;
           try {
             const response = await fetch(`http://127.0.0.1:${port}/instance`, { signal: AbortSignal.timeout(3_000) });
             hostname = ((await response.json()) as InstanceBody).hostname;
@@ -128,8 +129,9 @@ export function nativeStack(record: RunRecord, url: string | undefined): ChaosSt
         return cause === 'ECONNREFUSED' ? `nothing listens on port ${port}` : `its /readyz does not answer (${cause ?? (error as Error).message})`;
       }
     },
-    retries() {
-      return Promise.resolve("natively the runner prints nginx's access log on its own output: a retried request shows two upstream addresses there (\"upstream\":\"127.0.0.1:3001, 127.0.0.1:3002\")");
+    // The runner notes every retried request in the run folder (see RetryLog).
+    retries(since) {
+      return RetryLog.countSince(join(folder, retryLogName), since);
     },
   };
 }

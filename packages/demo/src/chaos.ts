@@ -99,8 +99,8 @@ export async function runChaos(args: readonly string[], options: ChaosOptions, p
     const retries = await stack.retries(since).catch((error: unknown) => `retries unknown: ${(error as Error).message}`);
     say(
       typeof retries === 'number'
-        ? `nginx retried ${retries} request(s) on another instance since the action (its access log; ` +
-            'the /instance polls are not logged there, so these are the other clients\' requests, e.g. npm run load or visits)'
+        ? `the edge retried ${retries} request(s) on another instance since the action (from its log; nginx ` +
+            'does not log the /instance polls, so there these are the other clients\' requests, e.g. npm run load or visits)'
         : retries,
     );
     return 0;

@@ -72,7 +72,7 @@ if (positionals[0] === 'chaos') {
   const run = env.CHAOS_STACK === 'compose' ? undefined : await findNativeRun(tmpdir());
   if (env.CHAOS_STACK === 'native' && !run) exitWith(cli, `CHAOS_STACK=native but no npm start is running (no live run folder in ${tmpdir()})`);
   const stack: ChaosStack = run
-    ? nativeStack(run.record, env.CHAOS_URL)
+    ? nativeStack(run.path, run.record, env.CHAOS_URL)
     : composeStack({ project: env.COMPOSE_PROJECT_NAME, url: env.CHAOS_URL ?? `http://127.0.0.1:${env.HTTP_PORT}`, env: process.env });
   process.stdout.write(
     `chaos | the ${stack.kind} stack${run ? ` (npm start, run folder ${run.path})` : ` (compose project ${env.COMPOSE_PROJECT_NAME})`}, edge ${stack.url}\n`,

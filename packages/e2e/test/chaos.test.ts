@@ -79,7 +79,7 @@ test('chaos kill, scale 2, redis freeze and thaw, fault set unready: each acts o
   assert.match(killed.out, new RegExp(`${victim.hostname}\\) is up and ready again`));
   assert.match(killed.out, new RegExp(`${victim.hostname}\\) came back into the rotation`));
   assert.match(killed.out, /requests: \d+, failed: 0 \(non-2xx or network errors\), instances answering: 3/);
-  assert.match(killed.out, /nginx retried \d+ request\(s\) on another instance since the action/);
+  assert.match(killed.out, /the edge retried \d+ request\(s\) on another instance since the action/);
 
   // scale 2: compose brings the api back to two running replicas.
   const scaled = await chaos(['scale', '2'], 4);
@@ -127,7 +127,7 @@ test('chaos kill, scale 2, redis freeze and thaw, fault set unready: each acts o
   await visits;
   assert.equal(set.code, 0, set.out);
   assert.equal(visitFailures, 0, 'no visit failed while the replica was unready');
-  assert.match(set.out, /nginx retried [1-9]\d* request\(s\) on another instance since the action/);
+  assert.match(set.out, /the edge retried [1-9]\d* request\(s\) on another instance since the action/);
   assert.match(set.out, new RegExp(`${unready.hostname}\\) at ${unready.name} is switched to unready; its faults now: unready`));
   assert.match(set.out, new RegExp(`${unready.hostname}\\) left the rotation`));
   assert.match(set.out, /failed: 0 \(non-2xx or network errors\), instances answering: 1/);
