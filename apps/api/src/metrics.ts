@@ -1,3 +1,4 @@
+import { faultNames } from '@three-tier/shared';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
@@ -8,7 +9,7 @@ export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  return {
+  const metrics = {
     registry,
     httpRequestDuration: new Histogram({
       name: 'http_request_duration_seconds',
@@ -66,6 +67,11 @@ export function createMetrics() {
       registers,
     }),
   };
+  // Every outcome and fault from the start, at 0: rate() sees no increase in a series' first
+  // sample, so a /load saturation or a fault that creates its series would be invisible once.
+  for (const outcome of ['completed', 'cancelled', 'rejected']) metrics.loadJobs.inc({ outcome }, 0);
+  for (const fault of faultNames) metrics.faultInjections.inc({ fault }, 0);
+  return metrics;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -11,6 +11,7 @@ import { freePort, waitFor } from '@three-tier/processes';
 import { dockerAnswers, resolveBaseImages, shareBuildCa } from '@three-tier/release';
 import { instanceAlias, repoRoot, services } from '@three-tier/shared';
 import { ComposeStack, composeFlavours } from '../src/index.js';
+import { composeStackLock } from './docker-lock.js';
 
 const chaosCli = fileURLToPath(new URL('cli.js', import.meta.resolve('@three-tier/demo')));
 
@@ -47,8 +48,11 @@ function chaos(args: readonly string[], seconds: number): Promise<{ code: number
   });
 }
 
+let unlock: () => Promise<void> = () => Promise.resolve();
+
 before(async () => {
   assert.ok(await dockerAnswers(), 'a Docker engine must answer (CI starts dockerd; locally: sudo systemctl start docker)');
+  unlock = await composeStackLock('chaos on compose');
   const [flavour] = await composeFlavours(process.env);
   assert.ok(flavour, 'Docker Compose must be installed: docker-compose, or the Compose v2 plugin');
   // Images of this run's own: removing them afterwards cannot pull one from under another run.
@@ -63,6 +67,7 @@ before(async () => {
 after(async () => {
   await stack.down(true);
   await stack.removeImages();
+  await unlock();
   assert.deepEqual(await stack.leftovers(), [], 'compose down and the image cleanup leave nothing of this project');
 });
 

@@ -16,6 +16,7 @@ import {
   type ProbeTarget,
 } from '../src/index.js';
 import { launchChromium, LivePage } from '../src/live-page.js';
+import { composeStackLock } from './docker-lock.js';
 import { probeSuite } from './helpers.js';
 
 const log = (line: string): void => {
@@ -118,9 +119,11 @@ test('under CI, both composes are here: Compose v2, and docker-compose 1.29 wher
 for (const flavour of flavours) describe(`${names[flavour]} up`, () => {
   let stack: ComposeStack;
   let target: ProbeTarget;
+  let unlock: () => Promise<void> = () => Promise.resolve();
 
   before(async () => {
     assert.ok(await dockerAnswers(), 'a Docker engine must answer (CI starts dockerd; locally: sudo systemctl start docker)');
+    unlock = await composeStackLock(`compose suite, ${flavour}`);
     // Images of this run's own: removing them afterwards cannot pull one from under another run.
     const env = { ...process.env, IMAGE_PREFIX: `three-tier-test-${flavour}-${process.pid}`, TAG: 'test' };
     Object.assign(env, await resolveBaseImages(env, log));
@@ -135,6 +138,7 @@ for (const flavour of flavours) describe(`${names[flavour]} up`, () => {
   after(async () => {
     await stack.down(true);
     await stack.removeImages();
+    await unlock();
     assert.deepEqual(await stack.leftovers(), [], 'compose down and the image cleanup leave nothing of this project');
   });
 

@@ -11,6 +11,7 @@ import { freePort, waitFor } from '@three-tier/processes';
 import { repoRoot, routes, services, type InstanceBody } from '@three-tier/shared';
 import { dockerAnswers, resolveBaseImages, shareBuildCa } from '@three-tier/release';
 import { ComposeStack } from '../src/index.js';
+import { composeStackLock } from './docker-lock.js';
 
 const readme = await readFile(`${repoRoot}README.md`, 'utf8');
 const start = readme.indexOf('\n## Demo');
@@ -97,9 +98,12 @@ function run(command: string, env: NodeJS.ProcessEnv): Promise<Ran> {
 describe('the README demo, command by command, on a compose stack of its own', () => {
   let stack: ComposeStack;
   let env: NodeJS.ProcessEnv;
+  let unlock: () => Promise<void> = () => Promise.resolve();
 
   before(async () => {
     assert.ok(await dockerAnswers(), 'a Docker engine must answer (CI starts dockerd)');
+    // Its load step saturates the replicas: no other compose suite runs under it.
+    unlock = await composeStackLock('the README demo');
     const project = `threetierdemo${process.pid}`;
     const httpPort = await freePort();
     env = {
@@ -119,6 +123,7 @@ describe('the README demo, command by command, on a compose stack of its own', (
   after(async () => {
     await stack.down(true);
     await stack.removeImages();
+    await unlock();
     assert.deepEqual(await stack.leftovers(), [], 'the demo leaves nothing of its project behind');
   });
 

@@ -6,6 +6,7 @@ import { freePort, waitFor } from '@three-tier/processes';
 import { dockerAnswers, resolveBaseImages, shareBuildCa } from '@three-tier/release';
 import { routes, services } from '@three-tier/shared';
 import { ComposeStack } from '../src/index.js';
+import { composeStackLock } from './docker-lock.js';
 
 const log = (line: string): void => {
   if (process.env.STACK_TEST_LOGS) console.log(line);
@@ -32,6 +33,7 @@ interface Sample {
 describe('compose profile observability, three api replicas', () => {
   let stack: ComposeStack;
   let prometheus: string;
+  let unlock: () => Promise<void> = () => Promise.resolve();
   const started = Date.now();
 
   const api = async <T>(path: string, params: Record<string, string> = {}): Promise<T> => {
@@ -48,11 +50,13 @@ describe('compose profile observability, three api replicas', () => {
     statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
   };
   // More /load jobs at once than nginx's burst lets through (the rest get 429), and more than the
-  // three replicas' workers and queues hold (the api rejects the rest with 503).
-  const saturateLoad = () => Promise.all(Array.from({ length: 40 }, () => get(`${routes.load.path}?ms=1500`)));
+  // three replicas' workers and queues hold (the api rejects the rest with 503). Saturation is about
+  // jobs at once, not their length: short jobs keep the CPU for the suites running beside this one.
+  const saturateLoad = () => Promise.all(Array.from({ length: 40 }, () => get(`${routes.load.path}?ms=300`)));
 
   before(async () => {
     assert.ok(await dockerAnswers(), 'a Docker engine must answer (CI starts dockerd; locally: sudo systemctl start docker)');
+    unlock = await composeStackLock('observability profile');
     const prometheusPort = await freePort();
     // Images of this run's own, removed afterwards.
     const env: NodeJS.ProcessEnv = { ...process.env, IMAGE_PREFIX: `three-tier-obs-${process.pid}`, TAG: 'test', PROMETHEUS_PORT: String(prometheusPort) };
@@ -67,6 +71,7 @@ describe('compose profile observability, three api replicas', () => {
   after(async () => {
     await stack.down(true);
     await stack.removeImages();
+    await unlock();
     assert.deepEqual(await stack.leftovers(), [], 'compose down and the image cleanup leave nothing of this project');
     log(`observability suite: ${String(Math.round((Date.now() - started) / 1_000))} s`);
   });
