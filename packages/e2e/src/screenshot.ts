@@ -1,8 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from '@three-tier/processes';
+import { freePortBesides, freePorts, waitFor } from '@three-tier/processes';
 import { NativeStack } from '@three-tier/runner';
 import { faultRoutes, instanceHue } from '@three-tier/shared';
 import { launchChromium, LivePage } from './live-page.js';
@@ -20,25 +19,9 @@ export interface ScreenshotOptions {
 
 const instances = 4;
 
-function bindable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
 function hueDistance(a: number, b: number): number {
   const apart = Math.abs(a - b) % 360;
   return Math.min(apart, 360 - apart);
-}
-
-/** A free port outside the api instances' range (which is free too, but not held). */
-async function freePortBesides(api: number): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    if (port < api || port >= api + instances) return port;
-  }
 }
 
 /**
@@ -47,16 +30,12 @@ async function freePortBesides(api: number): Promise<number> {
  * picture. The runner names each instance <hostname>-<port>.
  */
 async function apiPortOfDistinctHues(): Promise<number> {
-  let fallback: number | undefined;
+  const fallback = await freePorts(instances);
   for (let tries = 0; tries < 300; tries += 1) {
-    const first = await freePort();
-    const ports = Array.from({ length: instances }, (_, index) => first + index);
-    if (!(await Promise.all(ports.slice(1).map(bindable))).every(Boolean)) continue;
-    fallback ??= first;
-    const hues = ports.map((port) => instanceHue(`${hostname()}-${port}`));
+    const first = await freePorts(instances);
+    const hues = Array.from({ length: instances }, (_, index) => instanceHue(`${hostname()}-${first + index}`));
     if (hues.every((hue, index) => hues.slice(index + 1).every((other) => hueDistance(hue, other) >= 360 / (2 * instances)))) return first;
   }
-  if (fallback === undefined) throw new Error(`no ${instances} consecutive free ports found`);
   return fallback;
 }
 
@@ -72,7 +51,7 @@ export async function screenshotLivePage(options: ScreenshotOptions): Promise<vo
   const api = await apiPortOfDistinctHues();
   const stack = await NativeStack.create({
     edge: 'nginx',
-    ports: { api, edge: await freePortBesides(api), redis: await freePortBesides(api) },
+    ports: { api, edge: await freePortBesides(api, instances), redis: await freePortBesides(api, instances) },
     apiInstances: instances,
     edgeHost: '127.0.0.1',
     dataDir: join(root, 'data'),

@@ -1,10 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { findBinaries, freePort } from '@three-tier/processes';
+import { findBinaries, freePortBesides, freePorts } from '@three-tier/processes';
 import { routeIds, routes } from '@three-tier/shared';
 import { NativeStack, type EdgeKind, type NativeStackOptions } from '@three-tier/runner';
 import { edgeProbes, routeProbes, unprobedRoutes, type ProbeTarget } from '../src/index.js';
@@ -26,41 +25,13 @@ export interface TestStack {
   cleanup(): Promise<void>;
 }
 
-/** Whether something may listen on this loopback port now. */
-function bindable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/** The first of `count` consecutive free ports: the runner puts its api instances on API_PORT, API_PORT+1... */
-export async function freePortRange(count: number): Promise<number> {
-  for (let tries = 0; tries < 50; tries += 1) {
-    const first = await freePort();
-    let free = true;
-    for (let offset = 1; offset < count && free; offset += 1) free = await bindable(first + offset);
-    if (free) return first;
-  }
-  throw new Error(`no ${count} consecutive free ports found`);
-}
-
-/** A free port outside the api instances' range, which is free but not held. */
-async function freePortBesides(api: number, instances: number): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    if (port < api || port >= api + instances) return port;
-  }
-}
-
 /** A whole native stack on free ports and temp directories; quiet unless STACK_TEST_LOGS is set. */
 export async function startStack(edge: EdgeKind, overrides: Partial<NativeStackOptions> = {}): Promise<TestStack> {
   const bin = requiredBinaries();
   const root = await mkdtemp(join(tmpdir(), 'stack-test-'));
   const dataDir = overrides.dataDir ?? join(root, 'data');
   const instances = overrides.apiInstances ?? 1;
-  const api = await freePortRange(instances);
+  const api = await freePorts(instances);
   const stack = await NativeStack.create({
     edge,
     ports: { api, edge: await freePortBesides(api, instances), redis: await freePortBesides(api, instances) },

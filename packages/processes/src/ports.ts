@@ -1,18 +1,66 @@
+import { readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { randomInt } from 'node:crypto';
 
-/** A TCP port free on the loopback interface right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Explicit picks start here: above the ports services commonly take. */
+const lowestPick = 10_000;
+
+/**
+ * The kernel's ephemeral range, first and last port. The kernel hands out ports from it to
+ * listen(0) and to the local end of every outgoing connection: a port found free there and released
+ * can be taken by any connection on the machine before the test binds it again. CI saw it happen:
+ * docker-proxy could not publish a port picked a build earlier (EADDRINUSE), under the load of the
+ * suites beside it. Outside the range the kernel assigns nothing on its own.
+ */
+function ephemeralRange(): [number, number] {
+  try {
+    const [first, last] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (first !== undefined && last !== undefined && Number.isInteger(first) && Number.isInteger(last)) return [first, last];
+  } catch {
+    // not Linux: its default
+  }
+  return [32_768, 60_999];
+}
+
+/** Whether a TCP port can be bound on the loopback interface right now (it is not held). */
+export function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => {
-        resolve(port);
-      });
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * The first of `count` consecutive TCP ports free on the loopback interface right now, outside the
+ * kernel's ephemeral range (see ephemeralRange), picked at random so that processes picking at the
+ * same time rarely meet; each is checked by binding it. The runner puts its api instances on
+ * API_PORT, API_PORT+1 and so on: tests take their ports with freePorts(instances).
+ */
+export async function freePorts(count: number): Promise<number> {
+  const [first, last] = ephemeralRange();
+  // The wider of the two windows outside the ephemeral range: below it (from 10000), or above it.
+  const [low, high] = first - lowestPick >= 65_536 - (last + 1) ? [lowestPick, first] : [last + 1, 65_536];
+  for (let tries = 0; tries < 200; tries += 1) {
+    const start = randomInt(low, high - count + 1);
+    let free = true;
+    for (let offset = 0; offset < count && free; offset += 1) free = await bindable(start + offset);
+    if (free) return start;
+  }
+  throw new Error(`no ${count} consecutive free ports found from ${low} to ${high - 1}`);
+}
+
+/** A TCP port free on the loopback interface right now, outside the kernel's ephemeral range. */
+export function freePort(): Promise<number> {
+  return freePorts(1);
+}
+
+/** A free port (as freePort) outside `count` ports from `first`, which are free too but not held. */
+export async function freePortBesides(first: number, count: number): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port < first || port >= first + count) return port;
+  }
 }
 
 /**

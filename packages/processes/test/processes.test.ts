@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -9,7 +10,10 @@ import {
   checkNginxConfig,
   findBinaries,
   findBinary,
+  bindable,
   freePort,
+  freePortBesides,
+  freePorts,
   preparePrefix,
   RedisServer,
   redisCall,
@@ -27,6 +31,40 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+describe('free ports', () => {
+  const [ephemeralFirst, ephemeralLast] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+
+  test('are picked outside the kernel’s ephemeral range, where no outgoing connection can take them', async () => {
+    assert.ok(ephemeralFirst && ephemeralLast);
+    for (let pick = 0; pick < 50; pick += 1) {
+      const port = await freePort();
+      assert.ok(port < ephemeralFirst || port > ephemeralLast, `${port} must lie outside ${ephemeralFirst}-${ephemeralLast}`);
+      assert.ok(port >= 1_024);
+    }
+  });
+
+  test('a run of consecutive ports is all free, and a port besides it lies outside it', async () => {
+    const first = await freePorts(4);
+    for (let offset = 0; offset < 4; offset += 1) assert.equal(await bindable(first + offset), true, `${first + offset} is free`);
+    for (let pick = 0; pick < 20; pick += 1) {
+      const besides = await freePortBesides(first, 4);
+      assert.ok(besides < first || besides >= first + 4, `${besides} is not one of ${first}-${first + 3}`);
+    }
+  });
+
+  test('a port something listens on is not bindable', async () => {
+    const server = createServer();
+    const port = await freePort();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    try {
+      assert.equal(await bindable(port), false);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    assert.equal(await bindable(port), true);
+  });
+});
 
 describe('findBinary', () => {
   test('finds daemons in the sbin directories even when PATH lacks them', () => {
