@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort, waitFor } from '@three-tier/processes';
 import { repoRoot, routes, services, type InstanceBody } from '@three-tier/shared';
@@ -99,6 +101,7 @@ function run(command: string, env: NodeJS.ProcessEnv): Promise<Ran> {
 describe('the README demo, command by command, on a compose stack of its own', () => {
   let stack: ComposeStack;
   let env: NodeJS.ProcessEnv;
+  let tmp: string;
   let unlock: () => Promise<void> = () => Promise.resolve();
 
   before(async () => {
@@ -107,8 +110,12 @@ describe('the README demo, command by command, on a compose stack of its own', (
     unlock = await composeStackLock('the README demo');
     const project = `threetierdemo${process.pid}`;
     const httpPort = await freePort();
+    // chaos drives npm start's stack when it finds one live in TMPDIR: here, as on a machine where
+    // only compose runs, it finds none, even while other tests run npm start's stacks beside it.
+    tmp = await mkdtemp(join(tmpdir(), 'demo-test-'));
     env = {
       ...process.env,
+      TMPDIR: tmp,
       COMPOSE_PROJECT_NAME: project,
       HTTP_PORT: String(httpPort),
       IMAGE_PREFIX: `three-tier-demo-${process.pid}`,
@@ -125,6 +132,7 @@ describe('the README demo, command by command, on a compose stack of its own', (
     await stack.down(true);
     await stack.removeImages();
     await unlock();
+    await rm(tmp, { recursive: true, force: true });
     assert.deepEqual(await stack.leftovers(), [], 'the demo leaves nothing of its project behind');
   });
 

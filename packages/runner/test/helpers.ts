@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -225,10 +225,15 @@ export async function runnerSetting(name: string): Promise<RunnerSetting> {
   assert.ok(redisServer && nginx, 'redis-server and nginx must be installed (npm test installs them as root)');
   const root = await mkdtemp(join(tmpdir(), `${name}-`));
   const ports = [await freePort(), await freePort(), await freePort()];
+  // The runner's own TMPDIR: its run folder never sits in the shared one, where the sweep of another
+  // runner, or `npm run chaos` run by another test, would find it.
+  const tmp = join(root, 'tmp');
+  await mkdir(tmp);
   return {
     root,
     ports,
     env: {
+      TMPDIR: tmp,
       EDGE_PORT: String(ports[0]),
       API_PORT: String(ports[1]),
       REDIS_PORT: String(ports[2]),
