@@ -10,6 +10,9 @@ import { parseArgs } from 'node:util';
 import { formatDuration, parseDuration } from './duration.js';
 import { runFiles } from './run-files.js';
 
+/** Failed tests named again in the last summary, per file. */
+const shownFailures = 5;
+
 const usage = `usage: run-test-files [--file-timeout 2m] [--concurrency 1] [dir or file ...]
 
 Runs every *.test.js in the given folders (default dist-test/test) with node's spec reporter, one
@@ -80,7 +83,12 @@ const summary =
   `${formatDuration(performance.now() - started)}, limit ${formatDuration(fileTimeoutMs)} per file`;
 if (bad.length > 0 || results.length < files.length) {
   process.stdout.write(`\nrun-test-files: ✖ ${summary}\n`);
-  for (const result of bad) process.stdout.write(`  ✖ ${result.file}: ${result.outcome}\n`);
+  // Repeated here, at the very end, so that a log cut to its last lines still says what failed.
+  for (const result of bad) {
+    process.stdout.write(`  ✖ ${result.file}: ${result.outcome}\n`);
+    for (const { test, error } of result.failures.slice(0, shownFailures)) process.stdout.write(`      ✖ ${test}: ${error}\n`);
+    if (result.failures.length > shownFailures) process.stdout.write(`      ... and ${result.failures.length - shownFailures} more failed\n`);
+  }
   process.exitCode = 1;
 } else {
   process.stdout.write(`\nrun-test-files: ✔ ${summary}\n`);

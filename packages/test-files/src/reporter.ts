@@ -9,11 +9,39 @@ export interface TestEvent {
   nesting: number;
   suite: boolean;
   skipped: boolean;
+  /** A failed test's error, its first lines: what the run's last summary repeats. A suite has one
+   * only when it failed on its own account (a hook), not because its tests did. */
+  error?: string;
+  /** The test never ran its own code: its suite failed or ended first. */
+  cancelled?: boolean;
 }
 
 interface ReporterEvent {
   type: string;
-  data: { name?: string; nesting?: number; skip?: unknown; todo?: unknown; details?: { type?: string } };
+  data: {
+    name?: string;
+    nesting?: number;
+    skip?: unknown;
+    todo?: unknown;
+    details?: { type?: string; error?: { message?: unknown; cause?: unknown; failureType?: unknown } };
+  };
+}
+
+/** The first lines of what failed: node:test wraps the test's own error as the cause of its own. */
+function errorSummary(error: { message?: unknown; cause?: unknown } | undefined): string | undefined {
+  if (!error) return undefined;
+  const cause = error.cause as { message?: unknown } | undefined;
+  const message = typeof cause?.message === 'string' ? cause.message : typeof error.message === 'string' ? error.message : '(no message)';
+  const lines = message.split('\n').map((line) => line.trimEnd()).filter((line) => line.trim() !== '');
+  const head = lines.slice(0, 3).join(' ⏎ ');
+  return head.length > 300 ? `${head.slice(0, 300)}…` : head;
+}
+
+/** What a fail event says of its error: nothing for a suite that failed only through its tests. */
+function failure(details: ReporterEvent['data']['details']): Pick<TestEvent, 'error' | 'cancelled'> {
+  const failureType = details?.error?.failureType;
+  if (failureType === 'subtestsFailed') return {};
+  return { error: errorSummary(details?.error), ...(failureType === 'cancelledByParent' ? { cancelled: true } : {}) };
 }
 
 export default async function* reporter(source: AsyncIterable<ReporterEvent>): AsyncGenerator<string> {
@@ -27,6 +55,7 @@ export default async function* reporter(source: AsyncIterable<ReporterEvent>): A
       nesting: data.nesting ?? 0,
       suite: data.details?.type === 'suite',
       skipped: (data.skip ?? false) !== false || (data.todo ?? false) !== false,
+      ...(event === 'fail' ? failure(data.details) : {}),
     };
     yield `${JSON.stringify(line)}\n`;
   }

@@ -31,6 +31,8 @@ export interface FileResult {
   durationMs: number;
   /** Tests that had started and not finished when the file was killed. */
   running: string[];
+  /** The failed tests and hooks, by their path of suites, with the first lines of their error. */
+  failures: { test: string; error: string }[];
   /** The last lines the file printed. */
   tail: string[];
   /** True when processes of the file's group outlived it and were killed. */
@@ -55,14 +57,18 @@ function groupAlive(pid: number): boolean {
 }
 
 /** What a file's reporter log says: tests run, failed, skipped, and those still running. */
-function summarize(events: TestEvent[]): Pick<FileResult, 'tests' | 'failed' | 'skipped' | 'running'> {
+function summarize(events: TestEvent[]): Pick<FileResult, 'tests' | 'failed' | 'skipped' | 'running' | 'failures'> {
   const stack: string[] = [];
   const running = new Map<string, string>();
+  const failures: FileResult['failures'] = [];
   let tests = 0;
   let failed = 0;
   let skipped = 0;
-  for (const { event, name, nesting, suite, skipped: skip } of events) {
+  const cancelled: FileResult['failures'] = [];
+  for (const { event, name, nesting, suite, skipped: skip, error, cancelled: byParent } of events) {
     const key = `${nesting}:${name}`;
+    // A test its suite cancelled never started: its path is its suite's, which did.
+    const path = running.get(key) ?? [...stack.slice(0, nesting), name].join(' > ');
     if (event === 'start') {
       stack.length = nesting;
       stack.push(name);
@@ -70,6 +76,7 @@ function summarize(events: TestEvent[]): Pick<FileResult, 'tests' | 'failed' | '
       continue;
     }
     running.delete(key);
+    if (event === 'fail' && error !== undefined) (byParent ? cancelled : failures).push({ test: path, error });
     if (suite) continue;
     if (skip) skipped += 1;
     else tests += 1;
@@ -77,7 +84,8 @@ function summarize(events: TestEvent[]): Pick<FileResult, 'tests' | 'failed' | '
   }
   // Only the innermost: a suite is "running" because its test is.
   const paths = [...running.values()];
-  return { tests, failed, skipped, running: paths.filter((p) => !paths.some((q) => q.startsWith(`${p} > `))) };
+  // What failed on its own account first: a suite's hook before the tests it cancelled.
+  return { tests, failed, skipped, failures: [...failures, ...cancelled], running: paths.filter((p) => !paths.some((q) => q.startsWith(`${p} > `))) };
 }
 
 async function readEvents(log: string): Promise<TestEvent[]> {

@@ -120,6 +120,23 @@ describe('run-test-files (the CLI)', () => {
     assert.match(result.stdout, /✖ 2 of 2 files, 2 tests, 0 skipped/);
   });
 
+  test('the last lines name each failed test and hook with its error, for a log cut to its end', () => {
+    const result = spawnSync(process.execPath, [cli, `${fixtures}passes.test.js`, `${fixtures}fails.test.js`, `${fixtures}hook-fails.test.js`], {
+      encoding: 'utf8',
+    });
+    assert.equal(result.status, 1, result.stdout);
+    const last = result.stdout.trimEnd().split('\n').slice(-6);
+    assert.match(last[0] ?? '', /^run-test-files: ✖ 3 of 3 files, 4 tests, 0 skipped, /);
+    assert.deepEqual(last.slice(1), [
+      `  ✖ ${fixtures}fails.test.js: failed`,
+      '      ✖ fails: Expected values to be strictly equal: ⏎ 1 !== 2',
+      `  ✖ ${fixtures}hook-fails.test.js: failed`,
+      // The hook's own error first, then the test it cancelled, by its suite's path.
+      '      ✖ a stack: the stack did not start ⏎ its second line',
+      '      ✖ a stack > needs the stack: test did not finish before its parent and was cancelled',
+    ]);
+  });
+
   test('a folder without test files fails: zero tests is not a pass', () => {
     const result = spawnSync(process.execPath, [cli, `${fixtures}no-such-folder`], { encoding: 'utf8' });
     assert.equal(result.status, 1);
