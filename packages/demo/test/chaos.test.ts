@@ -11,25 +11,12 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { assertPortFree, findBinaries, freePort, waitFor } from '@three-tier/processes';
+import { findBinaries, freeStackPorts, waitFor } from '@three-tier/processes';
 import { instanceAlias, repoRoot } from '@three-tier/shared';
 
 const chaosCli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const runnerCli = fileURLToPath(new URL('cli.js', import.meta.resolve('@three-tier/runner')));
 const instances = 3;
-
-/** A first port with the next `count - 1` free too. */
-async function freeRange(count: number): Promise<number> {
-  for (;;) {
-    const first = await freePort();
-    try {
-      for (let offset = 1; offset < count; offset += 1) await assertPortFree(first + offset, 'a port of the range');
-      return first;
-    } catch {
-      // taken: another range
-    }
-  }
-}
 
 interface Result {
   readonly code: number | null;
@@ -72,7 +59,8 @@ describe('npm run chaos on the native stack (npm start, API_INSTANCES=3)', () =>
     root = await mkdtemp(join(tmpdir(), 'demo-chaos-'));
     tmp = join(root, 'tmp');
     await mkdir(tmp);
-    apiPort = await freeRange(instances);
+    const ports = await freeStackPorts(instances);
+    apiPort = ports.api;
     runner = spawn(process.execPath, [runnerCli, 'up'], {
       cwd: repoRoot,
       env: {
@@ -83,8 +71,8 @@ describe('npm run chaos on the native stack (npm start, API_INSTANCES=3)', () =>
         STACK_EDGE: 'nginx',
         API_INSTANCES: String(instances),
         API_PORT: String(apiPort),
-        EDGE_PORT: String(await freePort()),
-        REDIS_PORT: String(await freePort()),
+        EDGE_PORT: String(ports.edge),
+        REDIS_PORT: String(ports.redis),
         STACK_DATA_DIR: join(root, 'data'),
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { findBinaries, freePort } from '@three-tier/processes';
+import { findBinaries, freeStackPorts } from '@three-tier/processes';
 import { NativeStack } from '@three-tier/runner';
 import { repoRoot } from '@three-tier/shared';
 
@@ -20,7 +20,7 @@ describe('npm run load (the autoscaling demo’s load)', () => {
     root = await mkdtemp(join(tmpdir(), 'demo-load-'));
     stack = await NativeStack.create({
       edge: 'nginx',
-      ports: { edge: await freePort(), api: await freePort(), redis: await freePort() },
+      ports: await freeStackPorts(3),
       // Three instances, each with one worker and no queue: 16 clients saturate them (503) and
       // trip the edge's rate limit (429).
       apiInstances: 3,

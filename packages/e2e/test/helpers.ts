@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { findBinaries, freePortBesides, freePorts } from '@three-tier/processes';
+import { findBinaries, freeStackPorts } from '@three-tier/processes';
 import { routeIds, routes } from '@three-tier/shared';
 import { NativeStack, type EdgeKind, type NativeStackOptions } from '@three-tier/runner';
 import { edgeProbes, routeProbes, unprobedRoutes, type ProbeTarget } from '../src/index.js';
@@ -31,10 +31,9 @@ export async function startStack(edge: EdgeKind, overrides: Partial<NativeStackO
   const root = await mkdtemp(join(tmpdir(), 'stack-test-'));
   const dataDir = overrides.dataDir ?? join(root, 'data');
   const instances = overrides.apiInstances ?? 1;
-  const api = await freePorts(instances);
   const stack = await NativeStack.create({
     edge,
-    ports: { api, edge: await freePortBesides(api, instances), redis: await freePortBesides(api, instances) },
+    ports: await freeStackPorts(instances),
     edgeHost: '127.0.0.1',
     dataDir,
     runDir: join(root, 'run'),

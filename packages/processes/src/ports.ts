@@ -64,6 +64,18 @@ export async function freePortBesides(first: number, count: number): Promise<num
 }
 
 /**
+ * Ports for npm start's stack on loopback: `instances` consecutive api ports (the runner puts its
+ * instances on API_PORT, API_PORT+1...), and an edge and a Redis port apart from them and each other.
+ */
+export async function freeStackPorts(instances: number): Promise<{ api: number; edge: number; redis: number }> {
+  const api = await freePorts(instances);
+  const edge = await freePortBesides(api, instances);
+  let redis = edge;
+  while (redis === edge) redis = await freePortBesides(api, instances);
+  return { api, edge, redis };
+}
+
+/**
  * Fails when something already answers on a loopback port. Checked before a start, so a health
  * check can never be answered by a stranger (say, the stack of an earlier run).
  */

@@ -14,6 +14,7 @@ import {
   freePort,
   freePortBesides,
   freePorts,
+  freeStackPorts,
   preparePrefix,
   RedisServer,
   redisCall,
@@ -50,6 +51,14 @@ describe('free ports', () => {
     for (let pick = 0; pick < 20; pick += 1) {
       const besides = await freePortBesides(first, 4);
       assert.ok(besides < first || besides >= first + 4, `${besides} is not one of ${first}-${first + 3}`);
+    }
+  });
+
+  test('a stack’s ports: the api run, the edge and Redis, all distinct', async () => {
+    for (let pick = 0; pick < 20; pick += 1) {
+      const { api, edge, redis } = await freeStackPorts(3);
+      const all = [api, api + 1, api + 2, edge, redis];
+      assert.equal(new Set(all).size, 5, all.join(', '));
     }
   });
 

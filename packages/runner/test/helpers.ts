@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { assertPortFree, findBinaries, freePort, waitFor } from '@three-tier/processes';
+import { assertPortFree, findBinaries, freeStackPorts, waitFor } from '@three-tier/processes';
 import { repoRoot, type CounterBody } from '@three-tier/shared';
 import { startTimeOf, type ProcessId } from '../src/index.js';
 
@@ -220,11 +220,16 @@ export interface RunnerSetting {
 }
 
 /** Free ports and a data directory under a temp root; fails unless redis-server and nginx are installed. */
+/** The most api instances a runner test starts (API_INSTANCES). */
+const apiInstancesAtMost = 3;
+
 export async function runnerSetting(name: string): Promise<RunnerSetting> {
   const { redisServer, nginx } = findBinaries(process.env);
   assert.ok(redisServer && nginx, 'redis-server and nginx must be installed (npm test installs them as root)');
   const root = await mkdtemp(join(tmpdir(), `${name}-`));
-  const ports = [await freePort(), await freePort(), await freePort()];
+  // API_PORT starts a run of free ports, for the tests that run several api instances on API_PORT..
+  const { api, edge, redis } = await freeStackPorts(apiInstancesAtMost);
+  const ports = [edge, api, redis];
   // The runner's own TMPDIR: its run folder never sits in the shared one, where the sweep of another
   // runner, or `npm run chaos` run by another test, would find it.
   const tmp = join(root, 'tmp');
