@@ -27,8 +27,13 @@ export interface WatchReport {
   readonly joined: readonly string[];
 }
 
-/** An instance leaves the rotation when it has not answered this long while others did. */
-const silentMs = 2_500;
+/**
+ * An instance leaves the rotation when it has missed this many of its turns (the edge's polls spread
+ * over the instances in the rotation), and at least `minSilentMs`, while others answered. A fixed
+ * 2.5 s once called one of five replicas gone for a gap in the edge's round robin.
+ */
+const turnsMissed = 8;
+const minSilentMs = 2_500;
 /** ... and while at least this many answers came from the others meanwhile. */
 const othersAnswers = 12;
 
@@ -111,6 +116,7 @@ export async function watch(options: WatchOptions, print: (line: string) => void
   };
 
   const checkLeavers = (now: number): void => {
+    const silentMs = Math.max(minSilentMs, (turnsMissed * 1_000 * inRotation.size) / rate);
     for (const host of [...inRotation]) {
       const seen = lastSeen.get(host) ?? start;
       if (now - seen >= silentMs && (answersSince.get(host) ?? othersAnswers) >= othersAnswers) {
