@@ -41,6 +41,8 @@ export async function freePorts(count: number): Promise<number> {
   const [first, last] = ephemeralRange();
   // The wider of the two windows outside the ephemeral range: below it (from 10000), or above it.
   const [low, high] = first - lowestPick >= 65_536 - (last + 1) ? [lowestPick, first] : [last + 1, 65_536];
+  // A machine whose ephemeral range leaves no room outside it: the kernel's own pick, as before.
+  if (high - low < 1_000) return kernelPick(count);
   for (let tries = 0; tries < 200; tries += 1) {
     const start = randomInt(low, high - count + 1);
     let free = true;
@@ -48,6 +50,24 @@ export async function freePorts(count: number): Promise<number> {
     if (free) return start;
   }
   throw new Error(`no ${count} consecutive free ports found from ${low} to ${high - 1}`);
+}
+
+/** The first of `count` free ports, from listen(0): inside the ephemeral range, so less safe. */
+async function kernelPick(count: number): Promise<number> {
+  for (let tries = 0; tries < 200; tries += 1) {
+    const start = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+      });
+    });
+    let free = start + count <= 65_536;
+    for (let offset = 1; offset < count && free; offset += 1) free = await bindable(start + offset);
+    if (free) return start;
+  }
+  throw new Error(`no ${count} consecutive free ports found`);
 }
 
 /** A TCP port free on the loopback interface right now, outside the kernel's ephemeral range. */
