@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateFiles } from '@three-tier/nginx';
-import { checkNginxConfig, freePort, preparePrefix, RedisServer } from '@three-tier/processes';
+import { checkNginxConfig, freePort, freeStackPorts, preparePrefix, RedisServer } from '@three-tier/processes';
 import { AccessLogPipe, nativeTarget } from '@three-tier/runner';
 import { edge } from '@three-tier/shared';
 import { firstOk, Proc } from './children.js';
@@ -62,7 +62,7 @@ export async function startRunner(
   name: string,
   options: { edge: EdgeKind; logLevel: LogLevel; dir: string; env: BaseEnv },
 ): Promise<RunnerStack> {
-  const [edgePort, apiPort, redisPort] = [await freePort(), await freePort(), await freePort()];
+  const { edge: edgePort, api: apiPort, redis: redisPort } = await freeStackPorts(1);
   const proc = new Proc({
     name: `runner (${name})`,
     command: process.execPath,

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePortBesides, freePorts, waitFor } from '@three-tier/processes';
+import { freePorts, freeStackPorts, waitFor } from '@three-tier/processes';
 import { NativeStack } from '@three-tier/runner';
 import { faultRoutes, instanceHue } from '@three-tier/shared';
 import { launchChromium, LivePage } from './live-page.js';
@@ -48,10 +48,10 @@ export async function screenshotLivePage(options: ScreenshotOptions): Promise<vo
   const step = options.onStep ?? (() => undefined);
   step(`starting redis-server, ${instances} api instances and nginx on free ports (npm start's stack, API_INSTANCES=${instances})`);
   const root = await mkdtemp(join(tmpdir(), 'screenshot-'));
-  const api = await apiPortOfDistinctHues();
+  const ports = await freeStackPorts(instances, await apiPortOfDistinctHues());
   const stack = await NativeStack.create({
     edge: 'nginx',
-    ports: { api, edge: await freePortBesides(api, instances), redis: await freePortBesides(api, instances) },
+    ports,
     apiInstances: instances,
     edgeHost: '127.0.0.1',
     dataDir: join(root, 'data'),

@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findBinaries, freePort, redisCall, redisInfo } from '@three-tier/processes';
+import { findBinaries, freeStackPorts, redisCall, redisInfo } from '@three-tier/processes';
 import { NativeStack, type EdgeKind } from '@three-tier/runner';
 import { headerNames, routes } from '@three-tier/shared';
 
@@ -112,7 +112,7 @@ export async function soak(options: SoakOptions, print: (line: string) => void):
   const root = await mkdtemp(join(tmpdir(), 'soak-'));
   const stack = await NativeStack.create({
     edge: options.edge,
-    ports: { edge: await freePort(), api: await freePort(), redis: await freePort() },
+    ports: await freeStackPorts(1),
     edgeHost: '127.0.0.1',
     dataDir: join(root, 'data'),
     runDir: join(root, 'run'),

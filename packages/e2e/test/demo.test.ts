@@ -129,10 +129,13 @@ describe('the README demo, command by command, on a compose stack of its own', (
     stack = await ComposeStack.create({ project, httpPort, env, flavour: 'plugin' });
   });
   after(async () => {
-    await stack.down(true);
-    await stack.removeImages();
-    await unlock();
-    await rm(tmp, { recursive: true, force: true });
+    try {
+      await stack.down(true);
+      await stack.removeImages();
+    } finally {
+      await unlock();
+      await rm(tmp, { recursive: true, force: true });
+    }
     assert.deepEqual(await stack.leftovers(), [], 'the demo leaves nothing of its project behind');
   });
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { freePort } from '@three-tier/processes';
+import { freeStackPorts } from '@three-tier/processes';
 import { routes } from '@three-tier/shared';
 import { brokenRules, countedVisits, fuzzCases, handPicked, send, verdict, type FuzzCase, type Outcome } from '../src/fuzz.js';
 import { startStack, type TestStack } from './helpers.js';
@@ -57,13 +57,13 @@ describe(`the fuzz suite: ${cases.length} hostile requests (seed ${seed}) throug
   const outcomes = new Map<string, Outcome[]>();
 
   before(async () => {
-    ports.nginxRedis = await freePort();
-    ports.proxyRedis = await freePort();
-    ports.api = await freePort();
-    ports.nginx = await freePort();
-    nginxStack = await startStack('nginx', { ports: { edge: ports.nginx, api: ports.api, redis: ports.nginxRedis } });
-    ports.proxy = await freePort();
-    proxyStack = await startStack('http-proxy', { ports: { edge: ports.proxy, api: await freePort(), redis: ports.proxyRedis } });
+    // Each stack's ports are picked once the stack before it holds its own.
+    const nginxPorts = await freeStackPorts(1);
+    Object.assign(ports, { nginx: nginxPorts.edge, api: nginxPorts.api, nginxRedis: nginxPorts.redis });
+    nginxStack = await startStack('nginx', { ports: nginxPorts });
+    const proxyPorts = await freeStackPorts(1);
+    Object.assign(ports, { proxy: proxyPorts.edge, proxyRedis: proxyPorts.redis });
+    proxyStack = await startStack('http-proxy', { ports: proxyPorts });
   });
   after(async () => {
     await nginxStack.cleanup();

@@ -77,22 +77,26 @@ export function freePort(): Promise<number> {
 
 /** A free port (as freePort) outside `count` ports from `first`, which are free too but not held. */
 export async function freePortBesides(first: number, count: number): Promise<number> {
-  for (;;) {
+  for (let tries = 0; tries < 200; tries += 1) {
     const port = await freePort();
     if (port < first || port >= first + count) return port;
   }
+  throw new Error(`no free port found outside ${first}-${first + count - 1}`);
 }
 
 /**
  * Ports for npm start's stack on loopback: `instances` consecutive api ports (the runner puts its
- * instances on API_PORT, API_PORT+1...), and an edge and a Redis port apart from them and each other.
+ * instances on API_PORT, API_PORT+1...; `api` when given, else picked), and an edge and a Redis
+ * port apart from them and from each other.
  */
-export async function freeStackPorts(instances: number): Promise<{ api: number; edge: number; redis: number }> {
-  const api = await freePorts(instances);
-  const edge = await freePortBesides(api, instances);
-  let redis = edge;
-  while (redis === edge) redis = await freePortBesides(api, instances);
-  return { api, edge, redis };
+export async function freeStackPorts(instances: number, api?: number): Promise<{ api: number; edge: number; redis: number }> {
+  const first = api ?? (await freePorts(instances));
+  const edge = await freePortBesides(first, instances);
+  for (let tries = 0; tries < 200; tries += 1) {
+    const redis = await freePortBesides(first, instances);
+    if (redis !== edge) return { api: first, edge, redis };
+  }
+  throw new Error('no Redis port found apart from the edge and api ports');
 }
 
 /**
