@@ -12,7 +12,7 @@ export interface TestEvent {
   /** A failed test's error, its first lines: what the run's last summary repeats. A suite has one
    * only when it failed on its own account (a hook), not because its tests did. */
   error?: string;
-  /** The test never ran its own code: its suite failed or ended first. */
+  /** Ended by its parent (a failed hook, the suite's timeout, the file's end), not by its own error. */
   cancelled?: boolean;
 }
 
@@ -33,7 +33,8 @@ function errorSummary(error: { message?: unknown; cause?: unknown } | undefined)
   const cause = error.cause as { message?: unknown } | undefined;
   const message = typeof cause?.message === 'string' ? cause.message : typeof error.message === 'string' ? error.message : '(no message)';
   const lines = message.split('\n').map((line) => line.trimEnd()).filter((line) => line.trim() !== '');
-  const head = lines.slice(0, 3).join(' ⏎ ');
+  const named = (cause as { name?: unknown } | undefined)?.name;
+  const head = lines.slice(0, 3).join(' ⏎ ') || (typeof named === 'string' ? `${named}, without a message` : '(no message)');
   return head.length > 300 ? `${head.slice(0, 300)}…` : head;
 }
 

@@ -67,7 +67,7 @@ function summarize(events: TestEvent[]): Pick<FileResult, 'tests' | 'failed' | '
   const cancelled: FileResult['failures'] = [];
   for (const { event, name, nesting, suite, skipped: skip, error, cancelled: byParent } of events) {
     const key = `${nesting}:${name}`;
-    // A test its suite cancelled never started: its path is its suite's, which did.
+    // A test its suite cancelled may never have started: its path is then its suite's, which did.
     const path = running.get(key) ?? [...stack.slice(0, nesting), name].join(' > ');
     if (event === 'start') {
       stack.length = nesting;
