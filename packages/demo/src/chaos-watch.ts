@@ -28,13 +28,14 @@ export interface WatchReport {
 }
 
 /**
- * An instance leaves the rotation when it has missed this many of its turns (the edge's polls spread
- * over the instances in the rotation), and at least `minSilentMs`, while others answered. A fixed
- * 2.5 s once called one of five replicas gone for a gap in the edge's round robin.
+ * An instance leaves the rotation when it has missed this many of its turns in the edge's round
+ * robin: the others answered this many times each meanwhile, counted in answers, not seconds, so a
+ * slow poll cannot fake it. A fixed 2.5 s once called one of five replicas gone for a gap in nginx's
+ * round robin.
  */
 const turnsMissed = 8;
+/** ... and never in less than this, nor on fewer than `othersAnswers` answers from the others. */
 const minSilentMs = 2_500;
-/** ... and while at least this many answers came from the others meanwhile. */
 const othersAnswers = 12;
 
 /** "coral-walrus (host-3001)" */
@@ -116,10 +117,10 @@ export async function watch(options: WatchOptions, print: (line: string) => void
   };
 
   const checkLeavers = (now: number): void => {
-    const silentMs = Math.max(minSilentMs, (turnsMissed * 1_000 * inRotation.size) / rate);
+    const needed = Math.max(othersAnswers, turnsMissed * (inRotation.size - 1));
     for (const host of [...inRotation]) {
       const seen = lastSeen.get(host) ?? start;
-      if (now - seen >= silentMs && (answersSince.get(host) ?? othersAnswers) >= othersAnswers) {
+      if (now - seen >= minSilentMs && (answersSince.get(host) ?? needed) >= needed) {
         inRotation.delete(host);
         left.push(host);
         say(`${nameOf(host)} left the rotation (last answer at ${at(seen).trim()})`, now);

@@ -1,7 +1,8 @@
 /**
  * chaos's watch against an edge of the test's own: an HTTP server that answers GET /instance in
- * round robin over a list of hostnames, and can leave one out for a while, as nginx's round robin
- * sometimes does without any failure. When does chaos say an instance left the rotation?
+ * round robin over a list of hostnames, and can leave one out for a number of requests, as nginx's
+ * round robin sometimes does without any failure. When does chaos say an instance left the
+ * rotation? Gaps are counted in requests, so a slow machine changes the timing, not the answer.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -13,14 +14,15 @@ describe('chaos watch: leaving the rotation', () => {
   let server: Server;
   let url: string;
   let hosts: string[] = [];
-  /** The host left out of the round robin, and when. */
-  let gap: { host: string; from: number; until: number } | undefined;
+  /** The host left out of the round robin, from which request and for how many. */
+  let gap: { host: string; from: number; requests: number } | undefined;
+  let served = 0;
   let turn = 0;
 
   before(async () => {
     server = createServer((request, response) => {
-      const now = Date.now();
-      const answering = hosts.filter((host) => !(gap && host === gap.host && now >= gap.from && now < gap.until));
+      const index = served++;
+      const answering = hosts.filter((host) => !(gap && host === gap.host && index >= gap.from && index < gap.from + gap.requests));
       const hostname = answering[turn++ % answering.length] ?? '';
       const body: Partial<InstanceBody> = { hostname, state: 'ready', redis: { state: 'up' } };
       response.setHeader('content-type', 'application/json');
@@ -34,26 +36,28 @@ describe('chaos watch: leaving the rotation', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  /** Watches 4.5 s while `host` of `count` gets no turn from +0.3 s for `gapMs`; who left? */
-  async function leftWith(count: number, gapMs: number): Promise<readonly string[]> {
+  /** Watches 4.5 s while `host-1` of `count` gets no turn for `requests` requests, right after its second answer; who left? */
+  async function leftWith(count: number, requests: number): Promise<readonly string[]> {
     hosts = Array.from({ length: count }, (_, index) => `host-${index + 1}`);
-    const since = Date.now();
-    // It answers at first, as in a real rotation, then gets no turn for gapMs.
-    gap = { host: 'host-1', from: since + 300, until: since + 300 + gapMs };
+    served = 0;
+    turn = 0;
+    // Requests 0 and `count` go to host-1; the gap follows.
+    gap = { host: 'host-1', from: count + 1, requests };
     const lines: string[] = [];
     const report = await watch(
-      { url, seconds: 4.5, rate: 10, since, baseline: { hosts: new Map(hosts.map((host) => [host, 'ready'])), redis: 'up' } },
+      { url, seconds: 4.5, rate: 10, since: Date.now(), baseline: { hosts: new Map(hosts.map((host) => [host, 'ready'])), redis: 'up' } },
       (line) => lines.push(line),
     );
     assert.equal(report.failed, 0, lines.join('\n'));
     return report.left;
   }
 
-  test('of three instances, one silent 2.8 s has left', async () => {
-    assert.deepEqual(await leftWith(3, 2_800), ['host-1']);
+  test('of three instances, one left out of 30 requests (15 of its turns, 3 s) has left', async () => {
+    assert.deepEqual(await leftWith(3, 30), ['host-1']);
   });
 
-  test('of five, the same 2.8 s is a gap in the round robin (fewer than 8 of its turns), not a departure', async () => {
-    assert.deepEqual(await leftWith(5, 2_800), []);
+  test('of five, one left out of 26 requests (6 or 7 of its turns, 2.6 s) is a gap in the round robin, not a departure', async () => {
+    // At most 26 + 4 answers of the others before its turn comes back: under the 8 turns (32) it takes.
+    assert.deepEqual(await leftWith(5, 26), []);
   });
 });

@@ -219,10 +219,10 @@ export interface RunnerSetting {
   cleanup(): Promise<void>;
 }
 
-/** Free ports and a data directory under a temp root; fails unless redis-server and nginx are installed. */
 /** The most api instances a runner test starts (API_INSTANCES). */
 const apiInstancesAtMost = 3;
 
+/** Free ports and a data directory under a temp root; fails unless redis-server and nginx are installed. */
 export async function runnerSetting(name: string): Promise<RunnerSetting> {
   const { redisServer, nginx } = findBinaries(process.env);
   assert.ok(redisServer && nginx, 'redis-server and nginx must be installed (npm test installs them as root)');
