@@ -11,18 +11,12 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { findBinaries, freeStackPorts, waitFor } from '@three-tier/processes';
+import { findBinaries, freeStackPorts, runCommand, waitFor, type CommandResult } from '@three-tier/processes';
 import { instanceAlias, repoRoot } from '@three-tier/shared';
 
 const chaosCli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const runnerCli = fileURLToPath(new URL('cli.js', import.meta.resolve('@three-tier/runner')));
 const instances = 3;
-
-interface Result {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 describe('npm run chaos on the native stack (npm start, API_INSTANCES=3)', () => {
   let root: string;
@@ -33,21 +27,14 @@ describe('npm run chaos on the native stack (npm start, API_INSTANCES=3)', () =>
   let url: string;
 
   /** chaos with `args`, finding the stack through TMPDIR; watching `seconds` after acting. */
-  const chaos = (args: readonly string[], seconds = 0, viaNpm = false): Promise<Result> =>
-    new Promise((resolve) => {
-      // Through `npm run chaos --`, as the README shows it, or the built CLI directly (faster).
-      const [file, ...prefix] = viaNpm ? ['npm', 'run', '--silent', 'chaos', '--'] : [process.execPath, chaosCli, 'chaos'];
-      const child = spawn(file ?? 'npm', [...prefix, ...args], {
-        cwd: repoRoot,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: tmp, CHAOS_WATCH_SECONDS: String(seconds) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  const chaos = (args: readonly string[], seconds = 0, viaNpm = false): Promise<CommandResult> => {
+    // Through `npm run chaos --`, as the README shows it, or the built CLI directly (faster).
+    const [file, ...prefix] = viaNpm ? ['npm', 'run', '--silent', 'chaos', '--'] : [process.execPath, chaosCli, 'chaos'];
+    return runCommand(file ?? 'npm', [...prefix, ...args], {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: tmp, CHAOS_WATCH_SECONDS: String(seconds) },
     });
+  };
   const id = (index: number): string => `${hostname()}-${apiPort + index}`;
   const named = (index: number): string => `${instanceAlias(id(index))} (${id(index)})`;
   const runnerSaid = (pattern: RegExp): Promise<string> =>

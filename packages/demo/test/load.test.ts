@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { findBinaries, freeStackPorts } from '@three-tier/processes';
+import { findBinaries, freeStackPorts, runCommand } from '@three-tier/processes';
 import { NativeStack } from '@three-tier/runner';
 import { repoRoot } from '@three-tier/shared';
 
@@ -40,15 +40,10 @@ describe('npm run load (the autoscaling demo’s load)', () => {
   });
 
   test('keeps /load busy, counts 429 and 503 apart, and names the first instances once, not as new', async () => {
-    const child = spawn('npm', ['run', '--silent', 'load'], {
+    const { code, output } = await runCommand('npm', ['run', '--silent', 'load'], {
       cwd: repoRoot,
       env: { ...process.env, LOAD_URL: stack.url, LOAD_MS: '200', LOAD_CONCURRENCY: '16', LOAD_SECONDS: '5' },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     assert.equal(code, 0, output);
     assert.match(output, /^\s+\d+ s\s+\d+ jobs of 200 ms\s+\d+ × 429 \(rate limit\)\s+\d+ × 503 \(saturated\)\s+0 errors\s+instances: \d \[/m);
     const done = /done: (\d+) jobs \(([\d.]+) CPU seconds\), (\d+) × 429 \(rate limit\), (\d+) × 503 \(saturated\), (\d+) errors, 3 instance\(s\) answered/.exec(output);

@@ -4,10 +4,9 @@
  * and chaos says what the stack did (through nginx, and nginx's retries from its access log).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { freePort, waitFor } from '@three-tier/processes';
+import { freePort, runCommand, waitFor } from '@three-tier/processes';
 import { dockerAnswers, resolveBaseImages, shareBuildCa } from '@three-tier/release';
 import { instanceAlias, repoRoot, services } from '@three-tier/shared';
 import { ComposeStack, composeFlavours } from '../src/index.js';
@@ -24,28 +23,20 @@ let env: NodeJS.ProcessEnv;
 const project = `threetierchaos${process.pid}`;
 
 /** `npm run chaos -- <args>` against this run's compose project, watching `seconds` after acting. */
-function chaos(args: readonly string[], seconds: number): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [chaosCli, 'chaos', ...args], {
-      cwd: repoRoot,
-      env: {
-        ...env,
-        CHAOS_STACK: 'compose',
-        COMPOSE_PROJECT_NAME: project,
-        HTTP_PORT: String(stack.options.httpPort),
-        HTTP_HOST: '127.0.0.1',
-        CHAOS_WATCH_SECONDS: String(seconds),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.once('exit', (code) => {
-      log(out);
-      resolve({ code, out });
-    });
+async function chaos(args: readonly string[], seconds: number): Promise<{ code: number | null; out: string }> {
+  const { code, output } = await runCommand(process.execPath, [chaosCli, 'chaos', ...args], {
+    cwd: repoRoot,
+    env: {
+      ...env,
+      CHAOS_STACK: 'compose',
+      COMPOSE_PROJECT_NAME: project,
+      HTTP_PORT: String(stack.options.httpPort),
+      HTTP_HOST: '127.0.0.1',
+      CHAOS_WATCH_SECONDS: String(seconds),
+    },
   });
+  log(output);
+  return { code, out: output };
 }
 
 let unlock: () => Promise<void> = () => Promise.resolve();

@@ -4,12 +4,11 @@
  * README says to watch. A command added to the section without an expectation here fails.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { freePort, waitFor } from '@three-tier/processes';
+import { freePort, runCommand, waitFor, type CommandResult } from '@three-tier/processes';
 import { repoRoot, routes, services, type InstanceBody } from '@three-tier/shared';
 import { dockerAnswers, resolveBaseImages, shareBuildCa } from '@three-tier/release';
 import { ComposeStack } from '../src/index.js';
@@ -25,15 +24,10 @@ const commands = [...section.matchAll(/```sh\n([\s\S]*?)```/g)]
   .map((line) => line.replace(/\s+#\s.*$/, '').trim())
   .filter(Boolean);
 
-interface Ran {
-  readonly code: number | null;
-  readonly output: string;
-}
-
 /** What each step must show, beyond exiting 0; `then` checks the stack afterwards. */
 interface Expectation {
   readonly output: readonly RegExp[];
-  readonly then?: (stack: ComposeStack, ran: Ran) => Promise<void>;
+  readonly then?: (stack: ComposeStack, ran: CommandResult) => Promise<void>;
 }
 
 async function apiReplicas(stack: ComposeStack): Promise<number> {
@@ -87,17 +81,6 @@ const expectations: Record<string, Expectation> = {
   },
 };
 
-function run(command: string, env: NodeJS.ProcessEnv): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', command], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, output }));
-  });
-}
-
 describe('the README demo, command by command, on a compose stack of its own', () => {
   let stack: ComposeStack;
   let env: NodeJS.ProcessEnv;
@@ -148,7 +131,7 @@ describe('the README demo, command by command, on a compose stack of its own', (
     test(command, async (t) => {
       const expectation = expectations[command];
       assert.ok(expectation, `no expectation for "${command}"`);
-      const ran = await run(command, env);
+      const ran = await runCommand('bash', ['-c', command], { cwd: repoRoot, env });
       t.diagnostic(ran.output.trim().split('\n').slice(-12).join('\n'));
       assert.equal(ran.code, 0, `exit ${ran.code}:\n${ran.output.slice(-3_000)}`);
       for (const pattern of expectation.output) assert.match(ran.output, pattern);

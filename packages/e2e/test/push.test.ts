@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { imageBuilds, imageRepository, type ImageName } from '@three-tier/deploy';
-import { findBinary, freePort } from '@three-tier/processes';
+import { findBinary, freePort, runCommand } from '@three-tier/processes';
 import { docker, dockerAnswers, registryOf, releaseTags, resolveBaseImages } from '@three-tier/release';
 import { repoRoot, routeIds } from '@three-tier/shared';
 import { ComposeStack, dockerBridgeClient, probeTarget, Registry, routeProbes } from '../src/index.js';
@@ -14,16 +14,6 @@ import { ComposeStack, dockerBridgeClient, probeTarget, Registry, routeProbes } 
 const cli = fileURLToPath(import.meta.resolve('@three-tier/release/cli'));
 const user = 'pusher';
 const password = 'a-test-password-for-a-loopback-registry';
-
-/** Runs a command to completion, collecting its output. */
-async function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
-  const child = spawn(command, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { code, out };
-}
 
 describe('registryOf', () => {
   test('finds the registry host in an image prefix, and only a host', () => {
@@ -82,29 +72,35 @@ describe('npm run images:push, against a real registry with authentication', () 
 
   test('a wrong password fails the login and pushes nothing', async () => {
     const result = await runCommand(process.execPath, [cli, 'images-push'], {
-      ...env,
-      IMAGE_PREFIX: prefix,
-      REGISTRY_USER: user,
-      REGISTRY_PASSWORD: 'wrong',
+      cwd: repoRoot,
+      env: {
+        ...env,
+        IMAGE_PREFIX: prefix,
+        REGISTRY_USER: user,
+        REGISTRY_PASSWORD: 'wrong',
+      },
     });
-    assert.equal(result.code, 1, result.out);
-    assert.match(result.out, /docker login 127\.0\.0\.1:\d+ --username pusher --password-stdin failed/);
-    assert.doesNotMatch(result.out, /building/, 'it failed before building');
+    assert.equal(result.code, 1, result.output);
+    assert.match(result.output, /docker login 127\.0\.0\.1:\d+ --username pusher --password-stdin failed/);
+    assert.doesNotMatch(result.output, /building/, 'it failed before building');
     const catalog = await fetch(`http://${registry.address}/v2/_catalog`, { headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } });
     assert.deepEqual(((await catalog.json()) as { repositories: string[] }).repositories, []);
   });
 
   test('builds, logs in and pushes every image as commit, version and latest', async () => {
     const result = await runCommand('npm', ['run', '--silent', 'images:push'], {
-      ...env,
-      IMAGE_PREFIX: prefix,
-      REGISTRY_USER: user,
-      REGISTRY_PASSWORD: password,
+      cwd: repoRoot,
+      env: {
+        ...env,
+        IMAGE_PREFIX: prefix,
+        REGISTRY_USER: user,
+        REGISTRY_PASSWORD: password,
+      },
     });
-    assert.equal(result.code, 0, result.out);
+    assert.equal(result.code, 0, result.output);
     const images = Object.keys(imageBuilds) as ImageName[];
     const expected = images.flatMap((image) => tags.map((tag) => `pushed ${imageRepository(prefix, image)}:${tag}`));
-    for (const line of expected) assert.ok(result.out.includes(line), `${line} in:\n${result.out}`);
+    for (const line of expected) assert.ok(result.output.includes(line), `${line} in:\n${result.output}`);
 
     const auth = { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
     const catalog = (await (await fetch(`http://${registry.address}/v2/_catalog`, { headers: auth })).json()) as { repositories: string[] };

@@ -3,26 +3,21 @@
  * directory: a test never writes into the repository.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { runCommand } from '@three-tier/processes';
 import { repoRoot } from '@three-tier/shared';
 
 test('npm run screenshot: the live page, four instances, as a full-page PNG', { timeout: 120_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'screenshot-test-'));
   try {
     const out = join(dir, 'page.png');
-    const child = spawn('npm', ['run', '--silent', 'screenshot', '--', '--out', out, '--width', '800'], {
+    const { code, output } = await runCommand('npm', ['run', '--silent', 'screenshot', '--', '--out', out, '--width', '800'], {
       cwd: repoRoot,
       env: process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     assert.equal(code, 0, output);
     assert.match(output, new RegExp(`screenshot \\| wrote ${out.replaceAll('.', '\\.')}`));
     const png = await readFile(out);

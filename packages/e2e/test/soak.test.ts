@@ -3,8 +3,8 @@
  * nginx, every check of the soak passing (errors, memory growth, file descriptors, key expiry).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { test } from 'node:test';
+import { runCommand } from '@three-tier/processes';
 import { repoRoot } from '@three-tier/shared';
 
 // CI soaks the README's minute; a local run soaks half as long with keys that live half as long.
@@ -12,18 +12,12 @@ const seconds = process.env.CI ? 60 : 30;
 const keyTtl = process.env.CI ? 10 : 5;
 
 test(`npm run soak: ${seconds} s of mixed traffic, nothing failed, nothing grew`, { timeout: (seconds + 120) * 1_000 }, async () => {
-  const child = spawn('npm', ['run', '--silent', 'soak'], {
+  // Past its time, the soak is asked to stop (it still cleans up), so a hang fails with its output.
+  const { code, output } = await runCommand('npm', ['run', '--silent', 'soak'], {
     cwd: repoRoot,
     env: { ...process.env, SOAK_SECONDS: String(seconds), SOAK_KEY_TTL: String(keyTtl) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    timeoutMs: (seconds + 90) * 1_000,
   });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  // Past its time, the soak is asked to stop (it still cleans up), so a hang fails with its output.
-  const overdue = setTimeout(() => child.kill('SIGTERM'), (seconds + 90) * 1_000);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  clearTimeout(overdue);
   // The figures go to the test log: the README's Reliability section quotes a run like this one.
   console.log(output.split('\n').filter((line) => line.startsWith('soak |')).join('\n'));
   assert.equal(code, 0, output);

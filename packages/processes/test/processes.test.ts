@@ -18,6 +18,7 @@ import {
   preparePrefix,
   RedisServer,
   redisCall,
+  runCommand,
   waitFor,
 } from '../src/index.js';
 
@@ -72,6 +73,31 @@ describe('free ports', () => {
       await new Promise((resolve) => server.close(resolve));
     }
     assert.equal(await bindable(port), true);
+  });
+});
+
+describe('runCommand', () => {
+  test('collects both streams to their last line, and the exit code', async () => {
+    const script = "process.stdout.write('out\\n'); process.stderr.write('err\\n'); process.stdout.write('x'.repeat(200000) + '\\nlast\\n'); process.exitCode = 3";
+    const result = await runCommand(process.execPath, ['-e', script]);
+    assert.equal(result.code, 3);
+    assert.equal(result.stderr, 'err\n');
+    assert.ok(result.stdout.startsWith('out\n') && result.stdout.endsWith('\nlast\n'), 'stdout whole');
+    assert.equal(result.output.length, result.stdout.length + result.stderr.length);
+  });
+
+  test('resolves when the output ends, not at the exit: a child still printing is heard to its end', async () => {
+    // The command exits at once; a child it leaves holds its stdout and prints 200 ms later.
+    const script = "require('node:child_process').spawn(process.execPath, ['-e', 'setTimeout(() => console.log(\\'late\\'), 200)'], { stdio: 'inherit' }).unref(); console.log('early')";
+    const result = await runCommand(process.execPath, ['-e', script]);
+    assert.equal(result.code, 0);
+    assert.equal(result.stdout, 'early\nlate\n');
+  });
+
+  test('stops a command that outlives timeoutMs, keeping what it printed', async () => {
+    const result = await runCommand(process.execPath, ['-e', "console.log('started'); setInterval(() => {}, 1000)"], { timeoutMs: 500 });
+    assert.equal(result.code, null);
+    assert.equal(result.stdout, 'started\n');
   });
 });
 
