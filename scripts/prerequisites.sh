@@ -4,22 +4,27 @@
 # installed (announced first); elsewhere we stop with the command that installs it.
 #
 #   sh scripts/prerequisites.sh start   redis-server required; nginx wanted (else the http-proxy edge)
+#   sh scripts/prerequisites.sh bench   redis-server, nginx and wrk (the load generator)
 #   sh scripts/prerequisites.sh test    all of the above, and Docker with Compose, debootstrap (for
 #                                       offline base images), docker-registry and htpasswd (for the
 #                                       push test), kubectl (kustomize), chromium (the page's browser
-#                                       test), promtool (prometheus: the rules' checks and unit tests); a
-#                                       Docker engine must answer
+#                                       test), promtool (prometheus: the rules' checks and unit tests),
+#                                       git (the push test tags images with the commit); a Docker
+#                                       engine must answer. wrk too: CI runs the bench after the tests.
 #   sh scripts/prerequisites.sh test-packages   the same packages, no engine check (.ci/run starts
 #                                       dockerd after installing it)
+#
+# packages/e2e/test/prerequisites.test.ts reads the lists below and fails on any program the code
+# or CI runs that they do not install (or that Debian does not always have).
 set -eu
 
 profile=${1:-test}
 engine_check=no
 case "$profile" in
-  start) ;;
+  start | bench) ;;
   test) engine_check=yes ;;
   test-packages) profile=test ;;
-  *) echo "usage: $0 start|test|test-packages" >&2; exit 2 ;;
+  *) echo "usage: $0 start|bench|test|test-packages" >&2; exit 2 ;;
 esac
 
 say() { printf 'prerequisites: %s\n' "$*"; }
@@ -40,13 +45,15 @@ fi
 # services must not start (nginx would take port 80, redis 6379). Docker's must.
 required="redis-server:redis-server"
 wanted=""
-if [ "$profile" = test ]; then
-  required="$required nginx:nginx dockerd:docker.io docker-compose:docker-compose debootstrap:debootstrap"
-  required="$required htpasswd:apache2-utils docker-registry:docker-registry kubectl:kubernetes-client chromium:chromium"
-  required="$required promtool:prometheus"
-else
-  wanted="nginx:nginx"
-fi
+case "$profile" in
+  test)
+    required="$required nginx:nginx wrk:wrk dockerd:docker.io docker-compose:docker-compose debootstrap:debootstrap"
+    required="$required htpasswd:apache2-utils docker-registry:docker-registry kubectl:kubernetes-client chromium:chromium"
+    required="$required promtool:prometheus git:git"
+    ;;
+  bench) required="$required nginx:nginx wrk:wrk" ;;
+  start) wanted="nginx:nginx" ;;
+esac
 quiet="redis-server nginx docker-registry prometheus"
 
 missing=""
