@@ -5,26 +5,20 @@ import {
   gracePeriodMs,
   headerNames,
   internalRouteDetail,
-  problem,
-  problemContentType,
   routeList,
-  securityHeaders,
   tokenPattern,
   upstreamReadTimeoutMs,
   type Route,
 } from '@three-tier/shared';
 import { blank, block, comment, directive, type Node } from './ast.js';
+import { hiddenUpstreamHeaders, locationHeaders, responseHeaders } from './blocks/headers.js';
+import { problemAnswer } from './blocks/problems.js';
 import { render } from './render.js';
 import type { Target } from './target.js';
+import { ms, size } from './units.js';
+import { headerVariable, vars } from './variables.js';
 
 type EdgeProblem = { readonly status: number; readonly detail: string; readonly retryAfterSeconds?: number };
-
-/** nginx variables the generated config defines. */
-const vars = {
-  requestId: '$request_id_out',
-  idempotencyKey: '$idempotency_key_out',
-  forwardedProto: '$forwarded_proto',
-} as const;
 
 /**
  * Behind trusted proxies, the client address and scheme come from their headers (the realip
@@ -37,30 +31,10 @@ function clientIdentity(target: Target): Node[] {
     ...target.trustedProxies.map((network) => directive('set_real_ip_from', network)),
     directive('real_ip_header', 'X-Forwarded-For'),
     directive('real_ip_recursive', 'on'),
-    block('map', ['$http_x_forwarded_proto', vars.forwardedProto], [
+    block('map', [headerVariable('X-Forwarded-Proto'), vars.forwardedProto], [
       directive('default', '$scheme'),
       directive('https', 'https'),
     ]),
-  ];
-}
-
-/** nginx time: whole seconds as `30s`, anything finer as `1500ms`. */
-const ms = (value: number): string => (value % 1_000 === 0 ? `${value / 1_000}s` : `${value}ms`);
-/** nginx size: whole kibibytes as `16k`. */
-const size = (bytes: number): string => (bytes % 1_024 === 0 ? `${bytes / 1_024}k` : String(bytes));
-const json = (value: unknown): string => JSON.stringify(value);
-
-/** A problem+json body nginx writes itself, carrying the request id like the api's. */
-function problemBody(status: number, detail: string): string {
-  const body = json(problem(status, detail, { requestId: '__ID__' }));
-  return body.replace('"__ID__"', `"${vars.requestId}"`);
-}
-
-/** The headers every answer carries; repeated where a location adds its own (add_header does not merge). */
-function responseHeaders(): Node[] {
-  return [
-    directive('add_header', headerNames.requestId, vars.requestId, 'always'),
-    ...Object.entries(securityHeaders).map(([name, value]) => directive('add_header', name, value, 'always')),
   ];
 }
 
@@ -99,20 +73,14 @@ const errorUri = (name: string): string => `${edge.errorPathPrefix}${name}`;
 function errorLocation({ name, problem: { status, detail, retryAfterSeconds } }: (typeof edgeErrors)[number]): Node {
   return block('location', ['=', errorUri(name)], [
     directive('internal'),
-    // add_header here would drop the server's add_headers, so the set is repeated with Retry-After.
-    ...(retryAfterSeconds === undefined
-      ? []
-      : [...responseHeaders(), directive('add_header', 'Retry-After', retryAfterSeconds, 'always')]),
-    directive('default_type', problemContentType),
-    directive('return', status, problemBody(status, detail)),
+    ...locationHeaders(retryAfterSeconds === undefined ? [] : [['Retry-After', retryAfterSeconds]]),
+    ...problemAnswer(status, detail),
   ]);
 }
 
 /** Where the api is: a named upstream block, or a variable nginx resolves per request (`dns`). */
-const upstreamVariable = '$api_upstream';
-
 function proxyPassFor(target: Target): string {
-  return target.upstream.kind === 'static' ? 'http://api' : `http://${upstreamVariable}`;
+  return target.upstream.kind === 'static' ? 'http://api' : `http://${vars.apiUpstream}`;
 }
 
 /**
@@ -172,8 +140,7 @@ function proxyLocation(route: Route, proxyPass: string): Node {
 function internalLocation(route: Route): Node {
   return block('location', ['=', route.path], [
     comment(`${route.path} is internal: scraped on the api's own port, never through the edge.`),
-    directive('default_type', problemContentType),
-    directive('return', 404, problemBody(404, internalRouteDetail(route.path))),
+    ...problemAnswer(edgeProblems.notFound.status, internalRouteDetail(route.path)),
   ]);
 }
 
@@ -208,7 +175,7 @@ export function generate(target: Target): Node[] {
         'log_format',
         'json',
         'escape=json',
-        json({
+        JSON.stringify({
           time: '$time_iso8601',
           requestId: vars.requestId,
           remoteAddr: '$remote_addr',
@@ -247,9 +214,9 @@ export function generate(target: Target): Node[] {
       blank,
       ...clientIdentity(target),
       comment(`A well-formed ${headerNames.requestId} passes through; anything else gets nginx's own id.`),
-      block('map', [`$http_${headerNames.requestId.toLowerCase().replaceAll('-', '_')}`, vars.requestId], [
+      block('map', [headerVariable(headerNames.requestId), vars.requestId], [
         directive('default', '$request_id'),
-        directive(`~${tokenPattern}`, `$http_${headerNames.requestId.toLowerCase().replaceAll('-', '_')}`),
+        directive(`~${tokenPattern}`, headerVariable(headerNames.requestId)),
       ]),
       comment(
         [
@@ -258,10 +225,10 @@ export function generate(target: Target): Node[] {
           'request is refused (below), as the api refuses it: replacing it would drop the idempotency asked for.',
         ].join('\n'),
       ),
-      block('map', [`$http_${headerNames.idempotencyKey.toLowerCase().replaceAll('-', '_')}`, vars.idempotencyKey], [
+      block('map', [headerVariable(headerNames.idempotencyKey), vars.idempotencyKey], [
         directive('default', ''),
         directive('', '$request_id'),
-        directive(`~${tokenPattern}`, `$http_${headerNames.idempotencyKey.toLowerCase().replaceAll('-', '_')}`),
+        directive(`~${tokenPattern}`, headerVariable(headerNames.idempotencyKey)),
       ]),
       blank,
       directive(
@@ -279,7 +246,7 @@ export function generate(target: Target): Node[] {
         directive('listen', target.listen),
         directive('server_name', '_'),
         ...(target.upstream.kind === 'dns'
-          ? [directive('set', upstreamVariable, `${target.upstream.host}:${target.upstream.port}`)]
+          ? [directive('set', vars.apiUpstream, `${target.upstream.host}:${target.upstream.port}`)]
           : []),
         blank,
         ...responseHeaders(),
@@ -306,8 +273,7 @@ export function generate(target: Target): Node[] {
         directive('proxy_set_header', 'X-Forwarded-For', '$remote_addr'),
         directive('proxy_set_header', 'X-Forwarded-Proto', target.trustedProxies.length === 0 ? '$scheme' : vars.forwardedProto),
         directive('proxy_set_header', 'X-Forwarded-Host', '$host'),
-        // The api sends these too; the edge's copy is the one clients get.
-        ...[headerNames.requestId, ...Object.keys(securityHeaders)].map((name) => directive('proxy_hide_header', name)),
+        ...hiddenUpstreamHeaders(),
         directive('proxy_connect_timeout', ms(edge.upstreamConnectTimeoutMs)),
         directive('proxy_next_upstream', 'error', 'timeout'),
         directive('proxy_next_upstream_tries', upstreamTries(target)),
@@ -329,13 +295,12 @@ export function generate(target: Target): Node[] {
           comment("The edge's own liveness: answered here, never proxied."),
           directive('access_log', 'off'),
           directive('default_type', 'application/json'),
-          directive('return', 200, json({ status: 'ok' })),
+          directive('return', 200, JSON.stringify({ status: 'ok' })),
         ]),
         blank,
         block('location', ['/'], [
           comment('Not in the route table.'),
-          directive('default_type', problemContentType),
-          directive('return', 404, problemBody(404, edgeProblems.notFound.detail)),
+          ...problemAnswer(edgeProblems.notFound.status, edgeProblems.notFound.detail),
         ]),
         blank,
         ...[...edgeErrors, badIdempotencyKey].flatMap((error) => [errorLocation(error), blank]).slice(0, -1),
