@@ -1,5 +1,5 @@
 import { headerNames, tokenPattern } from '@three-tier/shared';
-import { block, comment, directive, type Node } from '../ast.js';
+import { block, comment, directive, type Block, type Node } from '../ast.js';
 import { headerVariable, vars } from '../variables.js';
 import { badIdempotencyKey, errorUri } from './edge-errors.js';
 
@@ -35,7 +35,7 @@ export function idempotencyKeyMap(): Node[] {
 }
 
 /** The refusal the idempotency map announces: its empty value means the client's key was malformed. */
-export function idempotencyKeyGuard(): Node {
+export function idempotencyKeyGuard(): Block {
   return block('if', [`(${vars.idempotencyKey}`, '=', '', ')'], [
     directive('rewrite', '^', errorUri(badIdempotencyKey.name), 'last'),
   ]);
