@@ -1,0 +1,19 @@
+/**
+ * nginx variables the generated config defines: each is set by one builder and read by others, so
+ * its name is written here once.
+ */
+export const vars = {
+  /** The client's well-formed X-Request-ID, or nginx's own id (request-maps). */
+  requestId: '$request_id_out',
+  /** The client's Idempotency-Key, or one per request; empty when malformed (request-maps). */
+  idempotencyKey: '$idempotency_key_out',
+  /** The scheme the trusted proxy reported (client-identity). */
+  forwardedProto: '$forwarded_proto',
+  /** `host:port` of a `dns` upstream, resolved per request (upstream). */
+  apiUpstream: '$api_upstream',
+} as const;
+
+/** The variable nginx gives a request header: `X-Request-ID` is read as `$http_x_request_id`. */
+export function headerVariable(name: string): string {
+  return `$http_${name.toLowerCase().replaceAll('-', '_')}`;
+}
