@@ -92,7 +92,7 @@ describe('the edge in front of two api instances, one of them failing', () => {
     );
   });
 
-  test('every instance refusing: 502 after edge.upstreamTries tries, never more', async () => {
+  test('every instance resetting: 502 after edge.upstreamTries tries, never more', async () => {
     const dying = [await upstream('a', 'reset'), await upstream('b', 'reset'), await upstream('c', 'reset')];
     const { port } = await edgeOver(dying.map(({ url }) => url));
 
@@ -104,6 +104,28 @@ describe('the edge in front of two api instances, one of them failing', () => {
       [1, 1, 0],
       `${edge.upstreamTries} tries, each on another instance`,
     );
+  });
+
+  test('a GET whose instance never answers is retried on the other after its read timeout, with the same key', async () => {
+    const quick: Route[] = [{ ...routes.redis, timeoutMs: 100 }];
+    const silent = await upstream('silent', 'silent');
+    const healthy = await upstream('healthy', 'answer');
+    const { port } = await edgeOver([silent.url, healthy.url], { routes: quick });
+
+    const res = await send(port, routes.redis.path);
+
+    assert.equal(res.status, 200);
+    assert.deepEqual(JSON.parse(res.body), { upstream: 'healthy' });
+    const [first] = keysSeen(silent);
+    assert.match(String(first), tokenRegExp);
+    assert.deepEqual(keysSeen(healthy), [first]);
+  });
+
+  test('connections refused everywhere: 502', async () => {
+    const { port } = await edgeOver([await closedUpstream(), await closedUpstream()]);
+    const res = await send(port, routes.redis.path, { method: 'POST' });
+    assert.equal(res.status, 502);
+    assert.equal(JSON.parse(res.body).detail, edgeProblems.badGateway.detail);
   });
 
   test('tries that time out: 504 once the last one did', async () => {
