@@ -8,22 +8,7 @@ import { headerNames } from '@three-tier/shared';
 import type { BodySource } from './body.js';
 import type { ProxiedDestination } from './routing.js';
 import { Tries } from './upstream-pool.js';
-
-/** An api instance as the proxy sends to it. */
-export interface Upstream {
-  /** As configured (API_UPSTREAM), and as logs name it. */
-  readonly url: string;
-  /** The URL parsed once, in the shape http-proxy reads; given a string, it parses it on every try. */
-  readonly target: UpstreamTarget;
-}
-
-export interface UpstreamTarget {
-  readonly protocol: string;
-  readonly host: string;
-  readonly hostname: string;
-  readonly port: string;
-  readonly path: string;
-}
+import type { Upstream } from './upstream.js';
 
 /** One forwarded request: what every try of it sends, and the record of its tries. */
 export class Forwarding {

@@ -7,9 +7,10 @@ import type { Socket } from 'node:net';
 import { edge, edgeProblems, headerNames, securityHeaders } from '@three-tier/shared';
 import httpProxy from 'http-proxy';
 import type { Logger } from 'pino';
-import { forwardingOf, type EdgeRequest, type Forwarding, type Upstream, type UpstreamTarget } from './edge-request.js';
+import { forwardingOf, type EdgeRequest, type Forwarding } from './edge-request.js';
 import { sendProblem } from './refusals.js';
 import { UpstreamPool, type Attempt } from './upstream-pool.js';
+import { upstreamOf, type Upstream } from './upstream.js';
 
 export interface UpstreamProxyOptions {
   /** The api instances, as http:// URLs. */
@@ -25,19 +26,6 @@ export interface UpstreamProxyOptions {
 export const ownedHeaders = [headerNames.requestId, ...Object.keys(securityHeaders), 'connection', 'keep-alive'].map((name) =>
   name.toLowerCase(),
 );
-
-/** An http:// URL in the shape http-proxy would parse it into. */
-export function upstreamTarget(url: string): UpstreamTarget {
-  const parsed = new URL(url);
-  return {
-    protocol: parsed.protocol,
-    host: parsed.host,
-    // An IPv6 literal without its brackets, as a socket wants it.
-    hostname: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port: parsed.port,
-    path: parsed.pathname + parsed.search,
-  };
-}
 
 /** Marks a try as connected, and stops its connect deadline, when its new socket connects. */
 function watchConnect(proxyReq: ClientRequest, socket: Socket, attempt: Attempt<Upstream>): void {
@@ -79,7 +67,7 @@ export class UpstreamProxy {
     this.logger = options.logger;
     this.isDraining = options.isDraining;
     this.pool = new UpstreamPool(
-      options.upstreams.map((url) => ({ url, target: upstreamTarget(url) })),
+      options.upstreams.map(upstreamOf),
       options.now ? { now: options.now } : {},
     );
     this.agent = new Agent({
