@@ -162,8 +162,8 @@ export class NativeStack {
           retries.note(line);
           onLine?.('edge', line);
         },
-        // The http-proxy edge drains every try of its longest request.
-        stopTimeoutMs: gracePeriodMs(budgets.edgeRequestTimeoutMs),
+        // Both edges drain for budgets.edgeDrainMs: killed past the same grace period as nginx.
+        stopTimeoutMs: gracePeriodMs(budgets.edgeDrainMs),
       });
     }
   }

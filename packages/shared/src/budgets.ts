@@ -29,7 +29,12 @@ export const budgets = {
    * would turn a /load that could still succeed into a reset. The same in compose and Kubernetes.
    */
   apiShutdownTimeoutMs: longestRouteTimeoutMs,
-  /** A stopping edge lets its in-flight requests finish: one try of the longest route. */
+  /**
+   * A stopping edge, nginx or http-proxy, lets its in-flight requests finish: one try of the
+   * longest route. A request whose try fails during the drain is not given a second one, as
+   * nginx's worker_shutdown_timeout does not; both edges then exit within gracePeriodMs of it,
+   * which is also how long compose, Kubernetes and the stack runner wait before they kill.
+   */
   edgeDrainMs: longestUpstreamWaitMs,
 } as const;
 
