@@ -7,8 +7,6 @@ export const liveSettings = {
   pollEveryMs: 250,
   /** Each instance's share is of the answers in this window. */
   shareWindowMs: 10_000,
-  /** Instances answering in the page's first moments are the ones already there, not new ones. */
-  settleMs: 2_000,
   /** A newcomer keeps its "new" badge this long. */
   newForMs: 6_000,
   /** An instance silent this long leaves the list. */

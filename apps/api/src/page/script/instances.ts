@@ -1,15 +1,9 @@
-import { describeFaults, type Faults, type InstanceBody } from '@three-tier/shared/browser';
+import { describeFaults, Rotation, type Faults, type InstanceBody, type Member } from '@three-tier/shared/browser';
 import { liveSettings } from '../live-settings.js';
 import { formatUptime } from '../uptime.js';
 import { $, announce, el, part, swatch } from './dom.js';
 
 interface Known {
-  readonly hostname: string;
-  readonly firstSeen: number;
-  lastSeen: number;
-  gone: boolean;
-  /** Came up while the page watched: marked new. */
-  readonly fresh: boolean;
   /** What it said of itself in its last answer to a poll. */
   body: InstanceBody;
   row?: HTMLLIElement;
@@ -35,42 +29,45 @@ function newRow(hostname: string): HTMLLIElement {
 
 /**
  * The instances the polls found, each with its card: its share of the last answers, its badges
- * (served this page, new, gone, its state and faults) and how long it has been up.
+ * (served this page, new, gone, its state and faults) and how long it has been up. Who is new or
+ * gone is the rotation rule's call (@three-tier/shared's Rotation), as for npm run load and chaos.
  */
 export class InstanceList {
   readonly #known = new Map<string, Known>();
+  readonly #rotation: Rotation;
   /** Who answered each poll of the share window. */
   readonly #samples: { readonly at: number; readonly hostname: string }[] = [];
 
   constructor(
     /** The instance that served the page. */
     private readonly servedBy: string,
-    private readonly startedAt: number,
-  ) {}
+    startedAt: number,
+  ) {
+    this.#rotation = new Rotation(startedAt);
+  }
 
   /** A poll's answer: the instance is listed, or back. */
   onAnswer(body: InstanceBody, now: number): void {
     this.#samples.push({ at: now, hostname: body.hostname });
-    let known = this.#known.get(body.hostname);
-    if (!known) {
-      known = { hostname: body.hostname, firstSeen: now, lastSeen: now, gone: false, fresh: now - this.startedAt > liveSettings.settleMs, body };
-      this.#known.set(body.hostname, known);
-      if (known.fresh) announce(`${body.alias || body.hostname} (${body.hostname}) appeared and takes requests.`);
-    } else if (known.gone) {
-      known.gone = false;
-      announce(`${this.nameOf(body.hostname)} answers again.`);
-    }
-    known.body = body;
-    known.lastSeen = now;
+    const known = this.#known.get(body.hostname);
+    if (known) known.body = body;
+    else this.#known.set(body.hostname, { body });
+    const arrival = this.#rotation.answer(body.hostname, now);
+    if (arrival === 'new') announce(`${body.alias || body.hostname} (${body.hostname}) appeared and takes requests.`);
+    if (arrival === 'back') announce(`${this.nameOf(body.hostname)} answers again.`);
+  }
+
+  /** A poll nobody answered: a turn every instance missed. */
+  onMiss(now: number): void {
+    this.#rotation.miss(now);
   }
 
   /**
-   * Answers to the buttons count as signs of life too: the edge's round robin can line the polls
-   * up with other requests so that one instance misses the polls for a while, alive all along.
+   * Answers to the buttons are turns in the edge's round robin too: without them, the polls alone
+   * could miss an instance the buttons' requests lined up with, alive all along.
    */
   sawAnswer(hostname: string, now: number): void {
-    const known = this.#known.get(hostname);
-    if (known && !known.gone) known.lastSeen = Math.max(known.lastSeen, now);
+    if (this.#rotation.member(hostname)?.gone === false) this.#rotation.answer(hostname, now);
   }
 
   nameOf(hostname: string): string {
@@ -91,8 +88,8 @@ export class InstanceList {
   census(): { readonly live: number; readonly gone: number; readonly states: ReadonlyMap<string, number> } {
     const states = new Map<string, number>();
     let gone = 0;
-    for (const known of this.#known.values()) {
-      if (known.gone) gone += 1;
+    for (const [hostname, known] of this.#known) {
+      if (this.#rotation.member(hostname)?.gone) gone += 1;
       else states.set(known.body.state, (states.get(known.body.state) ?? 0) + 1);
     }
     return { live: this.#known.size - gone, gone, states };
@@ -103,46 +100,45 @@ export class InstanceList {
     while (samples.length > 0 && (samples[0]?.at ?? now) < now - liveSettings.shareWindowMs) samples.shift();
     const shares = new Map<string, number>();
     for (const sample of samples) shares.set(sample.hostname, (shares.get(sample.hostname) ?? 0) + 1);
-    // Round robin reaches each of n instances every n polls; a few rounds missed is gone.
-    const goneAfterMs = Math.max(4000, 4 * liveSettings.pollEveryMs * Math.max(this.census().live, 1));
-    for (const known of this.#known.values()) {
-      const silent = now - known.lastSeen;
-      if (silent > liveSettings.forgetAfterMs) {
+    for (const left of this.#rotation.sweep(now)) {
+      announce(`${this.nameOf(left.hostname)} is gone: no answer for ${Math.round((now - left.lastAnswerAt) / 1000)} s.`);
+    }
+    for (const [hostname, known] of this.#known) {
+      const member = this.#rotation.member(hostname);
+      if (!member || now - member.lastAnswerAt > liveSettings.forgetAfterMs) {
         known.row?.remove();
-        this.#known.delete(known.hostname);
+        this.#known.delete(hostname);
+        this.#rotation.forget(hostname);
         continue;
       }
-      if (!known.gone && silent > goneAfterMs) {
-        known.gone = true;
-        announce(`${this.nameOf(known.hostname)} is gone: no answer for ${Math.round(silent / 1000)} s.`);
-      }
-      this.#drawRow(known, shares.get(known.hostname) ?? 0, samples.length, now);
+      this.#drawRow(known, member, shares.get(hostname) ?? 0, samples.length, now);
     }
     $('no-instances').hidden = this.#known.size > 0;
   }
 
-  #drawRow(known: Known, count: number, total: number, now: number): void {
+  #drawRow(known: Known, member: Member, count: number, total: number, now: number): void {
+    const { hostname, gone } = member;
     if (!known.row) {
-      known.row = newRow(known.hostname);
+      known.row = newRow(hostname);
       $('instances').append(known.row);
     }
     const { row, body } = known;
     row.style.setProperty('--hue', String(body.hue));
-    row.classList.toggle('gone', known.gone);
-    part(row, '.alias').textContent = body.alias || known.hostname;
-    part(row, '.host').textContent = known.hostname;
+    row.classList.toggle('gone', gone);
+    part(row, '.alias').textContent = body.alias || hostname;
+    part(row, '.host').textContent = hostname;
     const badges: Badge[] = [];
-    if (known.hostname === this.servedBy) badges.push(['served this page', '']);
-    if (known.gone) badges.push(['gone', 'bad']);
-    else if (known.fresh && now - known.firstSeen < liveSettings.newForMs) badges.push(['new', 'ok']);
+    if (hostname === this.servedBy) badges.push(['served this page', '']);
+    if (gone) badges.push(['gone', 'bad']);
+    else if (member.isNew && now - member.firstAnswerAt < liveSettings.newForMs) badges.push(['new', 'ok']);
     if (body.state !== 'ready') badges.push([body.state, body.state === 'draining' ? 'warn' : 'bad']);
     part(row, '.badges').replaceChildren(...[...badges, ...faultBadges(body.faults)].map(([text, level]) => el('span', `badge ${level}`, text)));
     const percent = total > 0 ? Math.round((100 * count) / total) : 0;
     part(row, '.bar span').style.width = `${percent}%`;
     part(row, '.pct').textContent = `${percent}%`;
-    const silent = now - known.lastSeen;
-    const up = known.gone ? `last answer ${formatUptime(silent / 1000)} ago` : `up ${formatUptime(body.uptimeSeconds + silent / 1000)}`;
+    const silent = now - member.lastAnswerAt;
+    const up = gone ? `last answer ${formatUptime(silent / 1000)} ago` : `up ${formatUptime(body.uptimeSeconds + silent / 1000)}`;
     part(row, '.meta').textContent = `${count} of the last ${total} answers · ${up} · v${body.version}`;
-    row.setAttribute('aria-label', `${body.alias} ${known.hostname}: ${percent} percent of answers${known.gone ? ', gone' : ''}`);
+    row.setAttribute('aria-label', `${body.alias} ${hostname}: ${percent} percent of answers${gone ? ', gone' : ''}`);
   }
 }

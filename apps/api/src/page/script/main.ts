@@ -44,6 +44,8 @@ function start(): void {
       if (body) {
         instances.onAnswer(body, now);
         behind.onAnswer(body, now);
+      } else {
+        instances.onMiss(now);
       }
       draw();
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, liveSettings.pollEveryMs - (Date.now() - began))));
@@ -53,7 +55,7 @@ function start(): void {
   wireCountButton(instances);
   wireBurstButton(instances);
   load.wire();
-  // Drawn on a clock too, so a poll that hangs still lets instances go grey.
+  // Drawn on a clock too: the cards' ages move on while a poll hangs.
   setInterval(draw, 500);
   void pollForever();
 }
