@@ -105,7 +105,7 @@ export class LivePage {
 
   /** Waits until the page's polls that came back number `count` since it opened. */
   async waitPolls(count: number, what: string, timeoutMs = 15_000): Promise<void> {
-    await waitFor(() => (this.polls >= count ? true : undefined), { what: `${what} (${count} polls back, ${this.polls} so far)`, timeoutMs, intervalMs: 50 });
+    await waitFor(() => (this.polls >= count ? true : undefined), { what: `${what} (until ${count} polls are back; ${this.polls} were)`, timeoutMs, intervalMs: 50 });
   }
 
   /**
