@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { Script } from 'node:vm';
@@ -133,6 +135,19 @@ describe('the live page script the build bundled (src/page/script, dist/page/liv
     } finally {
       await api.close();
       await redis.cleanup();
+    }
+  });
+
+  test('is refused at boot if it could not be inlined: "</script" or "<!--" in it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'page-script-'));
+    try {
+      for (const text of ['const s = "</script>";', 'const s = "<!--";']) {
+        const file = join(dir, 'live-page.js');
+        await writeFile(file, text);
+        assert.throws(() => loadPageScript(file), /cannot be inlined/);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

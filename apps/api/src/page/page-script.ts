@@ -18,8 +18,7 @@ export function cspHash(text: string): string {
  * Reads the script the build bundled (`@three-tier/api/page-script`, dist/page/live-page.js) and
  * hashes it. Called once, at boot: a build without it fails the start, not a visitor's request.
  */
-export function loadPageScript(): PageScript {
-  const file = fileURLToPath(import.meta.resolve('@three-tier/api/page-script'));
+export function loadPageScript(file = fileURLToPath(import.meta.resolve('@three-tier/api/page-script'))): PageScript {
   const text = readFileSync(file, 'utf8');
   // Inline, these would end the script element early or change how the HTML parser reads it.
   if (/<\/script|<!--/i.test(text)) throw new Error(`${file} cannot be inlined: it contains "</script" or "<!--"`);

@@ -120,7 +120,7 @@ ${headline}
 <h2 id="instances-title">Instances <small>share of answers to the polls, last ${liveSettings.shareWindowMs / 1000} s</small></h2>
 <ul id="instances" class="instances"></ul>
 <p id="no-instances" class="empty">No instance has answered yet.</p>
-<p class="note">The page asks <a href=".${routes.instance.path}">${routes.instance.path}</a> ${inWords(1000 / liveSettings.pollEveryMs)} times a second through the edge; it counts no visit.</p>
+<p class="note">The page asks <a href=".${routes.instance.path}">${routes.instance.path}</a> ${inWords(Math.round(1000 / liveSettings.pollEveryMs))} times a second through the edge; it counts no visit.</p>
 </section>
 <section class="card" aria-labelledby="visits-title" data-live hidden>
 <h2 id="visits-title">Visits</h2>
