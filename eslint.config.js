@@ -1,5 +1,6 @@
 // One lint config for every workspace; each package runs `eslint .` from its own folder.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -23,6 +24,11 @@ export default tseslint.config(
         { object: 'process', property: 'env', message: 'Read the environment only in an entry point.' },
       ],
     },
+  },
+  {
+    // The live page's script runs in the browser: its names, not Node's (its tsconfig has the DOM).
+    files: ['apps/api/src/page/script/**'],
+    languageOptions: { globals: globals.browser },
   },
   {
     // Entry points, tests and benchmarks are where the environment is read.

@@ -14,6 +14,7 @@ import type { Instance } from './instance.js';
 import { cpuBudget } from './load/cpu-budget.js';
 import { LoadPool } from './load/pool.js';
 import { createMetrics } from './metrics.js';
+import { loadPageScript } from './page/page-script.js';
 import { closeRedis, createRedisClient, readyWithin } from './redis/client.js';
 import { VisitCounter } from './redis/counter.js';
 import { createHttpServer } from './server.js';
@@ -83,6 +84,7 @@ export function startApi(env: Readonly<Record<string, string | undefined>>, opti
     metrics,
     logger,
     requestLogger,
+    pageScript: loadPageScript(),
     isDraining: () => draining,
     faults: new FaultSwitch(metrics),
     ...(config.faults ? { exitOnDemand: () => exitOnDemand(logger) } : {}),

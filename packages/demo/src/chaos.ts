@@ -1,6 +1,6 @@
-import { describeFaults, faultNames, type FaultName, type Faults } from '@three-tier/shared';
+import { describeFaults, faultNames, rotationRule, type FaultName, type Faults } from '@three-tier/shared';
 import { composeCommand, run, type ChaosInstance, type ChaosStack, type RedisAction } from './chaos-stacks.js';
-import { nameOf, rotation, watch } from './chaos-watch.js';
+import { nameOf, takeBaseline, watch } from './chaos-watch.js';
 
 /** A mistake on the command line: said with the usage, exit 2. */
 export class UsageError extends Error {}
@@ -23,9 +23,6 @@ export interface ChaosOptions {
   readonly env: NodeJS.ProcessEnv;
   readonly signal?: AbortSignal;
 }
-
-/** How long chaos watches the rotation before acting, to know who was in it. */
-const baselineMs = 1_500;
 
 /** The instance `name` names (hostname, alias, port or container, or 1-based index), or a random one. */
 export function pickInstance(instances: readonly ChaosInstance[], name: string | undefined): ChaosInstance {
@@ -64,8 +61,11 @@ export async function runChaos(args: readonly string[], options: ChaosOptions, p
 
   /** Acts, then watches what the stack does for CHAOS_WATCH_SECONDS. */
   const actAndWatch = async (act: () => Promise<string>, target?: ChaosInstance): Promise<number> => {
-    say(`watching ${stack.url}/instance for ${baselineMs / 1_000} s to know the rotation before acting`);
-    const baseline = await rotation(stack.url, baselineMs);
+    say(
+      `watching ${stack.url}/instance until each instance has had ${rotationRule.turnsMissed} turns ` +
+        `(${rotationRule.minSilentMs / 1_000} s at least), to know the rotation before acting`,
+    );
+    const baseline = await takeBaseline(stack.url);
     say(
       `in the rotation: ${[...baseline.hosts.keys()].map(nameOf).sort().join(', ') || 'nobody answers'}` +
         (baseline.redis ? `; redis is ${baseline.redis}` : ''),

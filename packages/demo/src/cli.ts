@@ -6,7 +6,7 @@
  * purpose and says what the stack does about it.
  */
 import { tmpdir } from 'node:os';
-import { envInteger, envOrExit, exitWith, load, nativeDefaults, parseCommandLine } from '@three-tier/shared';
+import { envInteger, envOrExit, exitWith, load, nativeDefaults, parseCommandLine, rotationRule } from '@three-tier/shared';
 import { z } from 'zod';
 import { composeStack, findNativeRun, nativeStack, type ChaosStack } from './chaos-stacks.js';
 import { RefusedError, runChaos, UsageError } from './chaos.js';
@@ -17,8 +17,9 @@ const usage = `usage: three-tier-demo load
 
 Keeps GET /load busy with LOAD_CONCURRENCY clients and prints a line a second: jobs done, 429s
 (the edge's rate limit), 503s (saturated instances), errors, and the instances that answered. The
-instances of the first 3 s are named once; later ones are announced as new, and one silent for 5 s
-as gone. Ctrl-C stops it.
+instances answering in the first seconds are named once; later ones are announced as new, and one
+that missed ${rotationRule.turnsMissed} turns (the others answered ${rotationRule.turnsMissed} times each since its last answer, ${rotationRule.minSilentMs / 1_000} s at least) as
+gone. Ctrl-C stops it.
 
   LOAD_URL            the stack's public entry (default http://127.0.0.1:${nativeDefaults.edgePort}, npm start's edge)
   LOAD_MS             CPU milliseconds a request asks for (${load.minMs} to ${load.maxMs}, default 500)

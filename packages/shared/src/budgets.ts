@@ -39,6 +39,15 @@ export const budgets = {
 } as const;
 
 /**
+ * The longest the edge takes to answer a request for `route`: each of its tries may wait out the
+ * connect and read timeouts (nginx's proxy_next_upstream_timeout). A client that gives up sooner may
+ * miss an answer the edge still gets: a visit counted, say.
+ */
+export function edgeAnswerWithinMs(route: { readonly timeoutMs: number }): number {
+  return edge.upstreamTries * (edge.upstreamConnectTimeoutMs + upstreamReadTimeoutMs(route));
+}
+
+/**
  * What a supervisor gives a process between the stop signal and SIGKILL: its drain plus the slack.
  * Also the watchdog a process sets on its own shutdown.
  */
