@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Readable } from 'node:stream';
 import { findBinary } from './binaries.js';
+import { splitLines } from './lines.js';
 
 export interface Exit {
   readonly code: number | null;
@@ -42,24 +42,6 @@ function withParentDeathSignal(command: string, args: readonly string[], signal:
   const missing = command.includes('/') && findBinary(command, {}, command) === undefined;
   if (!setpriv || signal === false || missing) return [command, [...args]];
   return [setpriv, ['--pdeathsig', signal.replace(/^SIG/, ''), '--', command, ...args]];
-}
-
-/**
- * Calls back once per line of a stream, a chunk at a time: a busy child writes many lines per
- * chunk, and splitting them here costs far less than readline's per-line events.
- */
-function splitLines(stream: Readable, onLine: (line: string) => void): void {
-  let partial = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    const lines = (partial + chunk).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
-  });
-  stream.on('end', () => {
-    if (partial !== '') onLine(partial);
-    partial = '';
-  });
 }
 
 /**
