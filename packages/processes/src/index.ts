@@ -5,6 +5,8 @@ export * from './compose.js';
 export * from './nginx.js';
 export * from './node-service.js';
 export * from './ports.js';
+export * from './proc.js';
 export * from './redis-server.js';
+export * from './run-record.js';
 export * from './service.js';
 export * from './wait.js';

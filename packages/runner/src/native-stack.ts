@@ -2,12 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateFiles } from '@three-tier/nginx';
-import { Nginx, NodeService, RedisServer, answersOk, waitFor, type Service } from '@three-tier/processes';
+import { Nginx, NodeService, RedisServer, RetryLog, answersOk, retryLogName, waitFor, type Service } from '@three-tier/processes';
 import { hostname } from 'node:os';
 import { budgets, edge as edgeContract, gracePeriodMs, routes } from '@three-tier/shared';
 import { AccessLogPipe } from './access-log.js';
 import { nativeTarget } from './nginx-target.js';
-import { RetryLog, retryLogName } from './retry-log.js';
+import { noteRetry } from './retry-log.js';
 
 export type EdgeKind = 'nginx' | 'http-proxy';
 /** 'redis', 'edge', and 'api' (one instance) or 'api 3001', 'api 3002', ... (several). */
@@ -72,7 +72,7 @@ export class NativeStack {
       const retries = new RetryLog(join(options.runDir, retryLogName));
       accessLog = AccessLogPipe.open(join(options.runDir, 'access.log'), (lines) => {
         for (const line of lines) {
-          retries.note(line);
+          noteRetry(retries, line);
           options.onLine?.('edge', line);
         }
       });
@@ -159,7 +159,7 @@ export class NativeStack {
         },
         healthUrl,
         onLine: (line) => {
-          retries.note(line);
+          noteRetry(retries, line);
           onLine?.('edge', line);
         },
         // The http-proxy edge drains every try of its longest request.

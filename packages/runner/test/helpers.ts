@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { assertPortFree, findBinaries, freeStackPorts, waitFor } from '@three-tier/processes';
+import { assertPortFree, findBinaries, freeStackPorts, startTimeOf, waitFor, type ProcessId } from '@three-tier/processes';
 import { repoRoot, type CounterBody } from '@three-tier/shared';
-import { startTimeOf, type ProcessId } from '../src/index.js';
 
 /** The built CLI, as `npm start` runs it. */
 export const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
