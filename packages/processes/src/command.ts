@@ -12,6 +12,8 @@ export interface CommandOptions {
   readonly input?: string;
   /** Each line as it comes, for progress; the result still holds every stream whole. */
   readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Its pid, as soon as it runs: to watch it while it works (its CPU time, say). */
+  readonly onSpawn?: (pid: number) => void;
 }
 
 export interface CommandResult {
@@ -56,6 +58,9 @@ export function runCommand(file: string, args: readonly string[], options: Comma
     // A command that exits without reading its stdin must not fail us with EPIPE.
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.input);
+    child.once('spawn', () => {
+      if (child.pid !== undefined) options.onSpawn?.(child.pid);
+    });
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr, output }));
   });

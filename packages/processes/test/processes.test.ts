@@ -121,6 +121,12 @@ describe('runCommand', () => {
     assert.deepEqual(lines, ['stdout one', 'stdout two', 'stderr three']);
     assert.equal(result.stdout, 'one\ntwo\n');
   });
+
+  test('onSpawn gets the pid of the command while it runs', async () => {
+    let spawned: number | undefined;
+    const result = await runCommand(process.execPath, ['-e', 'console.log(process.pid)'], { onSpawn: (pid) => (spawned = pid) });
+    assert.equal(result.stdout, `${String(spawned)}\n`);
+  });
 });
 
 describe('commandOutput', () => {
