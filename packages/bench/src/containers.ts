@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '@three-tier/processes';
-import { repoRoot, routes } from '@three-tier/shared';
+import { repoRoot } from '@three-tier/cli-kit';
+import { routes } from '@three-tier/shared';
 import { firstOk } from './children.js';
 
 export interface ImageSize {

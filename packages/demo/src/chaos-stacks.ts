@@ -1,7 +1,8 @@
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { commandOutput, liveRuns, preferredComposeCommand, RetryLog, retryLogName, type RunRecord } from '@three-tier/processes';
-import { instanceAlias, ports, repoRoot, services, type InstanceBody } from '@three-tier/shared';
+import { repoRoot } from '@three-tier/cli-kit';
+import { instanceAlias, ports, services, type InstanceBody } from '@three-tier/shared';
 
 /** One api instance as chaos names it: by hostname, alias, port (native) or container (compose). */
 export interface ChaosInstance {

@@ -6,7 +6,8 @@
  * purpose and says what the stack does about it.
  */
 import { tmpdir } from 'node:os';
-import { envInteger, envOrExit, exitWith, load, nativeDefaults, parseCommandLine } from '@three-tier/shared';
+import { envOrExit, exitWith, parseCommandLine } from '@three-tier/cli-kit';
+import { envInteger, load, nativeDefaults } from '@three-tier/shared';
 import { z } from 'zod';
 import { composeStack, findNativeRun, nativeStack, type ChaosStack } from './chaos-stacks.js';
 import { RefusedError, runChaos, UsageError } from './chaos.js';

@@ -6,7 +6,8 @@
  *
  * `npm run screenshot` (`screenshot` as the first argument): the README's picture of the live page.
  */
-import { envInteger, envOrExit, exitWith, parseCommandLine } from '@three-tier/shared';
+import { envOrExit, exitWith, parseCommandLine } from '@three-tier/cli-kit';
+import { envInteger } from '@three-tier/shared';
 import { z } from 'zod';
 import { screenshotCommand } from './screenshot-command.js';
 import { keyWindowLifetimes, soak } from './soak.js';

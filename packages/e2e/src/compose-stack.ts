@@ -1,7 +1,8 @@
 import { imageBuilds, imageRepository, monitoringImages, type ImageName } from '@three-tier/deploy';
 import { answersOk, composeFlavours, runCommand, waitFor, type ComposeFlavour } from '@three-tier/processes';
 import { docker } from '@three-tier/release';
-import { edge, repoRoot, routes, services } from '@three-tier/shared';
+import { repoRoot } from '@three-tier/cli-kit';
+import { edge, routes, services } from '@three-tier/shared';
 import * as compose from 'docker-compose';
 import type { IDockerComposeExecutableOptions, IDockerComposeOptions } from 'docker-compose';
 import { inspectContainers, type ContainerFacts } from './containers.js';

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { composeFlavours, freePort, runCommand, waitFor } from '@three-tier/processes';
 import { dockerAnswers, resolveBaseImages, shareBuildCa } from '@three-tier/release';
-import { instanceAlias, repoRoot, services } from '@three-tier/shared';
+import { repoRoot } from '@three-tier/cli-kit';
+import { instanceAlias, services } from '@three-tier/shared';
 import { ComposeStack } from '../src/index.js';
 import { composeStackLock } from './docker-lock.js';
 

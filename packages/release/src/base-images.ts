@@ -2,7 +2,7 @@ import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { baseImages, monitoringImages, type ImageName } from '@three-tier/deploy';
 import { runCommand } from '@three-tier/processes';
-import { repoRoot } from '@three-tier/shared';
+import { repoRoot } from '@three-tier/cli-kit';
 import { docker } from './docker.js';
 
 export type BaseImages = Record<(typeof baseImages)[ImageName]['arg'], string>;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { baseImages, imageBuilds, imageRepository, type ImageName } from '@three-tier/deploy';
 import { commandOutput } from '@three-tier/processes';
-import { releaseVersion, repoRoot } from '@three-tier/shared';
+import { releaseVersion, repoRoot } from '@three-tier/cli-kit';
 import { resolveBaseImages, shareBuildCa, type BaseImages } from './base-images.js';
 import { docker } from './docker.js';
 

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { envLogFormat, envLogLevel, envPort, nativeDefaults, repoRoot } from '@three-tier/shared';
+import { repoRoot } from '@three-tier/cli-kit';
+import { envLogFormat, envLogLevel, envPort, nativeDefaults } from '@three-tier/shared';
 import { z } from 'zod';
 
 /** More would be a load test of this machine, not a demo of balancing. */
