@@ -190,15 +190,19 @@ export function describeExit(exit: Exit): string {
   return exit.signal ? `killed by ${exit.signal}` : `exit code ${String(exit.code)}`;
 }
 
-/** Waits for a child to become ready; if it dies first, the error carries its last words. */
-export async function readyOrDead(child: Child, ready: Promise<unknown>): Promise<void> {
+/**
+ * Waits for a child to become ready and resolves with what `ready` did; if the child dies first,
+ * or `ready` fails, the child is killed and the error carries its last words.
+ */
+export async function readyOrDead<T>(child: Child, ready: Promise<T>): Promise<T> {
   let settled = false;
   const died = child.exited.then((exit) => {
     if (settled) return;
     throw new Error(`${child.name} exited before it was ready (${describeExit(exit)}):\n${child.recentOutput()}`);
   });
   try {
-    await Promise.race([ready, died]);
+    // While this waits, `died` can only reject: a value is `ready`'s.
+    return (await Promise.race([ready, died])) as T;
   } catch (error) {
     await child.kill();
     throw error;
