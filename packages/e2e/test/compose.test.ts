@@ -7,7 +7,7 @@ import { composeFlavours, composeVersion, freePort, waitFor, type ComposeFlavour
 import { faultRoutes, headerNames, ports, routes, services, type CounterBody, type Faults } from '@three-tier/shared';
 import { docker, dockerAnswers, resolveBaseImages, shareBuildCa } from '@three-tier/release';
 import { ComposeStack, dockerBridgeClient, probeTarget, type ProbeTarget } from '../src/index.js';
-import { launchChromium, LivePage } from '../src/live-page.js';
+import { launchChromium, LivePage } from '@three-tier/demo';
 import { composeStackLock } from './docker-lock.js';
 import { probeSuite } from './helpers.js';
 
