@@ -127,7 +127,7 @@ export function composeFile(): ComposeSpecification {
         networks: ['backend'],
         healthcheck: healthcheck(['CMD', '/usr/local/bin/redis-healthcheck.sh'], 1),
         mem_limit: memoryLimit('redis'),
-        stop_grace_period: '10s',
+        stop_grace_period: seconds(gracePeriodMs(budgets.redisShutdownTimeoutMs)),
       }),
       [services.api]: hardened('api', {
         environment: apiEnvironment,

@@ -31,6 +31,12 @@ export const budgets = {
   apiShutdownTimeoutMs: longestRouteTimeoutMs,
   /** A stopping edge lets its in-flight requests finish: one try of the longest route. */
   edgeDrainMs: longestUpstreamWaitMs,
+  /**
+   * Redis on SIGTERM waits up to its shutdown-timeout (10 s by default since Redis 7; redis.conf
+   * leaves it) for lagging replicas to catch up, then fsyncs the AOF and exits; alone, at once.
+   * Compose, Kubernetes and the runner give it that and the slack, so no stop cuts a replica short.
+   */
+  redisShutdownTimeoutMs: 10_000,
 } as const;
 
 /**
