@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { RedisServer } from '@three-tier/processes';
 import { repoRoot } from '@three-tier/cli-kit';
+import { routes } from '@three-tier/shared';
 import { chart } from './chart.js';
 import type { BenchChild } from './children.js';
 import { measureContainers } from './containers.js';
@@ -58,8 +59,8 @@ function packageVersion(name: string): string {
   }
 }
 
-const routes = ['/redis', '/', '/html', '/healthz'] as const;
-const usesRedis = (route: string): boolean => route === '/redis' || route === '/html';
+const benchedRoutes = [routes.redis.path, routes.info.path, routes.html.path, routes.healthz.path] as const;
+const usesRedis = (route: string): boolean => route === routes.redis.path || route === routes.html.path;
 const features = ['requestLogs', 'metrics', 'deadlines', 'securityHeaders'] as const;
 
 /** What runs while the bench measures, and how to stop it: children, Redis servers and pipes. */
@@ -150,15 +151,15 @@ function projectCases(stacks: Stacks, keyScript: string): Case[] {
     ...(usesRedis(route) ? { redis: stack.roles.redis } : {}),
   });
   const cases: Case[] = [];
-  for (const route of routes) {
+  for (const route of benchedRoutes) {
     const placements = [
       { id: 'direct-info', label: 'api direct, info', stack: stacks.info, edge: false },
       // Log level matters where a request is logged; /redis carries the comparison.
-      ...(route === '/redis' ? [{ id: 'direct-warn', label: 'api direct, warn', stack: stacks.warn, edge: false }] : []),
+      ...(route === routes.redis.path ? [{ id: 'direct-warn', label: 'api direct, warn', stack: stacks.warn, edge: false }] : []),
       { id: 'nginx-info', label: 'nginx, info', stack: stacks.info, edge: true, against: 'direct-info' },
-      ...(route === '/redis' ? [{ id: 'nginx-warn', label: 'nginx, warn', stack: stacks.warn, edge: true, against: 'direct-warn' }] : []),
+      ...(route === routes.redis.path ? [{ id: 'nginx-warn', label: 'nginx, warn', stack: stacks.warn, edge: true, against: 'direct-warn' }] : []),
       // The node edge on a route with Redis and on one without (the time budget leaves out / and /html).
-      ...(route === '/redis' || route === '/healthz'
+      ...(route === routes.redis.path || route === routes.healthz.path
         ? [{ id: 'proxy-info', label: 'http-proxy, info', stack: stacks.proxy, edge: true, against: 'direct-info' }]
         : []),
     ];
@@ -172,7 +173,7 @@ function projectCases(stacks: Stacks, keyScript: string): Case[] {
         ...('against' in placement ? { against: `${placement.against}:${route}` } : {}),
       });
     }
-    if (route === '/redis') {
+    if (route === routes.redis.path) {
       cases.push({
         id: 'nginx-info-key:/redis',
         label: '/redis nginx, info, client Idempotency-Key',

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { generateFiles } from '@three-tier/nginx';
 import { checkNginxConfig, freePort, freeStackPorts, liveRuns, preparePrefix, RedisServer } from '@three-tier/processes';
 import { AccessLogPipe, nativeTarget } from '@three-tier/runner';
-import { edge } from '@three-tier/shared';
+import { edge, routes } from '@three-tier/shared';
 import { BenchChild, firstOk } from './children.js';
 import type { RoleProcesses } from './cpu.js';
 import type { ServerSettings } from './servers/settings.js';
@@ -119,7 +119,7 @@ export async function startApiVariant(
 ): Promise<NodeServer> {
   return startNodeServer('api', {
     name,
-    probePath: '/healthz',
+    probePath: routes.healthz.path,
     ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
     env: options.env,
     settings: {

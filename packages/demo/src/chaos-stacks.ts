@@ -2,7 +2,7 @@ import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { commandOutput, liveRuns, preferredComposeCommand, RetryLog, retryLogName, type RunRecord } from '@three-tier/processes';
 import { repoRoot } from '@three-tier/cli-kit';
-import { instanceAlias, ports, services, type InstanceBody } from '@three-tier/shared';
+import { instanceAlias, nativeDefaults, ports, routes, services, type InstanceBody } from '@three-tier/shared';
 
 /** One api instance as chaos names it: by hostname, alias, port (native) or container (compose). */
 export interface ChaosInstance {
@@ -85,12 +85,12 @@ function nativeRedis(record: RunRecord, action: RedisAction): string {
 /** Why an instance on `port` is out of the rotation, asked of its own /readyz; undefined when it is ready. */
 async function probePort(port: string): Promise<string | undefined> {
   try {
-    const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(1_000) });
+    const response = await fetch(`http://127.0.0.1:${port}${routes.readyz.path}`, { signal: AbortSignal.timeout(1_000) });
     await response.body?.cancel();
-    return response.status === 200 ? undefined : `its /readyz answers ${response.status}`;
+    return response.status === 200 ? undefined : `its ${routes.readyz.path} answers ${response.status}`;
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code;
-    return cause === 'ECONNREFUSED' ? `nothing listens on port ${port}` : `its /readyz does not answer (${cause ?? (error as Error).message})`;
+    return cause === 'ECONNREFUSED' ? `nothing listens on port ${port}` : `its ${routes.readyz.path} does not answer (${cause ?? (error as Error).message})`;
   }
 }
 
@@ -99,14 +99,14 @@ export function nativeStack(folder: string, record: RunRecord, url: string | und
   const apis = recordedApis(record);
   return {
     kind: 'native',
-    url: url ?? record.url ?? 'http://127.0.0.1:8080',
+    url: url ?? record.url ?? `http://127.0.0.1:${nativeDefaults.edgePort}`,
     async instances() {
       return Promise.all(
         apis.map(async ({ pid, port, instanceId }) => {
           // The runner records each instance's INSTANCE_ID; asked first, in case that changes.
           let hostname = instanceId ?? `${osHostname()}-${port}`;
           try {
-            const response = await fetch(`http://127.0.0.1:${port}/instance`, { signal: AbortSignal.timeout(3_000) });
+            const response = await fetch(`http://127.0.0.1:${port}${routes.instance.path}`, { signal: AbortSignal.timeout(3_000) });
             hostname = ((await response.json()) as InstanceBody).hostname;
           } catch {
             // down, or unready (which drops every request but the fault routes): named as the runner names it

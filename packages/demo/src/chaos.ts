@@ -1,4 +1,5 @@
-import { describeFaults, faultNames, type FaultName, type Faults } from '@three-tier/shared';
+import { describeFaults, faultNames, faultRoutes, type FaultName, type Faults } from '@three-tier/shared';
+import { maxApiInstances } from '@three-tier/runner';
 import { scaleCompose, type ChaosInstance, type ChaosStack, type RedisAction } from './chaos-stacks.js';
 import { nameOf, rotation, watch } from './chaos-watch.js';
 
@@ -19,7 +20,7 @@ export interface ChaosOptions {
   readonly stack: ChaosStack;
   readonly watchSeconds: number;
   /** For `scale` in compose: the project and the environment compose runs with. */
-  readonly composeProject?: string;
+  readonly composeProject: string;
   readonly env: NodeJS.ProcessEnv;
   readonly signal?: AbortSignal;
 }
@@ -50,9 +51,9 @@ function faultsOf(body: string): string {
 /** `set unready`, `set latency=300`, `set errors=0.2`: the fault route and its query. */
 function faultRequest(spec: string | undefined): { path: string; what: string } {
   const [name, value] = (spec ?? '').split('=');
-  if (name === 'unready' && value === undefined) return { path: '/faults/unready', what: 'unready' };
-  if (name === 'latency' && value !== undefined) return { path: `/faults/latency?ms=${encodeURIComponent(value)}`, what: `latency +${value} ms` };
-  if (name === 'errors' && value !== undefined) return { path: `/faults/errors?rate=${encodeURIComponent(value)}`, what: `errors at rate ${value}` };
+  if (name === 'unready' && value === undefined) return { path: faultRoutes.unready.path, what: 'unready' };
+  if (name === 'latency' && value !== undefined) return { path: `${faultRoutes.latency.path}?ms=${encodeURIComponent(value)}`, what: `latency +${value} ms` };
+  if (name === 'errors' && value !== undefined) return { path: `${faultRoutes.errors.path}?rate=${encodeURIComponent(value)}`, what: `errors at rate ${value}` };
   throw new UsageError(`fault set takes unready, latency=MS or errors=RATE (got ${JSON.stringify(spec ?? '')})`);
 }
 
@@ -130,12 +131,12 @@ async function scale(args: readonly string[], options: ChaosOptions, say: Say, a
   if (options.stack.kind === 'native') {
     throw new RefusedError(
       'npm start fixes the number of api instances when it starts: stop it and start it again with API_INSTANCES=' +
-        `${count} (1 to 16). Only the compose stack scales while it runs.`,
+        `${count} (1 to ${maxApiInstances}). Only the compose stack scales while it runs.`,
       2,
     );
   }
   return act(async () => {
-    await scaleCompose(options.composeProject ?? 'three-tier', count, options.env, say);
+    await scaleCompose(options.composeProject, count, options.env, say);
     return `compose now runs ${count} api replica(s)`;
   });
 }
@@ -181,7 +182,7 @@ async function fault(
       if (rest.length > 0) throw new UsageError('fault list takes nothing more');
       if (instances.length === 0) say('no api instance is running');
       for (const [index, instance] of instances.entries()) {
-        const answer = await stack.call(instance, 'GET', '/faults').catch((error: unknown) => ({ status: 0, body: (error as Error).message }));
+        const answer = await stack.call(instance, 'GET', faultRoutes.list.path).catch((error: unknown) => ({ status: 0, body: (error as Error).message }));
         say(`${index + 1}: ${nameOf(instance.hostname)} at ${instance.where}: ${answer.status === 200 ? faultsOf(answer.body) : `no answer (${answer.body.trim()})`}`);
       }
       return 0;
@@ -203,7 +204,7 @@ async function fault(
       if (more.length > 0 || (which === undefined && second !== undefined)) throw new UsageError('fault clear takes [unready|latency|errors] [instance]');
       // Without an instance, every instance: whatever was set anywhere is cleared.
       const targets = name === undefined ? instances : [pickInstance(instances, name)];
-      const path = which ? `/faults/${which}` : '/faults';
+      const path = which ? faultRoutes[which].path : faultRoutes.list.path;
       const [only] = targets;
       return actAndWatch(async () => {
         const lines: string[] = [];
@@ -216,7 +217,7 @@ async function fault(
       if (more.length > 0) throw new UsageError('fault exit takes at most one instance');
       const instance = pickInstance(instances, name);
       return actAndWatch(async () => {
-        await call(instance, 'POST', '/faults/exit');
+        await call(instance, 'POST', faultRoutes.exit.path);
         return `${nameOf(instance.hostname)} at ${instance.where} exits with code 1 now, as a crash would`;
       }, instance);
     }
