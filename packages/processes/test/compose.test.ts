@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { composeCommand, composeFlavours, composeVersion, preferredComposeCommand } from '../src/index.js';
+import { scratchDir } from './scratch.js';
 
 /** A PATH holding stand-ins for docker and docker-compose that answer as this test says. */
 async function fakePath(dir: string, options: { plugin: boolean; standalone: boolean }): Promise<NodeJS.ProcessEnv> {
@@ -18,30 +18,24 @@ async function fakePath(dir: string, options: { plugin: boolean; standalone: boo
 }
 
 describe('compose detection', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'compose-detection-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const scratch = scratchDir('compose-detection-');
 
   test('lists the plugin first, then the standalone binary, as each answers', async () => {
-    assert.deepEqual(await composeFlavours(await fakePath(dir, { plugin: true, standalone: true })), ['plugin', 'standalone']);
-    assert.deepEqual(await composeFlavours(await fakePath(dir, { plugin: false, standalone: true })), ['standalone']);
-    assert.deepEqual(await composeFlavours(await fakePath(dir, { plugin: true, standalone: false })), ['plugin']);
-    assert.deepEqual(await composeFlavours({ PATH: join(dir, 'nowhere') }), [], 'no docker at all is no compose, not an error');
+    assert.deepEqual(await composeFlavours(await fakePath(scratch(), { plugin: true, standalone: true })), ['plugin', 'standalone']);
+    assert.deepEqual(await composeFlavours(await fakePath(scratch(), { plugin: false, standalone: true })), ['standalone']);
+    assert.deepEqual(await composeFlavours(await fakePath(scratch(), { plugin: true, standalone: false })), ['plugin']);
+    assert.deepEqual(await composeFlavours({ PATH: join(scratch(), 'nowhere') }), [], 'no docker at all is no compose, not an error');
   });
 
   test('the command line of each flavour, and the preferred one: the plugin when it answers', async () => {
     assert.deepEqual(composeCommand('plugin'), ['docker', 'compose']);
     assert.deepEqual(composeCommand('standalone'), ['docker-compose']);
-    assert.deepEqual(await preferredComposeCommand(await fakePath(dir, { plugin: true, standalone: true })), ['docker', 'compose']);
-    assert.deepEqual(await preferredComposeCommand(await fakePath(dir, { plugin: false, standalone: true })), ['docker-compose']);
+    assert.deepEqual(await preferredComposeCommand(await fakePath(scratch(), { plugin: true, standalone: true })), ['docker', 'compose']);
+    assert.deepEqual(await preferredComposeCommand(await fakePath(scratch(), { plugin: false, standalone: true })), ['docker-compose']);
   });
 
   test('the version each reports, trimmed', async () => {
-    const env = await fakePath(dir, { plugin: true, standalone: true });
+    const env = await fakePath(scratch(), { plugin: true, standalone: true });
     assert.equal(await composeVersion('plugin', env), '2.40.0');
     assert.equal(await composeVersion('standalone', env), '1.29.2');
   });

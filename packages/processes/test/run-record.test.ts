@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   createRunFolder,
   identify,
@@ -16,19 +15,14 @@ import {
   waitFor,
   writeRunRecord,
 } from '../src/index.js';
+import { scratchDir } from './scratch.js';
 
 describe('the run folder contract (stack.json, retries.log)', () => {
-  let parent: string;
-  before(async () => {
-    parent = await mkdtemp(join(tmpdir(), 'run-record-'));
-  });
-  after(async () => {
-    await rm(parent, { recursive: true, force: true });
-  });
+  const scratch = scratchDir('run-record-');
 
   test('a record reads back as written, with its version', async () => {
-    const folder = await createRunFolder(parent);
-    assert.ok(folder.startsWith(join(parent, runFolderPrefix)));
+    const folder = await createRunFolder(scratch());
+    assert.ok(folder.startsWith(join(scratch(), runFolderPrefix)));
     const runner = identify(process.pid);
     assert.ok(runner);
     await writeRunRecord(folder, { runner, url: 'http://127.0.0.1:8080', services: { 'api 3001': { ...runner, port: 3001, instanceId: 'host-3001' } } });
@@ -42,7 +36,7 @@ describe('the run folder contract (stack.json, retries.log)', () => {
 
   test('a record without a version is the first version; another version, a wrong shape or no JSON reads as none', async () => {
     const write = async (name: string, text: string): Promise<string> => {
-      const folder = join(parent, `${runFolderPrefix}${name}`);
+      const folder = join(scratch(), `${runFolderPrefix}${name}`);
       await mkdir(folder);
       await writeFile(join(folder, 'stack.json'), text);
       return folder;
@@ -52,11 +46,11 @@ describe('the run folder contract (stack.json, retries.log)', () => {
     assert.equal(await readRunRecord(await write('future', JSON.stringify({ version: runRecordVersion + 1, runner, services: {} }))), undefined);
     assert.equal(await readRunRecord(await write('no-pid', JSON.stringify({ runner: { startTime: '1' }, services: {} }))), undefined);
     assert.equal(await readRunRecord(await write('not-json', '{')), undefined);
-    assert.equal(await readRunRecord(join(parent, 'nothing-here')), undefined);
+    assert.equal(await readRunRecord(join(scratch(), 'nothing-here')), undefined);
   });
 
   test('liveRuns lists only the folders whose runner lives, the newest record first', async () => {
-    const own = await mkdtemp(join(parent, 'live-'));
+    const own = await mkdtemp(join(scratch(), 'live-'));
     const dead = spawn('true');
     const deadPid = await new Promise<number>((resolve) => dead.once('exit', () => resolve(dead.pid ?? 0)));
     const me = identify(process.pid);
@@ -74,7 +68,7 @@ describe('the run folder contract (stack.json, retries.log)', () => {
   });
 
   test('the retry log counts the retries noted at or after a moment, and none before its file exists', async () => {
-    const folder = await createRunFolder(parent);
+    const folder = await createRunFolder(scratch());
     const path = join(folder, retryLogName);
     assert.equal(await RetryLog.countSince(path, new Date(0)), 0);
     const log = new RetryLog(path);
