@@ -18,7 +18,7 @@ export type BaseEnv = Readonly<Record<'PATH' | 'HOME', string | undefined>>;
 
 const startTimeoutMs = 30_000;
 const server = (name: string): string => fileURLToPath(new URL(`./servers/${name}.js`, import.meta.url));
-const runnerCli = fileURLToPath(new URL('./cli.js', import.meta.resolve('@three-tier/runner')));
+const runnerCli = fileURLToPath(import.meta.resolve('@three-tier/runner/cli'));
 
 export type EdgeKind = 'nginx' | 'http-proxy';
 export type LogLevel = 'info' | 'warn';
