@@ -31,8 +31,8 @@ export default tseslint.config(
     languageOptions: { globals: globals.browser },
   },
   {
-    // Entry points, tests and benchmarks are where the environment is read.
-    files: ['**/src/index.ts', '**/src/cli.ts', '**/test/**', '**/bench/**'],
+    // Entry points and tests are where the environment is read.
+    files: ['**/src/index.ts', '**/src/cli.ts', '**/test/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createLogger, exitOnFatalErrors, flushLogs, handleShutdownSignals, logDestination } from '@three-tier/service-kit';
-import { ConfigError, releaseVersion } from '@three-tier/shared';
+import { releaseVersion } from '@three-tier/cli-kit';
+import { ConfigError } from '@three-tier/shared';
 import { createApp, type AppFeatures } from './app.js';
 import { configFromEnv, type ApiConfig } from './config.js';
 import { FaultSwitch } from './faults/fault-switch.js';

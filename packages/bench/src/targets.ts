@@ -3,22 +3,22 @@
  * (Express hello world, raw node + ioredis, that behind our nginx) and the api's feature variants.
  */
 import { chmod, mkdir } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateFiles } from '@three-tier/nginx';
-import { checkNginxConfig, freePort, freeStackPorts, preparePrefix, RedisServer } from '@three-tier/processes';
+import { checkNginxConfig, freePort, freeStackPorts, liveRuns, preparePrefix, RedisServer } from '@three-tier/processes';
 import { AccessLogPipe, nativeTarget } from '@three-tier/runner';
-import { edge } from '@three-tier/shared';
-import { firstOk, Proc } from './children.js';
-import { processTree, readStat, type RoleProcesses } from './cpu.js';
+import { edge, routes } from '@three-tier/shared';
+import { BenchChild, firstOk } from './children.js';
+import type { RoleProcesses } from './cpu.js';
+import type { ServerSettings } from './servers/settings.js';
 
 /** PATH and HOME: all of the bench's own environment a child gets, as the runner does. */
 export type BaseEnv = Readonly<Record<'PATH' | 'HOME', string | undefined>>;
 
 const startTimeoutMs = 30_000;
 const server = (name: string): string => fileURLToPath(new URL(`./servers/${name}.js`, import.meta.url));
-const runnerCli = fileURLToPath(new URL('./cli.js', import.meta.resolve('@three-tier/runner')));
+const runnerCli = fileURLToPath(import.meta.resolve('@three-tier/runner/cli'));
 
 export type EdgeKind = 'nginx' | 'http-proxy';
 export type LogLevel = 'info' | 'warn';
@@ -26,7 +26,7 @@ export type LogLevel = 'info' | 'warn';
 /** `npm start` as a user runs it: the runner CLI, its output relayed to us and dropped. */
 export interface RunnerStack {
   readonly name: string;
-  readonly proc: Proc;
+  readonly proc: BenchChild;
   readonly edgeUrl: string;
   readonly apiUrl: string;
   /** From spawn to its `ready:` line. */
@@ -34,26 +34,18 @@ export interface RunnerStack {
   readonly roles: RoleProcesses;
 }
 
-function commandLine(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-  } catch {
-    return '';
-  }
-}
-
-/** The runner's children by role: redis-server, nginx's master (or the node edge), the api. */
-function runnerRoles(runner: number): RoleProcesses {
+/**
+ * The runner's children by role, from the pids its run folder records (redis, nginx's master or
+ * the node edge, the api), as `npm run chaos` finds them.
+ */
+async function runnerRoles(runner: number, runParent: string): Promise<RoleProcesses> {
+  const [run] = await liveRuns(runParent);
+  if (!run) throw new Error(`the runner (pid ${runner}) left no live run folder in ${runParent}`);
   const roles: RoleProcesses = { runner: { pid: runner, tree: false } };
-  for (const pid of processTree(runner)) {
-    if (readStat(pid)?.ppid !== runner) continue;
-    const command = commandLine(pid);
-    if (command.includes('redis-server')) roles.redis = { pid, tree: true };
-    else if (command.includes('nginx') || /\/apps\/edge\/|@three-tier\/edge/.test(command)) roles.edge = { pid, tree: true };
-    else if (/\/apps\/api\/|@three-tier\/api/.test(command)) roles.api = { pid, tree: true };
-  }
   for (const role of ['api', 'edge', 'redis'] as const) {
-    if (!roles[role]) throw new Error(`the runner (pid ${runner}) has no ${role} process`);
+    const service = run.record.services[role];
+    if (!service) throw new Error(`the runner (pid ${runner}) records no ${role} process in ${run.path}`);
+    roles[role] = { pid: service.pid, tree: true };
   }
   return roles;
 }
@@ -63,7 +55,10 @@ export async function startRunner(
   options: { edge: EdgeKind; logLevel: LogLevel; dir: string; env: BaseEnv },
 ): Promise<RunnerStack> {
   const { edge: edgePort, api: apiPort, redis: redisPort } = await freeStackPorts(1);
-  const proc = new Proc({
+  // A TMPDIR of its own: its run folder, the one there, says which pid plays which role.
+  const runParent = join(options.dir, `run-${edgePort}`);
+  await mkdir(runParent);
+  const proc = new BenchChild({
     name: `runner (${name})`,
     command: process.execPath,
     args: [runnerCli, 'up'],
@@ -76,9 +71,10 @@ export async function startRunner(
       STACK_EDGE: options.edge,
       LOG_LEVEL: options.logLevel,
       LOG_FORMAT: 'json',
+      TMPDIR: runParent,
     },
   });
-  await proc.waitForOutput(/^ready: (\S+)$/m, startTimeoutMs);
+  await proc.waitForLine(/^ready: (\S+)$/, startTimeoutMs);
   const readyMs = performance.now() - proc.startedAt;
   return {
     name,
@@ -86,13 +82,13 @@ export async function startRunner(
     edgeUrl: `http://127.0.0.1:${edgePort}`,
     apiUrl: `http://127.0.0.1:${apiPort}`,
     readyMs,
-    roles: runnerRoles(proc.pid),
+    roles: await runnerRoles(proc.pid, runParent),
   };
 }
 
 /** A node server of this package on a free port; resolves once it answers 200 on `probePath`. */
 export interface NodeServer {
-  readonly proc: Proc;
+  readonly proc: BenchChild;
   readonly url: string;
   /** From spawn to the first 200 on `probePath`. */
   readonly startMs: number;
@@ -100,15 +96,16 @@ export interface NodeServer {
 
 export async function startNodeServer(
   entry: 'api' | 'express-hello' | 'express-hello-born' | 'raw-incr',
-  options: { name: string; env: NodeJS.ProcessEnv; probePath: string; nodeArgs?: readonly string[] },
+  options: { name: string; env: BaseEnv; settings?: Omit<ServerSettings, 'port'>; probePath: string; nodeArgs?: readonly string[] },
 ): Promise<NodeServer> {
   const port = await freePort();
-  const proc = new Proc({
+  const settings: ServerSettings = { ...options.settings, port };
+  const proc = new BenchChild({
     name: options.name,
     command: process.execPath,
     // --enable-source-maps as the runner starts the api, so both pay the same.
-    args: [...(options.nodeArgs ?? []), '--enable-source-maps', server(entry)],
-    env: { ...options.env, PORT: String(port), HOST: '127.0.0.1' },
+    args: [...(options.nodeArgs ?? []), '--enable-source-maps', server(entry), JSON.stringify(settings)],
+    env: options.env,
   });
   const url = `http://127.0.0.1:${port}`;
   const startMs = await proc.guard(firstOk(`${url}${options.probePath}`, startTimeoutMs, proc.startedAt), `a 200 on ${options.probePath}`, startTimeoutMs);
@@ -122,14 +119,12 @@ export async function startApiVariant(
 ): Promise<NodeServer> {
   return startNodeServer('api', {
     name,
-    probePath: '/healthz',
+    probePath: routes.healthz.path,
     ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
-    env: {
-      ...options.env,
-      REDIS_URL: `redis://127.0.0.1:${options.redisPort}`,
-      LOG_LEVEL: 'info',
-      LOG_FORMAT: 'json',
-      BENCH_FEATURES_OFF: options.off.join(','),
+    env: options.env,
+    settings: {
+      apiEnv: { REDIS_URL: `redis://127.0.0.1:${options.redisPort}`, LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
+      featuresOff: options.off,
     },
   });
 }
@@ -145,7 +140,7 @@ export async function startRedis(bin: string, dir: string): Promise<RedisServer>
  * nginx with our generated native config in front of `apiPort`. Its access log goes to a named pipe
  * the bench reads and drops, as the runner reads it (and relays it).
  */
-export async function startNginx(bin: string, options: { dir: string; apiPort: number }): Promise<{ proc: Proc; url: string; close: () => void }> {
+export async function startNginx(bin: string, options: { dir: string; apiPort: number }): Promise<{ proc: BenchChild; url: string; close: () => void }> {
   const port = await freePort();
   const prefix = join(options.dir, `nginx-${port}`);
   await mkdir(prefix, { recursive: true });
@@ -157,7 +152,7 @@ export async function startNginx(bin: string, options: { dir: string; apiPort: n
   const configFile = await preparePrefix(prefix, config);
   const check = checkNginxConfig(bin, prefix, configFile);
   if (!check.ok) throw new Error(`nginx rejected the generated config:\n${check.output}`);
-  const proc = new Proc({ name: 'nginx (reference)', command: bin, args: ['-p', prefix, '-c', configFile, '-e', 'stderr'] });
+  const proc = new BenchChild({ name: 'nginx (reference)', command: bin, args: ['-p', prefix, '-c', configFile, '-e', 'stderr'] });
   const url = `http://127.0.0.1:${port}`;
   await proc.guard(firstOk(`${url}${edge.healthPath}`, startTimeoutMs), 'a 200 from nginx', startTimeoutMs);
   return { proc, url, close: () => accessLog.close() };

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { findBinaries, freeStackPorts, runCommand } from '@three-tier/processes';
 import { NativeStack } from '@three-tier/runner';
-import { repoRoot } from '@three-tier/shared';
+import { repoRoot } from '@three-tier/cli-kit';
 
 const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 

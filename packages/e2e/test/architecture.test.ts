@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, test } from 'node:test';
-import { repoRoot } from '@three-tier/shared';
+import { repoRoot } from '@three-tier/cli-kit';
 
 /** Every TypeScript source file of every workspace (tests and generated output left out). */
 async function sourceFiles(): Promise<string[]> {

@@ -3,19 +3,11 @@ import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, test, type TestContext } from 'node:test';
 import { composeTarget, imageUsers, redisAuthDir } from '@three-tier/deploy';
-import { freePort, waitFor } from '@three-tier/processes';
+import { composeFlavours, composeVersion, freePort, waitFor, type ComposeFlavour } from '@three-tier/processes';
 import { faultRoutes, headerNames, ports, routes, services, type CounterBody, type Faults } from '@three-tier/shared';
 import { docker, dockerAnswers, resolveBaseImages, shareBuildCa } from '@three-tier/release';
-import {
-  ComposeStack,
-  composeFlavours,
-  composeVersion,
-  dockerBridgeClient,
-  probeTarget,
-  type ComposeFlavour,
-  type ProbeTarget,
-} from '../src/index.js';
-import { launchChromium, LivePage } from '../src/live-page.js';
+import { ComposeStack, dockerBridgeClient, probeTarget, type ProbeTarget } from '../src/index.js';
+import { launchChromium, LivePage } from '@three-tier/demo';
 import { composeStackLock } from './docker-lock.js';
 import { probeSuite } from './helpers.js';
 

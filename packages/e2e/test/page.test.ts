@@ -6,7 +6,7 @@ import { waitFor, type NodeService, type RedisServer } from '@three-tier/process
 import { counterMessage, faultRoutes, pollsToLeave } from '@three-tier/shared';
 import type { Browser } from 'playwright-core';
 import { startStack, type TestStack } from './helpers.js';
-import { instanceAt, launchChromium, LivePage } from '../src/live-page.js';
+import { instanceAt, launchChromium, LivePage } from '@three-tier/demo';
 
 /** axe-core's rules for WCAG 2.x A and AA: labels, names, roles, contrast. */
 const axeSource = await readFile(fileURLToPath(import.meta.resolve('axe-core/axe.min.js')), 'utf8');

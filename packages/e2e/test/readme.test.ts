@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, test } from 'node:test';
-import { apiEnvSchema, edge, edgeEnvSchema, repoRoot, routeList } from '@three-tier/shared';
+import { repoRoot } from '@three-tier/cli-kit';
+import { apiEnvSchema, edge, edgeEnvSchema, routeList } from '@three-tier/shared';
 import { runnerEnvSchema } from '@three-tier/runner';
 
 const readme = await readFile(`${repoRoot}README.md`, 'utf8');

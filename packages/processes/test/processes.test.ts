@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   Child,
   checkNginxConfig,
+  commandOutput,
   findBinaries,
   findBinary,
   bindable,
@@ -98,6 +99,45 @@ describe('runCommand', () => {
     const result = await runCommand(process.execPath, ['-e', "console.log('started'); setInterval(() => {}, 1000)"], { timeoutMs: 500 });
     assert.equal(result.code, null);
     assert.equal(result.stdout, 'started\n');
+  });
+
+  test('a command that ignores SIGTERM is ended by killSignal SIGKILL at timeoutMs, and nothing throws', async () => {
+    const script = "process.on('SIGTERM', () => {}); console.log('started'); setInterval(() => {}, 1000)";
+    const result = await runCommand(process.execPath, ['-e', script], { timeoutMs: 500, killSignal: 'SIGKILL' });
+    assert.equal(result.code, null);
+    assert.equal(result.stdout, 'started\n');
+  });
+
+  test('input goes to its stdin, which is then closed', async () => {
+    const script = "let text = ''; process.stdin.on('data', (chunk) => (text += chunk)).on('end', () => console.log(text.toUpperCase()))";
+    const result = await runCommand(process.execPath, ['-e', script], { input: 'secret' });
+    assert.equal(result.stdout, 'SECRET\n');
+  });
+
+  test('onLine hears each line of each stream as it comes, the last one unterminated', async () => {
+    const lines: string[] = [];
+    const script = "process.stdout.write('one\\ntw'); setTimeout(() => { process.stdout.write('o\\n'); process.stderr.write('three') }, 50)";
+    const result = await runCommand(process.execPath, ['-e', script], { onLine: (line, stream) => lines.push(`${stream} ${line}`) });
+    assert.deepEqual(lines, ['stdout one', 'stdout two', 'stderr three']);
+    assert.equal(result.stdout, 'one\ntwo\n');
+  });
+
+  test('onSpawn gets the pid of the command while it runs', async () => {
+    let spawned: number | undefined;
+    const result = await runCommand(process.execPath, ['-e', 'console.log(process.pid)'], { onSpawn: (pid) => (spawned = pid) });
+    assert.equal(result.stdout, `${String(spawned)}\n`);
+  });
+});
+
+describe('commandOutput', () => {
+  test('is the stdout of a command that succeeds', async () => {
+    assert.equal(await commandOutput(process.execPath, ['-e', "console.log('fine')"]), 'fine\n');
+  });
+
+  test('a failure names the command and carries its stderr, or its exit code when it said nothing', async () => {
+    await assert.rejects(commandOutput(process.execPath, ['-e', "console.error('broken'); process.exit(4)"]), /-e .* failed: broken$/);
+    await assert.rejects(commandOutput(process.execPath, ['-e', 'process.exit(4)']), /failed: exit code 4$/);
+    await assert.rejects(commandOutput('/nonexistent/tool', ['x']), /^Error: \/nonexistent\/tool x failed: spawn .*ENOENT/);
   });
 });
 

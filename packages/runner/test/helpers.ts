@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { assertPortFree, findBinaries, freeStackPorts, waitFor } from '@three-tier/processes';
-import { repoRoot, type CounterBody } from '@three-tier/shared';
-import { startTimeOf, type ProcessId } from '../src/index.js';
+import { assertPortFree, findBinaries, freeStackPorts, startTimeOf, waitFor, type ProcessId } from '@three-tier/processes';
+import { repoRoot } from '@three-tier/cli-kit';
+import { type CounterBody } from '@three-tier/shared';
 
 /** The built CLI, as `npm start` runs it. */
 export const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));

@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { assertPortFree, waitFor } from '@three-tier/processes';
-import { sameKeypressMs, startTimeOf, sweepLeftovers } from '../src/index.js';
+import { assertPortFree, startTimeOf, waitFor } from '@three-tier/processes';
+import { sameKeypressMs, sweepLeftovers } from '../src/index.js';
 import { assertNothingLeft, freshTmp, groupMembers, loopClients, recordedServices, runnerSetting, startRunner, visit, type RunnerSetting } from './helpers.js';
 
 /** One unlabelled metric of the api's /metrics. */

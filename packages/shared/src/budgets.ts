@@ -36,6 +36,12 @@ export const budgets = {
    * which is also how long compose, Kubernetes and the stack runner wait before they kill.
    */
   edgeDrainMs: longestUpstreamWaitMs,
+  /**
+   * Redis on SIGTERM waits up to its shutdown-timeout (10 s by default since Redis 7; redis.conf
+   * leaves it) for lagging replicas to catch up, then fsyncs the AOF and exits; alone, at once.
+   * Compose, Kubernetes and the runner give it that and the slack, so no stop cuts a replica short.
+   */
+  redisShutdownTimeoutMs: 10_000,
 } as const;
 
 /**

@@ -130,103 +130,116 @@ export async function soak(options: SoakOptions, print: (line: string) => void):
   }
 }
 
-async function drive(stack: NativeStack, options: SoakOptions, print: (line: string) => void): Promise<SoakReport> {
-  const { seconds, clients, idempotencyTtlSeconds, sampleEveryMs = 1_000, printEvery = 5 } = options;
-  const started = performance.now();
-  const elapsed = (): number => (performance.now() - started) / 1_000;
-  const going = (): boolean => elapsed() < seconds && !options.signal?.aborted;
-  const statuses = new Map<string, number>();
-  const backPressure = new Map<number, number>();
-  const errors: string[] = [];
-  let errorCount = 0;
-  let requests = 0;
+/** What the clients saw: every answer by shot and status, the refusals, the errors, and the visits second by second. */
+class Tally {
+  requests = 0;
+  errorCount = 0;
+  readonly statuses = new Map<string, number>();
+  readonly backPressure = new Map<number, number>();
+  readonly errors: string[] = [];
   /** Visits per elapsed second, to know how many keys may still be alive at the end. */
-  const visitsPerSecond: number[] = [];
-  const fail = (message: string): void => {
-    errorCount += 1;
-    if (errors.length < 20) errors.push(message);
-  };
+  readonly visitsPerSecond: number[] = [];
 
-  const client = async (offset: number): Promise<void> => {
-    for (let turn = offset; going(); turn += 1) {
-      const shot = mix[turn % mix.length];
-      if (!shot) continue;
-      requests += 1;
-      try {
-        const res = await fetch(`${stack.url}${shot.path}`, {
-          method: shot.method,
-          headers: shot.idempotencyKey ? { [headerNames.idempotencyKey]: `soak-${offset}-${turn}` } : {},
-          signal: AbortSignal.timeout(10_000),
-        });
-        await res.arrayBuffer();
-        const key = `${shot.name} ${res.status}`;
-        statuses.set(key, (statuses.get(key) ?? 0) + 1);
-        if (shot.path === routes.redis.path && shot.method === 'GET' && res.status === 200) {
-          const second = Math.floor(elapsed());
-          visitsPerSecond[second] = (visitsPerSecond[second] ?? 0) + 1;
-        }
-        if (shot.ok.includes(res.status)) continue;
-        if (shot.backPressure?.includes(res.status)) backPressure.set(res.status, (backPressure.get(res.status) ?? 0) + 1);
-        else fail(`${shot.method} ${shot.path}: ${res.status}`);
-      } catch (error) {
-        fail(`${shot.method} ${shot.path}: ${error instanceof Error ? `${error.message} ${(error.cause as Error | undefined)?.message ?? ''}` : String(error)}`);
-      }
+  answer(shot: Shot, status: number, second: number): void {
+    const key = `${shot.name} ${status}`;
+    this.statuses.set(key, (this.statuses.get(key) ?? 0) + 1);
+    if (shot.path === routes.redis.path && shot.method === 'GET' && status === 200) {
+      this.visitsPerSecond[second] = (this.visitsPerSecond[second] ?? 0) + 1;
     }
-  };
+    if (shot.ok.includes(status)) return;
+    if (shot.backPressure?.includes(status)) this.backPressure.set(status, (this.backPressure.get(status) ?? 0) + 1);
+    else this.fail(`${shot.method} ${shot.path}: ${status}`);
+  }
 
-  const sample = async (): Promise<Sample> => {
-    const metrics = await (await fetch(`${stack.apiUrl}${routes.metrics.path}`, { signal: AbortSignal.timeout(5_000) })).text();
-    const memory = await redisInfo(stack.options.ports.redis, 'memory');
-    const keys = Number((await redisCall(stack.options.ports.redis, ['DBSIZE'])).slice(1));
-    return {
-      atSeconds: elapsed(),
-      requests,
-      rssBytes: metric(metrics, 'process_resident_memory_bytes'),
-      openFds: metric(metrics, 'process_open_fds'),
-      loopDelayP99Seconds: metric(metrics, 'nodejs_eventloop_lag_p99_seconds'),
-      redisUsedBytes: Number(memory.get('used_memory')),
-      redisKeys: keys,
-    };
-  };
+  fail(message: string): void {
+    this.errorCount += 1;
+    if (this.errors.length < 20) this.errors.push(message);
+  }
 
-  const warmUpSeconds = Math.max(10, seconds / 4);
-  print(
-    `soak | ${seconds} s of mixed traffic (${new Set(mix.map((shot) => shot.path)).size} paths) through ${options.edge} at ${stack.url}, ` +
-      `${clients} clients; idempotency keys live ${idempotencyTtlSeconds} s; the first ${warmUpSeconds} s are warm-up`,
-  );
-  const start = await sample();
+  /** Visits counted from second `from` to the end. */
+  visitsSince(from: number): number {
+    return this.visitsPerSecond.slice(Math.max(0, from)).reduce((sum, count) => sum + count, 0);
+  }
+}
+
+/** The soak's clock: seconds since the traffic began, and whether it should go on. */
+interface Clock {
+  elapsed(): number;
+  going(): boolean;
+}
+
+/** One client: walks the mix from `offset`, one request at a time, until the clock says stop. */
+async function client(stack: NativeStack, tally: Tally, clock: Clock, offset: number): Promise<void> {
+  for (let turn = offset; clock.going(); turn += 1) {
+    const shot = mix[turn % mix.length];
+    if (!shot) continue;
+    tally.requests += 1;
+    try {
+      const res = await fetch(`${stack.url}${shot.path}`, {
+        method: shot.method,
+        headers: shot.idempotencyKey ? { [headerNames.idempotencyKey]: `soak-${offset}-${turn}` } : {},
+        signal: AbortSignal.timeout(10_000),
+      });
+      await res.arrayBuffer();
+      tally.answer(shot, res.status, Math.floor(clock.elapsed()));
+    } catch (error) {
+      tally.fail(`${shot.method} ${shot.path}: ${error instanceof Error ? `${error.message} ${(error.cause as Error | undefined)?.message ?? ''}` : String(error)}`);
+    }
+  }
+}
+
+/** The api's memory, descriptors and loop delay (its /metrics), and Redis's memory and keys, now. */
+async function sample(stack: NativeStack, tally: Tally, clock: Clock): Promise<Sample> {
+  const metrics = await (await fetch(`${stack.apiUrl}${routes.metrics.path}`, { signal: AbortSignal.timeout(5_000) })).text();
+  const memory = await redisInfo(stack.options.ports.redis, 'memory');
+  const keys = Number((await redisCall(stack.options.ports.redis, ['DBSIZE'])).slice(1));
+  return {
+    atSeconds: clock.elapsed(),
+    requests: tally.requests,
+    rssBytes: metric(metrics, 'process_resident_memory_bytes'),
+    openFds: metric(metrics, 'process_open_fds'),
+    loopDelayP99Seconds: metric(metrics, 'nodejs_eventloop_lag_p99_seconds'),
+    redisUsedBytes: Number(memory.get('used_memory')),
+    redisKeys: keys,
+  };
+}
+
+/** Samples every `sampleEveryMs` while the traffic runs (after `start`), printing every n-th and the end of the warm-up. */
+async function sampleWhileGoing(
+  start: Sample,
+  take: () => Promise<Sample>,
+  clock: Clock,
+  options: { seconds: number; sampleEveryMs: number; printEvery: number; warmUpSeconds: number },
+  print: (line: string) => void,
+): Promise<{ samples: Sample[]; afterWarmUp: Sample | undefined }> {
   const samples: Sample[] = [start];
-  print(`soak | ${describeSample(start, 0)}  (start)`);
   let afterWarmUp: Sample | undefined;
-  const running = Promise.all(Array.from({ length: clients }, (_, index) => client(index * 3)));
-  const sampler = (async () => {
-    while (going()) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(sampleEveryMs, Math.max(0, (seconds - elapsed()) * 1_000))));
-      const taken = await sample();
-      samples.push(taken);
-      const warmedUp = !afterWarmUp && taken.atSeconds >= warmUpSeconds;
-      if (warmedUp) afterWarmUp = taken;
-      if (warmedUp || samples.length % printEvery === 1) {
-        print(`soak | ${describeSample(taken, taken.atSeconds)}${warmedUp ? '  (warm-up done)' : ''}`);
-      }
+  while (clock.going()) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(options.sampleEveryMs, Math.max(0, (options.seconds - clock.elapsed()) * 1_000))));
+    const taken = await take();
+    samples.push(taken);
+    const warmedUp = !afterWarmUp && taken.atSeconds >= options.warmUpSeconds;
+    if (warmedUp) afterWarmUp = taken;
+    if (warmedUp || samples.length % options.printEvery === 1) {
+      print(`soak | ${describeSample(taken, taken.atSeconds)}${warmedUp ? '  (warm-up done)' : ''}`);
     }
-  })();
-  await Promise.all([running, sampler]);
-  const end = await sample();
-  samples.push(end);
-  const warm = afterWarmUp ?? end;
+  }
+  return { samples, afterWarmUp };
+}
 
+/** The checks: no errors, memory and descriptors steady after the warm-up, idempotency keys expiring. */
+function judge(samples: readonly Sample[], warm: Sample, end: Sample, tally: Tally, recentVisits: number, keyWindowSeconds: number) {
   // RSS swings by a tenth between two garbage collections: the growth compares the medians of
   // the first and second halves after the warm-up, which a leak moves and a collection does not.
   const measured = samples.filter((taken) => taken.atSeconds >= warm.atSeconds).map((taken) => taken.rssBytes);
   const half = Math.floor(measured.length / 2);
-  const rssGrowth = median(measured.slice(half)) / median(measured.slice(0, Math.max(half, 1))) - 1;
-  const lastSecond = Math.floor(elapsed());
-  const recentVisits = visitsPerSecond.slice(Math.max(0, lastSecond - keyWindowLifetimes * idempotencyTtlSeconds)).reduce((sum, count) => sum + count, 0);
+  const firstHalf = median(measured.slice(0, Math.max(half, 1)));
+  const secondHalf = median(measured.slice(half));
+  const rssGrowth = secondHalf / firstHalf - 1;
   const verdicts = [
-    { check: `no errors beyond 429/503 back-pressure on /load (${errorCount})`, ok: errorCount === 0 },
+    { check: `no errors beyond 429/503 back-pressure on /load (${tally.errorCount})`, ok: tally.errorCount === 0 },
     {
-      check: `api RSS grew less than 10% after warm-up (median ${mb(median(measured.slice(0, Math.max(half, 1))))} -> ${mb(median(measured.slice(half)))}, ${(rssGrowth * 100).toFixed(1)}%)`,
+      check: `api RSS grew less than 10% after warm-up (median ${mb(firstHalf)} -> ${mb(secondHalf)}, ${(rssGrowth * 100).toFixed(1)}%)`,
       ok: rssGrowth < 0.1,
     },
     { check: `api file descriptors steady after warm-up (${warm.openFds} -> ${end.openFds})`, ok: end.openFds <= warm.openFds + 10 },
@@ -234,16 +247,46 @@ async function drive(stack: NativeStack, options: SoakOptions, print: (line: str
       // Each visit leaves a key for its lifetime (nginx gives every request one). Redis removes
       // expired keys in the background, up to about a lifetime late under load; keys that never
       // expired would outnumber the visits of the last three lifetimes, the soak being twice that.
-      check: `idempotency keys expire: ${end.redisKeys} keys, ${recentVisits} visits in the last ${keyWindowLifetimes * idempotencyTtlSeconds} s`,
+      check: `idempotency keys expire: ${end.redisKeys} keys, ${recentVisits} visits in the last ${keyWindowSeconds} s`,
       ok: end.redisKeys <= recentVisits + 10,
     },
   ];
+  return { rssGrowth, verdicts };
+}
+
+async function drive(stack: NativeStack, options: SoakOptions, print: (line: string) => void): Promise<SoakReport> {
+  const { seconds, clients, idempotencyTtlSeconds, sampleEveryMs = 1_000, printEvery = 5 } = options;
+  const started = performance.now();
+  const clock: Clock = {
+    elapsed: () => (performance.now() - started) / 1_000,
+    going: () => clock.elapsed() < seconds && !options.signal?.aborted,
+  };
+  const tally = new Tally();
+  const take = (): Promise<Sample> => sample(stack, tally, clock);
+
+  const warmUpSeconds = Math.max(10, seconds / 4);
+  print(
+    `soak | ${seconds} s of mixed traffic (${new Set(mix.map((shot) => shot.path)).size} paths) through ${options.edge} at ${stack.url}, ` +
+      `${clients} clients; idempotency keys live ${idempotencyTtlSeconds} s; the first ${warmUpSeconds} s are warm-up`,
+  );
+  const start = await take();
+  print(`soak | ${describeSample(start, 0)}  (start)`);
+  const running = Promise.all(Array.from({ length: clients }, (_, index) => client(stack, tally, clock, index * 3)));
+  const sampling = sampleWhileGoing(start, take, clock, { seconds, sampleEveryMs, printEvery, warmUpSeconds }, print);
+  const [, sampled] = await Promise.all([running, sampling]);
+  const end = await take();
+  const samples = [...sampled.samples, end];
+  const warm = sampled.afterWarmUp ?? end;
+
+  const keyWindowSeconds = keyWindowLifetimes * idempotencyTtlSeconds;
+  const recentVisits = tally.visitsSince(Math.floor(clock.elapsed()) - keyWindowSeconds);
+  const { rssGrowth, verdicts } = judge(samples, warm, end, tally, recentVisits, keyWindowSeconds);
   return {
-    requests,
-    statuses,
-    backPressure,
-    errors,
-    errorCount,
+    requests: tally.requests,
+    statuses: tally.statuses,
+    backPressure: tally.backPressure,
+    errors: tally.errors,
+    errorCount: tally.errorCount,
     samples,
     afterWarmUp: warm,
     end,
