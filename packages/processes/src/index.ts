@@ -9,4 +9,5 @@ export * from './proc.js';
 export * from './redis-server.js';
 export * from './run-record.js';
 export * from './service.js';
+export * from './timed-clients.js';
 export * from './wait.js';

@@ -1,0 +1,115 @@
+/**
+ * The load driver of the stack-change tests, against a plain HTTP server that can be made slow or
+ * wrong on demand: it times every request, keeps one connection per client, tells what failed,
+ * resends only when asked, and names what broke a latency budget.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { describeLatency, quantile, summarize, TimedClients } from '../src/index.js';
+
+/** What the server does with the next requests: answer at once, late, or with a status of its choosing. */
+interface Behaviour {
+  delayMs: number;
+  status: number;
+}
+
+describe('TimedClients', () => {
+  let server: Server;
+  let url: string;
+  let connections = 0;
+  const keys: string[] = [];
+  const behaviour: Behaviour = { delayMs: 0, status: 200 };
+
+  before(async () => {
+    server = createServer((req, res) => {
+      keys.push(String(req.headers['idempotency-key']));
+      const { delayMs, status } = behaviour;
+      setTimeout(() => res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'counted' : 'not now'), delayMs);
+    });
+    server.on('connection', () => {
+      connections += 1;
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  test('quantiles by nearest rank, and a summary of count, failures, p50, p99 and max', () => {
+    const values = Array.from({ length: 100 }, (_, index) => index + 1);
+    assert.equal(quantile(values, 0.5), 50);
+    assert.equal(quantile(values, 0.99), 99);
+    assert.equal(quantile([], 0.99), 0);
+    const summary = summarize([
+      { client: 0, atMs: 0, ms: 3, status: 200, reused: false },
+      { client: 0, atMs: 3, ms: 40, status: 502, error: '502 bad', reused: true },
+    ]);
+    assert.deepEqual(summary, { requests: 2, failures: 1, p50Ms: 3, p99Ms: 40, maxMs: 40 });
+    assert.equal(describeLatency(summary), '2 requests, 1 failed, p50 3 ms, p99 40 ms, max 40 ms');
+  });
+
+  test('each client keeps one connection, and a slow answer is timed as slow and named in the breaches', async () => {
+    const before = connections;
+    const clients = new TimedClients({ url, clients: 3 });
+    await clients.acknowledge(30, 'at full speed');
+    clients.mark('the server slowed down');
+    behaviour.delayMs = 300;
+    await clients.acknowledge(3, 'slowly');
+    behaviour.delayMs = 0;
+    await clients.acknowledge(30, 'at full speed again');
+    const summary = await clients.stop();
+    assert.equal(connections - before, 3, 'one connection per client, kept alive');
+    assert.deepEqual(clients.failures, []);
+    assert.ok(summary.maxMs >= 300 && summary.maxMs < 2_000, `the slowest took ${summary.maxMs} ms`);
+    assert.ok(summary.p50Ms < 300, `p50 ${summary.p50Ms} ms`);
+    assert.ok(clients.requests.filter((sample) => sample.reused).length >= clients.requests.length - 3, 'all but the first request of each client reused its connection');
+    const [breach] = clients.budgetBreaches({ maxMs: 250, p99Ms: 10_000 });
+    assert.match(breach ?? '', /^a request took \d+ ms, past 250 ms; the slowest: \d+ ms at [\d.]+ s \(client \d, 200\)/);
+    assert.match(breach ?? '', /\d+ ms at [\d.]+ s \(client \d, 200\), [\d.]+ s after the server slowed down/, 'the slow requests are read against the mark before them');
+    assert.deepEqual(clients.budgetBreaches({ maxMs: 10_000, p99Ms: 10_000 }), []);
+  });
+
+  test('without keep-alive, a connection per request', async () => {
+    const before = connections;
+    const clients = new TimedClients({ url, clients: 2, keepAlive: false });
+    await clients.acknowledge(20, 'on fresh connections');
+    const summary = await clients.stop();
+    assert.equal(connections - before, summary.requests);
+    assert.ok(clients.requests.every((sample) => !sample.reused));
+  });
+
+  test('a wrong answer is a failure, described by its status and body; without resending, each visit is sent once', async () => {
+    keys.length = 0;
+    let visit = 0;
+    const clients = new TimedClients({ url, clients: 2, headers: () => ({ 'idempotency-key': `visit-${(visit += 1)}` }) });
+    await clients.acknowledge(10, 'before the failures');
+    behaviour.status = 503;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    behaviour.status = 200;
+    await clients.acknowledge(10, 'after the failures');
+    await clients.stop();
+    assert.ok(clients.failures.length > 0);
+    assert.ok(clients.failures.every((failure) => failure === '503 not now'), clients.failures.join(', '));
+    assert.equal(new Set(keys).size, keys.length, 'no key was sent twice');
+  });
+
+  test('with resendAfterMs, a failed visit goes again with the same headers until it succeeds', async () => {
+    keys.length = 0;
+    let visit = 0;
+    const clients = new TimedClients({ url, clients: 1, resendAfterMs: 20, headers: () => ({ 'idempotency-key': `visit-${(visit += 1)}` }) });
+    await clients.acknowledge(5, 'before the failures');
+    behaviour.status = 503;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    behaviour.status = 200;
+    await clients.acknowledge(5, 'after the failures');
+    await clients.stop();
+    assert.ok(clients.failures.length >= 2, `${clients.failures.length} failures`);
+    const resent = keys.filter((key, index) => keys.indexOf(key) !== index);
+    assert.equal(resent.length, clients.failures.length, 'each failure was followed by a resend under the same key');
+    assert.equal(new Set(keys).size, clients.acknowledged, 'every visit was acknowledged once, however often it was sent');
+  });
+});
