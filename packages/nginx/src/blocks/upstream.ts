@@ -15,6 +15,14 @@ export function upstreamTries(target: Target): number {
   return target.upstream.kind === 'dns' ? 0 : edge.upstreamTries;
 }
 
+/**
+ * proxy_connect_timeout: a `dns` upstream's own (see UpstreamTarget), else the edge's usual. A try
+ * that times out connecting sent nothing, so the next address may have the request.
+ */
+export function upstreamConnectTimeoutMs(target: Target): number {
+  return target.upstream.kind === 'dns' ? target.upstream.connectTimeoutMs : edge.upstreamConnectTimeoutMs;
+}
+
 /** http-level directives that tell nginx where the api is: an upstream block, or a resolver. */
 export function upstreamDefinition(target: Target): Node[] {
   const { upstream } = target;
