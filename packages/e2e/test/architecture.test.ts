@@ -53,3 +53,25 @@ describe('the source tree', () => {
     }
   });
 });
+
+describe('the workspaces', () => {
+  test("each has tests, run by run-test-files after turbo has built it (a workspace without a test script is never tested)", async () => {
+    const missing: string[] = [];
+    for (const group of ['apps', 'packages']) {
+      for (const workspace of await readdir(join(repoRoot, group))) {
+        const manifest = JSON.parse(await readFile(join(repoRoot, group, workspace, 'package.json'), 'utf8')) as {
+          name: string;
+          scripts?: Record<string, string>;
+          devDependencies?: Record<string, string>;
+        };
+        const script = manifest.scripts?.test ?? '';
+        if (!/(^|&& )run-test-files( |$)/.test(script)) missing.push(`${manifest.name}: its test script (${JSON.stringify(script)}) does not run run-test-files`);
+        // turbo builds a workspace's dependencies before its tests: the runner must be one of them.
+        if (manifest.name !== '@three-tier/test-files' && manifest.devDependencies?.['@three-tier/test-files'] === undefined) {
+          missing.push(`${manifest.name}: no devDependency on @three-tier/test-files`);
+        }
+      }
+    }
+    assert.deepEqual(missing, []);
+  });
+});
