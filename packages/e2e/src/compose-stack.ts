@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { imageBuilds, imageRepository, monitoringImages, type ImageName } from '@three-tier/deploy';
-import { answersOk, findBinary, waitFor } from '@three-tier/processes';
+import { answersOk, installedComposes, waitFor, type ComposeFlavour } from '@three-tier/processes';
 import { docker } from '@three-tier/release';
 import { edge, repoRoot, routes, services } from '@three-tier/shared';
 import * as compose from 'docker-compose';
@@ -24,25 +24,11 @@ export interface ComposeStackOptions {
   readonly profiles?: readonly string[];
 }
 
-/** `plugin`: Compose v2 as `docker compose`. `standalone`: the docker-compose binary (1.29, or v2). */
-export type ComposeFlavour = 'plugin' | 'standalone';
+export type { ComposeFlavour };
 
-/** The composes this machine has, the plugin first. */
+/** The composes this machine has, the plugin first (installedComposes has their versions). */
 export async function composeFlavours(env: NodeJS.ProcessEnv): Promise<ComposeFlavour[]> {
-  const flavours: ComposeFlavour[] = [];
-  if (await docker(['compose', 'version'], env).then(() => true, () => false)) flavours.push('plugin');
-  if (findBinary('docker-compose', env)) flavours.push('standalone');
-  return flavours;
-}
-
-/** The version a compose reports, e.g. 2.26.1 or 1.29.2. */
-export async function composeVersion(flavour: ComposeFlavour, env: NodeJS.ProcessEnv): Promise<string> {
-  const version = await (flavour === 'plugin'
-    ? docker(['compose', 'version', '--short'], env)
-    : new Promise<string>((resolve, reject) => {
-        execFile('docker-compose', ['version', '--short'], { env }, (error, stdout) => (error ? reject(new Error(`docker-compose version failed: ${error.message}`)) : resolve(stdout)));
-      }));
-  return version.trim();
+  return (await installedComposes(env)).map((compose) => compose.flavour);
 }
 
 /**

@@ -1,6 +1,7 @@
 export * from './binaries.js';
 export * from './child.js';
 export * from './command.js';
+export * from './composes.js';
 export * from './nginx.js';
 export * from './node-service.js';
 export * from './ports.js';
