@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { request } from 'node:http';
+import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -104,29 +104,41 @@ export function startRunner(env: Record<string, string>, options: RunnerOptions 
 
 export type Outcome = 'ok' | 'turned-away' | 'failed';
 
+/** An answer that tells the client to go away and come back: 503, on a connection the server closes. */
+function goAway(res: IncomingMessage): boolean {
+  return res.statusCode === 503 && /\bclose\b/i.test(res.headers.connection ?? '');
+}
+
 /**
- * GET on a fresh connection. `turned-away`: refused, or reset before any byte of an answer, which
- * is what a connection still in the kernel's accept queue gets when the listener closes.
+ * GET on a fresh connection. `turned-away`: refused before it was accepted (ECONNREFUSED: nothing
+ * listens any more), or told to go away (503 with Connection: close). A connection reset or closed
+ * after the request went out is `failed`: the edge took the request and never answered it.
  */
 export async function visit(url: string, path = '/redis'): Promise<{ outcome: Outcome; status?: number; hits?: number; detail?: string }> {
   return new Promise((resolve) => {
+    let sent = false;
     const req = request(`${url}${path}`, { agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
         const status = res.statusCode ?? 0;
         const body = Buffer.concat(chunks).toString();
+        if (goAway(res)) {
+          resolve({ outcome: 'turned-away', status, detail: 'go away (503, Connection: close)' });
+          return;
+        }
         if (status !== 200) {
           resolve({ outcome: 'failed', status, detail: `status ${status} ${res.headers['content-type'] ?? ''} ${body.slice(0, 200)}` });
           return;
         }
         resolve({ outcome: 'ok', status, ...(path === '/redis' ? { hits: (JSON.parse(body) as CounterBody).hits } : {}) });
       });
-      res.on('error', (error) => resolve({ outcome: 'failed', detail: error.message }));
+      res.on('error', (error) => resolve({ outcome: 'failed', detail: `the answer was cut: ${error.message}` }));
     });
+    req.on('finish', () => (sent = true));
     req.on('error', (error: NodeJS.ErrnoException) => {
-      const away = error.code === 'ECONNREFUSED' || error.code === 'ECONNRESET';
-      resolve(away ? { outcome: 'turned-away', detail: error.code } : { outcome: 'failed', detail: error.message });
+      if (error.code === 'ECONNREFUSED') resolve({ outcome: 'turned-away', detail: error.code });
+      else resolve({ outcome: 'failed', detail: `${error.code ?? error.message} ${sent ? 'after the request was sent' : 'before the request was sent'}` });
     });
     req.end();
   });
