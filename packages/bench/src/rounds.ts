@@ -74,7 +74,16 @@ export async function measure(item: Case, seconds: number, cores: number): Promi
   return { ...result, cpuUs, cpuUsTotal, wrkShare: result.cpuSeconds / result.seconds / cores };
 }
 
-function summarise(item: Case, runs: readonly Run[], warmUpRequests: number): Result {
+/**
+ * The order of the cases in each round, by index: each round starts one case later than the round
+ * before, so every case takes every place in turn and no case always runs first.
+ */
+export function roundOrder(cases: number, rounds: number): number[][] {
+  return Array.from({ length: rounds }, (_, round) => Array.from({ length: cases }, (_, i) => (i + round) % cases));
+}
+
+/** A case's figures: the medians of its runs; errors summed; requests summed with the warm-up's. */
+export function summarise(item: Case, runs: readonly Run[], warmUpRequests: number): Result {
   const cpuUs: RoleSeconds = {};
   for (const role of roles) {
     const values = runs.map((run) => run.cpuUs[role]).filter((value): value is number => value !== undefined);
@@ -115,10 +124,9 @@ export async function runRounds(cases: readonly Case[], options: RoundOptions): 
     warmUps.set(item.id, warmUp.requests);
   }
   const runs = new Map<string, Run[]>(cases.map((item) => [item.id, []]));
-  for (let round = 0; round < rounds; round += 1) {
-    // Each round starts where the previous one's second case was, spreading the noise.
-    for (let i = 0; i < cases.length; i += 1) {
-      const item = cases[(i + round) % cases.length];
+  for (const [round, order] of roundOrder(cases.length, rounds).entries()) {
+    for (const [i, index] of order.entries()) {
+      const item = cases[index];
       if (!item) continue;
       const run = await measure(item, seconds, cores);
       runs.get(item.id)?.push(run);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import {
   freePortBesides,
   freePorts,
   freeStackPorts,
+  installedComposes,
   preparePrefix,
   RedisServer,
   redisCall,
@@ -151,6 +152,36 @@ describe('findBinary', () => {
   test('an explicit override wins, and a wrong one is not silently replaced', () => {
     assert.equal(findBinary('nginx', process.env, '/bin/sh'), '/bin/sh');
     assert.equal(findBinary('nginx', process.env, '/nonexistent/nginx'), undefined);
+  });
+});
+
+describe('installedComposes', () => {
+  let dir = '';
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'composes-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  /** A PATH holding only a fake docker-compose that prints `script`'s output. */
+  async function fakeCompose(name: string, script: string): Promise<NodeJS.ProcessEnv> {
+    const bin = join(dir, name);
+    await mkdir(bin);
+    await writeFile(join(bin, 'docker-compose'), `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+    return { PATH: bin };
+  }
+
+  test('a standalone docker-compose with the version it reports, without its v', async () => {
+    const env = await fakeCompose('v2', 'echo v2.30.3');
+    assert.deepEqual(await installedComposes(env), [{ flavour: 'standalone', command: [join(dir, 'v2', 'docker-compose')], version: '2.30.3' }]);
+  });
+
+  test('one that cannot tell its version is an error, not an absence', async () => {
+    const env = await fakeCompose('broken', 'echo "No module named compose" >&2; exit 1');
+    await assert.rejects(installedComposes(env), /docker-compose version --short failed \(1\): No module named compose/);
+  });
+
+  test('none on the PATH: none found', async () => {
+    assert.deepEqual(await installedComposes({ PATH: dir }), []);
   });
 });
 
