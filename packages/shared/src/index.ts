@@ -5,6 +5,7 @@ export * from './edge-problems.js';
 export * from './faults.js';
 export * from './http.js';
 export * from './instance-identity.js';
+export * from './redis-replication.js';
 export * from './repository.js';
 export * from './responses.js';
 export * from './routes.js';
