@@ -153,15 +153,20 @@ function restartWhenEnded(redis: Redis, logger: Logger): void {
 /** QUIT politely, or drop the connection if Redis does not answer in time. */
 export async function closeRedis(redis: Redis, timeoutMs: number): Promise<void> {
   closing.add(redis);
-  if (redis.status === 'end') return;
-  const timer = setTimeout(() => redis.disconnect(), timeoutMs);
-  try {
-    await redis.quit();
-  } catch {
-    redis.disconnect();
-  } finally {
-    clearTimeout(timer);
+  if (redis.status !== 'end') {
+    const timer = setTimeout(() => redis.disconnect(), timeoutMs);
+    try {
+      await redis.quit();
+    } catch {
+      redis.disconnect();
+    } finally {
+      clearTimeout(timer);
+    }
   }
+  // QUIT ends the connection but not, in Sentinel mode, the failover detector's subscriptions to
+  // the Sentinels (only disconnect() closes those): they would keep the process alive, and
+  // reconnect for ever once the Sentinels are gone.
+  if (redis.options.sentinels) redis.disconnect();
 }
 
 /**
