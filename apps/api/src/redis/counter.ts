@@ -162,7 +162,7 @@ export class VisitCounter {
     redis.on('ready', () => {
       this.lastFailure = undefined;
       this.noteMaster();
-      this.ping().catch(() => undefined);
+      this.sampleClock().catch(() => undefined);
     });
     redis.on('error', (error: Error) => {
       this.lastFailure = error.message;
@@ -192,7 +192,8 @@ export class VisitCounter {
    */
   async increment(idempotencyKey?: string): Promise<number> {
     if (this.replicated && this.redis.status !== 'ready') throw new NotCountedError(`not connected to the master (${this.redis.status})`);
-    if (this.clockConnection !== this.redis.stream) {
+    // Not connected: the count fails at once below, as it always did.
+    if (this.redis.status === 'ready' && this.clockConnection !== this.redis.stream) {
       // No count was sent yet: in Sentinel mode, say so.
       await this.sampleClock().catch((error: unknown) => {
         throw this.replicated ? new NotCountedError(`no clock sample from the master (${(error as Error).message})`) : error;
