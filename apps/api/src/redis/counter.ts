@@ -219,18 +219,20 @@ export class VisitCounter {
    * new socket for every connection and never reuses one, and the client never sends a command
    * again on a later connection (see createRedisClient); so the same stream before and after means
    * both ran, in order, on one connection to one server, and WAIT spoke of this count. A WAIT
-   * answered on a new connection would say nothing about it: WAIT covers its own connection's
-   * writes only.
+   * answered on a new connection would say nothing about it: WAIT waits for the replication stream
+   * of its connection's server as far as that connection's earlier commands took it (7.0: any
+   * command; 7.2: writes), and a new connection may reach another server, or none of its commands
+   * may have come after the count.
+   *
+   * WAIT, not WAITAOF. Every server of the set writes and fsyncs its AOF before it replies
+   * (appendfsync always; Redis flushes the AOF before the pending replies in each turn of its
+   * loop), and a replica's acknowledgement to its master is such a reply: WAIT 1 already means a
+   * replica has the visit on its disk, in 7.0 and later alike. The exception is a replica
+   * rewriting its AOF just after a full resync, which only WAITAOF (Redis 7.2+, the official
+   * image) can see. It would cost a second wait, and a branch that Debian's 7.0, which every test
+   * here runs, cannot execute; the failures tested are process deaths, which the page cache
+   * survives.
    */
-  //
-  // WAIT, not WAITAOF. Every server of the set writes and fsyncs its AOF before it replies
-  // (appendfsync always; Redis flushes the AOF before the pending replies in each turn of its
-  // loop), and a replica's acknowledgement to its master is such a reply: WAIT 1 already means a
-  // replica has the visit on its disk, in 7.0 and later alike. The exception is a replica
-  // rewriting its AOF just after a full resync, which only WAITAOF (Redis 7.2+, the official
-  // image) can see. It would cost a second wait, and a branch that Debian's 7.0, which every test
-  // here runs, cannot execute; the failures tested are process deaths, which the page cache
-  // survives. So the api asks for WAIT on every version, and says so.
   private async countReplicated(replication: CounterReplication, deadline: number, idempotencyKey: string | undefined): Promise<number> {
     const { key, idempotencyTtlSeconds } = this.options;
     if (this.redis.status !== 'ready') throw new NotCountedError(`not connected to the master (${this.redis.status})`);
