@@ -8,7 +8,16 @@
  *   upstream block), at the price of keep-alive towards the api.
  */
 export type UpstreamTarget =
-  | { readonly kind: 'static'; readonly servers: readonly string[] }
+  | {
+      readonly kind: 'static';
+      readonly servers: readonly string[];
+      /**
+       * Each server is one api process (a native stack), not an address that spreads connections
+       * over several (a Kubernetes Service). Only then does one server mean nginx can never reach a
+       * second instance (see retriesElsewhere); unset, it is assumed it can.
+       */
+      readonly oneInstancePerServer?: boolean;
+    }
   | {
       readonly kind: 'dns';
       readonly host: string;

@@ -24,6 +24,8 @@ export function nativeTarget(params: NativeParams): Target {
     upstream: {
       kind: 'static',
       servers: Array.from({ length: params.apiInstances ?? 1 }, (_, index) => `127.0.0.1:${params.apiPort + index}`),
+      // Each port is one api process the runner started.
+      oneInstancePerServer: true,
     },
     pidFile: `${params.prefix}/nginx.pid`,
     tempDir: `${params.prefix}/tmp`,
