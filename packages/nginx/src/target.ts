@@ -45,6 +45,12 @@ export interface Target {
   /** Lines gathered and written a chunk at a time, at least every `flushMs`; unbuffered without. */
   readonly accessLogBuffer?: { readonly bytes: number; readonly flushMs: number };
   /**
+   * Log only answers with a status of `statusFrom` or more (400: what the api logs at LOG_LEVEL
+   * warn), and every request tried on more than one instance (a retry is worth a warning, and the
+   * runner lists retries from these lines). Unset: every request.
+   */
+  readonly accessLogOnly?: { readonly statusFrom: 400 | 500 };
+  /**
    * Proxies in front of nginx whose X-Forwarded-For and X-Forwarded-Proto are believed (an ingress
    * controller). Empty: nginx is the first hop and the client is whoever connected.
    */

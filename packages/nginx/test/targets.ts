@@ -36,6 +36,9 @@ export const singleServerTarget: Target = {
 /** One address that spreads connections over several instances, as a Kubernetes Service does. */
 export const serviceTarget: Target = { ...staticTarget, name: 'service', upstream: { kind: 'static', servers: ['api:3000'] } };
 
+/** An access log that keeps only answers of 400 and above, and retried requests (LOG_LEVEL=warn). */
+export const quietLogTarget: Target = { ...staticTarget, name: 'quiet-log', accessLogOnly: { statusFrom: 400 } };
+
 export const behindProxiesTarget: Target = { ...staticTarget, name: 'behind-proxies', trustedProxies: ['10.0.0.0/8', 'fc00::/7'] };
 
-export const targets: readonly Target[] = [staticTarget, singleServerTarget, serviceTarget, dnsTarget, behindProxiesTarget];
+export const targets: readonly Target[] = [staticTarget, singleServerTarget, serviceTarget, quietLogTarget, dnsTarget, behindProxiesTarget];
