@@ -40,15 +40,16 @@ function lookup(results: readonly Result[]): {
 
 /** The parts, each a difference of two rungs in the role that pays it, or the runner's own time. */
 function partLines(results: readonly Result[]): string[] {
-  const { diff, role, hop } = lookup(results);
+  const { diff, hop } = lookup(results);
   const parts: [string, number | undefined][] = [
     ['a bare nginx hop, in front of the raw server (nginx, Redis)', hop(referenceIds.rawBareNginx, referenceIds.raw)],
     ['a bare nginx hop, in front of the api (nginx, Redis)', hop(hopIds.bare, hopIds.direct)],
     ["ours over a bare one: maps, forwarded headers, guard (nginx)", diff(hopIds.plain, hopIds.bare, 'edge')],
     ["the response headers nginx adds, the api's hidden (nginx)", diff(hopIds.headers, hopIds.plain, 'edge')],
     ["the JSON access log, nginx's side (nginx)", diff(hopIds.whole, hopIds.headers, 'edge')],
-    ["the runner's relay of that log, npm start at info (runner)", role(stackIds.nginxInfo, 'runner')],
-    ["the runner's relay of that log, npm start at warn (runner)", role(stackIds.nginxWarn, 'runner')],
+    // The runner relays the api's own lines too (at info): only what it spends beyond the api direct is nginx's.
+    ["the runner's relay of that log, npm start at info (runner)", diff(stackIds.nginxInfo, stackIds.directInfo, 'runner')],
+    ["the runner's relay of that log, npm start at warn (runner)", diff(stackIds.nginxWarn, stackIds.directWarn, 'runner')],
     ['a count once per Idempotency-Key instead of a plain one (Redis)', diff(hopIds.keyed, hopIds.headers, 'redis')],
     ['the same, in the api (api)', diff(hopIds.keyed, hopIds.headers, 'api')],
   ];

@@ -125,14 +125,14 @@ function containerLines(containers: ContainerFigures): string[] {
   ];
 }
 
-/** What relaying nginx's access log costs the runner at full load: its share of one core. */
+/** What relaying the logs (the api's, nginx's access log) costs the runner at full load: its share of one core. */
 function relayLine(results: readonly Result[]): string[] {
   const through = results.find((result) => result.id === 'nginx-info:/redis');
   const runnerUs = through?.cpuUs.runner;
   if (!through || runnerUs === undefined) return [];
   const share = (runnerUs * through.rps) / 1e6;
   return [
-    `The runner relaying nginx's access log, /redis through nginx at full load: ${fixed(share * 100, 1)}% of a core ` +
+    `The runner relaying every log line (the api's and nginx's access log), /redis through nginx at info, full load: ${fixed(share * 100, 1)}% of a core ` +
       `(${fixed(runnerUs, 1)} µs a request at ${fixed(through.rps)} req/s)`,
   ];
 }
