@@ -26,9 +26,15 @@ export interface ChaosOptions {
 }
 
 /** The instance `name` names (hostname, alias, port or container, or 1-based index), or a random one. */
-export function pickInstance(instances: readonly ChaosInstance[], name: string | undefined): ChaosInstance {
+export function pickInstance(instances: readonly ChaosInstance[], name: string | undefined, inRotation?: ReadonlySet<string>): ChaosInstance {
   if (instances.length === 0) throw new RefusedError('no api instance is running');
-  if (name === undefined) return instances[Math.floor(Math.random() * instances.length)] as ChaosInstance;
+  if (name === undefined) {
+    // Unnamed, an instance the edge is sending to: one that is out already (just restarted, passed
+    // over after a failure) could not be seen to leave, and the watch would have nothing to show.
+    const answering = instances.filter((instance) => inRotation?.has(instance.hostname) ?? false);
+    const pool = answering.length > 0 ? answering : instances;
+    return pool[Math.floor(Math.random() * pool.length)] as ChaosInstance;
+  }
   const found = instances.find((instance) => instance.hostname === name || instance.alias === name || instance.names.includes(name));
   if (found) return found;
   if (/^[1-9][0-9]?$/.test(name) && Number(name) <= instances.length) return instances[Number(name) - 1] as ChaosInstance;
@@ -55,11 +61,18 @@ function faultRequest(spec: string | undefined): { path: string; what: string } 
 }
 
 type Say = (line: string) => void;
-/** Acts on the stack, then watches what it does; resolves with the exit code. */
-type ActAndWatch = (act: () => Promise<string>, target?: ChaosInstance) => Promise<number>;
+/** The instance an action is for, chosen once the rotation is known (the hostnames answering). */
+type ChooseTarget = (inRotation: ReadonlySet<string>) => ChaosInstance;
+/** Acts on the stack (on the chosen instance, if any), then watches what it does; resolves with the exit code. */
+type ActAndWatch = (act: (target: ChaosInstance | undefined) => Promise<string>, choose?: ChooseTarget) => Promise<number>;
 
 /** Acts, then watches what the stack does for CHAOS_WATCH_SECONDS and says it. */
-async function actAndWatch(options: ChaosOptions, print: Say, act: () => Promise<string>, target?: ChaosInstance): Promise<number> {
+async function actAndWatch(
+  options: ChaosOptions,
+  print: Say,
+  act: (target: ChaosInstance | undefined) => Promise<string>,
+  choose?: ChooseTarget,
+): Promise<number> {
   const { stack } = options;
   const say = (line: string): void => print(`chaos | ${line}`);
   say(
@@ -71,6 +84,7 @@ async function actAndWatch(options: ChaosOptions, print: Say, act: () => Promise
     `in the rotation: ${[...baseline.hosts.keys()].map(nameOf).sort().join(', ') || 'nobody answers'}` +
       (baseline.redis ? `; redis is ${baseline.redis}` : ''),
   );
+  const target = choose?.(new Set(baseline.hosts.keys()));
   const known = (await stack.instances()).map((instance) => instance.hostname);
   const since = new Date();
   // An action may take seconds (compose up): say so each second rather than go quiet.
@@ -78,7 +92,7 @@ async function actAndWatch(options: ChaosOptions, print: Say, act: () => Promise
     say(`+${((Date.now() - since.getTime()) / 1_000).toFixed(1)} s  still acting...`);
   }, 1_000);
   try {
-    say(await act());
+    say(await act(target));
   } finally {
     clearInterval(ticker);
   }
@@ -109,8 +123,12 @@ async function actAndWatch(options: ChaosOptions, print: Say, act: () => Promise
 
 async function kill(args: readonly string[], stack: ChaosStack, act: ActAndWatch): Promise<number> {
   if (args.length > 1) throw new UsageError('kill takes at most one instance');
-  const instance = pickInstance(await stack.instances(), args[0]);
-  return act(async () => `killing ${nameOf(instance.hostname)} at ${instance.where}: ${await stack.kill(instance)}`, instance);
+  const instances = await stack.instances();
+  if (args[0] !== undefined) pickInstance(instances, args[0]); // a wrong name is a usage error before any watch
+  return act(
+    async (instance = pickInstance(instances, args[0])) => `killing ${nameOf(instance.hostname)} at ${instance.where}: ${await stack.kill(instance)}`,
+    (inRotation) => pickInstance(instances, args[0], inRotation),
+  );
 }
 
 async function redis(args: readonly string[], stack: ChaosStack, say: Say, act: ActAndWatch): Promise<number> {
@@ -146,7 +164,7 @@ export async function runChaos(args: readonly string[], options: ChaosOptions, p
   const { stack } = options;
   const [action, ...rest] = args;
   const say = (line: string): void => print(`chaos | ${line}`);
-  const act: ActAndWatch = (work, target) => actAndWatch(options, print, work, target);
+  const act: ActAndWatch = (work, choose) => actAndWatch(options, print, work, choose);
   switch (action) {
     case 'kill':
       return kill(rest, stack, act);
@@ -191,11 +209,14 @@ async function fault(
       const [spec, name, ...more] = rest;
       if (more.length > 0) throw new UsageError('fault set takes a fault and at most one instance');
       const request = faultRequest(spec);
-      const instance = pickInstance(instances, name);
-      return actAndWatch(async () => {
-        const body = await call(instance, 'PUT', request.path);
-        return `${nameOf(instance.hostname)} at ${instance.where} is switched to ${request.what}; its faults now: ${faultsOf(body)}`;
-      }, instance);
+      if (name !== undefined) pickInstance(instances, name); // a wrong name is a usage error before any watch
+      return actAndWatch(
+        async (instance = pickInstance(instances, name)) => {
+          const body = await call(instance, 'PUT', request.path);
+          return `${nameOf(instance.hostname)} at ${instance.where} is switched to ${request.what}; its faults now: ${faultsOf(body)}`;
+        },
+        (inRotation) => pickInstance(instances, name, inRotation),
+      );
     }
     case 'clear': {
       const [first, second, ...more] = rest;
@@ -210,16 +231,19 @@ async function fault(
         const lines: string[] = [];
         for (const instance of targets) lines.push(`${nameOf(instance.hostname)}: ${faultsOf(await call(instance, 'DELETE', path))}`);
         return `cleared ${which ?? 'every fault'} on ${targets.length === 1 ? 'one instance' : `${targets.length} instances`}; now ${lines.join('; ')}`;
-      }, targets.length === 1 ? only : undefined);
+      }, only && targets.length === 1 ? () => only : undefined);
     }
     case 'exit': {
       const [name, ...more] = rest;
       if (more.length > 0) throw new UsageError('fault exit takes at most one instance');
-      const instance = pickInstance(instances, name);
-      return actAndWatch(async () => {
-        await call(instance, 'POST', faultRoutes.exit.path);
-        return `${nameOf(instance.hostname)} at ${instance.where} exits with code 1 now, as a crash would`;
-      }, instance);
+      if (name !== undefined) pickInstance(instances, name); // a wrong name is a usage error before any watch
+      return actAndWatch(
+        async (instance = pickInstance(instances, name)) => {
+          await call(instance, 'POST', faultRoutes.exit.path);
+          return `${nameOf(instance.hostname)} at ${instance.where} exits with code 1 now, as a crash would`;
+        },
+        (inRotation) => pickInstance(instances, name, inRotation),
+      );
     }
     default:
       throw new UsageError('fault takes set, clear, exit or list');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import {
   freePortBesides,
   freePorts,
   freeStackPorts,
+  installedComposes,
   preparePrefix,
   RedisServer,
   redisCall,
@@ -96,14 +97,16 @@ describe('runCommand', () => {
   });
 
   test('stops a command that outlives timeoutMs, keeping what it printed', async () => {
-    const result = await runCommand(process.execPath, ['-e', "console.log('started'); setInterval(() => {}, 1000)"], { timeoutMs: 500 });
+    // sh, not node: it prints at once even on a loaded machine, where node can take longer than the
+    // timeout to start (seen in CI). exec leaves sleep as the process the timeout stops.
+    const result = await runCommand('sh', ['-c', 'echo started; exec sleep 60'], { timeoutMs: 1000 });
     assert.equal(result.code, null);
     assert.equal(result.stdout, 'started\n');
   });
 
   test('a command that ignores SIGTERM is ended by killSignal SIGKILL at timeoutMs, and nothing throws', async () => {
-    const script = "process.on('SIGTERM', () => {}); console.log('started'); setInterval(() => {}, 1000)";
-    const result = await runCommand(process.execPath, ['-e', script], { timeoutMs: 500, killSignal: 'SIGKILL' });
+    // An ignored signal stays ignored across exec, so sleep ignores the SIGTERM.
+    const result = await runCommand('sh', ['-c', "trap '' TERM; echo started; exec sleep 60"], { timeoutMs: 1000, killSignal: 'SIGKILL' });
     assert.equal(result.code, null);
     assert.equal(result.stdout, 'started\n');
   });
@@ -151,6 +154,36 @@ describe('findBinary', () => {
   test('an explicit override wins, and a wrong one is not silently replaced', () => {
     assert.equal(findBinary('nginx', process.env, '/bin/sh'), '/bin/sh');
     assert.equal(findBinary('nginx', process.env, '/nonexistent/nginx'), undefined);
+  });
+});
+
+describe('installedComposes', () => {
+  let dir = '';
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'composes-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  /** A PATH holding only a fake docker-compose that prints `script`'s output. */
+  async function fakeCompose(name: string, script: string): Promise<NodeJS.ProcessEnv> {
+    const bin = join(dir, name);
+    await mkdir(bin);
+    await writeFile(join(bin, 'docker-compose'), `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+    return { PATH: bin };
+  }
+
+  test('a standalone docker-compose with the version it reports, without its v', async () => {
+    const env = await fakeCompose('v2', 'echo v2.30.3');
+    assert.deepEqual(await installedComposes(env), [{ flavour: 'standalone', command: [join(dir, 'v2', 'docker-compose')], version: '2.30.3' }]);
+  });
+
+  test('one that cannot tell its version is an error, not an absence', async () => {
+    const env = await fakeCompose('broken', 'echo "No module named compose" >&2; exit 1');
+    await assert.rejects(installedComposes(env), /docker-compose version --short failed \(1\): No module named compose/);
+  });
+
+  test('none on the PATH: none found', async () => {
+    assert.deepEqual(await installedComposes({ PATH: dir }), []);
   });
 });
 
