@@ -187,6 +187,12 @@ export class TimedClients {
     return summarize(this.requests);
   }
 
+  /** The requests that left before the first mark: the load as it was before anything changed. */
+  steady(): LatencySummary {
+    const [first] = this.marks;
+    return summarize(first ? this.requests.filter((sample) => sample.atMs < first.atMs) : this.requests);
+  }
+
   /** "1840 ms at 12.3 s (client 4, 200), 0.4 s after docker stop": a request and the last mark before it left. */
   describe(sample: TimedRequest): string {
     const before = this.marks.filter((mark) => mark.atMs <= sample.atMs).at(-1);

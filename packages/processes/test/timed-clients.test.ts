@@ -71,6 +71,11 @@ describe('TimedClients', () => {
     assert.match(breach ?? '', /^a request took \d+ ms, past 250 ms; the slowest: \d+ ms at [\d.]+ s \(client \d, 200\)/);
     assert.match(breach ?? '', /\d+ ms at [\d.]+ s \(client \d, 200\), [\d.]+ s after the server slowed down/, 'the slow requests are read against the mark before them');
     assert.deepEqual(clients.budgetBreaches({ maxMs: 10_000, p99Ms: 10_000 }), []);
+    const steady = clients.steady();
+    assert.ok(steady.requests >= 30 && steady.requests < summary.requests, `${steady.requests} requests before the mark`);
+    // Only a request in flight at the mark (one per client) may have met the delay.
+    const slowBefore = clients.requests.filter((sample) => sample.atMs < (clients.marks[0]?.atMs ?? 0) && sample.ms >= 300).length;
+    assert.ok(slowBefore <= 3 && steady.p50Ms < 300, `before the mark: ${describeLatency(steady)}, ${slowBefore} slowed`);
   });
 
   test('without keep-alive, a connection per request', async () => {

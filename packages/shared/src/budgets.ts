@@ -103,8 +103,24 @@ export function gracePeriodMs(drainMs: number): number {
 /**
  * What a client may see while the stack changes under it (a replica stopped, killed, scaled or
  * replaced, the edge reloaded), as the tests of those changes measure it: keep-alive clients that
- * never resend. No request waits past `maxMs`, the product's promise; a stopped replica used to
- * cost each client a whole second. The aim for p99 is 100 ms on an idle machine; the bound allows
- * for CI, where two e2e files share two cores, and still fails when most requests are slowed.
+ * never resend. The aim on a quiet machine: no request past 1 s (a stopped replica used to cost
+ * each client a whole connect timeout, 1 s, and before that 5 s), and p99 under 100 ms.
  */
-export const stackChangeLatency = { maxMs: 1_000, p99Ms: 500 } as const;
+export const stackChangeLatency = { maxMs: 1_000, p99Ms: 100 } as const;
+
+/**
+ * How far a loaded machine stretches stackChangeLatency: to this many times the p99 the same
+ * clients saw just before the change. On a quiet machine (steady p99 a few ms) the aim holds as
+ * written; on one where six other test runs share the two cores, requests are slow before anything
+ * changes, and the change is held to what the machine can do. A stall of a second still breaks the
+ * stretched limit while the steady p99 stays under a third of a second.
+ */
+export const stackChangeLoadFactor = 3;
+
+/** The latency budget of a stack change, given the p99 of the same load just before it. */
+export function stackChangeBudget(steadyP99Ms: number): { readonly maxMs: number; readonly p99Ms: number } {
+  return {
+    maxMs: Math.max(stackChangeLatency.maxMs, stackChangeLoadFactor * steadyP99Ms),
+    p99Ms: Math.max(stackChangeLatency.p99Ms, stackChangeLoadFactor * steadyP99Ms),
+  };
+}

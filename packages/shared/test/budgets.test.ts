@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { apiEnvSchema, countDeadlineMs, parseEnv, redisReplication, replicaWaitMs, routes } from '../src/index.js';
+import { apiEnvSchema, countDeadlineMs, parseEnv, redisReplication, replicaWaitMs, routes, stackChangeBudget, stackChangeLatency } from '../src/index.js';
 
 describe('the replicated count’s budget', () => {
   test('by default: the count must run within 250 ms, and WAIT gives replicas 200 ms', () => {
@@ -22,5 +22,15 @@ describe('the replicated count’s budget', () => {
     assert.ok(redisReplication.replicasPerVisit <= redisReplication.minReplicasToWrite);
     assert.ok(redisReplication.minReplicasToWrite <= redisReplication.replicas);
     assert.ok(redisReplication.quorum > redisReplication.sentinels / 2, 'the quorum is a majority');
+  });
+});
+
+describe('the latency budget of a stack change', () => {
+  test('the aim on a quiet machine, stretched by a loaded one, and a one-second stall still over it while the load allows', () => {
+    assert.deepEqual(stackChangeBudget(5), stackChangeLatency);
+    assert.deepEqual(stackChangeBudget(200), { maxMs: 1_000, p99Ms: 600 });
+    assert.deepEqual(stackChangeBudget(500), { maxMs: 1_500, p99Ms: 1_500 });
+    // The old connect timeout: a second on top of a request as slow as the steady p99.
+    for (const steadyP99Ms of [5, 50, 200, 300]) assert.ok(1_000 + steadyP99Ms > stackChangeBudget(steadyP99Ms).maxMs, `steady p99 ${steadyP99Ms} ms`);
   });
 });
