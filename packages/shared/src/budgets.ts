@@ -120,7 +120,7 @@ export const stackChangeLoadFactor = 3;
 /** The latency budget of a stack change, given the p99 of the same load just before it. */
 export function stackChangeBudget(steadyP99Ms: number): { readonly maxMs: number; readonly p99Ms: number } {
   return {
-    maxMs: Math.max(stackChangeLatency.maxMs, stackChangeLoadFactor * steadyP99Ms),
-    p99Ms: Math.max(stackChangeLatency.p99Ms, stackChangeLoadFactor * steadyP99Ms),
+    maxMs: Math.max(stackChangeLatency.maxMs, Math.round(stackChangeLoadFactor * steadyP99Ms)),
+    p99Ms: Math.max(stackChangeLatency.p99Ms, Math.round(stackChangeLoadFactor * steadyP99Ms)),
   };
 }
