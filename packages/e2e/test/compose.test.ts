@@ -368,6 +368,11 @@ for (const flavour of flavours) describe(`${names[flavour]} up`, () => {
     test('a replica switched to unready leaves the rotation: it serves nothing, no client request fails or waits past the budget, the fault shows in /metrics', async (t) => {
       const [victim] = await stack.containers(services.api);
       assert.ok(victim);
+      // Cleared even when an assertion below fails: an unready replica never turns healthy, and the
+      // next test's beforeEach would wait for it in vain.
+      t.after(async () => {
+        await onReplica(victim.id, 'DELETE', faultRoutes.unready.path);
+      });
       let servedBefore = 0;
       const visits = await survives(
         t,
