@@ -218,6 +218,7 @@ describe('refused before any route, the way nginx refuses them', () => {
     ['escaped dot segments above the root', 'GET /%2e%2e/x HTTP/1.1\r\nHost: x\r\n\r\n', 400],
     ['the asterisk form', 'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n', 400],
     ['a malformed Idempotency-Key, on any route', 'GET /healthz HTTP/1.1\r\nHost: x\r\nIdempotency-Key: no spaces\r\n\r\n', 400],
+    ['HTTP/1.1 without Host', 'GET /redis HTTP/1.1\r\n\r\n', 400],
   ];
   for (const [what, text, status] of cases) {
     test(`${what}: ${status}, problem+json with the request id, nothing counted`, async () => {

@@ -309,15 +309,7 @@ export const allowedSilences: readonly AllowedSilence[] = [
 ];
 
 /** An error answer without a body, allowed where named (an answer to HEAD never has one). */
-export const allowedEmptyErrors: readonly Omit<AllowedSilence, 'answer'>[] = [
-  {
-    name: 'HTTP/1.1 without Host',
-    reason:
-      "Node's HTTP server refuses it with 400 itself (requireHostHeader), before any request handler, and writes no body (a known gap: the tiers could turn that check off and answer the problem themselves)",
-    tiers: ['edge', 'api'],
-    applies: (facts) => facts.version === 'HTTP/1.1' && values(facts, 'host').length === 0,
-  },
-];
+export const allowedEmptyErrors: readonly Omit<AllowedSilence, 'answer'>[] = [];
 
 export function firstAnswer(outcome: Outcome): FirstAnswer {
   const first = outcome.answers[0];

@@ -96,7 +96,7 @@ function validHost(host: string): boolean {
  * Why nginx would refuse this request before routing it, or undefined. The Node tiers ask the same
  * question so that every tier refuses the same requests the same way: an HTTP version other than
  * 1.x (505); a request line or a header line longer than nginx's buffer (414, 431); TRACE (405);
- * a body declared larger than the edge takes (413); two Host headers, or
+ * a body declared larger than the edge takes (413); HTTP/1.1 without Host, two Host headers, or
  * one nginx finds invalid (empty, a slash, "..", a control byte); a transfer coding in HTTP/1.0, or
  * other than chunked; a target that is neither origin nor absolute form; a percent sign not
  * followed by two hex digits; an escaped NUL or control byte; dot segments, plain or escaped, that
@@ -109,14 +109,15 @@ export function malformedRequest(req: RequestHead, limits: { readonly maxBodyByt
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     if ((req.rawHeaders[i] ?? '').length + (req.rawHeaders[i + 1] ?? '').length + 4 > limits.maxHeaderBytes) return 'headersTooLarge';
   }
-  // RFC 9112: more than one Host, or a transfer coding that does not end in chunked, is a 400.
+  // RFC 9112: HTTP/1.1 without Host, more than one Host, or a transfer coding that does not end
+  // in chunked, is a 400.
   let hosts = 0;
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     if (req.rawHeaders[i]?.toLowerCase() !== 'host') continue;
     hosts += 1;
     if (!validHost(req.rawHeaders[i + 1] ?? '')) return 'badRequest';
   }
-  if (hosts > 1) return 'badRequest';
+  if (hosts > 1 || (hosts === 0 && req.httpVersionMinor === 1)) return 'badRequest';
   // nginx answers TRACE with 405 whatever the path.
   if (req.method === 'TRACE') return 'methodNotAllowed';
   const codings = req.headers['transfer-encoding'];

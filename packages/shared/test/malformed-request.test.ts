@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { edge, malformedRequest, type RequestHead } from '../src/index.js';
+
+/** A well-formed HTTP/1.1 GET /redis, changed by `overrides`; `rawHeaders` gives the headers too. */
+function head(overrides: Partial<RequestHead> = {}): RequestHead {
+  const rawHeaders = overrides.rawHeaders ?? ['Host', 'x'];
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] ?? '').toLowerCase();
+    // As Node joins repeated headers.
+    headers[name] = headers[name] === undefined ? (rawHeaders[i + 1] ?? '') : `${headers[name]}, ${rawHeaders[i + 1] ?? ''}`;
+  }
+  return { method: 'GET', httpVersionMajor: 1, httpVersionMinor: 1, url: '/redis', headers, ...overrides, rawHeaders };
+}
+
+describe('malformedRequest: what nginx refuses before it routes', () => {
+  test('a well-formed request is not refused', () => {
+    assert.equal(malformedRequest(head(), edge), undefined);
+  });
+
+  test('HTTP/1.1 without Host is a 400, as RFC 9112 asks; HTTP/1.0 needs none', () => {
+    assert.equal(malformedRequest(head({ rawHeaders: [] }), edge), 'badRequest');
+    assert.equal(malformedRequest(head({ rawHeaders: ['X-Other', 'x'] }), edge), 'badRequest');
+    assert.equal(malformedRequest(head({ rawHeaders: [], httpVersionMinor: 0 }), edge), undefined);
+  });
+});
+
