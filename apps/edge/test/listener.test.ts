@@ -50,6 +50,14 @@ describe('the edge listener', () => {
       assert.equal(api.seen.length, 0);
     });
 
+    test('two Transfer-Encoding lines, which read as one once joined: 400, as nginx refuses them', async () => {
+      const { api, port } = await edgeWithApi();
+      const res = await sendRaw(port, `GET ${routes.redis.path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`);
+      assert.equal(res.status, 400);
+      assert.equal(res.headers['content-type'], problemContentType);
+      assert.equal(api.seen.length, 0);
+    });
+
     test('a body larger than edge.maxBodyBytes: 413; one within it reaches the api whole', async () => {
       const { api, port } = await edgeWithApi();
       const tooLarge = await send(port, routes.redis.path, { method: 'POST', body: 'x'.repeat(edge.maxBodyBytes + 1), headers: { 'transfer-encoding': 'chunked' } });

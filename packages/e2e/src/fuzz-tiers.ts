@@ -152,7 +152,7 @@ export const faults = {
   },
   framing: {
     reason:
-      'the head cannot be read or the message cannot be framed (RFC 9112): a method or header name that is not a token; a control byte in a value; a folded line; a bare LF; Content-Length not a number, too big for one, or given twice; Transfer-Encoding with Content-Length, in HTTP/1.0, or not ending in chunked: 400',
+      'the head cannot be read or the message cannot be framed (RFC 9112): a method or header name that is not a token; a control byte in a value; a folded line; a bare LF; Content-Length not a number, too big for one, or given twice; Transfer-Encoding with Content-Length, in HTTP/1.0, not ending in chunked, or on two lines: 400',
     statuses: everywhere([400]),
     has: (facts) => {
       const lengths = values(facts, 'content-length');
@@ -165,6 +165,7 @@ export const faults = {
         facts.headers.some((header) => controlByte.test(header.value)) ||
         lengths.length > 1 ||
         lengths.some((value) => !/^\d{1,15}$/.test(value)) ||
+        values(facts, 'transfer-encoding').length > 1 ||
         (codings !== '' && (lengths.length > 0 || facts.version === 'HTTP/1.0' || !/(^|,)\s*chunked$/i.test(codings) || /chunked\s*,/i.test(codings)))
       );
     },
@@ -239,12 +240,6 @@ export const faults = {
     reason: "a header line without a colon: nginx skips it (ignore_invalid_headers) and answers the rest; Node's parser refuses the request with 400; neither can be told to do what the other does",
     statuses: { nginx: 'any', edge: [400], api: [400] },
     has: (facts) => facts.headerLines.some((line) => line !== '' && !line.includes(':')),
-  },
-  twoTransferEncodings: {
-    reason:
-      "two Transfer-Encoding lines: nginx refuses a repeated one (400); Node joins them, and malformedRequest lets `gzip, chunked` through, so the Node tiers answer the rest (a known gap: they could refuse it as nginx does)",
-    statuses: { nginx: [400], edge: 'any', api: 'any' },
-    has: (facts) => values(facts, 'transfer-encoding').length > 1,
   },
   afterConnectionClose: {
     reason:

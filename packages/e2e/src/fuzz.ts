@@ -156,6 +156,8 @@ export const handPicked: readonly FuzzCase[] = [
   ['request line', `GET /${'%2e%2e/'.repeat(20)}etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n`],
   ['body framing', 'GET /redis HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
   ['body framing', 'POST /redis HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\nG\r\n'],
+  // Two lines that read as `gzip, chunked` once joined: nginx refuses the repeated header.
+  ['body framing', 'GET /redis HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
   ['pipelining', `GET /redis HTTP/1.1\r\nHost: x\r\n\r\nGET /redis HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n`],
   ['headers', `GET /redis HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 500 }, (_, i) => `X-${i}: v`).join('\r\n')}\r\n\r\n`],
   ['headers', 'GET /redis HTTP/1.1\r\nHost: x\r\nIdempotency-Key: a\r\nIdempotency-Key: b\r\n\r\n'],

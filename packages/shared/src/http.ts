@@ -98,9 +98,9 @@ function validHost(host: string): boolean {
  * 1.x (505); a request line or a header line longer than nginx's buffer (414, 431); TRACE (405);
  * a body declared larger than the edge takes (413); HTTP/1.1 without Host, two Host headers, or
  * one nginx finds invalid (empty, a slash, "..", a control byte); a transfer coding in HTTP/1.0, or
- * other than chunked; a target that is neither origin nor absolute form; a percent sign not
- * followed by two hex digits; an escaped NUL or control byte; dot segments, plain or escaped, that
- * climb above the root (400).
+ * other than chunked, or two Transfer-Encoding lines; a target that is neither origin nor absolute
+ * form; a percent sign not followed by two hex digits; an escaped NUL or control byte; dot
+ * segments, plain or escaped, that climb above the root (400).
  */
 export function malformedRequest(req: RequestHead, limits: { readonly maxBodyBytes: number; readonly maxHeaderBytes: number }): MalformedRequest | undefined {
   if (req.httpVersionMajor !== 1) return 'versionNotSupported';
@@ -110,14 +110,18 @@ export function malformedRequest(req: RequestHead, limits: { readonly maxBodyByt
     if ((req.rawHeaders[i] ?? '').length + (req.rawHeaders[i + 1] ?? '').length + 4 > limits.maxHeaderBytes) return 'headersTooLarge';
   }
   // RFC 9112: HTTP/1.1 without Host, more than one Host, or a transfer coding that does not end
-  // in chunked, is a 400.
+  // in chunked, is a 400. nginx refuses a repeated Transfer-Encoding line too: lines that one
+  // reader joins and another reads apart are how requests get smuggled.
   let hosts = 0;
+  let codingLines = 0;
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    if (req.rawHeaders[i]?.toLowerCase() !== 'host') continue;
+    const name = req.rawHeaders[i]?.toLowerCase();
+    if (name === 'transfer-encoding') codingLines += 1;
+    if (name !== 'host') continue;
     hosts += 1;
     if (!validHost(req.rawHeaders[i + 1] ?? '')) return 'badRequest';
   }
-  if (hosts > 1 || (hosts === 0 && req.httpVersionMinor === 1)) return 'badRequest';
+  if (hosts > 1 || (hosts === 0 && req.httpVersionMinor === 1) || codingLines > 1) return 'badRequest';
   // nginx answers TRACE with 405 whatever the path.
   if (req.method === 'TRACE') return 'methodNotAllowed';
   const codings = req.headers['transfer-encoding'];

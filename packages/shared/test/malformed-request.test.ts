@@ -24,5 +24,12 @@ describe('malformedRequest: what nginx refuses before it routes', () => {
     assert.equal(malformedRequest(head({ rawHeaders: ['X-Other', 'x'] }), edge), 'badRequest');
     assert.equal(malformedRequest(head({ rawHeaders: [], httpVersionMinor: 0 }), edge), undefined);
   });
-});
 
+  test('two Transfer-Encoding lines are a 400, whatever they say: nginx refuses a repeated one', () => {
+    const joined = ['Host', 'x', 'Transfer-Encoding', 'gzip', 'Transfer-Encoding', 'chunked'];
+    assert.equal(malformedRequest(head({ rawHeaders: joined }), edge), 'badRequest');
+    const twice = ['Host', 'x', 'Transfer-Encoding', 'chunked', 'transfer-encoding', 'chunked'];
+    assert.equal(malformedRequest(head({ rawHeaders: twice }), edge), 'badRequest');
+    assert.equal(malformedRequest(head({ rawHeaders: ['Host', 'x', 'Transfer-Encoding', 'chunked'] }), edge), undefined);
+  });
+});
