@@ -204,12 +204,6 @@ export const faults = {
       );
     },
   },
-  fragment: {
-    reason:
-      'a target with a #fragment, which clients never send: nginx and the api route the path before it; the http-proxy edge routes the path with it and finds no route, 404 (a known gap of the edge)',
-    statuses: { nginx: 'any', edge: [404], api: 'any' },
-    has: (facts) => facts.target.includes('#'),
-  },
   route: {
     reason: 'no route has this path (the edges answer their own /edge/ paths, the api none of them): 404',
     statuses: everywhere([404]),

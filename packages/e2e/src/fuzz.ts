@@ -153,6 +153,8 @@ export const handPicked: readonly FuzzCase[] = [
   ['request line', 'CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n'],
   ['request line', 'TRACE /redis HTTP/1.1\r\nHost: x\r\n\r\n'],
   ['request line', 'GET /redis HTTP/1.0\r\n\r\n'],
+  // A fragment no client sends: nginx ends the path before it.
+  ['request line', 'GET /redis#fragment HTTP/1.1\r\nHost: x\r\n\r\n'],
   ['request line', `GET /${'%2e%2e/'.repeat(20)}etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n`],
   ['body framing', 'GET /redis HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
   ['body framing', 'POST /redis HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\nG\r\n'],

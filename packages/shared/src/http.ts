@@ -75,12 +75,21 @@ export interface RequestHead {
 
 const hexPair = /^[0-9A-Fa-f]{2}$/;
 
+/** Where the path of an origin-form target ends: at its query or its fragment, whichever is first. */
+function pathEnd(url: string): number {
+  const query = url.indexOf('?');
+  const fragment = url.indexOf('#');
+  if (fragment < 0) return query < 0 ? url.length : query;
+  return query < 0 || fragment < query ? fragment : query;
+}
+
 /**
  * The path of a request target in origin form (/path?query) or absolute form (http://host/path),
- * or undefined for anything else (`*`, garbage). nginx routes both forms by their path.
+ * or undefined for anything else (`*`, garbage). nginx routes both forms by their path, which ends
+ * at a #fragment as at a query: no client sends one, and nginx neither routes nor checks it.
  */
 export function targetPath(url: string): string | undefined {
-  if (url.startsWith('/')) return url.split('?', 1)[0];
+  if (url.startsWith('/')) return url.slice(0, pathEnd(url));
   const absolute = /^https?:\/\/[^/?#]+(\/[^?#]*)?/i.exec(url);
   if (!absolute) return undefined;
   return absolute[1] ?? '/';

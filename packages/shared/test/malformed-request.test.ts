@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { edge, malformedRequest, type RequestHead } from '../src/index.js';
+import { edge, malformedRequest, targetPath, type RequestHead } from '../src/index.js';
 
 /** A well-formed HTTP/1.1 GET /redis, changed by `overrides`; `rawHeaders` gives the headers too. */
 function head(overrides: Partial<RequestHead> = {}): RequestHead {
@@ -31,5 +31,23 @@ describe('malformedRequest: what nginx refuses before it routes', () => {
     const twice = ['Host', 'x', 'Transfer-Encoding', 'chunked', 'transfer-encoding', 'chunked'];
     assert.equal(malformedRequest(head({ rawHeaders: twice }), edge), 'badRequest');
     assert.equal(malformedRequest(head({ rawHeaders: ['Host', 'x', 'Transfer-Encoding', 'chunked'] }), edge), undefined);
+  });
+
+  test('a #fragment ends the path, as nginx reads it: what follows is neither routed nor checked', () => {
+    assert.equal(malformedRequest(head({ url: '/redis#fragment' }), edge), undefined);
+    assert.equal(malformedRequest(head({ url: '/redis#/../../%zz' }), edge), undefined);
+    assert.equal(malformedRequest(head({ url: '/%zz#fragment' }), edge), 'badRequest');
+  });
+});
+
+describe('targetPath', () => {
+  test('the path of an origin-form or absolute-form target, without its query or fragment', () => {
+    assert.equal(targetPath('/redis'), '/redis');
+    assert.equal(targetPath('/redis?x=1#y'), '/redis');
+    assert.equal(targetPath('/redis#y?x=1'), '/redis');
+    assert.equal(targetPath('http://example.test/redis#y'), '/redis');
+    assert.equal(targetPath('http://example.test#y'), '/');
+    assert.equal(targetPath('example.test:443'), undefined);
+    assert.equal(targetPath('*'), undefined);
   });
 });
