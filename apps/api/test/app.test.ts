@@ -219,6 +219,8 @@ describe('refused before any route, the way nginx refuses them', () => {
     ['the asterisk form', 'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n', 400],
     ['a malformed Idempotency-Key, on any route', 'GET /healthz HTTP/1.1\r\nHost: x\r\nIdempotency-Key: no spaces\r\n\r\n', 400],
     ['HTTP/1.1 without Host', 'GET /redis HTTP/1.1\r\n\r\n', 400],
+    ['CONNECT to a path', 'CONNECT /redis HTTP/1.1\r\nHost: x\r\n\r\n', 405],
+    ['CONNECT to an authority', 'CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n', 400],
     ['two Transfer-Encoding lines', 'GET /redis HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400],
   ];
   for (const [what, text, status] of cases) {

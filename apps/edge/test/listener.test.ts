@@ -58,6 +58,15 @@ describe('the edge listener', () => {
       assert.equal(api.seen.length, 0);
     });
 
+    test('CONNECT: 405 to a path, 400 to an authority, as nginx answers it, never a silent close', async () => {
+      const { api, port } = await edgeWithApi();
+      const path = await sendRaw(port, `CONNECT ${routes.redis.path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      assert.equal(path.status, 405);
+      assert.equal(JSON.parse(path.body).requestId, path.headers[headerNames.requestId.toLowerCase()]);
+      assert.equal((await sendRaw(port, 'CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n')).status, 400);
+      assert.equal(api.seen.length, 0);
+    });
+
     test('a body larger than edge.maxBodyBytes: 413; one within it reaches the api whole', async () => {
       const { api, port } = await edgeWithApi();
       const tooLarge = await send(port, routes.redis.path, { method: 'POST', body: 'x'.repeat(edge.maxBodyBytes + 1), headers: { 'transfer-encoding': 'chunked' } });

@@ -267,14 +267,6 @@ export const allowedSilences: readonly AllowedSilence[] = [
     applies: (facts) => facts.version === undefined && facts.target !== '',
   },
   {
-    name: 'CONNECT',
-    reason:
-      "Node's HTTP server hands CONNECT to 'connect' listeners, before any request handler, and destroys the socket when there is none; neither the api nor the edge listens (a known gap: they could answer 405)",
-    tiers: ['edge', 'api'],
-    answer: 'closed',
-    applies: (facts) => facts.method === 'CONNECT',
-  },
-  {
     name: 'cut short',
     reason: 'the client ended before its head or its declared body was complete: nginx takes that as the client going away and closes',
     tiers: ['nginx'],

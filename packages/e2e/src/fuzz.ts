@@ -151,6 +151,7 @@ export const handPicked: readonly FuzzCase[] = [
   ['request line', 'GET /\\redis HTTP/1.1\r\nHost: x\r\n\r\n'],
   ['request line', 'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n'],
   ['request line', 'CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n'],
+  ['request line', 'CONNECT /redis HTTP/1.1\r\nHost: x\r\n\r\n'],
   ['request line', 'TRACE /redis HTTP/1.1\r\nHost: x\r\n\r\n'],
   ['request line', 'GET /redis HTTP/1.0\r\n\r\n'],
   // A fragment no client sends: nginx ends the path before it.

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES, type Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { headerNames, problem, problemContentType, securityHeaders } from '@three-tier/shared';
+import { edge, edgeProblems, headerNames, malformedRequest, problem, problemContentType, securityHeaders, tokenRegExp } from '@three-tier/shared';
 
 /**
  * A whole HTTP/1.1 response with a problem body, for the moment Node's parser rejects a request
@@ -33,9 +33,29 @@ export function clientErrorStatus(code: string | undefined): { status: number; d
   }
 }
 
+/** The client's request id when it is a token, as the tiers take it; undefined otherwise. */
+function givenRequestId(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' && tokenRegExp.test(value) ? value : undefined;
+}
+
+/**
+ * Answers CONNECT as nginx does. Node hands it to 'connect' listeners, before any request
+ * handler, and closes the connection unanswered when there is none. Its target is checked as any
+ * other's (an authority is no path: 400), then the method is refused (405).
+ */
+function answerConnect(server: Server, req: IncomingMessage, socket: Socket): void {
+  const { status, detail } = edgeProblems[malformedRequest(req, edge) ?? 'methodNotAllowed'];
+  // The socket is ours now, not the server's: what the client sends next is read and dropped,
+  // and a client that never hangs up is cut once it has been idle as long as a kept-alive one.
+  socket.resume();
+  socket.setTimeout(server.keepAliveTimeout, () => socket.destroy());
+  socket.end(rawProblemResponse(status, detail, givenRequestId(req.headers[headerNames.requestId.toLowerCase()])));
+}
+
 /**
  * Answers requests Node's parser rejects (headers too large, garbage) with problem+json instead of
- * Node's bare status line; resets are just closed.
+ * Node's bare status line, and CONNECT, which it hands no request handler, as nginx answers it;
+ * resets are just closed.
  */
 export function answerClientErrors(server: Server): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
@@ -46,6 +66,7 @@ export function answerClientErrors(server: Server): void {
     const { status, detail } = clientErrorStatus(error.code);
     socket.end(rawProblemResponse(status, detail));
   });
+  server.on('connect', (req: IncomingMessage, socket: Socket) => answerConnect(server, req, socket));
 }
 
 /**

@@ -56,6 +56,27 @@ describe('answerClientErrors', () => {
   });
 });
 
+describe('answerClientErrors: CONNECT', () => {
+  test('is answered as nginx answers it, never closed unanswered: 400 to an authority, 405 to a path', async () => {
+    const server = createServer((_req, res) => res.end('ok'));
+    answerClientErrors(server);
+    const port = await listen(server);
+    try {
+      const authority = await raw(port, 'CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n');
+      assert.match(authority, /^HTTP\/1\.1 400 /);
+      assert.match(authority, /application\/problem\+json/);
+      const path = await raw(port, 'CONNECT /redis HTTP/1.1\r\nHost: x\r\nX-Request-ID: given-1\r\n\r\n');
+      assert.match(path, /^HTTP\/1\.1 405 /);
+      assert.match(path, /\r\nX-Request-ID: given-1\r\n/);
+      assert.equal(JSON.parse(path.slice(path.indexOf('\r\n\r\n') + 4)).requestId, 'given-1');
+      const fine = await raw(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      assert.match(fine, /^HTTP\/1\.1 200 /);
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('closeServer', () => {
   test('closes idle keep-alive connections at once, lets an in-flight request finish, then resolves', async () => {
     let slowArrived!: () => void;

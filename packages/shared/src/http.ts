@@ -109,7 +109,7 @@ function validHost(host: string): boolean {
  * one nginx finds invalid (empty, a slash, "..", a control byte); a transfer coding in HTTP/1.0, or
  * other than chunked, or two Transfer-Encoding lines; a target that is neither origin nor absolute
  * form; a percent sign not followed by two hex digits; an escaped NUL or control byte; dot
- * segments, plain or escaped, that climb above the root (400).
+ * segments, plain or escaped, that climb above the root (400); CONNECT to a path (405).
  */
 export function malformedRequest(req: RequestHead, limits: { readonly maxBodyBytes: number; readonly maxHeaderBytes: number }): MalformedRequest | undefined {
   if (req.httpVersionMajor !== 1) return 'versionNotSupported';
@@ -159,5 +159,8 @@ export function malformedRequest(req: RequestHead, limits: { readonly maxBodyByt
     else if (decoded !== '.' && decoded !== '') depth += 1;
     if (depth < 0) return 'badRequest';
   }
+  // nginx refuses CONNECT once its target has parsed. (Node hands CONNECT to no request handler:
+  // the Node tiers answer it in service-kit's answerClientErrors.)
+  if (req.method === 'CONNECT') return 'methodNotAllowed';
   return undefined;
 }

@@ -33,6 +33,11 @@ describe('malformedRequest: what nginx refuses before it routes', () => {
     assert.equal(malformedRequest(head({ rawHeaders: ['Host', 'x', 'Transfer-Encoding', 'chunked'] }), edge), undefined);
   });
 
+  test('CONNECT to a path is a 405, as nginx answers it; to an authority, a 400: the target is no path', () => {
+    assert.equal(malformedRequest(head({ method: 'CONNECT' }), edge), 'methodNotAllowed');
+    assert.equal(malformedRequest(head({ method: 'CONNECT', url: 'example.test:443' }), edge), 'badRequest');
+  });
+
   test('a #fragment ends the path, as nginx reads it: what follows is neither routed nor checked', () => {
     assert.equal(malformedRequest(head({ url: '/redis#fragment' }), edge), undefined);
     assert.equal(malformedRequest(head({ url: '/redis#/../../%zz' }), edge), undefined);
