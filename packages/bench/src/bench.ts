@@ -14,13 +14,15 @@ import type { RedisServer } from '@three-tier/processes';
 import { repoRoot } from '@three-tier/cli-kit';
 import { routes } from '@three-tier/shared';
 import { chart } from './chart.js';
-import type { BenchChild } from './children.js';
 import { measureContainers } from './containers.js';
-import { killTree, residentBytes, type RoleProcesses } from './cpu.js';
+import { residentBytes, type RoleProcesses } from './cpu.js';
+import { hopCases, startHop } from './hop.js';
 import { summariseProfile } from './profile.js';
-import { formatReport, helloId, type Lifecycle, type Report } from './report.js';
+import { referenceCases, startReferences } from './references.js';
+import { formatReport, type Lifecycle, type Report } from './report.js';
 import { runRounds, type Case } from './rounds.js';
-import { startApiVariant, startNginx, startNodeServer, startRedis, startRunner, type BaseEnv, type NodeServer, type RunnerStack } from './targets.js';
+import { Running } from './running.js';
+import { startApiVariant, startRedis, startRunner, type BaseEnv, type NodeServer, type RunnerStack } from './targets.js';
 import { backgroundWrk, defaultConnections, runWrk, uniqueKeyScript } from './wrk.js';
 
 /** Everything the bench takes from its environment, read once by cli.ts. */
@@ -62,49 +64,6 @@ function packageVersion(name: string): string {
 const benchedRoutes = [routes.redis.path, routes.info.path, routes.html.path, routes.healthz.path] as const;
 const usesRedis = (route: string): boolean => route === routes.redis.path || route === routes.html.path;
 const features = ['requestLogs', 'metrics', 'deadlines', 'securityHeaders'] as const;
-
-/** What runs while the bench measures, and how to stop it: children, Redis servers and pipes. */
-class Running {
-  readonly children: BenchChild[] = [];
-  readonly redises: RedisServer[] = [];
-  readonly closers: (() => void)[] = [];
-
-  /** Every child, descendants included, SIGKILLed at once: a signal, or the last resort. */
-  killAll(): void {
-    for (const { child, pid } of this.children) if (child.running) killTree(pid);
-  }
-
-  /** Whatever still runs, in order: runners first (they stop their own children in order), then Redis. */
-  async stopAll(): Promise<void> {
-    for (const { child } of this.children) if (child.running) await child.stop('SIGTERM', 10_000);
-    for (const redis of this.redises) await redis.stop();
-    this.killAll();
-    for (const close of this.closers) close();
-  }
-}
-
-interface References {
-  readonly hello: NodeServer;
-  readonly helloBorn: NodeServer;
-  readonly raw: NodeServer;
-  readonly rawNginx: { readonly proc: BenchChild; readonly url: string };
-  readonly redis: RedisServer;
-}
-
-/** Express hello world (twice), raw node + ioredis, and that behind our nginx, against a Redis of their own. */
-async function startReferences(settings: BenchSettings, dir: string, running: Running): Promise<References> {
-  const { baseEnv: env, bin } = settings;
-  const redis = await startRedis(bin.redisServer, join(dir, 'redis-references'));
-  running.redises.push(redis);
-  const hello = await startNodeServer('express-hello', { name: 'express hello world', env, probePath: '/' });
-  const helloBorn = await startNodeServer('express-hello-born', { name: 'express hello world, born', env, probePath: '/' });
-  const raw = await startNodeServer('raw-incr', { name: 'raw http + ioredis', env, settings: { redisUrl: `redis://127.0.0.1:${redis.port}` }, probePath: '/' });
-  running.children.push(hello.proc, helloBorn.proc, raw.proc);
-  const rawNginx = await startNginx(bin.nginx, { dir, apiPort: Number(new URL(raw.url).port) });
-  running.children.push(rawNginx.proc);
-  running.closers.push(rawNginx.close);
-  return { hello, helloBorn, raw, rawNginx, redis };
-}
 
 type Stacks = Readonly<Record<'info' | 'warn' | 'proxy', RunnerStack>>;
 
@@ -186,25 +145,6 @@ function projectCases(stacks: Stacks, keyScript: string): Case[] {
     }
   }
   return cases;
-}
-
-/** The references' cases: each server's whole tree, and its Redis where it has one. */
-function referenceCases(references: References): Case[] {
-  const { hello, helloBorn, raw, rawNginx, redis } = references;
-  const tree = (pid: number | undefined): { pid: number; tree: true } => ({ pid: pid ?? 0, tree: true });
-  return [
-    { id: helloId, label: 'Express 5 hello world (GET /)', group: 'reference', url: `${hello.url}/`, roles: { api: tree(hello.proc.pid) } },
-    { id: 'hello-born', label: 'the same, objects born with its prototypes', group: 'reference', url: `${helloBorn.url}/`, roles: { api: tree(helloBorn.proc.pid) } },
-    { id: 'raw', label: 'raw node http + ioredis INCR', group: 'reference', url: `${raw.url}/redis`, roles: { api: tree(raw.proc.pid), redis: tree(redis.pid) } },
-    {
-      id: 'raw-nginx',
-      label: 'raw INCR behind our nginx',
-      group: 'reference',
-      url: `${rawNginx.url}/redis`,
-      roles: { api: tree(raw.proc.pid), edge: tree(rawNginx.proc.pid), redis: tree(redis.pid) },
-      against: 'raw',
-    },
-  ];
 }
 
 /** The feature variants' cases, and "all on" with a unique Idempotency-Key per request. */
@@ -300,7 +240,9 @@ async function measure(settings: BenchSettings, dir: string, running: Running, p
   const { seconds, rounds } = settings;
   const cores = availableParallelism();
   progress(`${seconds} s per run, ${rounds} rounds; starting the references`);
-  const references = await startReferences(settings, dir, running);
+  const references = await startReferences(settings.bin, settings.baseEnv, dir, running);
+  progress('starting the hop: the api at warn behind a ladder of nginx configs');
+  const hop = await startHop(settings.bin, settings.baseEnv, dir, running);
   progress('starting three runner stacks (nginx info, nginx warn, http-proxy info)');
   const stacks = await startStacks(settings, dir, running);
   progress('starting the api variants (one feature off at a time) against one redis');
@@ -313,7 +255,12 @@ async function measure(settings: BenchSettings, dir: string, running: Running, p
   const idleBytes = residentBytes(allOn.proc.pid) ?? NaN;
 
   const keyScript = await uniqueKeyScript(dir);
-  const cases = [...referenceCases(references), ...projectCases(stacks, keyScript), ...featureCases(variants, featureRedis, allOn, keyScript)];
+  const cases = [
+    ...referenceCases(references),
+    ...hopCases(hop, keyScript),
+    ...projectCases(stacks, keyScript),
+    ...featureCases(variants, featureRedis, allOn, keyScript),
+  ];
   progress(`${cases.length} cases, about ${Math.round((cases.length * (rounds * seconds + warmUpSeconds)) / 60)} min of load`);
   const results = await runRounds(cases, { seconds, rounds, cores, warmUpSeconds, progress });
   const servedByAllOn = results.filter((result) => result.id.startsWith('feature:all-on')).reduce((sum, result) => sum + result.requests, 0);
@@ -325,7 +272,7 @@ async function measure(settings: BenchSettings, dir: string, running: Running, p
   const profile = await profileApi(settings, dir, featureRedis.port).catch((error: unknown) => ({ error: failure(error) }));
 
   progress('stopping everything');
-  for (const { child } of [...running.children].reverse()) await child.stop(child === references.rawNginx.proc.child ? 'SIGQUIT' : 'SIGTERM', 15_000);
+  await running.stopInReverse(15_000);
   for (const redis of running.redises) await redis.stop();
 
   progress('containers');

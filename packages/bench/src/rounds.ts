@@ -3,10 +3,11 @@
  * than the round before, so a burst of noise on this shared machine lands on one run of several
  * cases rather than on every run of one. Each figure is the median of its runs.
  */
+import { loadavg } from 'node:os';
 import { roles, sampleRoles, type Role, type RoleProcesses, type RoleSeconds } from './cpu.js';
 import { runWrk, type WrkResult } from './wrk.js';
 
-export type Group = 'reference' | 'project' | 'feature';
+export type Group = 'reference' | 'hop' | 'project' | 'feature';
 
 export interface Case {
   readonly id: string;
@@ -28,6 +29,8 @@ export interface Run extends WrkResult {
   readonly cpuUsTotal: number;
   /** wrk's CPU time over the run's wall time, over the cores: its share of the machine. */
   readonly wrkShare: number;
+  /** The machine's one-minute load average as the run ended: how shared the machine was. */
+  readonly load: number;
 }
 
 /** The medians of a case's runs. */
@@ -45,6 +48,8 @@ export interface Result {
   /** Every request sent, the warm-up's included. */
   readonly requests: number;
   readonly wrkShare: number;
+  /** The median of the runs' load averages. */
+  readonly load: number;
   readonly runs: readonly Run[];
   readonly against?: string;
 }
@@ -71,7 +76,7 @@ export async function measure(item: Case, seconds: number, cores: number): Promi
     cpuUs[role] = perRequest;
     cpuUsTotal += perRequest;
   }
-  return { ...result, cpuUs, cpuUsTotal, wrkShare: result.cpuSeconds / result.seconds / cores };
+  return { ...result, cpuUs, cpuUsTotal, wrkShare: result.cpuSeconds / result.seconds / cores, load: loadavg()[0] ?? NaN };
 }
 
 /**
@@ -101,6 +106,7 @@ export function summarise(item: Case, runs: readonly Run[], warmUpRequests: numb
     errors: runs.reduce((sum, run) => sum + run.errors, 0),
     requests: runs.reduce((sum, run) => sum + run.requests, warmUpRequests),
     wrkShare: median(runs.map((run) => run.wrkShare)),
+    load: median(runs.map((run) => run.load)),
     runs,
     ...(item.against ? { against: item.against } : {}),
   };

@@ -5,12 +5,12 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateFiles } from '@three-tier/nginx';
 import { checkNginxConfig, freePort, freeStackPorts, liveRuns, preparePrefix, RedisServer } from '@three-tier/processes';
-import { AccessLogPipe, nativeTarget } from '@three-tier/runner';
-import { edge, routes } from '@three-tier/shared';
+import { AccessLogPipe } from '@three-tier/runner';
+import { routes } from '@three-tier/shared';
 import { BenchChild, firstOk } from './children.js';
 import type { RoleProcesses } from './cpu.js';
+import type { NginxPlace } from './nginx-configs.js';
 import type { ServerSettings } from './servers/settings.js';
 
 /** PATH and HOME: all of the bench's own environment a child gets, as the runner does. */
@@ -19,6 +19,7 @@ export type BaseEnv = Readonly<Record<'PATH' | 'HOME', string | undefined>>;
 const startTimeoutMs = 30_000;
 const server = (name: string): string => fileURLToPath(new URL(`./servers/${name}.js`, import.meta.url));
 const runnerCli = fileURLToPath(import.meta.resolve('@three-tier/runner/cli'));
+const edgeEntry = fileURLToPath(import.meta.resolve('@three-tier/edge'));
 
 export type EdgeKind = 'nginx' | 'http-proxy';
 export type LogLevel = 'info' | 'warn';
@@ -95,7 +96,7 @@ export interface NodeServer {
 }
 
 export async function startNodeServer(
-  entry: 'api' | 'express-hello' | 'express-hello-born' | 'raw-incr',
+  entry: 'api' | 'bare-proxy' | 'course-app' | 'express-hello' | 'express-hello-born' | 'raw-incr',
   options: { name: string; env: BaseEnv; settings?: Omit<ServerSettings, 'port'>; probePath: string; nodeArgs?: readonly string[] },
 ): Promise<NodeServer> {
   const port = await freePort();
@@ -112,10 +113,10 @@ export async function startNodeServer(
   return { proc, url, startMs };
 }
 
-/** The api (through our entry) with some features off, LOG_LEVEL info and JSON logs, as `npm start`. */
+/** The api (through our entry) with some features off, JSON logs at LOG_LEVEL info (or `logLevel`), as `npm start`. */
 export async function startApiVariant(
   name: string,
-  options: { off: readonly string[]; redisPort: number; env: BaseEnv; nodeArgs?: readonly string[] },
+  options: { off: readonly string[]; redisPort: number; env: BaseEnv; nodeArgs?: readonly string[]; logLevel?: LogLevel },
 ): Promise<NodeServer> {
   return startNodeServer('api', {
     name,
@@ -123,10 +124,24 @@ export async function startApiVariant(
     ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
     env: options.env,
     settings: {
-      apiEnv: { REDIS_URL: `redis://127.0.0.1:${options.redisPort}`, LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
+      apiEnv: { REDIS_URL: `redis://127.0.0.1:${options.redisPort}`, LOG_LEVEL: options.logLevel ?? 'info', LOG_FORMAT: 'json' },
       featuresOff: options.off,
     },
   });
+}
+
+/** Our http-proxy edge (its entry, as the runner starts it) in front of `upstreamUrl`. */
+export async function startEdge(options: { upstreamUrl: string; logLevel: LogLevel; env: BaseEnv }): Promise<NodeServer> {
+  const port = await freePort();
+  const proc = new BenchChild({
+    name: `http-proxy edge (${options.logLevel})`,
+    command: process.execPath,
+    args: ['--enable-source-maps', edgeEntry],
+    env: { ...options.env, EDGE_PORT: String(port), EDGE_HOST: '127.0.0.1', API_UPSTREAM: options.upstreamUrl, LOG_LEVEL: options.logLevel, LOG_FORMAT: 'json' },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const startMs = await proc.guard(firstOk(`${url}/redis`, startTimeoutMs, proc.startedAt), 'a 200 on /redis through the edge', startTimeoutMs);
+  return { proc, url, startMs };
 }
 
 /** A redis-server as the stack runs it (AOF, appendfsync always), on a free port. */
@@ -136,24 +151,36 @@ export async function startRedis(bin: string, dir: string): Promise<RedisServer>
   return redis;
 }
 
+/** An nginx the bench started: its url, and what closes the pipe its access log goes to. */
+export interface BenchNginx {
+  readonly proc: BenchChild;
+  readonly url: string;
+  readonly close: () => void;
+}
+
 /**
- * nginx with our generated native config in front of `apiPort`. Its access log goes to a named pipe
- * the bench reads and drops, as the runner reads it (and relays it).
+ * nginx with the config `config` makes for its place, in front of `upstreamPort`. An access log
+ * the config sends to `accessLogPath` is a named pipe the bench reads and drops, as the runner
+ * reads it (and relays it).
  */
-export async function startNginx(bin: string, options: { dir: string; apiPort: number }): Promise<{ proc: BenchChild; url: string; close: () => void }> {
+export async function startNginx(
+  bin: string,
+  options: { name: string; dir: string; upstreamPort: number; config: (place: NginxPlace, accessLogPath: string) => string },
+): Promise<BenchNginx> {
   const port = await freePort();
   const prefix = join(options.dir, `nginx-${port}`);
-  await mkdir(prefix, { recursive: true });
+  await mkdir(join(prefix, 'tmp'), { recursive: true });
   // As root, nginx's workers run as nobody and must reach the prefix.
   await chmod(options.dir, 0o755);
-  const accessLog = AccessLogPipe.open(join(prefix, 'access.log'), () => undefined);
-  const config = generateFiles(nativeTarget({ listenHost: '127.0.0.1', edgePort: port, apiPort: options.apiPort, prefix, accessLogPath: accessLog.path }))['nginx.conf'];
-  if (config === undefined) throw new Error('the nginx generator made no nginx.conf');
-  const configFile = await preparePrefix(prefix, config);
+  const accessLog = AccessLogPipe.open(join(prefix, 'access.log.pipe'), () => undefined);
+  const configFile = await preparePrefix(prefix, options.config({ port, upstreamPort: options.upstreamPort, prefix }, accessLog.path));
   const check = checkNginxConfig(bin, prefix, configFile);
-  if (!check.ok) throw new Error(`nginx rejected the generated config:\n${check.output}`);
-  const proc = new BenchChild({ name: 'nginx (reference)', command: bin, args: ['-p', prefix, '-c', configFile, '-e', 'stderr'] });
+  if (!check.ok) {
+    accessLog.close();
+    throw new Error(`nginx rejected the config of ${options.name}:\n${check.output}`);
+  }
+  const proc = new BenchChild({ name: options.name, command: bin, args: ['-p', prefix, '-c', configFile, '-e', 'stderr'] });
   const url = `http://127.0.0.1:${port}`;
-  await proc.guard(firstOk(`${url}${edge.healthPath}`, startTimeoutMs), 'a 200 from nginx', startTimeoutMs);
+  await proc.guard(firstOk(`${url}/redis`, startTimeoutMs), 'a 200 on /redis through nginx', startTimeoutMs);
   return { proc, url, close: () => accessLog.close() };
 }

@@ -59,7 +59,9 @@ export function parseWrk(output: string): Omit<WrkResult, 'cpuSeconds'> {
 
 /**
  * Writes a script giving every request an Idempotency-Key of its own, unique across runs (the api
- * remembers a key for a while, and a key it has seen is answered without counting).
+ * remembers a key for a while, and a key it has seen is answered without counting). Each run of the
+ * script starts its keys afresh from the second it started: a run lasts a second at least, so runs
+ * of one case never share a key (a counter alone would replay the last run's keys, the cheap path).
  */
 export async function uniqueKeyScript(dir: string): Promise<string> {
   const prefix = `bench-${randomBytes(6).toString('hex')}`;
@@ -67,9 +69,10 @@ export async function uniqueKeyScript(dir: string): Promise<string> {
   await writeFile(
     file,
     `local n = 0
+local run = "${prefix}-" .. os.time()
 request = function()
   n = n + 1
-  return wrk.format(nil, nil, { ["${headerNames.idempotencyKey}"] = "${prefix}-" .. n })
+  return wrk.format(nil, nil, { ["${headerNames.idempotencyKey}"] = run .. "-" .. n })
 end
 `,
   );

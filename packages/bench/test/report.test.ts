@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { chart } from '../src/chart.js';
-import { formatReport, helloId, type Report } from '../src/report.js';
+import { helloId } from '../src/ids.js';
+import { formatReport, type Report } from '../src/report.js';
 import type { Result } from '../src/rounds.js';
 
 function result(id: string, group: Result['group'], rps: number, cpuUs: Result['cpuUs'], extra: Partial<Result> = {}): Result {
   const cpuUsTotal = Object.values(cpuUs).reduce((sum, us) => sum + us, 0);
-  return { id, label: id, group, rps, cpuUsTotal, cpuUs, p50Ms: 1.5, p99Ms: 9.25, errors: 0, requests: rps * 10, wrkShare: 0.2, runs: [], ...extra };
+  return { id, label: id, group, rps, cpuUsTotal, cpuUs, p50Ms: 1.5, p99Ms: 9.25, errors: 0, requests: rps * 10, wrkShare: 0.2, load: 1.25, runs: [], ...extra };
 }
 
 const results: Result[] = [
@@ -23,7 +24,7 @@ function report(overrides: Partial<Report> = {}): Report {
     date: '2026-12-07 10:00',
     versions: { node: 'v20.20.2', express: '5.3.0', ioredis: '6.0.0', wrk: 'wrk 4.1.0' },
     settings: { seconds: 5, rounds: 3, connections: 32, warmUpSeconds: 1, cores: 2 },
-    results: results.map((r, i) => ({ ...r, runs: [{ requests: 1, seconds: 1, rps: 1, p50Ms: 1, p99Ms: 1, errors: 0, cpuSeconds: 0, cpuUs: {}, cpuUsTotal: 0, wrkShare: [0.1, 0.3, 0.2][i % 3] ?? 0 }] })),
+    results: results.map((r, i) => ({ ...r, runs: [{ requests: 1, seconds: 1, rps: 1, p50Ms: 1, p99Ms: 1, errors: 0, cpuSeconds: 0, cpuUs: {}, cpuUsTotal: 0, wrkShare: [0.1, 0.3, 0.2][i % 3] ?? 0, load: 1.25 }] })),
     lifecycle: {
       apiStartMs: [300, 100, 200],
       runnerReadyMs: [{ stack: 'nginx, info', ms: 812.4 }],
@@ -69,7 +70,7 @@ describe('formatReport', () => {
   });
 
   test("the runner's log relay as a share of a core: its µs a request times the rate", () => {
-    assert.match(text, /at full load: 2\.0% of a core \(5\.0 µs a request at 4000 req\/s\)/);
+    assert.match(text, /full load: 2\.0% of a core \(5\.0 µs a request at 4000 req\/s\)/);
   });
 
   test("wrk's share of the machine: the median over every run, and its range", () => {

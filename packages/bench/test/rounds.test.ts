@@ -5,7 +5,7 @@ import { median, roundOrder, summarise, type Case, type Run } from '../src/round
 const item: Case = { id: 'nginx-info:/redis', label: '/redis nginx, info', group: 'project', url: 'http://127.0.0.1:1/redis', roles: {}, against: 'direct-info:/redis' };
 
 function run(rps: number, extra: Partial<Run> = {}): Run {
-  return { requests: rps * 2, seconds: 2, rps, p50Ms: 1_000 / rps, p99Ms: 10_000 / rps, errors: 0, cpuSeconds: 0.5, cpuUs: { api: 100, edge: 50 }, cpuUsTotal: 150, wrkShare: 0.125, ...extra };
+  return { requests: rps * 2, seconds: 2, rps, p50Ms: 1_000 / rps, p99Ms: 10_000 / rps, errors: 0, cpuSeconds: 0.5, cpuUs: { api: 100, edge: 50 }, cpuUsTotal: 150, wrkShare: 0.125, load: 1.5, ...extra };
 }
 
 describe('median', () => {

@@ -78,7 +78,7 @@ export interface SoakReport {
   readonly end: Sample;
   /** Median RSS of the second half after warm-up over that of the first, minus one. */
   readonly rssGrowth: number;
-  /** Visits (which each leave an idempotency key) in the last three key lifetimes, at the end. */
+  /** Visits that left an idempotency key, in the last three key lifetimes, at the end. */
   readonly recentVisits: number;
   readonly verdicts: readonly { readonly check: string; readonly ok: boolean }[];
   readonly passed: boolean;
@@ -137,13 +137,20 @@ class Tally {
   readonly statuses = new Map<string, number>();
   readonly backPressure = new Map<number, number>();
   readonly errors: string[] = [];
-  /** Visits per elapsed second, to know how many keys may still be alive at the end. */
+  /** Visits that leave a key, per elapsed second, to know how many keys may still be alive at the end. */
   readonly visitsPerSecond: number[] = [];
+
+  /**
+   * @param edgeMakesKeys whether the edge gives a request without a key one of its own (the
+   * http-proxy edge always; nginx only where it may retry elsewhere, and the soak runs one instance)
+   */
+  constructor(private readonly edgeMakesKeys: boolean) {}
 
   answer(shot: Shot, status: number, second: number): void {
     const key = `${shot.name} ${status}`;
     this.statuses.set(key, (this.statuses.get(key) ?? 0) + 1);
-    if (shot.path === routes.redis.path && shot.method === 'GET' && status === 200) {
+    const leavesKey = shot.idempotencyKey === true || this.edgeMakesKeys;
+    if (leavesKey && shot.path === routes.redis.path && shot.method === 'GET' && status === 200) {
       this.visitsPerSecond[second] = (this.visitsPerSecond[second] ?? 0) + 1;
     }
     if (shot.ok.includes(status)) return;
@@ -156,7 +163,7 @@ class Tally {
     if (this.errors.length < 20) this.errors.push(message);
   }
 
-  /** Visits counted from second `from` to the end. */
+  /** Visits that left a key, from second `from` to the end. */
   visitsSince(from: number): number {
     return this.visitsPerSecond.slice(Math.max(0, from)).reduce((sum, count) => sum + count, 0);
   }
@@ -244,10 +251,10 @@ function judge(samples: readonly Sample[], warm: Sample, end: Sample, tally: Tal
     },
     { check: `api file descriptors steady after warm-up (${warm.openFds} -> ${end.openFds})`, ok: end.openFds <= warm.openFds + 10 },
     {
-      // Each visit leaves a key for its lifetime (nginx gives every request one). Redis removes
-      // expired keys in the background, up to about a lifetime late under load; keys that never
-      // expired would outnumber the visits of the last three lifetimes, the soak being twice that.
-      check: `idempotency keys expire: ${end.redisKeys} keys, ${recentVisits} visits in the last ${keyWindowSeconds} s`,
+      // Each keyed visit leaves a key for its lifetime (see Tally). Redis removes expired keys in
+      // the background, up to about a lifetime late under load; keys that never expired would
+      // outnumber the keyed visits of the last three lifetimes, the soak being twice that.
+      check: `idempotency keys expire: ${end.redisKeys} keys, ${recentVisits} keyed visits in the last ${keyWindowSeconds} s`,
       ok: end.redisKeys <= recentVisits + 10,
     },
   ];
@@ -261,7 +268,7 @@ async function drive(stack: NativeStack, options: SoakOptions, print: (line: str
     elapsed: () => (performance.now() - started) / 1_000,
     going: () => clock.elapsed() < seconds && !options.signal?.aborted,
   };
-  const tally = new Tally();
+  const tally = new Tally(options.edge === 'http-proxy');
   const take = (): Promise<Sample> => sample(stack, tally, clock);
 
   const warmUpSeconds = Math.max(10, seconds / 4);

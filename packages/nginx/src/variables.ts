@@ -7,6 +7,12 @@ export const vars = {
   requestId: '$request_id_out',
   /** The client's Idempotency-Key, or one per request; empty when malformed (request-maps). */
   idempotencyKey: '$idempotency_key_out',
+  /** 1 when the client's Idempotency-Key is absent or well-formed, empty when malformed (request-maps). */
+  idempotencyKeyAccepted: '$idempotency_key_accepted',
+  /** 1 when an answer's status is one the access log keeps (logging). */
+  accessLogStatus: '$access_log_status',
+  /** 1 when a request's access log line is written (logging). */
+  accessLogged: '$access_logged',
   /** The scheme the trusted proxy reported (client-identity). */
   forwardedProto: '$forwarded_proto',
   /** `host:port` of a `dns` upstream, resolved per request (upstream). */

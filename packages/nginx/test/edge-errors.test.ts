@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { badIdempotencyKey, edgeErrors, errorLocation, errorLocations, errorPages } from '../src/blocks/edge-errors.js';
 import { idempotencyKeyGuard } from '../src/blocks/request-maps.js';
+import { staticTarget } from './targets.js';
 import { directives, directivesIn } from './tree.js';
 
 const allErrors = [...edgeErrors, badIdempotencyKey];
@@ -40,7 +41,7 @@ describe('the edge error locations', () => {
 
   test('exist for every error_page and for the idempotency guard, one each, and for nothing else', () => {
     const errorPageUris = directivesIn(errorPages(), 'error_page').map((d) => d.args.at(-1));
-    const guardUri = directives(idempotencyKeyGuard(), 'rewrite')[0]?.args[1];
+    const guardUri = directives(idempotencyKeyGuard(staticTarget), 'rewrite')[0]?.args[1];
     const served = errorLocations().map((location) => location.args[1]);
     assert.deepEqual(new Set(served), new Set([...errorPageUris, guardUri]));
     assert.equal(served.length, new Set(served).size, 'one location per error');

@@ -26,6 +26,19 @@ export const dnsTarget: Target = {
   status: { listen: '8081', path: '/stub_status' },
 };
 
+/** One api process: nginx never tries a request on another. */
+export const singleServerTarget: Target = {
+  ...staticTarget,
+  name: 'single-server',
+  upstream: { kind: 'static', servers: ['127.0.0.1:3000'], oneInstancePerServer: true },
+};
+
+/** One address that spreads connections over several instances, as a Kubernetes Service does. */
+export const serviceTarget: Target = { ...staticTarget, name: 'service', upstream: { kind: 'static', servers: ['api:3000'] } };
+
+/** An access log that keeps only answers of 400 and above, and retried requests (LOG_LEVEL=warn). */
+export const quietLogTarget: Target = { ...staticTarget, name: 'quiet-log', accessLogOnly: { statusFrom: 400 } };
+
 export const behindProxiesTarget: Target = { ...staticTarget, name: 'behind-proxies', trustedProxies: ['10.0.0.0/8', 'fc00::/7'] };
 
-export const targets: readonly Target[] = [staticTarget, dnsTarget, behindProxiesTarget];
+export const targets: readonly Target[] = [staticTarget, singleServerTarget, serviceTarget, quietLogTarget, dnsTarget, behindProxiesTarget];

@@ -97,14 +97,16 @@ describe('runCommand', () => {
   });
 
   test('stops a command that outlives timeoutMs, keeping what it printed', async () => {
-    const result = await runCommand(process.execPath, ['-e', "console.log('started'); setInterval(() => {}, 1000)"], { timeoutMs: 500 });
+    // sh, not node: it prints at once even on a loaded machine, where node can take longer than the
+    // timeout to start (seen in CI). exec leaves sleep as the process the timeout stops.
+    const result = await runCommand('sh', ['-c', 'echo started; exec sleep 60'], { timeoutMs: 1000 });
     assert.equal(result.code, null);
     assert.equal(result.stdout, 'started\n');
   });
 
   test('a command that ignores SIGTERM is ended by killSignal SIGKILL at timeoutMs, and nothing throws', async () => {
-    const script = "process.on('SIGTERM', () => {}); console.log('started'); setInterval(() => {}, 1000)";
-    const result = await runCommand(process.execPath, ['-e', script], { timeoutMs: 500, killSignal: 'SIGKILL' });
+    // An ignored signal stays ignored across exec, so sleep ignores the SIGTERM.
+    const result = await runCommand('sh', ['-c', "trap '' TERM; echo started; exec sleep 60"], { timeoutMs: 1000, killSignal: 'SIGKILL' });
     assert.equal(result.code, null);
     assert.equal(result.stdout, 'started\n');
   });

@@ -27,7 +27,7 @@ commands:
                   exits 0; a second one kills what is left. A stack left behind by a runner that was
                   killed outright is stopped and cleaned up by the next "up".
   nginx-config    prints the nginx.conf that "up" runs with the same environment (EDGE_HOST,
-                  EDGE_PORT, API_PORT, API_INSTANCES) on stdout, and nothing else (npm run --silent nginx:config)
+                  EDGE_PORT, API_PORT, API_INSTANCES, LOG_LEVEL) on stdout, and nothing else (npm run --silent nginx:config)
       --output FILE           write it to FILE instead
       --prefix DIR            nginx's run directory (default ${nativeExample.prefix}; "up" makes a fresh one)
 
@@ -235,6 +235,7 @@ async function nginxConfig(env: RunnerEnv, options: { output?: string; prefix?: 
     prefix: options.prefix ?? nativeExample.prefix,
     // The pipe lives in the run directory, as "up" makes it.
     accessLogPath: options.prefix ? join(options.prefix, 'access.log') : nativeExample.accessLogPath,
+    logLevel: env.LOG_LEVEL,
   });
   const config = generateFiles(target)['nginx.conf'] ?? '';
   if (options.output === undefined) {

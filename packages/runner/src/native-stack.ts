@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { generateFiles } from '@three-tier/nginx';
 import { Nginx, NodeService, RedisServer, RetryLog, answersOk, retryLogName, waitFor, type Service } from '@three-tier/processes';
 import { hostname } from 'node:os';
-import { budgets, edge as edgeContract, gracePeriodMs, routes } from '@three-tier/shared';
+import { budgets, edge as edgeContract, gracePeriodMs, routes, type LogLevel } from '@three-tier/shared';
 import { AccessLogPipe } from './access-log.js';
 import { nativeTarget } from './nginx-target.js';
 import { noteRetry } from './retry-log.js';
@@ -38,7 +38,7 @@ export interface NativeStackOptions {
   /** What the node children inherit, e.g. PATH; nothing else leaks into them. */
   readonly baseEnv: Readonly<Record<string, string | undefined>>;
   readonly redisPassword?: string | undefined;
-  readonly logLevel?: string;
+  readonly logLevel?: LogLevel;
   readonly logFormat?: 'json' | 'pretty';
   /** More environment for the api, e.g. SHUTDOWN_DELAY_MS. */
   readonly apiEnv?: Readonly<Record<string, string>>;
@@ -99,6 +99,7 @@ function nginxEdge(options: NativeStackOptions, accessLog: AccessLogPipe | undef
     apiInstances: options.apiInstances ?? 1,
     prefix: options.runDir,
     accessLogPath: accessLog.path,
+    ...(options.logLevel ? { logLevel: options.logLevel } : {}),
   });
   return new Nginx({
     bin: bin.nginx,

@@ -8,6 +8,8 @@ export const ports = {
   api: 3000,
   edge: 8080,
   redis: 6379,
+  /** Redis Sentinel's own port, the one every Sentinel listens on in a container or pod. */
+  sentinel: 26379,
 } as const;
 
 /**
@@ -25,6 +27,71 @@ export const services = {
   api: 'api',
   edge: 'nginx',
   redis: 'redis',
+} as const;
+
+/** A visit is acknowledged (200) once this many replicas have it as well as the master. */
+const replicasPerVisit = 1;
+
+/**
+ * Redis replicated and watched by Sentinels, the api's other mode (REDIS_SENTINELS set; the single
+ * Redis stays the default): one master, its replicas, and the Sentinels that promote a replica when
+ * the master is lost. Every server keeps its append-only file (`appendfsync always`), as the single
+ * Redis does. Read by the api (WAIT, readiness), the native set in packages/processes, and the
+ * compose and Kubernetes generators.
+ */
+export const redisReplication = {
+  /** What the Sentinels monitor the set as, and what the api asks them for (REDIS_MASTER_NAME). */
+  masterName: 'three-tier',
+  replicas: 2,
+  sentinels: 3,
+  /** Sentinels that must agree the master is down before one of them fails it over: a majority. */
+  quorum: 2,
+  /**
+   * A Sentinel deems the master down after this long without a valid answer (`down-after-milliseconds`):
+   * the larger share of the time with no acknowledged visit after a master is lost. Well above a
+   * second: a Sentinel reconnects a link at most once a second, and its link to a master it has
+   * just switched to starts closed; at 1 s it deemed the new master down before reaching it, and
+   * failed it over again (seen here, once in a few runs).
+   */
+  downAfterMs: 2_000,
+  /**
+   * A failover that has not finished in this long is abandoned, and the Sentinels wait twice as
+   * long before trying again (`failover-timeout`). Redis's default is 3 minutes.
+   */
+  failoverTimeoutMs: 10_000,
+  /** Replicas re-pointed at a new master at a time (`parallel-syncs`). */
+  parallelSyncs: 1,
+  replicasPerVisit,
+  /**
+   * A master with fewer replicas in sync refuses writes (NOREPLICAS): one cut off from its replicas
+   * (and so, soon, replaced) does not count visits that no replica could confirm anyway.
+   */
+  minReplicasToWrite: replicasPerVisit,
+  /**
+   * A replica is in sync while it acknowledged the stream this recently (`min-replicas-max-lag`;
+   * replicas acknowledge once a second). Readiness counts replicas by the same rule.
+   */
+  minReplicasMaxLagSeconds: 5,
+  /**
+   * A full resync starts at once (`repl-diskless-sync-delay`; Redis waits 5 s by default for more
+   * replicas to share it): a returning node catches up without a wait.
+   */
+  replDisklessSyncDelaySeconds: 0,
+} as const;
+
+/**
+ * Names of the replicated set's members: compose services and Kubernetes pods (a StatefulSet
+ * `redis` with a headless service gives `redis-0.redis`). The data nodes are `redis-0` (the first
+ * master), `redis-1` and `redis-2`; a Sentinel runs beside each, `sentinel-0` to `sentinel-2`.
+ * Sentinels and replicas announce these names where they resolve (`resolve-hostnames` and
+ * `announce-hostnames yes` in Redis 7.0): a name that stops resolving (a pod that is gone with its
+ * DNS record) stalls a 7.0 Sentinel, so the names must stay resolvable while their pod is down
+ * (a headless service with `publishNotReadyAddresses`). Natively everything is on 127.0.0.1, by
+ * address, and neither setting is used.
+ */
+export const redisReplicationNames = {
+  dataNodes: Array.from({ length: redisReplication.replicas + 1 }, (_, index) => `${services.redis}-${String(index)}`),
+  sentinels: Array.from({ length: redisReplication.sentinels }, (_, index) => `sentinel-${String(index)}`),
 } as const;
 
 /** Header names both edges and the api use. */

@@ -5,8 +5,10 @@
  */
 export interface ServerSettings {
   readonly port: number;
-  /** raw-incr's Redis. */
+  /** The Redis of raw-incr and course-app. */
   readonly redisUrl?: string;
+  /** Where bare-proxy sends every request. */
+  readonly upstreamUrl?: string;
   /** The api's settings, named as its entry point reads them from its environment (REDIS_URL, LOG_LEVEL...). */
   readonly apiEnv?: Readonly<Record<string, string>>;
   /** Features the api runs without: requestLogs, metrics, deadlines, securityHeaders. */

@@ -14,7 +14,7 @@ export function httpBlock(target: Target): Node {
     writablePaths(target),
     [...httpDefaults(), ...accessLogging(target)],
     clientLimits(),
-    [...clientIdentity(target), ...requestIdMap(), ...idempotencyKeyMap()],
+    [...clientIdentity(target), ...requestIdMap(), ...idempotencyKeyMap(target)],
     rateLimitZones(),
     upstreamDefinition(target),
     publicServer(target),

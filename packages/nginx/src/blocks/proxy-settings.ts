@@ -5,6 +5,7 @@ import { ms } from '../units.js';
 import { vars } from '../variables.js';
 import { forwardedHeaders } from './client-identity.js';
 import { hiddenUpstreamHeaders } from './headers.js';
+import { idempotencyKeyHeader } from './request-maps.js';
 import { upstreamTries } from './upstream.js';
 
 /** Server-level: how every proxied location talks to the api, and when it tries another instance. */
@@ -21,7 +22,7 @@ export function proxySettings(target: Target): Node[] {
     directive('proxy_set_header', 'Connection', ''),
     directive('proxy_set_header', 'Host', '$host'),
     directive('proxy_set_header', headerNames.requestId, vars.requestId),
-    directive('proxy_set_header', headerNames.idempotencyKey, vars.idempotencyKey),
+    ...idempotencyKeyHeader(target),
     ...forwardedHeaders(target),
     ...hiddenUpstreamHeaders(),
     directive('proxy_connect_timeout', ms(edge.upstreamConnectTimeoutMs)),

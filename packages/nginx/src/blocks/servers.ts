@@ -12,7 +12,7 @@ export function publicServer(target: Target): Node {
   return block('server', [], separated([
     [directive('listen', target.listen), directive('server_name', '_'), ...upstreamAddress(target)],
     responseHeaders(),
-    idempotencyKeyGuard(),
+    idempotencyKeyGuard(target),
     proxySettings(target),
     errorPages(),
     ...routeLocations(target),

@@ -15,6 +15,18 @@ export function upstreamTries(target: Target): number {
   return target.upstream.kind === 'dns' ? 0 : edge.upstreamTries;
 }
 
+/**
+ * Whether nginx may send one request to two api instances: a `dns` upstream, a static one with
+ * several servers, or one server that spreads connections over several instances. With a single
+ * server that is a single process it never does: it only resends a request whose kept-alive
+ * connection failed, on a new connection to the same process (nginx's keepalive module does), and
+ * a process that broke a connection after counting on it has died, so the resend is refused.
+ */
+export function retriesElsewhere(target: Target): boolean {
+  const { upstream } = target;
+  return upstream.kind === 'dns' || upstream.servers.length > 1 || upstream.oneInstancePerServer !== true;
+}
+
 /** http-level directives that tell nginx where the api is: an upstream block, or a resolver. */
 export function upstreamDefinition(target: Target): Node[] {
   const { upstream } = target;
