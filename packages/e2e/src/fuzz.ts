@@ -27,7 +27,7 @@ export interface Outcome {
   readonly answers: readonly Answer[];
   /** No final answer and nothing else came back (an interim 100 Continue at most): closed or reset unanswered. */
   readonly silent: boolean;
-  /** What came back after the last answer that is no HTTP/1.x answer (an HTTP/0.9 reply is all body), as latin1, cut to 200. */
+  /** What came back after the last answer that is no HTTP/1.x answer (an HTTP/0.9 reply is all body), as latin1. */
   readonly unparsed: string;
 }
 
@@ -257,7 +257,7 @@ export async function send(port: number, fuzzCase: FuzzCase, timeoutMs = 10_000)
     socket.on('error', () => undefined);
   });
   const { answers, rest } = splitAnswers(raw);
-  return { answers, silent: answers.length === 0 && rest.length === 0, unparsed: rest.subarray(0, 200).toString('latin1') };
+  return { answers, silent: answers.length === 0 && rest.length === 0, unparsed: rest.toString('latin1') };
 }
 
 /** The rules one answer must keep, whatever it answers; returns what it broke. */
@@ -280,14 +280,4 @@ export function brokenRules(answer: Answer): string[] {
     }
   }
   return broken;
-}
-
-/** Answers that counted a visit: a 200 from GET /redis (JSON with hits) or GET /html (a page). */
-export function countedVisits(outcome: Outcome): number {
-  return outcome.answers.filter(
-    (answer) =>
-      answer.status === 200 &&
-      ((answer.body.startsWith('{"hits":') && answer.headers['content-type']?.startsWith('application/json')) ||
-        (answer.headers['content-type']?.startsWith('text/html') && answer.body.length > 0)),
-  ).length;
 }
