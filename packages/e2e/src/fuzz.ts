@@ -153,6 +153,8 @@ export const handPicked: readonly FuzzCase[] = [
   ['request line', 'CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n'],
   ['request line', 'CONNECT /redis HTTP/1.1\r\nHost: x\r\n\r\n'],
   ['request line', 'TRACE /redis HTTP/1.1\r\nHost: x\r\n\r\n'],
+  // A method nginx takes and proxies, that the api's parser refuses.
+  ['request line', '--G- /redis HTTP/1.1\r\nHost: x\r\n\r\n'],
   ['request line', 'GET /redis HTTP/1.0\r\n\r\n'],
   // A fragment no client sends: nginx ends the path before it.
   ['request line', 'GET /redis#fragment HTTP/1.1\r\nHost: x\r\n\r\n'],

@@ -38,6 +38,30 @@ function givenRequestId(value: string | string[] | undefined): string | undefine
   return typeof value === 'string' && tokenRegExp.test(value) ? value : undefined;
 }
 
+/** A parse error as Node reports it in 'clientError': the bytes it failed in, and where. */
+export interface ParseError extends NodeJS.ErrnoException {
+  readonly rawPacket?: Buffer;
+  readonly bytesParsed?: number;
+}
+
+const requestIdLine = new RegExp(`^${headerNames.requestId}[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r?$`, 'im');
+
+/**
+ * The request id given in the head Node failed to parse, if it can be read there and is a token.
+ * Behind nginx, the api's parser can refuse what nginx took (a method such as `--G-`): nginx puts
+ * its own X-Request-ID on the answer, so the problem must name the id nginx sent, not a new one.
+ * The head is the one the failure is in: from the blank line before it to the next.
+ */
+export function requestIdOfFailedHead(error: ParseError): string | undefined {
+  if (error.rawPacket === undefined) return undefined;
+  const text = error.rawPacket.toString('latin1');
+  const failedAt = Math.min(error.bytesParsed ?? 0, text.length);
+  const previousEnd = failedAt >= 4 ? text.lastIndexOf('\r\n\r\n', failedAt - 4) : -1;
+  const start = previousEnd < 0 ? 0 : previousEnd + 4;
+  const end = text.indexOf('\r\n\r\n', start);
+  return givenRequestId(requestIdLine.exec(text.slice(start, end < 0 ? undefined : end))?.[1]);
+}
+
 /**
  * Answers CONNECT as nginx does. Node hands it to 'connect' listeners, before any request
  * handler, and closes the connection unanswered when there is none. Its target is checked as any
@@ -58,13 +82,13 @@ function answerConnect(server: Server, req: IncomingMessage, socket: Socket): vo
  * resets are just closed.
  */
 export function answerClientErrors(server: Server): void {
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+  server.on('clientError', (error: ParseError, socket: Socket) => {
     if (error.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
     const { status, detail } = clientErrorStatus(error.code);
-    socket.end(rawProblemResponse(status, detail));
+    socket.end(rawProblemResponse(status, detail, requestIdOfFailedHead(error)));
   });
   server.on('connect', (req: IncomingMessage, socket: Socket) => answerConnect(server, req, socket));
 }

@@ -4,7 +4,7 @@ import { Agent, createServer, request, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import { problemContentType } from '@three-tier/shared';
-import { answerClientErrors, closeServer, rawProblemResponse } from '../src/index.js';
+import { answerClientErrors, closeServer, rawProblemResponse, requestIdOfFailedHead, type ParseError } from '../src/index.js';
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -50,6 +50,40 @@ describe('answerClientErrors', () => {
       assert.match(garbage, /application\/problem\+json/);
       const fine = await raw(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
       assert.match(fine, /^HTTP\/1\.1 200 /);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('requestIdOfFailedHead', () => {
+  /** A parse error as Node reports it: the packet, and where in it the parser stopped. */
+  const failed = (text: string, at: string): ParseError => Object.assign(new Error('Parse Error'), { rawPacket: Buffer.from(text, 'latin1'), bytesParsed: text.indexOf(at) });
+
+  test('the X-Request-ID of the head the parser failed in, when it is a token', () => {
+    assert.equal(requestIdOfFailedHead(failed('--G- / HTTP/1.1\r\nHost: x\r\nx-request-id: from-nginx\r\n\r\n', '--G-')), 'from-nginx');
+    assert.equal(requestIdOfFailedHead(failed('GET / HTTP/1.1\r\nX-Request-ID: a\r\nBad Header: y\r\n\r\n', 'Bad')), 'a');
+  });
+
+  test('of pipelined heads, the one that failed; none when it gave none, or no token', () => {
+    const pipelined = 'GET / HTTP/1.1\r\nX-Request-ID: first\r\n\r\n--G- / HTTP/1.1\r\nX-Request-ID: second\r\n\r\n';
+    assert.equal(requestIdOfFailedHead(failed(pipelined, '--G-')), 'second');
+    assert.equal(requestIdOfFailedHead(failed('GET / HTTP/1.1\r\nX-Request-ID: first\r\n\r\n--G- / HTTP/1.1\r\n\r\n', '--G-')), undefined);
+    assert.equal(requestIdOfFailedHead(failed('--G- / HTTP/1.1\r\nX-Request-ID: bad id!\r\n\r\n', '--G-')), undefined);
+    assert.equal(requestIdOfFailedHead(Object.assign(new Error('Parse Error'), {})), undefined);
+  });
+});
+
+describe('answerClientErrors: the request id', () => {
+  test("a request the parser refuses is answered with the request id it gave, in the header and the problem: nginx's, behind nginx", async () => {
+    const server = createServer((_req, res) => res.end('ok'));
+    answerClientErrors(server);
+    const port = await listen(server);
+    try {
+      const answer = await raw(port, '--G- /redis HTTP/1.1\r\nHost: x\r\nX-Request-ID: from-nginx\r\n\r\n');
+      assert.match(answer, /^HTTP\/1\.1 400 /);
+      assert.match(answer, /\r\nX-Request-ID: from-nginx\r\n/);
+      assert.equal(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).requestId, 'from-nginx');
     } finally {
       server.close();
     }
