@@ -99,8 +99,8 @@ function pathOf(target: string): string | undefined {
   return absolute ? (absolute[1] ?? '/') : undefined;
 }
 
-/** First statuses a tier may give: `nginx` stands for whatever nginx gave; `any`, that the tier does not see the fault at all. */
-type Statuses = readonly (number | 'nginx')[] | 'any';
+/** First statuses a tier may give; `any`, that the tier does not see the fault at all. */
+type Statuses = readonly number[] | 'any';
 
 /** A fault a request can have, and the first statuses each tier may answer it with. */
 interface Fault {
@@ -235,12 +235,6 @@ export const faults = {
     statuses: { nginx: 'any', edge: [400], api: [400] },
     has: (facts) => facts.headerLines.some((line) => line !== '' && !line.includes(':')),
   },
-  afterConnectionClose: {
-    reason:
-      "bytes after an HTTP/1.0 request or one with Connection: close: nginx answers the request and drops the rest; Node's parser reports the rest as an error while the answer may still be on its way, and the problem it writes for that error can go first (a known gap of answerClientErrors, as of Node's own default handler)",
-    statuses: { nginx: 'any', edge: [400, 'nginx'], api: [400, 'nginx'] },
-    has: (facts) => (facts.version === 'HTTP/1.0' || values(facts, 'connection').some((value) => /close/i.test(value))) && facts.afterHead.length > 0,
-  },
 } satisfies Record<string, Fault>;
 
 export type FaultName = keyof typeof faults;
@@ -329,12 +323,11 @@ export function tierDisagreement(fuzzCase: FuzzCase, answers: readonly { readonl
   if (new Set(answers.map(({ answer }) => answer)).size <= 1) return undefined;
   const facts = requestFacts(fuzzCase.bytes);
   const found = faultsOf(facts);
-  const nginx = answers.find(({ tier }) => tier === 'nginx')?.answer;
   const unexplained = answers.filter(({ tier, answer }) => {
     if (typeof answer !== 'number') return !silenceAllowed(facts, tier, answer);
     return !found.some((name) => {
       const statuses: Statuses = faults[name].statuses[tier];
-      return statuses === 'any' || statuses.some((status) => status === answer || (status === 'nginx' && nginx === answer));
+      return statuses === 'any' || statuses.includes(answer);
     });
   });
   if (unexplained.length === 0) return undefined;

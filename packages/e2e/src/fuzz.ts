@@ -164,6 +164,9 @@ export const handPicked: readonly FuzzCase[] = [
   // Two lines that read as `gzip, chunked` once joined: nginx refuses the repeated header.
   ['body framing', 'GET /redis HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
   ['pipelining', `GET /redis HTTP/1.1\r\nHost: x\r\n\r\nGET /redis HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n`],
+  // A request after one that said it was the last: nginx answers the first and drops the rest, and so must the Node tiers.
+  ['pipelining', 'GET /redis HTTP/1.0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'],
+  ['pipelining', 'GET /html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'],
   ['headers', `GET /redis HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 500 }, (_, i) => `X-${i}: v`).join('\r\n')}\r\n\r\n`],
   ['headers', 'GET /redis HTTP/1.1\r\nHost: x\r\nIdempotency-Key: a\r\nIdempotency-Key: b\r\n\r\n'],
   // Bad `ms` for /load: few enough to stay inside the edges' rate-limit burst, none that burns CPU.

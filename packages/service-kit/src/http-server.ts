@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { edge, edgeProblems, headerNames, malformedRequest, problem, problemContentType, securityHeaders, tokenRegExp } from '@three-tier/shared';
 
@@ -76,10 +76,37 @@ function answerConnect(server: Server, req: IncomingMessage, socket: Socket): vo
   socket.end(rawProblemResponse(status, detail, givenRequestId(req.headers[headerNames.requestId.toLowerCase()])));
 }
 
+/** The response Node is writing on a socket, if any: the field Node's own clientError default reads. */
+function responseInFlight(socket: Socket): ServerResponse | undefined {
+  return (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
+}
+
+/**
+ * Runs `then` once the responses to the requests before the one that failed are out. Node goes on
+ * answering a request it parsed while the bytes after it fail (a pipelined request, data after
+ * HTTP/1.0 or Connection: close); a problem written at once would go out before that answer, or
+ * into the middle of it, and the client would lose an answer to a request that was served (a
+ * visit counted, say). A response whose request is not complete answers the request that failed
+ * (its body did not parse): it gets the problem at once.
+ */
+function afterEarlierResponses(socket: Socket, then: () => void): void {
+  const response = responseInFlight(socket);
+  if (response === undefined || !response.req.complete) {
+    then();
+    return;
+  }
+  // Node hands the socket to the next queued response before 'close' is emitted.
+  response.once('close', () => afterEarlierResponses(socket, then));
+}
+
+/** Sockets whose parse error is being answered: Node reports one again for every chunk that follows. */
+const answering = new WeakSet<Socket>();
+
 /**
  * Answers requests Node's parser rejects (headers too large, garbage) with problem+json instead of
- * Node's bare status line, and CONNECT, which it hands no request handler, as nginx answers it;
- * resets are just closed.
+ * Node's bare status line, after the answers to the requests before them, and CONNECT, which it
+ * hands no request handler, as nginx answers it; resets are just closed. Bytes after a request that
+ * said it was the last (HTTP/1.0, Connection: close) are dropped unanswered, as nginx drops them.
  */
 export function answerClientErrors(server: Server): void {
   server.on('clientError', (error: ParseError, socket: Socket) => {
@@ -87,8 +114,16 @@ export function answerClientErrors(server: Server): void {
       socket.destroy();
       return;
     }
+    if (answering.has(socket)) return;
+    answering.add(socket);
     const { status, detail } = clientErrorStatus(error.code);
-    socket.end(rawProblemResponse(status, detail, requestIdOfFailedHead(error)));
+    const answer = rawProblemResponse(status, detail, requestIdOfFailedHead(error));
+    afterEarlierResponses(socket, () => {
+      // After its last answer, Node is closing the socket already.
+      if (!socket.writable) return;
+      if (error.code === 'HPE_CLOSED_CONNECTION') socket.end();
+      else socket.end(answer);
+    });
   });
   server.on('connect', (req: IncomingMessage, socket: Socket) => answerConnect(server, req, socket));
 }

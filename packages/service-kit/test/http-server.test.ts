@@ -19,6 +19,8 @@ async function raw(port: number, text: string): Promise<string> {
     socket.on('data', (chunk) => (reply += chunk.toString()));
     socket.on('end', () => resolve(reply));
     socket.on('error', reject);
+    // A server that never answers fails the test instead of hanging it.
+    socket.setTimeout(5_000, () => socket.destroy(new Error(`no end of the answer within 5 s, after: ${JSON.stringify(reply)}`)));
   });
 }
 
@@ -50,6 +52,58 @@ describe('answerClientErrors', () => {
       assert.match(garbage, /application\/problem\+json/);
       const fine = await raw(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
       assert.match(fine, /^HTTP\/1\.1 200 /);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('answerClientErrors: after the answers to the requests before the one that failed', () => {
+  /** A server that answers each request only once the parser has failed on what followed it. */
+  async function answeringAfterTheError(): Promise<{ server: Server; port: number }> {
+    const server = createServer();
+    answerClientErrors(server);
+    const failed = once(server, 'clientError');
+    server.on('request', (req, res) => void failed.then(() => res.end(`ok ${req.url ?? ''}`)));
+    return { server, port: await listen(server) };
+  }
+
+  for (const [what, head] of [
+    ['HTTP/1.0', 'GET /a HTTP/1.0\r\n\r\n'],
+    ['Connection: close', 'GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
+  ] as const) {
+    test(`bytes after a request with ${what} are dropped, as nginx drops them: the request is answered, nothing else`, async () => {
+      const { server, port } = await answeringAfterTheError();
+      try {
+        const reply = await raw(port, `${head}GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n`);
+        assert.match(reply, /^HTTP\/1\.1 200 /);
+        assert.equal(reply.match(/HTTP\/1\.1 /g)?.length, 1, reply);
+        assert.ok(reply.endsWith('ok /a'), reply);
+      } finally {
+        server.close();
+      }
+    });
+  }
+
+  test('a pipelined request that fails is answered 400 after the answers to those before it', async () => {
+    const { server, port } = await answeringAfterTheError();
+    try {
+      const reply = await raw(port, 'GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\nNOT HTTP\r\n\r\n');
+      const statuses = [...reply.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => match[1]);
+      assert.deepEqual(statuses, ['200', '200', '400'], reply);
+      assert.match(reply, /ok \/a.*ok \/b.*application\/problem\+json/s);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('a body that does not parse is answered 400 at once: its own request is the one that failed', async () => {
+    const server = createServer((req, res) => req.resume().on('end', () => res.end('ok')));
+    answerClientErrors(server);
+    const port = await listen(server);
+    try {
+      const reply = await raw(port, 'GET /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
+      assert.match(reply, /^HTTP\/1\.1 400 /);
     } finally {
       server.close();
     }
