@@ -87,11 +87,11 @@ function responseInFlight(socket: Socket): ServerResponse | undefined {
  * HTTP/1.0 or Connection: close); a problem written at once would go out before that answer, or
  * into the middle of it, and the client would lose an answer to a request that was served (a
  * visit counted, say). A response whose request is not complete answers the request that failed
- * (its body did not parse): it gets the problem at once.
+ * (its body did not parse): unless it has started, the problem goes out at once, in its place.
  */
 function afterEarlierResponses(socket: Socket, then: () => void): void {
   const response = responseInFlight(socket);
-  if (response === undefined || !response.req.complete) {
+  if (response === undefined || (!response.req.complete && !response.headersSent)) {
     then();
     return;
   }

@@ -108,6 +108,22 @@ describe('answerClientErrors: after the answers to the requests before the one t
       server.close();
     }
   });
+  test('a body that fails after its answer has started: the answer is finished first, then the 400', async () => {
+    const server = createServer();
+    answerClientErrors(server);
+    const failed = once(server, 'clientError');
+    server.on('request', (_req, res) => {
+      res.writeHead(200, { 'Content-Length': '12' }).write('started ');
+      void failed.then(() => res.end('done'));
+    });
+    const port = await listen(server);
+    try {
+      const reply = await raw(port, 'GET /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
+      assert.match(reply, /^HTTP\/1\.1 200 [^]*\r\n\r\nstarted doneHTTP\/1\.1 400 /, reply);
+    } finally {
+      server.close();
+    }
+  });
 });
 
 describe('requestIdOfFailedHead', () => {
