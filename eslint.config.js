@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/dist-test/**', '**/node_modules/**', '**/.turbo/**', '**/*.js', '!eslint.config.js'] },
+  { ignores: ['**/dist/**', '**/dist-test/**', '**/.stryker-tmp/**', '**/node_modules/**', '**/.turbo/**', '**/*.js', '!eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

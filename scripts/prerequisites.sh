@@ -5,6 +5,7 @@
 #
 #   sh scripts/prerequisites.sh start   redis-server required; nginx wanted (else the http-proxy edge)
 #   sh scripts/prerequisites.sh bench   redis-server, nginx and wrk (the load generator)
+#   sh scripts/prerequisites.sh mutate  redis-server and nginx (the tests Stryker runs), git (--changed)
 #   sh scripts/prerequisites.sh test    all of the above, and Docker with Compose, debootstrap (for
 #                                       offline base images), docker-registry and htpasswd (for the
 #                                       push test), kubectl (kustomize), chromium (the page's browser
@@ -21,10 +22,10 @@ set -eu
 profile=${1:-test}
 engine_check=no
 case "$profile" in
-  start | bench) ;;
+  start | bench | mutate) ;;
   test) engine_check=yes ;;
   test-packages) profile=test ;;
-  *) echo "usage: $0 start|bench|test|test-packages" >&2; exit 2 ;;
+  *) echo "usage: $0 start|bench|mutate|test|test-packages" >&2; exit 2 ;;
 esac
 
 say() { printf 'prerequisites: %s\n' "$*"; }
@@ -52,6 +53,7 @@ case "$profile" in
     required="$required promtool:prometheus git:git"
     ;;
   bench) required="$required nginx:nginx wrk:wrk" ;;
+  mutate) required="$required nginx:nginx git:git" ;;
   start) wanted="nginx:nginx" ;;
 esac
 quiet="redis-server nginx docker-registry prometheus"
