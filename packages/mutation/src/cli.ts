@@ -125,9 +125,10 @@ function printVerdict(verdict: Verdict): void {
     out.push(`${score.target}: ${unexplained.length} survivors neither killed nor listed as equivalent:`);
     out.push(...unexplained.map((mutant) => `  ${describeMutant(mutant)}`), '');
   }
-  const entry = (item: Equivalent): string => `${item.file}${item.line === undefined ? '' : `:${item.line}`} ${item.mutator} -> ${item.replacement}`;
+  const at = (item: Equivalent): string => (item.line === undefined ? '' : `:${item.line}${item.column === undefined ? '' : `:${item.column}`}`);
+  const entry = (item: Equivalent): string => `${item.file}${at(item)} ${item.mutator} -> ${item.replacement}`;
   for (const item of verdict.stale) out.push(`stale equivalent (no surviving mutant matches it): ${entry(item)}`);
-  for (const { entry: item, mutants: matches } of verdict.ambiguous) out.push(`ambiguous equivalent (matches ${matches.length} mutants; add a line): ${entry(item)}`);
+  for (const { entry: item, mutants: matches } of verdict.ambiguous) out.push(`ambiguous equivalent (matches ${matches.length} mutants; add a line or column): ${entry(item)}`);
   for (const { entry: item, mutant } of verdict.detected) {
     out.push(`listed as equivalent, yet ${mutant.killedBy.join(', ') || 'a test'} detects it (${mutant.status}): ${entry(item)}`);
   }

@@ -18,13 +18,16 @@ const entrySchema = z
     replacement: z.string(),
     /** The line the replaced text starts on, when the text alone is not unique. */
     line: z.number().int().min(1).optional(),
+    /** Its column (1-based), when the line is not enough either. */
+    column: z.number().int().min(1).optional(),
     /** Why no behaviour can change: what a reader needs to agree without running anything. */
     reason: z.string().min(20, { error: 'must say why the change cannot alter behaviour' }),
   })
   .strict()
   .refine((entry) => entry.original !== undefined || entry.line !== undefined, {
     error: 'needs original (the replaced text) or line',
-  });
+  })
+  .refine((entry) => entry.column === undefined || entry.line !== undefined, { error: 'a column needs its line' });
 
 export const equivalentsSchema = z.array(entrySchema);
 
@@ -49,6 +52,7 @@ export function describes(entry: Equivalent, mutant: Mutant): boolean {
     entry.mutator === mutant.mutator &&
     entry.replacement === mutant.replacement &&
     (entry.line === undefined || entry.line === mutant.line) &&
+    (entry.column === undefined || entry.column === mutant.column) &&
     (entry.original === undefined || normalized(entry.original) === normalized(mutant.original))
   );
 }
@@ -58,7 +62,7 @@ export interface EquivalentsCheck {
   readonly explained: ReadonlySet<string>;
   /** Entries that match no surviving mutant: the code changed under them. */
   readonly stale: readonly Equivalent[];
-  /** Entries that match more than one mutant: add a line. */
+  /** Entries that match more than one mutant: add a line (and a column). */
   readonly ambiguous: readonly { readonly entry: Equivalent; readonly mutants: readonly Mutant[] }[];
   /** Listed as equivalent, yet a test detects it: then it is not equivalent. */
   readonly detected: readonly { readonly entry: Equivalent; readonly mutant: Mutant }[];

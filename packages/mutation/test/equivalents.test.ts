@@ -37,6 +37,7 @@ describe('the equivalents file', () => {
       entry({ reason: 'same' }),
       { file: 'apps/api/src/visits.ts', mutator: 'X', replacement: '', reason },
       { ...entry(), extra: true },
+      entry({ column: 3 }),
     ];
     assert.throws(() => parseEquivalents(bad), (error: Error) => {
       assert.match(error.message, /^equivalents\.json is not valid:/);
@@ -44,6 +45,7 @@ describe('the equivalents file', () => {
       assert.match(error.message, /\[1\.reason\] must say why the change cannot alter behaviour/);
       assert.match(error.message, /\[2\] needs original \(the replaced text\) or line/);
       assert.match(error.message, /\[3\] .*extra/);
+      assert.match(error.message, /\[4\] a column needs its line/);
       return true;
     });
   });
@@ -79,6 +81,9 @@ describe('matching equivalents to mutants', () => {
     assert.equal(check.explained.size, 0);
     assert.deepEqual(check.ambiguous.map(({ mutants }) => mutants.map((m) => m.id)), [['1', '2']]);
     assert.deepEqual([...checkEquivalents([entry({ line: 20 })], twins).explained], ['2']);
+    const neighbours = [mutant('1'), mutant('2', { column: 30 })];
+    assert.equal(checkEquivalents([entry({ line: 10 })], neighbours).ambiguous.length, 1);
+    assert.deepEqual([...checkEquivalents([entry({ line: 10, column: 30 })], neighbours).explained], ['2']);
   });
 
   test('a listed mutant that a test kills, or that times out, is not equivalent', () => {
