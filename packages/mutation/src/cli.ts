@@ -27,8 +27,8 @@ and mutation.json.
 
   target          ${targets.map((target) => target.name).join(', ')},
                   or a package for all of its targets (api); all of them by default
-  --changed BASE  only the targets whose sources or package tests changed since the merge base of
-                  BASE and HEAD (committed or not); nothing to do is a success
+  --changed BASE  of those, only the ones whose sources or package tests changed since the merge
+                  base of BASE and HEAD (committed or not); nothing to do is a success
   --concurrency   Stryker's worker processes (default 2: the machines here have two cores)
   --file-timeout  wall-clock limit per test file run (default 2m), as npm test has
   -h, --help      this text
@@ -45,7 +45,6 @@ const concurrency = Number(values.concurrency ?? '2');
 if (!Number.isInteger(concurrency) || concurrency < 1) exitWith(cli, `--concurrency must be a positive integer: ${values.concurrency ?? ''}`, 2);
 const fileTimeoutMs = parseDuration(values['file-timeout'] ?? '2m');
 if (fileTimeoutMs === undefined) exitWith(cli, `--file-timeout is not a duration: ${values['file-timeout'] ?? ''}`, 2);
-if (values.changed !== undefined && positionals.length > 0) exitWith(cli, '--changed picks the targets itself: name none', 2);
 
 /** Paths (from the repository root) that differ between the merge base with `base` and the work tree. */
 async function changedFiles(base: string): Promise<string[]> {
@@ -62,12 +61,13 @@ async function changedFiles(base: string): Promise<string[]> {
 
 let selected: Target[];
 try {
-  selected = values.changed === undefined ? selectTargets(positionals) : changedTargets(await changedFiles(values.changed));
+  const named = selectTargets(positionals);
+  selected = values.changed === undefined ? named : changedTargets(await changedFiles(values.changed), named);
 } catch (error) {
   exitWith(cli, error instanceof Error ? error.message : String(error), 2);
 }
 if (selected.length === 0) {
-  process.stdout.write(`mutation-test: no target's sources or tests changed since ${values.changed ?? ''}: nothing to mutate\n`);
+  process.stdout.write(`mutation-test: no selected target's sources or tests changed since ${values.changed ?? ''}: nothing to mutate\n`);
   process.exit(0);
 }
 
