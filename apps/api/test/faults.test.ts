@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import type { Socket } from 'node:net';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { faultRoutes, instanceAlias, instanceHue, noFaults, problemContentType, routes } from '@three-tier/shared';
 import { pino } from 'pino';
+import { waitFor } from '@three-tier/processes';
 import request from 'supertest';
 import { buildApp, metricValue, rawRequest, redisReady, startRedis, testInstance, type TestApp } from './helpers.js';
 
@@ -122,10 +124,27 @@ describe('faults on demand, on the api port', () => {
     assert.equal(res.body.faults.latencyMs, 300, '/instance shows the fault');
   });
 
+  test('latency: a client that leaves while it waits is not counted', async () => {
+    await request(api.server).put(`${faultRoutes.latency.path}?ms=300`).expect(200);
+    const injected = (await metric('fault_injections_total{fault="latency"}')) ?? 0;
+    const gone = httpRequest(`http://127.0.0.1:${(api.server.address() as AddressInfo).port}${routes.redis.path}`);
+    gone.on('error', () => undefined);
+    gone.end();
+    await waitFor(async () => ((await metric('fault_injections_total{fault="latency"}')) === injected + 1 ? true : undefined), {
+      what: 'the visit to start waiting',
+    });
+    gone.destroy();
+    // Sent after it and waiting as long, this one is answered after the first one's wait is over.
+    const next = await request(api.server).get(routes.redis.path).expect(200);
+    assert.equal(next.body.hits, 1);
+    assert.equal(await api.redis.get('hits'), '1', 'the visit whose client left was not counted');
+  });
+
   test('latency beyond the route deadline: the deadline answers 503, as for a slow instance', async () => {
     await request(api.server).put(`${faultRoutes.latency.path}?ms=2500`).expect(200);
     const res = await request(api.server).get(routes.redis.path).expect(503);
-    assert.match(res.body.detail, /No answer within 2000 ms/);
+    assert.equal(res.body.detail, 'No answer within 2000 ms.');
+    assert.equal(res.headers['retry-after'], '1');
     assert.equal(await api.redis.get('hits'), null, 'the visit it gave up on is not counted');
   });
 
@@ -137,10 +156,13 @@ describe('faults on demand, on the api port', () => {
     assert.equal(await api.redis.get('hits'), null);
     await request(api.server).get(routes.healthz.path).expect(200);
 
+    assert.equal(await metric('fault_injections_total{fault="errors"}'), 1);
+
     await request(api.server).put(`${faultRoutes.errors.path}?rate=0.5`).expect(200);
-    const statuses = new Set<number>();
-    for (let i = 0; i < 100; i += 1) statuses.add((await request(api.server).get(routes.info.path)).status);
-    assert.deepEqual([...statuses].sort(), [200, 500], 'at one half, both answers occur');
+    const statuses: number[] = [];
+    for (let i = 0; i < 100; i += 1) statuses.push((await request(api.server).get(routes.info.path)).status);
+    assert.deepEqual([...new Set(statuses)].sort(), [200, 500], 'at one half, both answers occur');
+    assert.equal(await metric('fault_injections_total{fault="errors"}'), 1 + statuses.filter((status) => status === 500).length);
     assert.equal(await metric('fault_error_ratio'), 0.5);
   });
 

@@ -36,13 +36,24 @@ describe('when Redis goes away', () => {
     const ready = await request(api.server).get('/readyz');
     assert.equal(ready.status, 503);
     assert.equal(ready.body.checks.redis.status, 'fail');
-    assert.match(ready.body.detail, /redis/);
+    assert.match(ready.body.checks.redis.detail, /^not connected \(\w+\)$/, 'said plainly, not in the client library’s words');
+    assert.equal(ready.body.detail, `Not ready: redis (${ready.body.checks.redis.detail}).`);
     await request(api.server).get('/healthz').expect(200);
+  });
+
+  test('stopped: /instance says Redis is down and the instance unready, and shows no count', async () => {
+    const res = await request(api.server).get('/instance').expect(200);
+    assert.equal(res.body.state, 'unready');
+    assert.equal(res.body.hits, null);
+    assert.equal(res.body.redis.state, 'down');
+    assert.match(res.body.redis.detail, /^Redis is not reachable \(.+\); the api keeps trying\.$/);
+    assert.equal(res.body.redis.latencyMs, undefined);
   });
 
   test('stopped: /html still renders, with a 503 and the instance name', async () => {
     const res = await request(api.server).get('/html');
     assert.equal(res.status, 503);
+    assert.equal(res.headers['retry-after'], '1');
     assert.equal(res.headers['content-type'], 'text/html; charset=utf-8');
     assert.match(res.text, /The visit counter is unavailable/);
     assert.match(res.text, /test-host/);
@@ -85,6 +96,13 @@ describe('when Redis goes away', () => {
       const burstElapsed = performance.now() - burst;
       assert.deepEqual(new Set(answers.map((answer) => answer.status)), new Set([503]));
       assert.ok(burstElapsed < 1_000, `20 at once answered in ${Math.round(burstElapsed)} ms`);
+
+      // Connected, or connecting, but silent: frozen, not gone.
+      const instance = await request(api.server).get('/instance').expect(200);
+      assert.equal(instance.body.state, 'unready');
+      assert.equal(instance.body.hits, null);
+      assert.equal(instance.body.redis.state, 'frozen');
+      assert.match(instance.body.redis.detail, /^Redis does not answer in time \(.*(timed out|ETIMEDOUT).*\); the api keeps trying\.$/i);
     } finally {
       redis.server.signal('SIGCONT');
     }
