@@ -59,14 +59,17 @@ export interface TestAppOptions {
   readonly logger?: Logger;
   /** False: no fault routes, as with FAULTS=off. */
   readonly faultRoutes?: boolean;
+  /** REDIS_TIMEOUT_MS; 500 (the default) unless given. */
+  readonly redisTimeoutMs?: number;
 }
 
 /** The app as the entry point builds it, with a silent logger and a real Redis client. */
 export async function buildApp(options: TestAppOptions): Promise<TestApp> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const metrics = createMetrics();
-  const redis = createRedisClient({ url: options.redisUrl, password: undefined, timeoutMs: 500 }, logger, metrics, 'api-test');
-  const counter = new VisitCounter(redis, { key: options.counterKey ?? 'hits', idempotencyTtlSeconds: 30, timeoutMs: 500 }, metrics);
+  const timeoutMs = options.redisTimeoutMs ?? 500;
+  const redis = createRedisClient({ url: options.redisUrl, password: undefined, timeoutMs }, logger, metrics, 'api-test');
+  const counter = new VisitCounter(redis, { key: options.counterKey ?? 'hits', idempotencyTtlSeconds: 30, timeoutMs }, metrics);
   const workers = options.workers ?? 2;
   const pool = new LoadPool({ size: workers, maxQueue: options.queue ?? workers * 2, metrics });
   const faults = new FaultSwitch(metrics);
