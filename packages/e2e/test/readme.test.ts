@@ -13,6 +13,7 @@ const testedCommands: Record<string, string> = {
   'npm test': '.ci/run',
   'npm run --silent nginx:config': 'packages/runner nginx-config.test.ts runs it',
   'npm run bench': '.ci/run',
+  'npm run mutate -- --changed main shared api-http api-routes api-faults': '.ci/run (origin/main when it has it)',
   'npm run generate': 'packages/deploy compose.test.ts runs its --check',
   'npm run images:push': 'push.test.ts runs it against a real registry',
   'eval "$(npm run --silent docker:bases)"': '.ci/run, where Docker Hub is unreachable',
