@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { counterMessage, lockedDownCsp, problemContentType, routeList, securityHeaders } from '@three-tier/shared';
 import request from 'supertest';
@@ -317,11 +318,15 @@ describe('GET /healthz and /readyz', () => {
       assert.equal(ready.body.checks.shutdown.status, 'fail');
       assert.equal(ready.body.checks.redis.status, 'pass');
       assert.match(ready.body.detail, /shutdown/);
-      const live = await request(api.server).get('/healthz').expect(200);
-      assert.equal(live.headers.connection, 'close');
+      // A keep-alive client (supertest asks for close itself, so it cannot tell).
+      const live = await fetch(`http://127.0.0.1:${(api.server.address() as AddressInfo).port}/healthz`);
+      assert.equal(live.status, 200);
+      assert.equal(live.headers.get('connection'), 'close');
     } finally {
       api.draining = false;
     }
+    const kept = await fetch(`http://127.0.0.1:${(api.server.address() as AddressInfo).port}/healthz`);
+    assert.equal(kept.headers.get('connection'), 'keep-alive', 'and stay open otherwise');
   });
 });
 

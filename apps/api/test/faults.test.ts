@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Writable } from 'node:stream';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { waitFor } from '@three-tier/processes';
 import { faultRoutes, instanceAlias, instanceHue, noFaults, problemContentType, routes } from '@three-tier/shared';
 import { pino } from 'pino';
-import { waitFor } from '@three-tier/processes';
 import request from 'supertest';
+import { FaultSwitch } from '../src/faults/fault-switch.js';
+import { createMetrics } from '../src/metrics.js';
 import { buildApp, metricValue, rawRequest, redisReady, startRedis, testInstance, type TestApp } from './helpers.js';
 
 let redis: Awaited<ReturnType<typeof startRedis>>;
@@ -57,7 +59,10 @@ describe('GET /instance', () => {
   test('names the instance, its state, Redis and the count, and counts nothing', async () => {
     await request(api.server).get(routes.redis.path).expect(200);
     for (let i = 0; i < 5; i += 1) {
+      const started = performance.now();
       const res = await request(api.server).get(routes.instance.path).expect(200);
+      const wallMs = performance.now() - started;
+      assert.ok(res.body.redis.latencyMs > 0 && res.body.redis.latencyMs <= wallMs, `Redis ${res.body.redis.latencyMs} ms within ${wallMs} ms`);
       assert.equal(res.body.hostname, testInstance.hostname);
       assert.equal(res.body.alias, instanceAlias(testInstance.hostname));
       assert.equal(res.body.hue, instanceHue(testInstance.hostname));
@@ -150,7 +155,9 @@ describe('faults on demand, on the api port', () => {
 
   test('errors: that share of work requests gets a 500 problem naming the fault; none is counted', async () => {
     await request(api.server).put(`${faultRoutes.errors.path}?rate=1`).expect(200);
+    const delayed = await metric('fault_injections_total{fault="latency"}');
     const res = await request(api.server).get(routes.redis.path).expect(500);
+    assert.equal(await metric('fault_injections_total{fault="latency"}'), delayed, 'no latency is injected when none is set');
     assert.equal(res.type, problemContentType);
     assert.match(res.body.detail, /Injected error: this instance fails 100% of its requests on demand/);
     assert.equal(await api.redis.get('hits'), null);
@@ -299,5 +306,17 @@ describe('with FAULTS=off', () => {
       }
     }
     assert.equal(off.exits, 0);
+  });
+});
+
+describe('FaultSwitch', () => {
+  test('publishes its gauges from the start: every fault off, before anyone touches it', async () => {
+    const metrics = createMetrics();
+    const faults = new FaultSwitch(metrics);
+    const text = await metrics.registry.metrics();
+    for (const name of ['unready', 'latency', 'errors']) assert.equal(metricValue(text, `fault_active{fault="${name}"}`), 0, name);
+    assert.equal(metricValue(text, 'fault_latency_seconds'), 0);
+    assert.equal(metricValue(text, 'fault_error_ratio'), 0);
+    assert.equal(faults.active, false);
   });
 });

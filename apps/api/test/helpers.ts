@@ -40,6 +40,7 @@ export interface TestApp {
   /** The app behind the api's own HTTP server (as index.ts serves it), listening on a free port. */
   readonly server: Server;
   readonly redis: Redis;
+  readonly counter: VisitCounter;
   readonly metrics: Metrics;
   readonly pool: LoadPool;
   readonly faults: FaultSwitch;
@@ -91,6 +92,7 @@ export async function buildApp(options: TestAppOptions): Promise<TestApp> {
     app,
     server,
     redis,
+    counter,
     metrics,
     pool,
     faults,
