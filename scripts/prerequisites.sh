@@ -3,15 +3,18 @@
 # their pre-script) and by .ci/run. Where something is missing and we are root with apt-get, it is
 # installed (announced first); elsewhere we stop with the command that installs it.
 #
-#   sh scripts/prerequisites.sh start   redis-server required; nginx wanted (else the http-proxy edge)
+#   sh scripts/prerequisites.sh start   redis-server required; nginx wanted (else the http-proxy edge),
+#                                       redis-sentinel wanted (Redis with replicas and Sentinels)
 #   sh scripts/prerequisites.sh bench   redis-server, nginx and wrk (the load generator)
-#   sh scripts/prerequisites.sh mutate  redis-server and nginx (the tests Stryker runs), git (--changed)
+#   sh scripts/prerequisites.sh mutate  redis-server, redis-sentinel and nginx (the tests Stryker runs),
+#                                       git (--changed)
 #   sh scripts/prerequisites.sh test    all of the above, and Docker with Compose, debootstrap (for
 #                                       offline base images), docker-registry and htpasswd (for the
 #                                       push test), kubectl (kustomize), chromium (the page's browser
 #                                       test), promtool (prometheus: the rules' checks and unit tests),
 #                                       git (the push test tags images with the commit); a Docker
 #                                       engine must answer. wrk too: CI runs the bench after the tests.
+#                                       redis-sentinel (the replicated Redis's tests).
 #   sh scripts/prerequisites.sh test-packages   the same packages, no engine check (.ci/run starts
 #                                       dockerd after installing it)
 #
@@ -50,13 +53,13 @@ case "$profile" in
   test)
     required="$required nginx:nginx wrk:wrk dockerd:docker.io docker-compose:docker-compose debootstrap:debootstrap"
     required="$required htpasswd:apache2-utils docker-registry:docker-registry kubectl:kubernetes-client chromium:chromium"
-    required="$required promtool:prometheus git:git"
+    required="$required promtool:prometheus git:git redis-sentinel:redis-sentinel"
     ;;
   bench) required="$required nginx:nginx wrk:wrk" ;;
-  mutate) required="$required nginx:nginx git:git" ;;
-  start) wanted="nginx:nginx" ;;
+  mutate) required="$required nginx:nginx git:git redis-sentinel:redis-sentinel" ;;
+  start) wanted="nginx:nginx redis-sentinel:redis-sentinel" ;;
 esac
-quiet="redis-server nginx docker-registry prometheus"
+quiet="redis-server redis-sentinel nginx docker-registry prometheus"
 
 missing=""
 for pair in $required $wanted; do
@@ -117,7 +120,13 @@ if [ -n "$missing" ]; then
           ;;
       esac
     done
-    say "nginx is not installed: npm start will use the http-proxy edge. For nginx:  $hint"
+    # Only wanted packages are missing here: a missing required one stopped above.
+    case " $missing " in
+      *" nginx "*) say "nginx is not installed: npm start will use the http-proxy edge. For nginx:  $hint" ;;
+    esac
+    case " $missing " in
+      *" redis-sentinel "*) say "redis-sentinel is not installed: Redis cannot run with replicas. For it:  $hint" ;;
+    esac
   fi
 fi
 

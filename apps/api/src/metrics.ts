@@ -9,6 +9,8 @@ export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  /** Reads the master's replicas afresh at each scrape; set by the counter in Sentinel mode. */
+  const beforeScrape: { replication?: () => Promise<unknown> } = {};
   const metrics = {
     registry,
     httpRequestDuration: new Histogram({
@@ -28,6 +30,31 @@ export function createMetrics() {
     redisConnected: new Gauge({
       name: 'redis_connected',
       help: '1 while the connection to Redis is ready, else 0.',
+      registers,
+    }),
+    redisMaster: new Gauge({
+      name: 'redis_master_info',
+      help: 'The Redis server this instance writes to (in Sentinel mode, the master the Sentinels named), by address: 1.',
+      labelNames: ['address'] as const,
+      registers,
+    }),
+    redisReplicasInSync: new Gauge({
+      name: 'redis_replicas_in_sync',
+      help: 'Replicas the master counts in sync (min-replicas-max-lag); 0 with a single Redis.',
+      registers,
+      async collect() {
+        // A master the api cannot ask has, as far as visits go, no replica in sync.
+        await beforeScrape.replication?.().catch(() => this.set(0));
+      },
+    }),
+    redisReplicasRequired: new Gauge({
+      name: 'redis_replicas_required',
+      help: 'Replicas a visit must reach before it is acknowledged (WAIT); 0 with a single Redis.',
+      registers,
+    }),
+    redisFailoversSeen: new Counter({
+      name: 'redis_failovers_seen_total',
+      help: 'Times this instance found a different master on reconnecting: failovers, as seen from here.',
       registers,
     }),
     loadCpuSeconds: new Counter({
@@ -71,7 +98,7 @@ export function createMetrics() {
   // sample, so a /load saturation or a fault that creates its series would be invisible once.
   for (const outcome of ['completed', 'cancelled', 'rejected']) metrics.loadJobs.inc({ outcome }, 0);
   for (const fault of faultNames) metrics.faultInjections.inc({ fault }, 0);
-  return metrics;
+  return { ...metrics, beforeScrape };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -3,7 +3,7 @@ import type { Request } from 'express';
 import type { Logger } from 'pino';
 import { logFor } from './http/exchange.js';
 import { HttpError } from './http/problem.js';
-import { TooLateError, type VisitCounter } from './redis/counter.js';
+import { NotCountedError, TooLateError, type VisitCounter } from './redis/counter.js';
 
 /** The Idempotency-Key of a request, if it has a well-formed one. A malformed one is refused. */
 export function idempotencyKey(req: Request): string | undefined {
@@ -14,17 +14,48 @@ export function idempotencyKey(req: Request): string | undefined {
   return key;
 }
 
+/** What a replicated count's 503 tells the client (problem extension `visit`). */
+export type VisitOutcome = 'not-counted' | 'unconfirmed';
+
+/**
+ * Sentinel mode: a 503 says whether the visit was counted. `not-counted`: Redis refused it or never
+ * got it, so any retry counts it once. `unconfirmed`: the master may have counted it but no replica
+ * confirmed it, so a failover could still lose it; a retry with the same Idempotency-Key is
+ * counted exactly once (the key remembers the first count, and the retry waits until a replica has
+ * it), a retry without one may count it twice.
+ */
+function replicatedProblem(error: unknown, ttlSeconds: number): { outcome: VisitOutcome; detail: string } {
+  if (error instanceof NotCountedError || error instanceof TooLateError) {
+    return {
+      outcome: 'not-counted',
+      detail: 'The visit was not counted: the Redis master is unreachable or has no replica in sync (a failover may be under way). Try again shortly.',
+    };
+  }
+  return {
+    outcome: 'unconfirmed',
+    detail:
+      'The visit may have been counted by the Redis master, but no replica confirmed it in time, so a failover could still lose it. ' +
+      `Retry with the same Idempotency-Key within ${String(ttlSeconds)} s and it is counted exactly once; a retry without one may count it twice.`,
+  };
+}
+
 /**
  * The count this request shows. GET counts one more visit (once per Idempotency-Key). HEAD is
  * safe in HTTP's sense and what uptime checkers send, so it reads the count and adds nothing.
  * When Redis fails, the answer is a 503 that the client can retry with the same key, and the
- * visit is not counted: Redis refuses to count it later (see VisitCounter.increment).
+ * visit is not counted: Redis refuses to count it later (see VisitCounter.increment). In Sentinel
+ * mode the 503 says whether it was counted (see replicatedProblem).
  */
 export async function visitCount(counter: VisitCounter, req: Request, logger: Logger): Promise<number> {
   const key = idempotencyKey(req);
   try {
     return req.method === 'HEAD' ? await counter.current() : await counter.increment(key);
   } catch (error) {
+    if (counter.replicated && req.method !== 'HEAD') {
+      const { outcome, detail } = replicatedProblem(error, counter.idempotencyTtlSeconds);
+      logFor(logger, req).warn({ err: error }, outcome === 'unconfirmed' ? 'visit not confirmed by a replica' : 'visit not counted');
+      throw new HttpError(503, detail, { 'Retry-After': '1' }, { visit: outcome });
+    }
     const reason = error instanceof TooLateError ? 'redis answered too late' : 'redis unavailable';
     logFor(logger, req).warn({ err: error }, `visit not counted: ${reason}`);
     throw new HttpError(503, 'The visit counter is unavailable: Redis is not answering. Try again shortly.', {

@@ -6,7 +6,7 @@
  * Stryker fails.
  */
 import { readFile } from 'node:fs/promises';
-import { exitWith, parseCommandLine, repoRoot } from '@three-tier/shared';
+import { exitWith, parseCommandLine, repoRoot } from '@three-tier/cli-kit';
 import { runCommand } from '@three-tier/processes';
 import { parseDuration } from '@three-tier/test-files';
 import { changedTargets } from './changed.js';

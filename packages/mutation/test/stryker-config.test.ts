@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { repoRoot } from '@three-tier/shared';
+import { repoRoot } from '@three-tier/cli-kit';
 import { compiledTestFiles, packages, sandboxRules, selectTargets, strykerConfig, strykerTimeouts } from '../src/index.js';
 
 const api = packages.find((pkg) => pkg.name === 'api');

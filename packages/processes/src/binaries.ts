@@ -9,6 +9,8 @@ const systemDirs = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
 
 export interface Binaries {
   readonly redisServer: string | undefined;
+  /** Only for Redis with replicas (Debian's package redis-sentinel). */
+  readonly redisSentinel: string | undefined;
   readonly nginx: string | undefined;
 }
 
@@ -28,10 +30,11 @@ export function findBinary(name: string, env: NodeJS.ProcessEnv, override?: stri
   return dirs.map((dir) => join(dir, name)).find(executable);
 }
 
-/** redis-server and nginx, honouring REDIS_SERVER_BIN and NGINX_BIN. */
+/** redis-server, redis-sentinel and nginx, honouring REDIS_SERVER_BIN, REDIS_SENTINEL_BIN and NGINX_BIN. */
 export function findBinaries(env: NodeJS.ProcessEnv): Binaries {
   return {
     redisServer: findBinary('redis-server', env, env.REDIS_SERVER_BIN),
+    redisSentinel: findBinary('redis-sentinel', env, env.REDIS_SENTINEL_BIN),
     nginx: findBinary('nginx', env, env.NGINX_BIN),
   };
 }

@@ -1,7 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { budgets, gracePeriodMs } from '@three-tier/shared';
 import type { LineHandler } from './child.js';
 import { assertPortFree } from './ports.js';
+import { encodeCommand as command } from './resp.js';
 import { Service } from './service.js';
 import { waitFor } from './wait.js';
 
@@ -12,11 +14,8 @@ export interface RedisServerOptions {
   readonly dir: string;
   readonly password?: string | undefined;
   readonly onLine?: LineHandler;
-}
-
-/** RESP encoding of one command. */
-function command(...args: string[]): string {
-  return `*${args.length}\r\n${args.map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`).join('')}`;
+  /** Shown in errors and log prefixes; `redis` by default. */
+  readonly name?: string;
 }
 
 /**
@@ -46,15 +45,15 @@ export async function redisCall(port: number, args: readonly string[], password?
       socket.end();
       resolve(first);
     });
-    socket.write((password ? command('AUTH', password) : '') + command(...args));
+    socket.write((password ? command(['AUTH', password]) : '') + command(args));
   });
 }
 
 /** A redis-server of the stack's own: its port, its data directory, AOF on, never the system instance. */
 export class RedisServer extends Service {
-  /** SIGTERM: Redis flushes its AOF and exits. */
+  /** SIGTERM: Redis flushes its AOF and exits; SIGKILL only after its own shutdown timeout and the slack. */
   constructor(readonly options: RedisServerOptions) {
-    super('SIGTERM', 10_000);
+    super('SIGTERM', gracePeriodMs(budgets.redisShutdownTimeoutMs));
   }
 
   get port(): number {
@@ -64,10 +63,21 @@ export class RedisServer extends Service {
   /** Starts redis-server and resolves once it answers PING with its data loaded. */
   async start(): Promise<void> {
     if (this.running) return;
-    const { bin, port, dir, password, onLine } = this.options;
+    const { bin, port, dir, password, onLine, name = 'redis' } = this.options;
     await assertPortFree(port, 'redis-server');
     await mkdir(dir, { recursive: true });
-    const args = [
+    const args = this.serverArgs();
+    await this.launch({ name, command: bin, args, ...(onLine ? { onLine } : {}) }, () =>
+      waitFor(async () => ((await redisCall(port, ['PING'], password)) === '+PONG' ? true : undefined), {
+        what: `redis-server on port ${port}`,
+      }),
+    );
+  }
+
+  /** redis-server's options: a subclass adds its own. */
+  protected serverArgs(): string[] {
+    const { port, dir, password } = this.options;
+    return [
       '--port', String(port),
       '--bind', '127.0.0.1',
       '--protected-mode', 'yes',
@@ -81,11 +91,6 @@ export class RedisServer extends Service {
       '--logfile', '',
       ...(password ? ['--requirepass', password] : []),
     ];
-    await this.launch({ name: 'redis', command: bin, args, ...(onLine ? { onLine } : {}) }, () =>
-      waitFor(async () => ((await redisCall(port, ['PING'], password)) === '+PONG' ? true : undefined), {
-        what: `redis-server on port ${port}`,
-      }),
-    );
   }
 }
 
@@ -123,6 +128,6 @@ export async function redisInfo(port: number, section: string, password?: string
       }
       resolve(fields);
     });
-    socket.write((password ? command('AUTH', password) : '') + command('INFO', section));
+    socket.write((password ? command(['AUTH', password]) : '') + command(['INFO', section]));
   });
 }

@@ -4,8 +4,8 @@
  * Kubernetes, the stack runner) waits after SIGTERM before it kills. The api, both edges, the nginx
  * generator and the deployment generators read them; none writes its own.
  */
-import { routeList } from './routes.js';
-import { edge, upstreamReadTimeoutMs } from './topology.js';
+import { routeList, routes } from './routes.js';
+import { edge, redisReplication, upstreamReadTimeoutMs } from './topology.js';
 
 /**
  * Beyond the last deadline: the answer written, the sockets closed, the process gone. Every
@@ -29,9 +29,68 @@ export const budgets = {
    * would turn a /load that could still succeed into a reset. The same in compose and Kubernetes.
    */
   apiShutdownTimeoutMs: longestRouteTimeoutMs,
-  /** A stopping edge lets its in-flight requests finish: one try of the longest route. */
+  /**
+   * A stopping edge, nginx or http-proxy, lets its in-flight requests finish: one try of the
+   * longest route. A request whose try fails during the drain is not given a second one, as
+   * nginx's worker_shutdown_timeout does not; both edges then exit within gracePeriodMs of it,
+   * which is also how long compose, Kubernetes and the stack runner wait before they kill.
+   */
   edgeDrainMs: longestUpstreamWaitMs,
+  /**
+   * Redis on SIGTERM waits up to its shutdown-timeout (10 s by default since Redis 7; redis.conf
+   * leaves it) for lagging replicas to catch up, then fsyncs the AOF and exits; alone, at once.
+   * Compose, Kubernetes and the runner give it that and the slack, so no stop cuts a replica short.
+   */
+  redisShutdownTimeoutMs: 10_000,
+  /**
+   * Sentinel mode: the api tries to reach a lost master again at least this often (its reconnect
+   * backoff stops growing here). Each try asks a Sentinel where the master is, so once the
+   * Sentinels name the new master, visits are acknowledged again within this.
+   */
+  redisFailoverRetryMaxMs: 250,
+  /**
+   * A lost master is replaced within this, or its failover was abandoned: the Sentinels need
+   * `downAfterMs` to see it gone, and a failover that started finishes or gives up within its
+   * timeout. Whoever waits for a failover (the native set, the tests) waits this long.
+   */
+  failoverWithinMs: redisReplication.downAfterMs + redisReplication.failoverTimeoutMs,
 } as const;
+
+/**
+ * The longest the edge takes to answer a request for `route`: each of its tries may wait out the
+ * connect and read timeouts (nginx's proxy_next_upstream_timeout). A client that gives up sooner may
+ * miss an answer the edge still gets: a visit counted, say.
+ */
+export function edgeAnswerWithinMs(route: { readonly timeoutMs: number }): number {
+  return edge.upstreamTries * (edge.upstreamConnectTimeoutMs + upstreamReadTimeoutMs(route));
+}
+
+/**
+ * The count's deadline, on Redis's own clock, from REDIS_TIMEOUT_MS: half of it, leaving the other
+ * half for the answer to come back. A Redis that runs the count later (it was frozen) counts
+ * nothing, so a visit the api answered 503 is never counted afterwards.
+ */
+export function countDeadlineMs(redisTimeoutMs: number): number {
+  return Math.floor(redisTimeoutMs / 2);
+}
+
+/**
+ * A replica that takes longer than this to acknowledge a visit is not keeping up: the visit fails
+ * fast instead of eating most of /redis's deadline.
+ */
+const replicaWaitCapMs = routes.redis.timeoutMs / 4;
+
+/**
+ * Sentinel mode: WAIT's timeout, from REDIS_TIMEOUT_MS. WAIT runs right after the count, which ran
+ * by its deadline (countDeadlineMs), and answers within its timeout. That answer must be back
+ * before the client's own timeout for the command (REDIS_TIMEOUT_MS from sending both), which would
+ * take Redis for hung and drop the connection; a tenth of REDIS_TIMEOUT_MS is left for the trip.
+ * 200 ms by default. Never 0, which would make WAIT block for ever.
+ */
+export function replicaWaitMs(redisTimeoutMs: number): number {
+  const beforeTheClientGivesUp = redisTimeoutMs - countDeadlineMs(redisTimeoutMs) - Math.ceil(redisTimeoutMs / 10);
+  return Math.max(1, Math.min(beforeTheClientGivesUp, replicaWaitCapMs));
+}
 
 /**
  * What a supervisor gives a process between the stop signal and SIGKILL: its drain plus the slack.

@@ -55,12 +55,70 @@ const redisUrl = z.url({
   error: 'must be a redis:// or rediss:// URL, e.g. redis://redis:6379',
 });
 
+/** Where a Sentinel listens, as REDIS_SENTINELS lists it. */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+const hostName = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/**
+ * One entry of a host list: `host:port`, `[IPv6]:port`, or a host alone (then `defaultPort`).
+ * Undefined when it is none of these.
+ */
+export function parseHostPort(entry: string, defaultPort: number): HostPort | undefined {
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(entry);
+  const match = bracketed ?? /^([^:]+)(?::(\d{1,5}))?$/.exec(entry);
+  if (!match) return undefined;
+  const [, host = '', portText] = match;
+  const validHost = bracketed ? isIP(host) === 6 : isIP(host) === 4 || hostName.test(host);
+  const port = portText === undefined ? defaultPort : Number(portText);
+  if (!validHost || port < 1 || port > 65_535) return undefined;
+  return { host, port };
+}
+
+/** A host list as REDIS_SENTINELS takes it: `host:port,host:port` (IPv6 in brackets). */
+export function formatHostPorts(list: readonly HostPort[]): string {
+  return list.map(({ host, port }) => `${isIP(host) === 6 ? `[${host}]` : host}:${String(port)}`).join(',');
+}
+
+const sentinelsMessage = `must be a comma-separated list of host:port (the port defaults to ${String(ports.sentinel)}), e.g. sentinel-0:${String(ports.sentinel)},sentinel-1:${String(ports.sentinel)}`;
+
+/** REDIS_SENTINELS: at least one Sentinel, none twice. */
+const redisSentinels = z.string().transform((value, ctx) => {
+  const addresses = value.split(',').map((entry) => parseHostPort(entry.trim(), ports.sentinel));
+  const valid = addresses.filter((address) => address !== undefined);
+  if (valid.length < addresses.length) {
+    ctx.issues.push({ code: 'custom', message: sentinelsMessage, input: value });
+    return z.NEVER;
+  }
+  if (new Set(valid.map(({ host, port }) => `${host}:${String(port)}`)).size < valid.length) {
+    ctx.issues.push({ code: 'custom', message: 'must not list the same Sentinel twice', input: value });
+    return z.NEVER;
+  }
+  return valid;
+});
+
 /** Environment of the api (apps/api). */
 export const apiEnvSchema = z.object({
   PORT: envPort.default(ports.api),
   HOST: z.string().min(1).default('0.0.0.0'),
   REDIS_URL: redisUrl.default(`redis://127.0.0.1:${ports.redis}`),
-  /** Overrides a password in REDIS_URL; easier to inject from a secret. */
+  /**
+   * Sentinel mode when set: the Sentinels that watch a replicated Redis, asked where its master is;
+   * a visit is acknowledged only once a replica has it. Not with REDIS_URL (checked by the api).
+   */
+  REDIS_SENTINELS: redisSentinels.optional(),
+  /** The master the Sentinels monitor; only with REDIS_SENTINELS (`redisReplication.masterName` by default). */
+  REDIS_MASTER_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'must be 1 to 64 letters, digits or . _ -' })
+    .optional(),
+  /**
+   * Overrides a password in REDIS_URL; easier to inject from a secret. In Sentinel mode the same
+   * password is sent to the master and to the Sentinels.
+   */
   REDIS_PASSWORD: z.string().min(1).optional(),
   /** A file holding the password (a mounted secret); read once at boot. */
   REDIS_PASSWORD_FILE: z.string().min(1).optional(),

@@ -45,6 +45,10 @@ export interface CheckResult {
   readonly status: 'pass' | 'fail';
   readonly detail?: string;
   readonly latencyMs?: number;
+  /** Sentinel mode, on the redis check: the master the api writes to (host:port). */
+  readonly master?: string;
+  /** Sentinel mode, on the redis check: replicas the master counts in sync. */
+  readonly replicasInSync?: number;
 }
 
 export type Checks = Readonly<Record<CheckName, CheckResult>>;
@@ -74,6 +78,10 @@ export interface InstanceBody {
     readonly state: RedisState;
     readonly latencyMs?: number;
     readonly detail?: string;
+    /** Sentinel mode: the master the api writes to (host:port). */
+    readonly master?: string;
+    /** Sentinel mode: replicas the master counts in sync; below what a visit needs, the instance is unready. */
+    readonly replicasInSync?: number;
   };
   /** The visit count as it stands (read, not counted); null when Redis did not answer. */
   readonly hits: number | null;

@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  apiEnvSchema,
   budgets,
+  countDeadlineMs,
   drainSlackMs,
   edge,
   gracePeriodMs,
   longestRouteTimeoutMs,
   longestUpstreamWaitMs,
+  parseEnv,
+  redisReplication,
+  replicaWaitMs,
   routeList,
   routes,
   upstreamReadTimeoutMs,
@@ -45,7 +50,42 @@ describe('time budgets derived from the route table', () => {
     assert.equal(drainSlackMs, 5_000);
   });
 
+  test('a lost Redis master is replaced within the Sentinels’ down-after plus the failover’s timeout', () => {
+    assert.equal(budgets.failoverWithinMs, redisReplication.downAfterMs + redisReplication.failoverTimeoutMs);
+  });
+
   test('pinned for the table as it is: 20 s per api request, 37 s per edge request', () => {
-    assert.deepEqual(budgets, { apiRequestTimeoutMs: 20_000, edgeRequestTimeoutMs: 37_000, apiShutdownTimeoutMs: 15_000, edgeDrainMs: 16_000 });
+    assert.deepEqual(budgets, {
+      apiRequestTimeoutMs: 20_000,
+      edgeRequestTimeoutMs: 37_000,
+      apiShutdownTimeoutMs: 15_000,
+      edgeDrainMs: 16_000,
+      redisShutdownTimeoutMs: 10_000,
+      redisFailoverRetryMaxMs: 250,
+      failoverWithinMs: 12_000,
+    });
+  });
+});
+
+describe('the replicated count’s budget', () => {
+  test('by default: the count must run within 250 ms, and WAIT gives replicas 200 ms', () => {
+    const { REDIS_TIMEOUT_MS } = parseEnv(apiEnvSchema, {});
+    assert.equal(countDeadlineMs(REDIS_TIMEOUT_MS), 250);
+    assert.equal(replicaWaitMs(REDIS_TIMEOUT_MS), 200);
+  });
+
+  test('for every REDIS_TIMEOUT_MS: a late count plus a full WAIT answer before the client’s timeout, and WAIT never blocks for ever', () => {
+    for (let timeoutMs = 10; timeoutMs <= 10_000; timeoutMs += 1) {
+      const wait = replicaWaitMs(timeoutMs);
+      assert.ok(wait >= 1, `WAIT ${wait} ms at ${timeoutMs}`);
+      assert.ok(countDeadlineMs(timeoutMs) + wait < timeoutMs, `count by ${countDeadlineMs(timeoutMs)} + WAIT ${wait} within ${timeoutMs}`);
+      assert.ok(wait <= routes.redis.timeoutMs / 4, `WAIT ${wait} ms leaves most of /redis's deadline`);
+    }
+  });
+
+  test('a visit waits for no more replicas than the master requires to write', () => {
+    assert.ok(redisReplication.replicasPerVisit <= redisReplication.minReplicasToWrite);
+    assert.ok(redisReplication.minReplicasToWrite <= redisReplication.replicas);
+    assert.ok(redisReplication.quorum > redisReplication.sentinels / 2, 'the quorum is a majority');
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { z } from 'zod';
-import { apiEnvSchema, ConfigError, edgeEnvSchema, envInteger, parseEnv, ports } from '../src/index.js';
+import { apiEnvSchema, ConfigError, edgeEnvSchema, envInteger, formatHostPorts, parseEnv, ports } from '../src/index.js';
 
 function configError(run: () => unknown): ConfigError {
   try {
@@ -149,6 +149,38 @@ describe('parseEnv', () => {
 
   test('reads only the variables its schema names', () => {
     assert.deepEqual(parseEnv(z.object({ A: z.string().optional() }), { A: 'a', B: 'b' }), { A: 'a' });
+  });
+});
+
+describe('api environment: Sentinel mode', () => {
+  test('REDIS_SENTINELS is a list of host:port, the port defaulting to Sentinel’s; unset, no Sentinel mode', () => {
+    const env = parseEnv(apiEnvSchema, { REDIS_SENTINELS: 'sentinel-0:26379, 10.0.0.7:26400,sentinel-2,[fd00::1]:26379' });
+    assert.deepEqual(env.REDIS_SENTINELS, [
+      { host: 'sentinel-0', port: 26379 },
+      { host: '10.0.0.7', port: 26400 },
+      { host: 'sentinel-2', port: ports.sentinel },
+      { host: 'fd00::1', port: 26379 },
+    ]);
+    assert.equal(formatHostPorts(env.REDIS_SENTINELS ?? []), 'sentinel-0:26379,10.0.0.7:26400,sentinel-2:26379,[fd00::1]:26379');
+    assert.equal(parseEnv(apiEnvSchema, {}).REDIS_SENTINELS, undefined);
+    assert.equal(parseEnv(apiEnvSchema, {}).REDIS_MASTER_NAME, undefined);
+  });
+
+  test('a malformed Sentinel list names the variable, the expected form and the value', () => {
+    for (const bad of ['sentinel-0:26379,', 'sentinel-0:0', 'sentinel-0:65536', 'fd00::1:26379', 'http://sentinel-0:26379', 'a b:1', ':26379']) {
+      const error = configError(() => parseEnv(apiEnvSchema, { REDIS_SENTINELS: bad }));
+      assert.deepEqual(error.problems, [
+        `REDIS_SENTINELS must be a comma-separated list of host:port (the port defaults to 26379), e.g. sentinel-0:26379,sentinel-1:26379 (got ${JSON.stringify(bad)})`,
+      ]);
+    }
+    const twice = configError(() => parseEnv(apiEnvSchema, { REDIS_SENTINELS: 'sentinel-0,sentinel-0:26379' }));
+    assert.deepEqual(twice.problems, ['REDIS_SENTINELS must not list the same Sentinel twice (got "sentinel-0,sentinel-0:26379")']);
+  });
+
+  test('REDIS_MASTER_NAME is a plain name', () => {
+    assert.equal(parseEnv(apiEnvSchema, { REDIS_MASTER_NAME: 'three-tier' }).REDIS_MASTER_NAME, 'three-tier');
+    const error = configError(() => parseEnv(apiEnvSchema, { REDIS_MASTER_NAME: 'my master' }));
+    assert.deepEqual(error.problems, ['REDIS_MASTER_NAME must be 1 to 64 letters, digits or . _ - (got "my master")']);
   });
 });
 

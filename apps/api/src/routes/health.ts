@@ -1,8 +1,9 @@
-import type { Checks, CheckResult, HealthBody, ReadyBody } from '@three-tier/shared';
+import type { HealthBody, ReadyBody } from '@three-tier/shared';
 import type { RequestHandler } from 'express';
 import { sendJson } from '../http/send-json.js';
 import { HttpError } from '../http/problem.js';
 import type { FaultSwitch } from '../faults/fault-switch.js';
+import { readiness } from '../readiness.js';
 import type { VisitCounter } from '../redis/counter.js';
 
 /** GET /healthz : the process answers. Nothing else is checked, so a Redis outage never restarts us. */
@@ -11,30 +12,15 @@ export const livenessHandler: RequestHandler = (_req, res) => {
   sendJson(res, body);
 };
 
-async function redisCheck(counter: VisitCounter): Promise<CheckResult> {
-  // Not connected: say so plainly rather than relay the client library's wording.
-  if (counter.connection !== 'ready') return { status: 'fail', detail: `not connected (${counter.connection})` };
-  try {
-    const latencyMs = await counter.ping();
-    return { status: 'pass', latencyMs: Math.round(latencyMs * 100) / 100 };
-  } catch (error) {
-    return { status: 'fail', detail: (error as Error).message };
-  }
-}
-
 /**
- * GET /readyz : ready when Redis answers a PING, we are not draining and no one switched us to
- * unready on demand; 503 names what failed.
+ * GET /readyz : ready when Redis answers (in Sentinel mode, a master with its replicas), we are not
+ * draining and no one switched us to unready on demand; 503 names what failed (see readiness).
  */
 export function readinessHandler(counter: VisitCounter, isDraining: () => boolean, faults: FaultSwitch): RequestHandler {
   return async (_req, res) => {
-    const checks: Checks = {
-      redis: await redisCheck(counter),
-      shutdown: isDraining() ? { status: 'fail', detail: 'draining: this instance is shutting down' } : { status: 'pass' },
-      faults: faults.state.unready ? { status: 'fail', detail: 'switched to unready on demand (DELETE /faults/unready)' } : { status: 'pass' },
-    };
-    const failed = Object.entries(checks).filter(([, check]) => check.status === 'fail');
-    if (failed.length > 0) {
+    const { ready, checks } = await readiness(counter, isDraining, faults);
+    if (!ready) {
+      const failed = Object.entries(checks).filter(([, check]) => check.status === 'fail');
       const names = failed.map(([name, check]) => `${name} (${check.detail ?? 'failed'})`).join(', ');
       throw new HttpError(503, `Not ready: ${names}.`, { 'Retry-After': '1' }, { checks });
     }

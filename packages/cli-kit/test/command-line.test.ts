@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { z } from 'zod';
-import { envInteger, envOrExit, exitWith, parseCommandLine } from '../src/index.js';
+import { envInteger } from '@three-tier/shared';
+import { envOrExit, exitWith, parseCommandLine } from '../src/index.js';
 
 const cli = { program: 'demo', usage: 'usage: demo [--name N] [--dry-run] [file ...]\n' };
 
