@@ -33,6 +33,10 @@ describe('selecting targets', () => {
   test('Stryker mutates the selected sources only: folders as globs, files as they are', () => {
     assert.deepEqual(mutateGlobs(selectTargets(['api-http', 'api-visits'])), ['apps/api/src/http/**/*.ts', 'apps/api/src/visits.ts']);
   });
+
+  test('a file left out of a target’s folder is negated after it, as Stryker reads globs in order', () => {
+    assert.deepEqual(mutateGlobs(selectTargets(['edge'])), ['apps/edge/src/**/*.ts', '!apps/edge/src/index.ts']);
+  });
 });
 
 describe('what belongs to a target', () => {
@@ -47,6 +51,13 @@ describe('what belongs to a target', () => {
       assert.ok(!isSourceOf(http, other), other);
     }
     assert.ok(!isSourceOf(visits, 'apps/api/src/visits.tsx'));
+  });
+
+  test('not a file its target excludes: the edge’s entry point', () => {
+    const [edge] = selectTargets(['edge']);
+    assert.ok(edge);
+    assert.ok(isSourceOf(edge, 'apps/edge/src/proxy.ts'));
+    assert.ok(!isSourceOf(edge, 'apps/edge/src/index.ts'));
   });
 });
 
