@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { Target } from '../src/index.js';
 
 /**
@@ -42,3 +43,8 @@ export const quietLogTarget: Target = { ...staticTarget, name: 'quiet-log', acce
 export const behindProxiesTarget: Target = { ...staticTarget, name: 'behind-proxies', trustedProxies: ['10.0.0.0/8', 'fc00::/7'] };
 
 export const targets: readonly Target[] = [staticTarget, singleServerTarget, serviceTarget, quietLogTarget, dnsTarget, behindProxiesTarget];
+
+/** Where a target's pinned nginx.conf is, in the package's test/golden (the compiled test runs from dist-test/test). */
+export function goldenFile(target: Target): string {
+  return fileURLToPath(new URL(`../../test/golden/${target.name}.conf`, import.meta.url));
+}
