@@ -61,7 +61,9 @@ describe('RateLimiter', () => {
     now += 10_000;
     limiter.take('b');
     assert.equal(limiter.size, 2, 'a few idle clients are kept');
-    for (let i = 0; i < 10_000; i += 1) limiter.take(`c${i}`);
+    for (let i = 0; i < 9_998; i += 1) limiter.take(`c${i}`);
+    assert.equal(limiter.size, 10_000, 'at 10,000 clients, the idle one is still kept');
+    for (let i = 9_998; i < 10_000; i += 1) limiter.take(`c${i}`);
     assert.equal(limiter.size, 10_001, 'a went as the count passed 10,000; the rest are fresh');
     now += 10_000;
     limiter.take('d');
