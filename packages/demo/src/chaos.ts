@@ -1,7 +1,7 @@
-import { describeFaults, faultNames, faultRoutes, rotationRule, type FaultName, type Faults } from '@three-tier/shared';
+import { describeFaults, faultNames, faultRoutes, instanceName, rotationRule, type FaultName, type Faults } from '@three-tier/shared';
 import { maxApiInstances } from '@three-tier/runner';
 import { scaleCompose, type ChaosInstance, type ChaosStack, type RedisAction } from './chaos-stacks.js';
-import { nameOf, takeBaseline, watch } from './chaos-watch.js';
+import { takeBaseline, watch } from './chaos-watch.js';
 
 /** A mistake on the command line: said with the usage, exit 2. */
 export class UsageError extends Error {}
@@ -38,7 +38,7 @@ export function pickInstance(instances: readonly ChaosInstance[], name: string |
   const found = instances.find((instance) => instance.hostname === name || instance.alias === name || instance.names.includes(name));
   if (found) return found;
   if (/^[1-9][0-9]?$/.test(name) && Number(name) <= instances.length) return instances[Number(name) - 1] as ChaosInstance;
-  const list = instances.map((instance, index) => `${index + 1}: ${nameOf(instance.hostname)} at ${instance.where}`).join('; ');
+  const list = instances.map((instance, index) => `${index + 1}: ${instanceName(instance.hostname)} at ${instance.where}`).join('; ');
   throw new UsageError(`no api instance is named ${JSON.stringify(name)}; there are ${list}`);
 }
 
@@ -81,7 +81,7 @@ async function actAndWatch(
   );
   const baseline = await takeBaseline(stack.url);
   say(
-    `in the rotation: ${[...baseline.hosts.keys()].map(nameOf).sort().join(', ') || 'nobody answers'}` +
+    `in the rotation: ${[...baseline.hosts.keys()].map(instanceName).sort().join(', ') || 'nobody answers'}` +
       (baseline.redis ? `; redis is ${baseline.redis}` : ''),
   );
   const target = choose?.(new Set(baseline.hosts.keys()));
@@ -126,7 +126,7 @@ async function kill(args: readonly string[], stack: ChaosStack, act: ActAndWatch
   const instances = await stack.instances();
   if (args[0] !== undefined) pickInstance(instances, args[0]); // a wrong name is a usage error before any watch
   return act(
-    async (instance = pickInstance(instances, args[0])) => `killing ${nameOf(instance.hostname)} at ${instance.where}: ${await stack.kill(instance)}`,
+    async (instance = pickInstance(instances, args[0])) => `killing ${instanceName(instance.hostname)} at ${instance.where}: ${await stack.kill(instance)}`,
     (inRotation) => pickInstance(instances, args[0], inRotation),
   );
 }
@@ -191,7 +191,7 @@ async function fault(
   const call = async (instance: ChaosInstance, method: string, path: string): Promise<string> => {
     const answer = await stack.call(instance, method, path);
     if (answer.status >= 400 || answer.status === 0) {
-      throw new RefusedError(`${method} ${path} on ${nameOf(instance.hostname)} answered ${answer.status}: ${answer.body.trim()}`);
+      throw new RefusedError(`${method} ${path} on ${instanceName(instance.hostname)} answered ${answer.status}: ${answer.body.trim()}`);
     }
     return answer.body;
   };
@@ -201,7 +201,7 @@ async function fault(
       if (instances.length === 0) say('no api instance is running');
       for (const [index, instance] of instances.entries()) {
         const answer = await stack.call(instance, 'GET', faultRoutes.list.path).catch((error: unknown) => ({ status: 0, body: (error as Error).message }));
-        say(`${index + 1}: ${nameOf(instance.hostname)} at ${instance.where}: ${answer.status === 200 ? faultsOf(answer.body) : `no answer (${answer.body.trim()})`}`);
+        say(`${index + 1}: ${instanceName(instance.hostname)} at ${instance.where}: ${answer.status === 200 ? faultsOf(answer.body) : `no answer (${answer.body.trim()})`}`);
       }
       return 0;
     }
@@ -213,7 +213,7 @@ async function fault(
       return actAndWatch(
         async (instance = pickInstance(instances, name)) => {
           const body = await call(instance, 'PUT', request.path);
-          return `${nameOf(instance.hostname)} at ${instance.where} is switched to ${request.what}; its faults now: ${faultsOf(body)}`;
+          return `${instanceName(instance.hostname)} at ${instance.where} is switched to ${request.what}; its faults now: ${faultsOf(body)}`;
         },
         (inRotation) => pickInstance(instances, name, inRotation),
       );
@@ -229,7 +229,7 @@ async function fault(
       const [only] = targets;
       return actAndWatch(async () => {
         const lines: string[] = [];
-        for (const instance of targets) lines.push(`${nameOf(instance.hostname)}: ${faultsOf(await call(instance, 'DELETE', path))}`);
+        for (const instance of targets) lines.push(`${instanceName(instance.hostname)}: ${faultsOf(await call(instance, 'DELETE', path))}`);
         return `cleared ${which ?? 'every fault'} on ${targets.length === 1 ? 'one instance' : `${targets.length} instances`}; now ${lines.join('; ')}`;
       }, only && targets.length === 1 ? () => only : undefined);
     }
@@ -240,7 +240,7 @@ async function fault(
       return actAndWatch(
         async (instance = pickInstance(instances, name)) => {
           await call(instance, 'POST', faultRoutes.exit.path);
-          return `${nameOf(instance.hostname)} at ${instance.where} exits with code 1 now, as a crash would`;
+          return `${instanceName(instance.hostname)} at ${instance.where} exits with code 1 now, as a crash would`;
         },
         (inRotation) => pickInstance(instances, name, inRotation),
       );
