@@ -21,7 +21,7 @@ import {
   version,
   type Manifest,
 } from '../src/index.js';
-import { allows, type Endpoint, type Namespaces, type NetworkPolicy, type Pod } from './network-policy.js';
+import { allows, podMaker, type Endpoint, type Namespaces, type NetworkPolicy } from './network-policy.js';
 import { schemaRelease, strictErrors } from './openapi.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -227,14 +227,7 @@ describe('NetworkPolicies', () => {
   }));
   const [controllerNamespace = '', systemNamespace = ''] = ingressControllerNamespaces;
   const namespaces: Namespaces = { [namespace]: {}, [controllerNamespace]: {}, [systemNamespace]: {}, default: {} };
-  let host = 10;
-  const pod = (podNamespace: string, labels: Record<string, string>, podPorts: Pod['ports'] = []): Pod => ({
-    kind: 'pod',
-    namespace: podNamespace,
-    labels,
-    ip: `10.42.0.${String(host++)}`,
-    ports: podPorts,
-  });
+  const pod = podMaker('10.42.0');
   const ours = (name: string) => {
     const { metadata, spec } = workload(name).spec.template;
     return pod(namespace, metadata.labels, spec.containers.flatMap((c) => c.ports ?? []));

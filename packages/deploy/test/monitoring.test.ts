@@ -14,7 +14,7 @@ import { NetworkPolicy as NetworkPolicyModel } from 'kubernetes-models/networkin
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { parseAllDocuments } from 'yaml';
 import { dashboardFile, kubernetesManifests, monitoringScope, namespace, rancherMonitoring, type Manifest } from '../src/index.js';
-import { allows, type Endpoint, type Namespaces, type NetworkPolicy, type Pod } from './network-policy.js';
+import { allows, podMaker, type Endpoint, type Namespaces, type NetworkPolicy } from './network-policy.js';
 import { strictErrors } from './openapi.js';
 
 const component = join(repoRoot, 'k8s', 'components', 'monitoring');
@@ -119,14 +119,7 @@ describe('k8s/components/monitoring', () => {
     });
     const monitoringNamespace = rancherMonitoring.namespace;
     const namespaces: Namespaces = { [namespace]: {}, [monitoringNamespace]: {}, 'other-monitoring': {} };
-    let host = 10;
-    const pod = (podNamespace: string, labels: Record<string, string>, podPorts: Pod['ports'] = []): Pod => ({
-      kind: 'pod',
-      namespace: podNamespace,
-      labels,
-      ip: `10.43.0.${String(host++)}`,
-      ports: podPorts,
-    });
+    const pod = podMaker('10.43.0');
     const workloadLabels = (name: string) => {
       const workload = Object.values(kubernetesManifests())
         .flat()
