@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { generateFiles } from '@three-tier/nginx';
-import { checkNginxConfigInScratch, findBinaries, findBinary } from '@three-tier/processes';
+import { checkNginxConfigInScratch, findBinaries } from '@three-tier/processes';
 import { apiEnvSchema, edge, ports, routes, services } from '@three-tier/shared';
 import { parseAllDocuments } from 'yaml';
 import {
@@ -22,6 +21,7 @@ import {
   type Manifest,
 } from '../src/index.js';
 import { allows, podMaker, type Endpoint, type Namespaces, type NetworkPolicy } from './network-policy.js';
+import { kustomize } from './kustomize.js';
 import { schemaRelease, strictErrors } from './openapi.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -302,11 +302,7 @@ describe('the nginx ConfigMap', () => {
 
 describe('kubectl kustomize k8s/', () => {
   test('builds every object of k8s/, all in the namespace', () => {
-    const kubectl = findBinary('kubectl', process.env);
-    assert.ok(kubectl, 'kubectl must be installed (npm test installs kubernetes-client as root)');
-    const result = spawnSync(kubectl, ['kustomize', k8s], { encoding: 'utf8' });
-    assert.equal(result.status, 0, result.stderr);
-    const built = parseAllDocuments(result.stdout).map((document) => document.toJS() as Manifest & { metadata: { namespace?: string } });
+    const built = kustomize(k8s);
     const key = (m: Manifest) => `${m.kind}/${m.metadata?.name ?? ''}`;
     assert.deepEqual(built.map(key).sort(), manifests.map(key).sort());
     for (const manifest of built) {
