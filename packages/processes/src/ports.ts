@@ -22,12 +22,12 @@ function ephemeralRange(): [number, number] {
   return [32_768, 60_999];
 }
 
-/** Whether a TCP port can be bound on the loopback interface right now (it is not held). */
-export function bindable(port: number): Promise<boolean> {
+/** Whether a TCP port can be bound on `host` (the loopback interface by default) right now (it is not held). */
+export function bindable(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }
 
