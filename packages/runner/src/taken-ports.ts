@@ -4,7 +4,7 @@
  * earlier `npm start` whose npm was killed outright while its runner ran on: that one is named by
  * its run folder, with the pid to stop.
  */
-import { bindable, listenersOn, liveRuns, type Listener, type RunRecord } from '@three-tier/processes';
+import { bindError, listenersOn, liveRuns, type Listener, type RunRecord } from '@three-tier/processes';
 import { apiPortsOf, type RunnerEnv } from './config.js';
 
 /** A port the stack needs, named by the variable that sets it, and the host it binds. */
@@ -52,7 +52,8 @@ export async function takenPorts(env: RunnerEnv, runParent: string): Promise<str
   const taken: string[] = [];
   let runs: { path: string; record: RunRecord }[] | undefined;
   for (const { variable, port, host } of wantedPorts(env)) {
-    if (await bindable(port, host)) continue;
+    // Only a port in use is said here; another failure (an EDGE_HOST not of this machine) is nginx's to report.
+    if ((await bindError(port, host)) !== 'EADDRINUSE') continue;
     runs ??= await liveRuns(runParent);
     const holders = listenersOn(port);
     const by =
