@@ -69,6 +69,7 @@ export async function watch(options: WatchOptions, print: (line: string) => void
   const joined: string[] = [];
   const states = new Map<string, string>(options.baseline.hosts);
   let redisState: string | undefined = options.baseline.redis;
+  let redisMaster: string | undefined = options.baseline.master;
   let requests = 0;
   let failed = 0;
   const second = { requests: 0, failed: 0, failures: new Map<string, number>(), hosts: new Set<string>() };
@@ -103,6 +104,12 @@ export async function watch(options: WatchOptions, print: (line: string) => void
       say(`redis is ${body.redis.state} now, as ${instanceAlias(host)} sees it${body.redis.detail ? `: ${body.redis.detail}` : ''}`, time);
     }
     redisState = body.redis.state;
+    // A replicated Redis: which master the instances write to, as each next answer says.
+    const master = body.redis.master;
+    if (master !== undefined && redisMaster !== undefined && master !== redisMaster) {
+      say(`the api writes to a new redis master: ${master} (was ${redisMaster}), as ${instanceAlias(host)} sees it`, time);
+    }
+    if (master !== undefined) redisMaster = master;
   };
 
   const checkLeavers = (now: number): void => {
@@ -180,6 +187,8 @@ export async function watch(options: WatchOptions, print: (line: string) => void
 export interface Baseline {
   readonly hosts: ReadonlyMap<string, string>;
   readonly redis?: string;
+  /** A replicated Redis's master, as the instances name it. */
+  readonly master?: string;
 }
 
 /**
@@ -191,6 +200,7 @@ export async function takeBaseline(url: string, rate = 10): Promise<Baseline> {
   const rotation = new Rotation(Date.now());
   const states = new Map<string, string>();
   let redis: string | undefined;
+  let master: string | undefined;
   const polls: Promise<void>[] = [];
   while (!rotation.settled) {
     polls.push(
@@ -202,6 +212,7 @@ export async function takeBaseline(url: string, rate = 10): Promise<Baseline> {
         rotation.answer(body.hostname, Date.now());
         states.set(body.hostname, body.state);
         redis = body.redis.state;
+        master = body.redis.master ?? master;
       }),
     );
     await sleep(1_000 / rate);
@@ -209,5 +220,5 @@ export async function takeBaseline(url: string, rate = 10): Promise<Baseline> {
   }
   await Promise.all(polls);
   const hosts = new Map(rotation.present().map((host) => [host, states.get(host) ?? '?']));
-  return { hosts, ...(redis ? { redis } : {}) };
+  return { hosts, ...(redis ? { redis } : {}), ...(master ? { master } : {}) };
 }
