@@ -41,6 +41,10 @@ container (compose) or index (1, 2, ...); without one, kill and fault set pick o
   kill [instance]                             SIGKILL one api instance
   redis freeze|thaw|stop|start                pause/unpause/stop/start Redis (natively SIGSTOP,
                                               SIGCONT, SIGTERM; the runner restarts it by itself)
+  redis kill-master|kill-replica|kill-sentinel   a replicated Redis only (REDIS_REPLICAS=2 npm start,
+                                              or compose's replicated Redis): SIGKILL of that member's
+                                              process, then which node became master, after how long,
+                                              and when the set was whole again
   scale N                                     compose only: N api replicas (npm start: API_INSTANCES)
   fault set unready|latency=MS|errors=RATE [instance]
   fault clear [unready|latency|errors] [instance]   (no instance: every instance)
@@ -55,6 +59,7 @@ joined the rotation, how Redis changed, which requests failed, and nginx's retri
   CHAOS_WATCH_SECONDS  how long to watch after acting (default 10; 0: do not watch)
   COMPOSE_PROJECT_NAME the compose project (default: as compose names it, the repository folder's
                        name in lowercase with only a-z, 0-9, _ and - kept)
+  REDIS_PASSWORD       the stack's Redis password, to ask a replicated Redis's members
 
   -h, --help          this text
 `;
@@ -74,6 +79,7 @@ const chaosEnvSchema = z.object({
   CHAOS_WATCH_SECONDS: envInteger(0, 3_600).default(10),
   COMPOSE_PROJECT_NAME: z.string().min(1).optional(),
   HTTP_PORT: envInteger(1, 65_535).default(80),
+  REDIS_PASSWORD: z.string().min(1).optional(),
 });
 
 /** Stops the work on Ctrl-C or SIGTERM: the command winds down and says so. */
@@ -92,8 +98,8 @@ async function chaosCommand(positionals: readonly string[]): Promise<never> {
   const project = composeProjectName(repoRoot, { COMPOSE_PROJECT_NAME: env.COMPOSE_PROJECT_NAME });
   if (!run && project === '') exitWith(cli, `the repository's folder name (${repoRoot}) leaves no compose project name: set COMPOSE_PROJECT_NAME`);
   const stack: ChaosStack = run
-    ? nativeStack(run.path, run.record, env.CHAOS_URL)
-    : composeStack({ project, url: env.CHAOS_URL ?? `http://127.0.0.1:${env.HTTP_PORT}`, env: process.env });
+    ? nativeStack(run.path, run.record, env.CHAOS_URL, env.REDIS_PASSWORD)
+    : composeStack({ project, url: env.CHAOS_URL ?? `http://127.0.0.1:${env.HTTP_PORT}`, env: process.env, redisPassword: env.REDIS_PASSWORD });
   process.stdout.write(`chaos | the ${stack.kind} stack (${stack.where}), edge ${stack.url}\n`);
   try {
     process.exitCode = await runChaos(
