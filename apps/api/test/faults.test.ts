@@ -9,9 +9,9 @@ import { pino } from 'pino';
 import request from 'supertest';
 import { FaultSwitch } from '../src/faults/fault-switch.js';
 import { createMetrics } from '../src/metrics.js';
-import { buildApp, metricValue, rawRequest, redisReady, startRedis, testInstance, type TestApp } from './helpers.js';
+import { buildApp, metricValue, rawRequest, redisReady, startRedis, testInstance, type TestApp, type TestRedis } from './helpers.js';
 
-let redis: Awaited<ReturnType<typeof startRedis>>;
+let redis: TestRedis;
 let api: TestApp;
 /** The app's warnings and errors: fault changes are logged at warn. */
 const logLines: { level: number; msg: string; faults?: unknown }[] = [];

@@ -71,7 +71,7 @@ export class RedisNode extends RedisServer {
 
   constructor(
     options: RedisServerOptions,
-    private readonly roleOf: (node: RedisNode) => Promise<HostPort | undefined>,
+    private readonly roleOf: (node: RedisNode, restarting: boolean) => Promise<HostPort | undefined>,
   ) {
     super(options);
   }
@@ -85,8 +85,20 @@ export class RedisNode extends RedisServer {
   }
 
   override async start(): Promise<void> {
+    await this.startAs(false);
+  }
+
+  /**
+   * After a crash, as a supervisor restarts it: a node that crashed as master waits for the
+   * Sentinels to replace it, and comes back as a replica of its successor (see roleFor).
+   */
+  override async restart(): Promise<void> {
+    await this.startAs(true);
+  }
+
+  private async startAs(restarting: boolean): Promise<void> {
     if (this.running) return;
-    this.following = await this.roleOf(this);
+    this.following = await this.roleOf(this, restarting);
     await super.start();
   }
 
@@ -115,7 +127,7 @@ export class ReplicatedRedis {
     const logAs = (name: string) => (onLine ? { onLine: (line: string, stream: 'stdout' | 'stderr') => onLine(name, line, stream) } : {});
     this.nodes = ports.nodes.map((port, index) => {
       const name = dataNodes[index] ?? '';
-      return new RedisNode({ bin: bin.redisServer, port, dir: join(dir, name), password, name, ...logAs(name) }, (node) => this.roleFor(node));
+      return new RedisNode({ bin: bin.redisServer, port, dir: join(dir, name), password, name, ...logAs(name) }, (node, restarting) => this.roleFor(node, restarting));
     });
     const firstMaster = { host: loopback, port: ports.nodes[0] ?? 0 };
     this.sentinels = ports.sentinels.map((port, index) => {
@@ -305,9 +317,12 @@ export class ReplicatedRedis {
    * waits for its master to answer before it starts: a replica whose master is down is a
    * candidate for promotion, and one just started cannot tell the Sentinels how far it got, so
    * after a crash of the whole set the master (which has every acknowledged write) comes back
-   * first. Either wait ends after budgets.failoverWithinMs, for availability.
+   * first. A master restarted after a crash (`restarting`) waits for the Sentinels to replace it
+   * even before they deem it down: back as master within their down-after time, it would hide
+   * the crash, and a failover that starts while it loads would find two masters. Either wait ends
+   * after budgets.failoverWithinMs, for availability.
    */
-  private async roleFor(node: RedisNode): Promise<HostPort | undefined> {
+  private async roleFor(node: RedisNode, restarting: boolean): Promise<HostPort | undefined> {
     const deadline = Date.now() + budgets.failoverWithinMs;
     for (;;) {
       const view = await this.sentinelView();
@@ -316,7 +331,7 @@ export class ReplicatedRedis {
       const late = Date.now() >= deadline;
       if (master.port === node.port) {
         const successor = this.nodes.some((other) => other !== node && other.running);
-        if (!view?.failingOver || !successor || late) return undefined;
+        if (!(restarting || view?.failingOver) || !successor || late) return undefined;
       } else if (late || (await answersPing(master.port, this.options.password))) {
         return master;
       }
