@@ -27,7 +27,7 @@ type LogLine = Record<string, unknown> & { level: number; msg: string };
 
 /** A route of the table's shape with a deadline short enough to wait for. */
 function shortRoute(path: `/${string}`, timeoutMs: number): Route {
-  return { path, methods: ['GET', 'HEAD'], exposure: 'public', response: 'json', rateLimit: 'none', timeoutMs, quiet: false, summary: path };
+  return { path, methods: ['GET', 'HEAD'], exposure: 'public', rateLimit: 'none', timeoutMs, quiet: false, summary: path };
 }
 
 /** What a handler saw of its abort signal, for the tests to read. */
