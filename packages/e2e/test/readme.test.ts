@@ -166,6 +166,20 @@ const clusterOnly = new Set([
   'curl -X DELETE http://127.0.0.1:3000/faults',
 ]);
 
+/** Table rows (headers and rules aside) that more than one page holds: a fact with two homes. */
+function repeatedRows(docs: readonly DocPage[]): string[] {
+  const homes = new Map<string, string[]>();
+  for (const page of docs) {
+    const lines = page.text.split('\n');
+    lines.forEach((line, index) => {
+      const header = lines[index + 1]?.startsWith('| ---') ?? false;
+      if (!line.startsWith('| ') || line.startsWith('| ---') || header) return;
+      homes.set(line, [...new Set([...(homes.get(line) ?? []), page.file])]);
+    });
+  }
+  return [...homes].filter(([, files]) => files.length > 1).map(([row, files]) => `${files.join(' and ')}: ${row}`);
+}
+
 const readText = (file: string): Promise<string | undefined> => readFile(`${repoRoot}${file}`, 'utf8').catch(() => undefined);
 const exists = (file: string): Promise<boolean> => stat(`${repoRoot}${file}`).then(() => true, () => false);
 
@@ -227,6 +241,12 @@ describe('the README and docs/', () => {
     const unrun = commands.filter((command) => !clusterOnly.has(command) && !(command in testedCommands));
     assert.deepEqual(unrun, [], 'every command shown is run by a test or CI (add it to the map)');
     assert.ok(commands.some((command) => clusterOnly.has(command)), 'the cluster-only list is not stale');
+  });
+
+  test('hold each table row in one page: one home per fact, linked from the others', () => {
+    assert.deepEqual(repeatedRows(pages), []);
+    const twice = '| Variable | Default |\n| --- | --- |\n| `SOAK_SECONDS` | `60` |\n';
+    assert.deepEqual(repeatedRows([{ file: 'README.md', text: twice }, { file: 'docs/a.md', text: twice }]), ['README.md and docs/a.md: | `SOAK_SECONDS` | `60` |']);
   });
 
   test('link to files and headings that exist', async () => {
