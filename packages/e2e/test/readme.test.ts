@@ -189,6 +189,12 @@ describe('the README and docs/', () => {
     for (const page of ['docs/course.md', 'docs/demo.md', 'docs/configuration.md', 'docs/tests.md']) assert.ok(pages.some((doc) => doc.file === page), page);
   });
 
+  test('open each page of docs/ with what its reader will be able to do', () => {
+    for (const page of pages.filter((doc) => doc.file.startsWith('docs/'))) {
+      assert.match(page.text, /^# .+\n\nAfter this page you can /, `${page.file} opens with what its reader will be able to do`);
+    }
+  });
+
   test('list every route of the table and the edge health path', () => {
     for (const route of [...routeList.map((entry) => entry.path), edge.healthPath]) {
       assert.ok(documented.includes(`| \`${route}`), `the docs list ${route}`);
