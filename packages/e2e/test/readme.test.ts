@@ -4,7 +4,7 @@
  * files) resolves, anchors included.
  */
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { describe, test } from 'node:test';
 import { repoRoot } from '@three-tier/cli-kit';
@@ -253,6 +253,13 @@ describe('the README and docs/', () => {
     assert.deepEqual(repeatedRows(pages), []);
     const twice = '| Variable | Default |\n| --- | --- |\n| `SOAK_SECONDS` | `60` |\n';
     assert.deepEqual(repeatedRows([{ file: 'README.md', text: twice }, { file: 'docs/a.md', text: twice }]), ['README.md and docs/a.md: | `SOAK_SECONDS` | `60` |']);
+  });
+
+  test("list every end-to-end test file in docs/tests.md's table of the suites", async () => {
+    const table = docSection((await readText('docs/tests.md')) ?? '', 'The end-to-end suites');
+    const files = (await readdir(`${repoRoot}packages/e2e/test`)).filter((name) => name.endsWith('.test.ts'));
+    assert.ok(files.length > 10);
+    assert.deepEqual(files.filter((name) => !table.includes(`\`${name}\``)), []);
   });
 
   test('link to files and headings that exist', async () => {
