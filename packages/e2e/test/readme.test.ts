@@ -59,7 +59,10 @@ const testedCommands: Record<string, readonly RunBy[]> = {
     { file: 'packages/e2e/test/push.test.ts', runs: ['stack.pull()', 'stack.up(1)'] },
     { file: composeStack, runs: ["'--no-build'"] },
   ],
-  'kubectl kustomize k8s/': [{ file: 'packages/deploy/test/kubernetes.test.ts', runs: ["['kustomize', k8s]"] }],
+  'kubectl kustomize k8s/': [
+    { file: 'packages/deploy/test/kubernetes.test.ts', runs: ['kustomize(k8s)'] },
+    { file: 'packages/deploy/test/kustomize.ts', runs: ["spawnSync(kubectl, ['kustomize', dir]"] },
+  ],
   'docker compose --profile observability up --build --scale api=3': [
     { file: 'packages/e2e/test/observability.test.ts', runs: ["profiles: ['observability']", 'stack.build()', 'stack.up(apiReplicas)', 'const apiReplicas = 3;'] },
   ],
