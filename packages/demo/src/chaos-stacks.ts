@@ -27,6 +27,8 @@ export type RedisAction = 'freeze' | 'thaw' | 'stop' | 'start';
 /** What chaos can do to a stack, natively or in compose. */
 export interface ChaosStack {
   readonly kind: 'native' | 'compose';
+  /** Which stack, in words: npm start's run folder, or the compose project. */
+  readonly where: string;
   /** The edge's URL, polled while watching. */
   readonly url: string;
   /** The api instances, in a stable order (port, or container name). */
@@ -99,6 +101,7 @@ export function nativeStack(folder: string, record: RunRecord, url: string | und
   const apis = recordedApis(record);
   return {
     kind: 'native',
+    where: `npm start, run folder ${folder}`,
     url: url ?? record.url ?? `http://127.0.0.1:${nativeDefaults.edgePort}`,
     async instances() {
       return Promise.all(
@@ -263,6 +266,7 @@ export function composeStack(options: ComposeOptions): ChaosStack {
   const docker: Docker = (args) => commandOutput('docker', args, { env });
   return {
     kind: 'compose',
+    where: `compose project ${project}`,
     url: options.url,
     async instances() {
       return (await serviceContainers(docker, project, services.api)).map(({ id, name, hostname }) => ({

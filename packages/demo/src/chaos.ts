@@ -228,7 +228,8 @@ async function fault(
 /** Every instance's faults, as it answers them; no watch. */
 async function faultList(args: readonly string[], stack: ChaosStack, instances: readonly ChaosInstance[], say: Say): Promise<number> {
   if (args.length > 0) throw new UsageError('fault list takes nothing more');
-  if (instances.length === 0) say('no api instance is running');
+  // Nothing to list is a stack not found (a compose project of another name, say): not a success.
+  if (instances.length === 0) throw new RefusedError(`no api instance is running in ${stack.where}`);
   for (const [index, instance] of instances.entries()) {
     const answer = await stack.call(instance, 'GET', faultRoutes.list.path).catch((error: unknown) => ({ status: 0, body: (error as Error).message }));
     say(`${index + 1}: ${instanceName(instance.hostname)} at ${instance.where}: ${answer.status === 200 ? faultsOf(answer.body) : `no answer (${answer.body.trim()})`}`);

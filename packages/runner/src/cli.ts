@@ -15,6 +15,7 @@ import { batchedWriter } from './access-log.js';
 import { NativeStack, type EdgeKind, type ServiceName } from './native-stack.js';
 import { restartPolicy, supervise, type SupervisionEvent } from './restart-policy.js';
 import { RunFolder, sameKeypressMs, sweepLeftovers } from './run-folder.js';
+import { takenPorts } from './taken-ports.js';
 import { nativeExample, nativeTarget } from './nginx-target.js';
 
 const usage = `usage: three-tier <command> [options]
@@ -126,6 +127,8 @@ interface Run {
   readonly stack: NativeStack;
   readonly folder: RunFolder;
   endSupervision: () => void;
+  /** Set by the first Ctrl-C or SIGTERM: a start that fails after it was stopped, not broken. */
+  signalled: boolean;
 }
 
 /** Records each service's pid, port and (for an api instance) INSTANCE_ID: chaos names an instance even while it answers nothing. */
@@ -172,6 +175,7 @@ function stopOnSignals(run: Run): (code: number) => Promise<void> {
       const now = Date.now();
       if (firstSignalAt === undefined) {
         firstSignalAt = now;
+        run.signalled = true;
         void stop(0);
       } else if (now - firstSignalAt >= sameKeypressMs) {
         void killEverything(signal);
@@ -208,19 +212,22 @@ async function up(env: RunnerEnv): Promise<void> {
   if (!bin.redisServer) fail(`redis-server is not installed. Install it: ${installHint(['redis-server'])}`);
   const edge = chooseEdge(env, bin.nginx);
   await sweepEarlierRuns();
+  // A port taken is said before anything starts, and the run ends there (a failed start said nothing once).
+  const taken = await takenPorts(env, tmpdir());
+  if (taken.length > 0) fail(`cannot start: ${taken.join('\n')}`);
   const folder = await RunFolder.create(tmpdir());
   const stack = await createStack(env, edge, { redisServer: bin.redisServer, nginx: bin.nginx }, folder.path);
-  const run: Run = { stack, folder, endSupervision: () => {} };
+  const run: Run = { stack, folder, endSupervision: () => {}, signalled: false };
   const stop = stopOnSignals(run);
   say(describeStart(env, edge));
   try {
     await stack.start();
   } catch (error) {
-    if (stack.stopping) return; // a signal during the start: its stop exits
+    if (run.signalled) return; // a signal during the start: its stop exits
     await folder.remove();
     fail(error instanceof Error ? error.message : String(error));
   }
-  if (stack.stopping) return; // a signal came as the start finished: its stop exits
+  if (run.signalled) return; // a signal came as the start finished: its stop exits
   await recordServices(run);
   superviseServices(run, stop);
   output.line(readyLine(stack));
