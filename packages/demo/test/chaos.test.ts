@@ -29,7 +29,7 @@ describe('npm run chaos on the native stack (npm start, API_INSTANCES=3)', () =>
 
   /** chaos with `args`, finding the stack through TMPDIR; watching `seconds` after acting. */
   const chaos = (args: readonly string[], seconds = 0, viaNpm = false): Promise<CommandResult> => {
-    // Through `npm run chaos --`, as the README shows it, or the built CLI directly (faster).
+    // Through `npm run chaos --`, as docs/demo.md shows it, or the built CLI directly (faster).
     const [file, ...prefix] = viaNpm ? ['npm', 'run', '--silent', 'chaos', '--'] : [process.execPath, chaosCli, 'chaos'];
     return runCommand(file ?? 'npm', [...prefix, ...args], {
       cwd: repoRoot,

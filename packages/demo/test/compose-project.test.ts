@@ -29,6 +29,7 @@ describe('the compose project chaos acts on', () => {
       call: () => Promise.reject(new Error('not called')),
       probe: () => Promise.resolve(undefined),
       retries: () => Promise.resolve(0),
+      redisSet: () => Promise.reject(new Error('not called')),
     };
     const said: string[] = [];
     await assert.rejects(

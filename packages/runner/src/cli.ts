@@ -34,7 +34,7 @@ commands:
 
   -h, --help      this text
 
-The environment variables are listed in the README (Configuration, npm start).
+The environment variables are listed in docs/configuration.md.
 `;
 
 // `three-tier nginx-config | head` closes the pipe early; that is not an error.
