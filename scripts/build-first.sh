@@ -1,9 +1,10 @@
 #!/bin/sh
-# Builds a workspace and what it depends on before an npm script runs its CLI. Turbo's banner and
+# Builds the workspaces named and what they depend on before an npm script runs its CLI. Turbo's banner and
 # summary are shown only when the build fails, so `npm run --silent <script>` prints the CLI's own
 # output and nothing else. Without `npm ci`, says so (instead of "sh: 1: turbo: not found").
 set -eu
-workspace=$1
+filters=''
+for workspace in "$@"; do filters="$filters --filter=$workspace..."; done
 root=$(cd "$(dirname "$0")/.." && pwd)
 turbo="$root/node_modules/.bin/turbo"
 if [ ! -x "$turbo" ]; then
@@ -11,7 +12,8 @@ if [ ! -x "$turbo" ]; then
   exit 1
 fi
 log=$(mktemp)
-if ! (cd "$root" && node "$turbo" run build --filter="$workspace..." --output-logs=errors-only) >"$log" 2>&1; then
+# shellcheck disable=SC2086 # one word per filter
+if ! (cd "$root" && node "$turbo" run build $filters --output-logs=errors-only) >"$log" 2>&1; then
   cat "$log" >&2
   rm -f "$log"
   exit 1
