@@ -1,26 +1,14 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { connect, type AddressInfo } from 'node:net';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { counterMessage, lockedDownCsp, problemContentType, routeList, securityHeaders } from '@three-tier/shared';
 import request from 'supertest';
-import { buildApp, rawRequest, redisReady, startRedis, testInstance, type TestApp } from './helpers.js';
+import { appOnRedisSuite, buildApp, rawRequest, redisReady, testInstance, type TestApp, type TestRedis } from './helpers.js';
 
-let redis: Awaited<ReturnType<typeof startRedis>>;
+let redis: TestRedis;
 let api: TestApp;
-
-before(async () => {
-  redis = await startRedis();
-  api = await buildApp({ redisUrl: redis.url });
-  await redisReady(api.redis);
-});
-after(async () => {
-  await api.close();
-  await redis.cleanup();
-});
-beforeEach(async () => {
-  await api.redis.del('hits');
-});
+appOnRedisSuite((started) => ({ redis, api } = started));
 
 function assertProblem(res: request.Response, status: number): void {
   assert.equal(res.status, status);

@@ -76,7 +76,7 @@ const expectations: Record<string, Expectation> = {
     // The totals line: both kinds of refusal happened, each counted apart, and nothing else failed.
     output: [/^done: \d+ jobs .*, [1-9]\d* × 429 \(rate limit\), [1-9]\d* × 503 \(saturated\), 0 errors, /m],
   },
-  'docker compose down --volumes': {
+  'docker compose --profile observability down --volumes': {
     output: [],
     then: async (stack) => assert.deepEqual((await stack.containers()).map((container) => container.name), []),
   },

@@ -53,6 +53,9 @@ const testedCommands: Record<string, readonly RunBy[]> = {
   'npm run load': [{ file: 'packages/demo/test/load.test.ts', runs: ["'npm', ['run', '--silent', 'load']"] }],
   // By port rather than by index, and latency by alias: the same command, other ways to name an instance.
   'npm run chaos -- fault set unready 2': [{ file: 'packages/demo/test/chaos.test.ts', runs: ["['fault', 'set', 'unready', String(apiPort)]", "'npm', 'run', '--silent', 'chaos', '--'"] }],
+  'npm run chaos -- redis kill-master': [{ file: 'packages/demo/test/chaos-redis-set.test.ts', runs: ["chaos(['redis', 'kill-master'], 6, true)", "'npm', 'run', '--silent', 'chaos', '--'"] }],
+  'npm run chaos -- redis kill-replica': [{ file: 'packages/demo/test/chaos-redis-set.test.ts', runs: ["chaos(['redis', 'kill-replica'])"] }],
+  'npm run chaos -- redis kill-sentinel': [{ file: 'packages/demo/test/chaos-redis-set.test.ts', runs: ["chaos(['redis', 'kill-sentinel'])"] }],
   'npm run chaos -- fault list': [{ file: 'packages/demo/test/chaos.test.ts', runs: ["chaos(['fault', 'list'], 0, true)", "'npm', 'run', '--silent', 'chaos', '--'"] }],
   'npm run soak': [{ file: 'packages/e2e/test/soak.test.ts', runs: ["'npm', ['run', '--silent', 'soak']"] }],
   'npm run screenshot': [{ file: 'packages/e2e/test/screenshot.test.ts', runs: ["'npm', ['run', '--silent', 'screenshot'"] }],

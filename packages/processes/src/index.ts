@@ -4,6 +4,7 @@ export * from './command.js';
 export * from './compose.js';
 export * from './nginx.js';
 export * from './node-service.js';
+export * from './listeners.js';
 export * from './ports.js';
 export * from './proc.js';
 export * from './redis-sentinel.js';
