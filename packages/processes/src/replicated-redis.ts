@@ -313,17 +313,21 @@ export class ReplicatedRedis {
 
   /**
    * The master a data node must follow as it starts, undefined to start as master. A node never
-   * starts as master while the Sentinels are replacing it (there would be two), and a replica
-   * waits for its master to answer before it starts: a replica whose master is down is a
-   * candidate for promotion, and one just started cannot tell the Sentinels how far it got, so
-   * after a crash of the whole set the master (which has every acknowledged write) comes back
-   * first. A master restarted after a crash (`restarting`) waits for the Sentinels to replace it
-   * even before they deem it down: back as master within their down-after time, it would hide
-   * the crash, and a failover that starts while it loads would find two masters. Either wait ends
-   * after budgets.failoverWithinMs, for availability.
+   * starts as master while the Sentinels are replacing it (there would be two). A master restarted
+   * after a crash (`restarting`) waits for the Sentinels to replace it even before they deem it
+   * down: back as master within their down-after time, it would hide the crash, and a failover
+   * that starts while it loads would find two masters. A replica starts only once its master
+   * answers and every Sentinel has heard from that master since then, with no failover under way:
+   * a replica back from a crash holds only what its own file kept, and a Sentinel that deems the
+   * master down promotes any replica it can reach (judged by the offset it reported before the
+   * crash), even if the master returns meanwhile. The master, which has every acknowledged write,
+   * would then be resynchronised from that replica, and lose what it missed. So after a crash of
+   * the whole set the master comes back first, is seen up, and the replicas copy it. Either wait
+   * ends after budgets.failoverWithinMs, for availability (a master that never returns).
    */
   private async roleFor(node: RedisNode, restarting: boolean): Promise<HostPort | undefined> {
     const deadline = Date.now() + budgets.failoverWithinMs;
+    let answering: { readonly port: number; readonly since: number } | undefined;
     for (;;) {
       const view = await this.sentinelView();
       const master = view?.master ?? this.lastMaster ?? this.nodes[0]?.address;
@@ -332,12 +336,22 @@ export class ReplicatedRedis {
       if (master.port === node.port) {
         const successor = this.nodes.some((other) => other !== node && other.running);
         if (!(restarting || view?.failingOver) || !successor || late) return undefined;
-      } else if (late || (await answersPing(master.port, this.options.password))) {
+      } else if (late) {
         return master;
+      } else if (await answersPing(master.port, this.options.password)) {
+        if (answering?.port !== master.port) answering = { port: master.port, since: Date.now() };
+        if (view && !view.failingOver && heardSince(view, Date.now() - answering.since)) return master;
+      } else {
+        answering = undefined;
       }
       await sleep(100);
     }
   }
+}
+
+/** Every Sentinel naming the master had a good reply to its PING within the last `ms`. */
+function heardSince(view: SentinelView, ms: number): boolean {
+  return view.agreeing === view.answered && view.details.every((fields) => Number(fields.get('last-ok-ping-reply') ?? Infinity) < ms);
 }
 
 async function answersPing(port: number, password: string | undefined): Promise<boolean> {
