@@ -6,6 +6,7 @@ export * from './nginx.js';
 export * from './node-service.js';
 export * from './listeners.js';
 export * from './ports.js';
+export * from './raw-http.js';
 export * from './proc.js';
 export * from './redis-sentinel.js';
 export * from './redis-server.js';
