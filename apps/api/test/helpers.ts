@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findBinaries, freePort, RedisServer } from '@three-tier/processes';
+import { after, before, beforeEach } from 'node:test';
+import { findBinaries, freePort, rawHttpRequest, RedisServer } from '@three-tier/processes';
 import type { Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
@@ -17,8 +18,14 @@ import { createRedisClient } from '../src/redis/client.js';
 import { VisitCounter } from '../src/redis/counter.js';
 import { createHttpServer } from '../src/server.js';
 
+export interface TestRedis {
+  server: RedisServer;
+  url: string;
+  cleanup: () => Promise<void>;
+}
+
 /** A real redis-server on a free port, in a temp dir of its own. */
-export async function startRedis(): Promise<{ server: RedisServer; url: string; cleanup: () => Promise<void> }> {
+export async function startRedis(): Promise<TestRedis> {
   const bin = findBinaries(process.env).redisServer;
   if (!bin) throw new Error('redis-server is not installed: npm test installs it (as root), or: sudo apt-get install -y redis-server');
   const dir = await mkdtemp(join(tmpdir(), 'api-test-redis-'));
@@ -41,6 +48,7 @@ export interface TestApp {
   /** The app behind the api's own HTTP server (as index.ts serves it), listening on a free port. */
   readonly server: Server;
   readonly redis: Redis;
+  readonly counter: VisitCounter;
   readonly metrics: Metrics;
   readonly pool: LoadPool;
   readonly faults: FaultSwitch;
@@ -60,14 +68,17 @@ export interface TestAppOptions {
   readonly logger?: Logger;
   /** False: no fault routes, as with FAULTS=off. */
   readonly faultRoutes?: boolean;
+  /** REDIS_TIMEOUT_MS; 500 (the default) unless given. */
+  readonly redisTimeoutMs?: number;
 }
 
 /** The app as the entry point builds it, with a silent logger and a real Redis client. */
 export async function buildApp(options: TestAppOptions): Promise<TestApp> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const metrics = createMetrics();
-  const redis = createRedisClient({ url: options.redisUrl, password: undefined, timeoutMs: 500 }, logger, metrics, 'api-test');
-  const counter = new VisitCounter(redis, { key: options.counterKey ?? 'hits', idempotencyTtlSeconds: 30, timeoutMs: 500 }, metrics);
+  const timeoutMs = options.redisTimeoutMs ?? 500;
+  const redis = createRedisClient({ url: options.redisUrl, password: undefined, timeoutMs }, logger, metrics, 'api-test');
+  const counter = new VisitCounter(redis, { key: options.counterKey ?? 'hits', idempotencyTtlSeconds: 30, timeoutMs }, metrics);
   const workers = options.workers ?? 2;
   const pool = new LoadPool({ size: workers, maxQueue: options.queue ?? workers * 2, metrics });
   const faults = new FaultSwitch(metrics);
@@ -90,6 +101,7 @@ export async function buildApp(options: TestAppOptions): Promise<TestApp> {
     app,
     server,
     redis,
+    counter,
     metrics,
     pool,
     faults,
@@ -103,6 +115,28 @@ export async function buildApp(options: TestAppOptions): Promise<TestApp> {
     },
   };
   return state;
+}
+
+/**
+ * For the file or suite it is called in: the app on a Redis of its own, started before the tests
+ * (handed to `use`) and closed after them, the count reset before each test.
+ */
+export function appOnRedisSuite(use: (started: { redis: TestRedis; api: TestApp }) => void): void {
+  let redis: TestRedis | undefined;
+  let api: TestApp | undefined;
+  before(async () => {
+    redis = await startRedis();
+    api = await buildApp({ redisUrl: redis.url });
+    await redisReady(api.redis);
+    use({ redis, api });
+  });
+  after(async () => {
+    await api?.close();
+    await redis?.cleanup();
+  });
+  beforeEach(async () => {
+    await api?.redis.del('hits');
+  });
 }
 
 /** Resolves once the client reports `ready` (it connects in the background). */
@@ -120,25 +154,6 @@ export function metricValue(text: string, series: string): number | undefined {
 /** Sends `text` as it is on a fresh connection and parses the one response that comes back. */
 export async function rawRequest(server: Server, text: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
   const { port } = server.address() as AddressInfo;
-  const raw = await new Promise<string>((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(text, 'latin1'));
-    let received = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      received += chunk;
-      // One response: stop at the end of its body, whatever the connection does next.
-      const end = received.indexOf('\r\n\r\n');
-      const length = /\r\ncontent-length: *(\d+)/i.exec(received.slice(0, end))?.[1];
-      if (end >= 0 && length !== undefined && received.length >= end + 4 + Number(length)) socket.destroy();
-    });
-    socket.on('close', () => resolve(received));
-    socket.on('error', reject);
-    socket.setTimeout(5_000, () => socket.destroy(new Error('no answer within 5 s')));
-  });
-  const end = raw.indexOf('\r\n\r\n');
-  const [statusLine = '', ...lines] = raw.slice(0, end).split('\r\n');
-  const headers = Object.fromEntries(
-    lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
-  );
-  return { status: Number(statusLine.split(' ')[1]), headers, body: raw.slice(end + 4) };
+  const { status, headers, body } = await rawHttpRequest(port, text);
+  return { status, headers, body };
 }

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { edge } from '@three-tier/shared';
 import { proxySettings } from '../src/blocks/proxy-settings.js';
-import { proxyPass, upstreamAddress, upstreamDefinition, upstreamTries } from '../src/blocks/upstream.js';
-import { dnsTarget, staticTarget } from './targets.js';
+import { proxyPass, retriesElsewhere, upstreamAddress, upstreamDefinition, upstreamTries } from '../src/blocks/upstream.js';
+import { dnsTarget, serviceTarget, singleServerTarget, staticTarget } from './targets.js';
 import { blocks, directives, directivesIn } from './tree.js';
 
 describe('where nginx finds the api', () => {
@@ -38,5 +38,15 @@ describe('where nginx finds the api', () => {
     const connectTimeout = (target: typeof dnsTarget): unknown => directivesIn(proxySettings(target), 'proxy_connect_timeout')[0]?.args[0];
     assert.equal(connectTimeout(dnsTarget), '100ms');
     assert.equal(connectTimeout(staticTarget), `${edge.upstreamConnectTimeoutMs / 1_000}s`);
+  });
+
+  test('a retry may reach another instance, unless the one server is one process', () => {
+    assert.equal(retriesElsewhere(dnsTarget), true);
+    assert.equal(retriesElsewhere(staticTarget), true);
+    assert.equal(retriesElsewhere(serviceTarget), true, 'one address spreading over several instances');
+    assert.equal(retriesElsewhere(singleServerTarget), false);
+    // The native stack with several instances: each server one process, yet a retry goes to the next.
+    const processes = { ...singleServerTarget, upstream: { kind: 'static', servers: ['127.0.0.1:3000', '127.0.0.1:3001'], oneInstancePerServer: true } } as const;
+    assert.equal(retriesElsewhere(processes), true);
   });
 });

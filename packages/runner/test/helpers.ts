@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -119,6 +120,8 @@ export interface Visit {
   connectedAt?: number;
   /** It failed by a reset of its connection, with no answer. */
   reset?: boolean;
+  /** Its request had been written out when it failed (false: the edge cannot have taken it). */
+  sent?: boolean;
 }
 
 export async function visit(url: string, path = '/redis'): Promise<Visit> {
@@ -146,7 +149,7 @@ export async function visit(url: string, path = '/redis'): Promise<Visit> {
       if (error.code === 'ECONNREFUSED') resolve({ outcome: 'turned-away', detail: error.code });
       else {
         const detail = `${error.code ?? error.message} ${sent ? 'after the request was sent' : 'before the request was sent'}`;
-        resolve({ outcome: 'failed', detail, reset: error.code === 'ECONNRESET', ...(connectedAt === undefined ? {} : { connectedAt }) });
+        resolve({ outcome: 'failed', detail, reset: error.code === 'ECONNRESET', sent, ...(connectedAt === undefined ? {} : { connectedAt }) });
       }
     });
     req.end();
@@ -277,4 +280,16 @@ export async function runnerSetting(name: string): Promise<RunnerSetting> {
     },
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
+}
+
+/** For the suite it is called in: a runner setting made before the tests (handed to `use`) and removed after them. */
+export function runnerSettingSuite(name: string, use: (setting: RunnerSetting) => void): void {
+  let setting: RunnerSetting | undefined;
+  before(async () => {
+    setting = await runnerSetting(name);
+    use(setting);
+  });
+  after(async () => {
+    await setting?.cleanup();
+  });
 }

@@ -1,23 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { assertPortFree } from '@three-tier/processes';
-import { cli, runnerSetting, startRunner, visit, type RunnerSetting } from './helpers.js';
+import { cli, runnerSettingSuite, startRunner, visit } from './helpers.js';
 
 describe('npm start (the stack runner)', () => {
   let env: Record<string, string>;
   let ports: readonly number[];
-  let setting: RunnerSetting;
+  runnerSettingSuite('runner-test', (setting) => ({ ports, env } = setting));
 
-  before(async () => {
-    setting = await runnerSetting('runner-test');
-    ({ ports, env } = setting);
-  });
-  after(async () => {
-    await setting.cleanup();
-  });
-
-  test('npm start itself (the README command) brings the stack up and Ctrl-C brings it down', async () => {
+  test('npm start itself (the documented command) brings the stack up and Ctrl-C brings it down', async () => {
     const runner = startRunner(env, { command: ['npm', 'start'] });
     const url = await runner.ready;
     assert.equal((await visit(url)).outcome, 'ok');
