@@ -61,6 +61,32 @@ export interface TimedClientsOptions {
   readonly resendAfterMs?: number;
 }
 
+/** A change held against a window of the same length with no change, from the same clients. */
+export interface StackChangeVerdict {
+  /** The requests that left from the change's mark to the quiet window's. */
+  readonly change: LatencySummary;
+  /** The same clients, as long again, with nothing changing: what the machine does by itself. */
+  readonly quiet: LatencySummary;
+  readonly budget: LatencyBudget;
+  /** The change window's failures of a kind the quiet window never showed: the change's doing. */
+  readonly unexplained: readonly TimedRequest[];
+  /** The change window's failures of a kind the quiet window showed too, "kind: change n, quiet m". */
+  readonly machine: readonly string[];
+  /** Where the change window went past the budget; none when within. */
+  readonly breaches: readonly string[];
+}
+
+/**
+ * What kind of failure a request had: the network error's code, or the status and the first
+ * sentence of a problem's detail ("503 The visit counter is unavailable: Redis is not answering").
+ */
+export function failureKind(sample: TimedRequest): string {
+  const error = sample.error ?? '';
+  if (sample.status === undefined) return error;
+  const detail = /"detail":"([^".]*)/.exec(error)?.[1];
+  return detail === undefined ? String(sample.status) : `${sample.status} ${detail}`;
+}
+
 /** The value at quantile `q` (0..1) of `values`, nearest rank; 0 for none. */
 export function quantile(values: readonly number[], q: number): number {
   if (values.length === 0) return 0;
@@ -144,7 +170,7 @@ export class TimedClients {
         const atMs = performance.now() - this.started;
         const { ms, reused, status, body = '', error } = await timedGet(url, agent, visitHeaders, timeoutMs);
         const succeeded = status !== undefined && ok(status);
-        const why = error ?? (succeeded ? undefined : `${status} ${body.slice(0, 200)}`);
+        const why = error ?? (succeeded ? undefined : `${status} ${body.slice(0, 1_000)}`);
         this.requests.push({ client, atMs, ms, status, reused, ...(why === undefined ? {} : { error: why }) });
         if (succeeded) {
           this.okCount += 1;
@@ -197,24 +223,74 @@ export class TimedClients {
   describe(sample: TimedRequest): string {
     const before = this.marks.filter((mark) => mark.atMs <= sample.atMs).at(-1);
     const since = before ? `, ${((sample.atMs - before.atMs) / 1_000).toFixed(1)} s after ${before.what}` : '';
-    return `${Math.round(sample.ms)} ms at ${(sample.atMs / 1_000).toFixed(1)} s (client ${sample.client}, ${sample.error?.slice(0, 80) ?? sample.status})${since}`;
+    const what = sample.error === undefined ? String(sample.status) : failureKind(sample);
+    return `${Math.round(sample.ms)} ms at ${(sample.atMs / 1_000).toFixed(1)} s (client ${sample.client}, ${what})${since}`;
   }
 
-  /** The `count` slowest requests, described. */
-  slowest(count = 5): string[] {
-    return [...this.requests]
+  /** The `count` slowest requests (of `requests`, by default all), described. */
+  slowest(count = 5, requests: readonly TimedRequest[] = this.requests): string[] {
+    return [...requests]
       .sort((a, b) => b.ms - a.ms)
       .slice(0, count)
       .map((sample) => this.describe(sample));
   }
 
   /** What went past `budget`, a line each, naming the slowest requests and what preceded them; none when within. */
-  budgetBreaches(budget: LatencyBudget): string[] {
-    const { p99Ms, maxMs } = this.summary();
+  budgetBreaches(budget: LatencyBudget, requests: readonly TimedRequest[] = this.requests): string[] {
+    const { p99Ms, maxMs } = summarize(requests);
     const breaches: string[] = [];
-    if (maxMs > budget.maxMs) breaches.push(`a request took ${Math.round(maxMs)} ms, past ${budget.maxMs} ms; the slowest: ${this.slowest(5).join('; ')}`);
+    if (maxMs > budget.maxMs) breaches.push(`a request took ${Math.round(maxMs)} ms, past ${budget.maxMs} ms; the slowest: ${this.slowest(5, requests).join('; ')}`);
     if (p99Ms > budget.p99Ms) breaches.push(`p99 ${Math.round(p99Ms)} ms, past ${budget.p99Ms} ms`);
     return breaches;
+  }
+
+  /** The requests that left from mark `from` until mark `to` (or until now). */
+  between(from: string, to?: string): TimedRequest[] {
+    const at = (what: string): number => {
+      const mark = this.marks.find((candidate) => candidate.what === what);
+      if (!mark) throw new Error(`no mark "${what}" among: ${this.marks.map((candidate) => candidate.what).join(', ')}`);
+      return mark.atMs;
+    };
+    const start = at(from);
+    const end = to === undefined ? Number.POSITIVE_INFINITY : at(to);
+    return this.requests.filter((sample) => sample.atMs >= start && sample.atMs < end);
+  }
+
+  /**
+   * Marks `quiet` and keeps the clients going, with nothing changing, as long as the window from
+   * mark `since` took: the reference the change is held against (see judgeChange).
+   */
+  async quietWindow(since: string, quiet: string): Promise<void> {
+    const start = this.marks.find((mark) => mark.what === since)?.atMs;
+    if (start === undefined) throw new Error(`no mark "${since}"`);
+    this.mark(quiet);
+    const end = performance.now() + (performance.now() - this.started - start);
+    await waitFor(() => (performance.now() >= end ? true : undefined), { what: `a quiet window as long as the one since ${since}`, timeoutMs: end - performance.now() + 60_000, intervalMs: 50 });
+  }
+
+  /**
+   * Holds the change window (mark `change` to mark `quiet`) against the quiet window (from `quiet`
+   * on): the budget comes from the quiet window, and a failure of a kind the quiet window shows
+   * too (a Redis stalled on its disk, say) is the machine's, not the change's.
+   */
+  judgeChange(change: string, quiet: string, budgetFor: (quiet: LatencySummary) => LatencyBudget): StackChangeVerdict {
+    const changed = this.between(change, quiet);
+    const calm = this.between(quiet);
+    const quietSummary = summarize(calm);
+    const budget = budgetFor(quietSummary);
+    const quietKinds = new Map<string, number>();
+    for (const sample of calm.filter((candidate) => candidate.error !== undefined)) quietKinds.set(failureKind(sample), (quietKinds.get(failureKind(sample)) ?? 0) + 1);
+    const changeFailures = changed.filter((sample) => sample.error !== undefined);
+    const explained = new Map<string, number>();
+    for (const sample of changeFailures) if (quietKinds.has(failureKind(sample))) explained.set(failureKind(sample), (explained.get(failureKind(sample)) ?? 0) + 1);
+    return {
+      change: summarize(changed),
+      quiet: quietSummary,
+      budget,
+      unexplained: changeFailures.filter((sample) => !quietKinds.has(failureKind(sample))),
+      machine: [...explained].map(([kind, count]) => `${kind}: change ${count}, quiet ${quietKinds.get(kind) ?? 0}`),
+      breaches: this.budgetBreaches(budget, changed),
+    };
   }
 
   /** Ends every loop after its request in flight, closes the connections, and summarizes. */

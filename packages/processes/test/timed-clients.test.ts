@@ -7,12 +7,14 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { describeLatency, quantile, summarize, TimedClients } from '../src/index.js';
+import { describeLatency, failureKind, quantile, summarize, TimedClients, waitFor } from '../src/index.js';
 
 /** What the server does with the next requests: answer at once, late, or with a status of its choosing. */
 interface Behaviour {
   delayMs: number;
   status: number;
+  /** The body of a wrong answer. */
+  body: string;
 }
 
 describe('TimedClients', () => {
@@ -20,13 +22,13 @@ describe('TimedClients', () => {
   let url: string;
   let connections = 0;
   const keys: string[] = [];
-  const behaviour: Behaviour = { delayMs: 0, status: 200 };
+  const behaviour: Behaviour = { delayMs: 0, status: 200, body: 'not now' };
 
   before(async () => {
     server = createServer((req, res) => {
       keys.push(String(req.headers['idempotency-key']));
-      const { delayMs, status } = behaviour;
-      setTimeout(() => res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'counted' : 'not now'), delayMs);
+      const { delayMs, status, body } = behaviour;
+      setTimeout(() => res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'counted' : body), delayMs);
     });
     server.on('connection', () => {
       connections += 1;
@@ -100,6 +102,50 @@ describe('TimedClients', () => {
     assert.ok(clients.failures.length > 0);
     assert.ok(clients.failures.every((failure) => failure === '503 not now'), clients.failures.join(', '));
     assert.equal(new Set(keys).size, keys.length, 'no key was sent twice');
+  });
+
+  test('a failure is known by its status and the first sentence of its problem, or its network error', () => {
+    const problem = (detail: string): string => `503 {"type":"about:blank","title":"Service Unavailable","status":503,"detail":"${detail}","visit":"not-counted"}`;
+    assert.equal(failureKind({ client: 0, atMs: 0, ms: 1, status: 503, reused: true, error: problem('Redis is not answering. Try again.') }), '503 Redis is not answering');
+    assert.equal(failureKind({ client: 0, atMs: 0, ms: 1, status: 502, reused: true, error: '502 <html>' }), '502');
+    assert.equal(failureKind({ client: 0, atMs: 0, ms: 1, status: undefined, reused: true, error: 'ECONNRESET' }), 'ECONNRESET');
+  });
+
+  test('a change is held against as long again with no change: a failure the quiet window shows too is the machine, one only the change shows is the change', async () => {
+    const problem = (detail: string): string => JSON.stringify({ status: 503, detail });
+    const clients = new TimedClients({ url, clients: 2 });
+    let quietMs = 0;
+    const failuresNow = (): number => clients.failed.length;
+    /** Answers `status` with `body` until `count` more requests have failed. */
+    const failFor = async (count: number, status: number, body: string): Promise<void> => {
+      const target = failuresNow() + count;
+      Object.assign(behaviour, { status, body });
+      await waitFor(() => (failuresNow() >= target ? true : undefined), { what: `${count} failures`, intervalMs: 5 });
+      Object.assign(behaviour, { status: 200, body: 'not now' });
+    };
+    try {
+      await clients.acknowledge(10, 'before the change');
+      clients.mark('change');
+      await failFor(2, 502, problem('No instance answered. Try again.'));
+      await failFor(2, 503, problem('Redis stalled. Try again.'));
+      await clients.acknowledge(10, 'after the change');
+      const quietFrom = performance.now();
+      const quiet = clients.quietWindow('change', 'quiet');
+      await failFor(1, 503, problem('Redis stalled. Try again.'));
+      await quiet;
+      quietMs = performance.now() - quietFrom;
+    } finally {
+      await clients.stop();
+    }
+    const verdict = clients.judgeChange('change', 'quiet', (calm) => ({ maxMs: 10_000, p99Ms: 10_000 + calm.p99Ms }));
+    assert.deepEqual([...new Set(verdict.unexplained.map(failureKind))], ['502 No instance answered']);
+    assert.match(verdict.machine.join(), /^503 Redis stalled: change [2-9]\d*, quiet [1-9]\d*$/);
+    assert.ok(verdict.quiet.requests > 0 && verdict.change.requests > 0);
+    assert.deepEqual(verdict.breaches, []);
+    assert.equal(verdict.budget.p99Ms, 10_000 + verdict.quiet.p99Ms, 'the budget is made from the quiet window');
+    const quietStart = clients.marks.find((mark) => mark.what === 'quiet')?.atMs ?? 0;
+    const changeStart = clients.marks.find((mark) => mark.what === 'change')?.atMs ?? 0;
+    assert.ok(quietMs >= quietStart - changeStart, `the quiet window (${Math.round(quietMs)} ms) lasted as long as the change (${Math.round(quietStart - changeStart)} ms)`);
   });
 
   test('with resendAfterMs, a failed visit goes again with the same headers until it succeeds', async () => {
