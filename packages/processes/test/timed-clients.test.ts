@@ -114,7 +114,7 @@ describe('TimedClients', () => {
   test('a change is held against as long again with no change: a failure the quiet window shows too is the machine, one only the change shows is the change', async () => {
     const problem = (detail: string): string => JSON.stringify({ status: 503, detail });
     const clients = new TimedClients({ url, clients: 2 });
-    let quietMs = 0;
+    let quietMs: number | undefined;
     const failuresNow = (): number => clients.failed.length;
     /** Answers `status` with `body` until `count` more requests have failed. */
     const failFor = async (count: number, status: number, body: string): Promise<void> => {
@@ -145,7 +145,7 @@ describe('TimedClients', () => {
     assert.equal(verdict.budget.p99Ms, 10_000 + verdict.quiet.p99Ms, 'the budget is made from the quiet window');
     const quietStart = clients.marks.find((mark) => mark.what === 'quiet')?.atMs ?? 0;
     const changeStart = clients.marks.find((mark) => mark.what === 'change')?.atMs ?? 0;
-    assert.ok(quietMs >= quietStart - changeStart, `the quiet window (${Math.round(quietMs)} ms) lasted as long as the change (${Math.round(quietStart - changeStart)} ms)`);
+    assert.ok((quietMs ?? 0) >= quietStart - changeStart, `the quiet window (${Math.round(quietMs ?? 0)} ms) lasted as long as the change (${Math.round(quietStart - changeStart)} ms)`);
   });
 
   test('with resendAfterMs, a failed visit goes again with the same headers until it succeeds', async () => {
