@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, test, type TestContext } from 'node:test';
 import { composeTarget, imageUsers, redisAuthDir } from '@three-tier/deploy';
 import { composeFlavours, describeLatency, freePort, TimedClients, waitFor, type ComposeFlavour, type TimedRequest } from '@three-tier/processes';
-import { faultRoutes, headerNames, ports, routes, services, stackChangeBudget, type CounterBody, type Faults } from '@three-tier/shared';
+import { faultRoutes, headerNames, ports, routes, services, stackChangeBudget, stackChangeChance, type CounterBody, type Faults } from '@three-tier/shared';
 import { docker, dockerAnswers, resolveBaseImages, shareBuildCa } from '@three-tier/release';
 import { ComposeStack, dockerBridgeClient, probeTarget, type ContainerFacts, type ProbeTarget } from '../src/index.js';
 import { launchChromium, LivePage } from '@three-tier/demo';
@@ -216,7 +216,7 @@ for (const flavour of flavours) describe(`${names[flavour]} up`, () => {
         await load.stop();
       }
       const counted = (await hits(stack.url)) - 1 - start;
-      const verdict = load.judgeChange(what, quiet, stackChangeBudget);
+      const verdict = load.judgeChange(what, quiet, stackChangeBudget, stackChangeChance(clients));
       const { budget } = verdict;
       const unconfirmed = load.failed.filter((sample) => sample.error?.includes('"visit":"unconfirmed"')).length;
       t.diagnostic(`${names[flavour]}, ${what}: ${describeLatency(verdict.change)}; ${counted} counted, ${load.acknowledged} acknowledged, ${unconfirmed} 503 unconfirmed`);

@@ -76,6 +76,12 @@ export interface StackChangeVerdict {
   readonly breaches: readonly string[];
 }
 
+/** Failures the machine makes by chance: up to `count` of a kind matching `kind` need no match in the quiet window. */
+export interface ChanceFailures {
+  readonly kind: RegExp;
+  readonly count: number;
+}
+
 /**
  * What kind of failure a request had: the network error's code, or the status and the first
  * sentence of a problem's detail ("503 The visit counter is unavailable: Redis is not answering").
@@ -273,7 +279,7 @@ export class TimedClients {
    * on): the budget comes from the quiet window, and a failure of a kind the quiet window shows
    * too (a Redis stalled on its disk, say) is the machine's, not the change's.
    */
-  judgeChange(change: string, quiet: string, budgetFor: (quiet: LatencySummary) => LatencyBudget): StackChangeVerdict {
+  judgeChange(change: string, quiet: string, budgetFor: (quiet: LatencySummary) => LatencyBudget, chance?: ChanceFailures): StackChangeVerdict {
     const changed = this.between(change, quiet);
     const calm = this.between(quiet);
     const quietSummary = summarize(calm);
@@ -281,14 +287,17 @@ export class TimedClients {
     const quietKinds = new Map<string, number>();
     for (const sample of calm.filter((candidate) => candidate.error !== undefined)) quietKinds.set(failureKind(sample), (quietKinds.get(failureKind(sample)) ?? 0) + 1);
     const changeFailures = changed.filter((sample) => sample.error !== undefined);
-    const explained = new Map<string, number>();
-    for (const sample of changeFailures) if (quietKinds.has(failureKind(sample))) explained.set(failureKind(sample), (explained.get(failureKind(sample)) ?? 0) + 1);
+    const changeKinds = new Map<string, number>();
+    for (const sample of changeFailures) changeKinds.set(failureKind(sample), (changeKinds.get(failureKind(sample)) ?? 0) + 1);
+    // A kind the quiet window shows is the machine's; one it does not, only up to the chance allowance.
+    const machine = (kind: string): boolean =>
+      quietKinds.has(kind) || (chance !== undefined && chance.kind.test(kind) && (changeKinds.get(kind) ?? 0) <= chance.count);
     return {
       change: summarize(changed),
       quiet: quietSummary,
       budget,
-      unexplained: changeFailures.filter((sample) => !quietKinds.has(failureKind(sample))),
-      machine: [...explained].map(([kind, count]) => `${kind}: change ${count}, quiet ${quietKinds.get(kind) ?? 0}`),
+      unexplained: changeFailures.filter((sample) => !machine(failureKind(sample))),
+      machine: [...changeKinds].filter(([kind]) => machine(kind)).map(([kind, count]) => `${kind}: change ${count}, quiet ${quietKinds.get(kind) ?? 0}`),
       breaches: this.budgetBreaches(budget, changed),
     };
   }

@@ -118,6 +118,21 @@ export const stackChangeLatency = { maxMs: 1_000, p99Ms: 100 } as const;
 export const stackChangeLoadFactor = 3;
 
 /**
+ * Stalls of Redis that a stack-change test may see in its change window and not in its quiet one,
+ * a client's 503 naming Redis each (every client in flight gets one). Under the load of the shared
+ * machine (load 20 to 30: four engineers' builds and stacks on two cores) Redis misses the api's
+ * 500 ms now and then on its own, in the quiet windows as often as in the change windows (seen: 6
+ * and 7 in quiet windows of 5 to 15 s); one such stall falls in either window by chance. Two are
+ * the change's doing, as is any other failure the quiet window does not show.
+ */
+export const stackChangeChanceRedisStalls = 1;
+
+/** The failures of `clients` that a change window may show by chance: a 503 naming Redis, one stall's worth. */
+export function stackChangeChance(clients: number): { readonly kind: RegExp; readonly count: number } {
+  return { kind: /^503 .*Redis/, count: clients * stackChangeChanceRedisStalls };
+}
+
+/**
  * The latency budget of a stack change, given the same clients over a window as long with no
  * change (`quiet`): the aim, stretched by the quiet p99, and never below the quiet window's own
  * slowest request, since a stall the machine makes by itself (a Redis fsync waiting on a disk that

@@ -15,6 +15,7 @@ import {
   routeList,
   routes,
   stackChangeBudget,
+  stackChangeChance,
   stackChangeLatency,
   upstreamReadTimeoutMs,
 } from '../src/index.js';
@@ -99,6 +100,13 @@ describe('the latency budget of a stack change', () => {
     assert.deepEqual(stackChangeBudget({ p99Ms: 500, maxMs: 900 }), { maxMs: 1_500, p99Ms: 1_500 });
     // The old connect timeout: a second on top of a request as slow as the quiet p99.
     for (const p99Ms of [5, 50, 200, 300]) assert.ok(1_000 + p99Ms > stackChangeBudget({ p99Ms, maxMs: 2 * p99Ms }).maxMs, `quiet p99 ${p99Ms} ms`);
+  });
+
+  test('by chance, one Redis stall: a 503 naming Redis per client', () => {
+    const chance = stackChangeChance(8);
+    assert.equal(chance.count, 8);
+    assert.ok(chance.kind.test('503 The visit counter is unavailable: Redis is not answering'));
+    assert.ok(!chance.kind.test('502 No api instance answered'));
   });
 
   test('a stall the quiet window shows too is the machine’s: the slowest request may be as slow as its', () => {
