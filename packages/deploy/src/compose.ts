@@ -13,7 +13,6 @@ import { exporters, nginxStatus, prometheusServer } from '@three-tier/observabil
 import type { ComposeSpecification } from 'docker-compose';
 import {
   baseImages,
-  defaultImagePrefix,
   imageBuilds,
   imageRepository,
   monitoringImages,
@@ -35,22 +34,29 @@ const memoryLimit = (image: ImageName): string => `${containerResources[image].m
 
 /** What every service gets: no privileges, nothing writable but what it must write, bounded logs. */
 function hardened(image: ImageName, extra: Service): Service {
-  return hardenedImage(imageBuilds[image], baseImages[image], imageRepository(`\${IMAGE_PREFIX:-${defaultImagePrefix}}`, image), extra);
+  return hardenedImage(imageBuilds[image], baseImages[image], extra);
 }
 
 /** The profile `observability`'s services: hardened the same way, and started only with the profile. */
 function monitoring(image: MonitoringImageName, extra: Service): Service {
   const { build, base } = monitoringImages[image];
   return {
-    ...hardenedImage(build, base, `\${IMAGE_PREFIX:-${defaultImagePrefix}}-${image}`, extra),
+    ...hardenedImage(build, base, extra),
     profiles: [observabilityProfile],
   };
 }
 
+/**
+ * A service built from its Dockerfile, with no `image:`: each compose then names what it builds
+ * after the project (projectImage: `<project>-api` in Compose v2, `<project>_api` in 1.29), so two
+ * checkouts, or two COMPOSE_PROJECT_NAMEs, never build over each other's images. `image:` cannot say
+ * that for both: docker-compose 1.29 offers no project name to interpolation and nests no defaults,
+ * and v2 offers COMPOSE_PROJECT_NAME only when the environment or a top-level `name` sets it, not for
+ * `-p` or the folder's name. Only a registry's images have a name of their own: registryOverride.
+ */
 function hardenedImage(
   build: { readonly context: string; readonly dockerfile: string },
   base: { readonly arg: string; readonly default: string },
-  repository: string,
   extra: Service,
 ): Service {
   return {
@@ -59,7 +65,6 @@ function hardenedImage(
       ...(build.context === '.' ? { dockerfile: build.dockerfile } : {}),
       args: { [base.arg]: `\${${base.arg}:-${base.default}}` },
     },
-    image: `${repository}:\${TAG:-latest}`,
     restart: 'unless-stopped',
     init: true,
     read_only: true,
@@ -188,4 +193,31 @@ export function composeFile(): ComposeSpecification {
       'prometheus-data': {},
     },
   };
+}
+
+/** `docker compose -f docker-compose.yml -f docker-compose.registry.yml pull`: the images npm run images:push pushed. */
+export const registryComposePath = 'docker-compose.registry.yml';
+
+/** The pushed image a service builds, found by its Dockerfile; none for the images never pushed (Prometheus, the exporters). */
+function pushedImageOf(service: Service): ImageName | undefined {
+  const { build } = service;
+  if (typeof build !== 'object') return undefined;
+  return (Object.keys(imageBuilds) as ImageName[]).find(
+    (image) => imageBuilds[image].context === build.context && (build.dockerfile ?? imageBuilds[image].dockerfile) === imageBuilds[image].dockerfile,
+  );
+}
+
+/**
+ * The override that names a compose file's pushed images after the registry they were pushed to,
+ * `<IMAGE_PREFIX>-api:<TAG>` and so on, for `pull` and `up --no-build` on another machine. The one
+ * place a compose file names an image: every service that builds a pushed image gets its name, so a
+ * file with several services built from one Dockerfile runs one pulled image.
+ */
+export function registryOverride(file: ComposeSpecification): ComposeSpecification {
+  const prefix = '${IMAGE_PREFIX:?set IMAGE_PREFIX to what npm run images:push pushed, e.g. alice/three-tier}';
+  const named = Object.entries(file.services ?? {}).flatMap(([name, service]) => {
+    const image = pushedImageOf(service);
+    return image ? [[name, { image: `${imageRepository(prefix, image)}:\${TAG:-latest}` }] as const] : [];
+  });
+  return { services: Object.fromEntries(named) };
 }

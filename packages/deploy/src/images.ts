@@ -38,6 +38,16 @@ export function imageRepository(prefix: string, image: ImageName): string {
   return `${prefix}-${services[image]}`;
 }
 
+/**
+ * The image compose builds for a service of the compose files, which name none (compose.ts says
+ * why): the project and the service, joined by `-` in Compose v2 and by `_` in docker-compose 1.x,
+ * tagged latest. `composeVersion` is what the compose reports (2.26.1, 1.29.2).
+ */
+export function projectImage(project: string, service: string, composeVersion: string): string {
+  const separator = composeVersion.startsWith('1.') ? '_' : '-';
+  return `${project}${separator}${service}:latest`;
+}
+
 /** Where the Redis password file lives in the containers that share it (a volume, or a secret). */
 export const redisAuthDir = '/run/redis-auth';
 export const redisPasswordFile = `${redisAuthDir}/password`;

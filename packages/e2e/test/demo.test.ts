@@ -98,8 +98,6 @@ describe('the demo of docs/demo.md, command by command, on a compose stack of it
       TMPDIR: tmp,
       COMPOSE_PROJECT_NAME: project,
       HTTP_PORT: String(httpPort),
-      IMAGE_PREFIX: `three-tier-demo-${process.pid}`,
-      TAG: 'demo',
       // Short watches and loads: the steps are the page's, the durations a test's.
       CHAOS_WATCH_SECONDS: '6',
       LOAD_SECONDS: '12',
