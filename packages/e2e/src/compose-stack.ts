@@ -162,8 +162,8 @@ export class ComposeStack {
     if (present.length > 0) await docker(['image', 'rm', '--no-prune', ...present], this.options.env);
   }
 
-  /** Whatever of this project Docker still holds: containers, networks, volumes, image tags. */
-  async leftovers(): Promise<string[]> {
+  /** What `down` should remove of this project: its containers, networks and volumes, by compose's label. */
+  async resources(): Promise<string[]> {
     const { env, project } = this.options;
     const label = `label=com.docker.compose.project=${project}`;
     const list = async (args: string[]): Promise<string[]> => (await docker(args, env)).split('\n').filter(Boolean);
@@ -172,11 +172,16 @@ export class ComposeStack {
       list(['network', 'ls', '--filter', label, '--format', 'network {{.Name}}']),
       list(['volume', 'ls', '--filter', label, '--format', 'volume {{.Name}}']),
     ]);
+    return [...containers, ...networks, ...volumes];
+  }
+
+  /** Whatever of this project Docker still holds: containers, networks, volumes, image tags. */
+  async leftovers(): Promise<string[]> {
     const images: string[] = [];
     for (const image of this.images) {
-      if (await docker(['image', 'inspect', image], env).then(() => true, () => false)) images.push(`image ${image}`);
+      if (await docker(['image', 'inspect', image], this.options.env).then(() => true, () => false)) images.push(`image ${image}`);
     }
-    return [...containers, ...networks, ...volumes, ...images];
+    return [...(await this.resources()), ...images];
   }
 
   /** Stops and removes the containers; with `volumes`, the Redis data too. */
