@@ -1,7 +1,8 @@
 import { generateFiles } from '@three-tier/nginx';
 import { dashboard, prometheusConfig, ruleGroups } from '@three-tier/observability';
 import { Document } from 'yaml';
-import { composeFile, registryComposePath, registryOverride } from './compose.js';
+import { composeFile } from './compose.js';
+import { registryComposePath, registryOverride } from './images.js';
 import { kubernetesFiles } from './kubernetes/index.js';
 import { composeTarget } from './nginx-targets.js';
 
