@@ -125,8 +125,8 @@ export const stackChangeLoadFactor = 3;
  * and 7 in quiet windows of 5 to 15 s); one such stall falls in either window by chance. Two are
  * the change's doing, as is any other failure the quiet window does not show. Not yet held: a
  * change whose own Docker work (a container restarted, a `docker exec` of node) makes Redis stall
- * twice under that load, as a SIGKILLed replica and the unready switch did in one of six runs of
- * each flavour: those tests fail then, and say it was Redis.
+ * twice under that load, as a SIGKILLed replica and the unready switch did in one of three runs
+ * with docker-compose 1.29: those tests fail then, and say it was Redis.
  */
 export const stackChangeChanceRedisStalls = 1;
 
