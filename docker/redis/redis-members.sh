@@ -1,0 +1,49 @@
+# Sourced by the replicated Redis's start scripts and health checks: what a member asks the others.
+# Every member is known by a name that resolves where it runs (a compose service, a pod of a
+# headless Service), set by the deployment:
+#   REDIS_ANNOUNCE_HOST  this member's own name, the one it announces
+#   REDIS_DATA_NODES     the data nodes' names, space-separated; the first is the first master
+#   REDIS_SENTINELS      the Sentinels, host:port, comma-separated (as the api takes them)
+#   REDIS_MASTER_NAME    the name the Sentinels monitor the set as
+#   REDIS_FAILOVER_WITHIN_MS  how long a failover may take (budgets.failoverWithinMs): every wait ends by then
+# A caller sets REDISCLI_AUTH (the password) before asking.
+
+redis_port=6379
+master_name=${REDIS_MASTER_NAME:?REDIS_MASTER_NAME is required}
+failover_within_s=$(( (${REDIS_FAILOVER_WITHIN_MS:?REDIS_FAILOVER_WITHIN_MS is required} + 999) / 1000 ))
+
+say() { printf '%s: %s\n' "${REDIS_ANNOUNCE_HOST:-member}" "$*" >&2; }
+
+# One command to one member, never waiting more than 2 s (a frozen peer must not hold a start).
+ask() {
+  host=$1 port=$2
+  shift 2
+  timeout 2 redis-cli -h "$host" -p "$port" "$@" 2>/dev/null
+}
+
+answers_ping() { [ "$(ask "$1" "${2:-$redis_port}" PING)" = PONG ]; }
+
+# Whether a name resolves now (a stopped compose container's does not).
+resolves() { getent hosts "$1" >/dev/null 2>&1; }
+
+# What the Sentinels say of the master, by the newest configuration epoch among those that answer:
+# "host port flags", or nothing when none answers.
+sentinel_view() {
+  best=''
+  best_epoch=-1
+  for sentinel in $(printf '%s' "${REDIS_SENTINELS:?REDIS_SENTINELS is required}" | tr ',' ' '); do
+    line=$(ask "${sentinel%:*}" "${sentinel##*:}" SENTINEL MASTER "$master_name" |
+      awk 'NR % 2 == 1 { key = $0; next } { value[key] = $0 }
+           END { if (value["ip"] != "") print value["config-epoch"], value["ip"], value["port"], value["flags"] }')
+    [ -n "$line" ] || continue
+    epoch=${line%% *}
+    if [ "$epoch" -gt "$best_epoch" ]; then
+      best_epoch=$epoch
+      best=${line#* }
+    fi
+  done
+  printf '%s' "$best"
+}
+
+# Seconds since the epoch: the deadlines below.
+now() { date +%s; }
