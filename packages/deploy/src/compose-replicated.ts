@@ -110,6 +110,11 @@ export function replicatedPrometheusConfig(config: Record<string, unknown>): Rec
   };
 }
 
+/** A copy of `record` without `keys`. */
+function without<T extends object>(record: T, ...keys: string[]): T {
+  return Object.fromEntries(Object.entries(record).filter(([key]) => !keys.includes(key))) as T;
+}
+
 function required(compose: ComposeSpecification, name: string): Service {
   const service = compose.services?.[name];
   if (!service) throw new Error(`docker-compose.yml has no service ${name}`);
@@ -127,7 +132,7 @@ const memberDnsOptions = ['timeout:1', 'attempts:1'];
 /** A member: the single Redis's service (image, hardening, user), with its own command, state and check. */
 function member(single: Service, extra: Service): Service {
   // A copy each: shared objects would come out of the YAML writer as anchors and aliases.
-  const { environment: _environment, volumes: _volumes, healthcheck, ...rest } = structuredClone(single);
+  const { healthcheck, ...rest } = without(structuredClone(single), 'environment', 'volumes');
   return { ...rest, dns_opt: [...memberDnsOptions], ...extra, healthcheck: { ...healthcheck, ...extra.healthcheck } };
 }
 
@@ -173,7 +178,7 @@ function sentinelServices(single: Service): Record<string, Service> {
 
 /** The api in Sentinel mode: it asks the Sentinels where the master is, and waits for a replica per visit. */
 function sentinelApi(api: Service): Service {
-  const { REDIS_URL: _url, ...environment } = api.environment as Partial<Record<ApiEnvName, string>>;
+  const environment = without(api.environment as Partial<Record<ApiEnvName, string>>, 'REDIS_URL');
   const sentinelMode: Partial<Record<ApiEnvName, string>> = { REDIS_SENTINELS: composeSentinels, REDIS_MASTER_NAME: redisReplication.masterName };
   return {
     ...api,
@@ -186,10 +191,10 @@ function sentinelApi(api: Service): Service {
 export function replicatedRedisComposeFile(): ComposeSpecification {
   const compose = composeFile();
   const single = required(compose, services.redis);
-  const { [services.redis]: _single, ...others } = compose.services ?? {};
+  const others = without(compose.services ?? {}, services.redis);
   const exporter = required(compose, exporters.redis.service);
   const prometheus = required(compose, prometheusServer.service);
-  const { 'redis-data': _data, ...volumes } = compose.volumes ?? {};
+  const volumes = without(compose.volumes ?? {}, 'redis-data');
   return {
     ...compose,
     services: {

@@ -95,7 +95,7 @@ describe(`${replicatedRedisComponent}, built with kubectl kustomize over k8s/ (t
   });
 
   test('the strict walk does fail on a field a container does not have (the check can fail)', () => {
-    const broken = structuredClone(statefulSet()) as unknown as Workload;
+    const broken = structuredClone(statefulSet());
     (broken.spec.template.spec.containers[1] as unknown as Record<string, unknown>).sentinelPort = 26379;
     assert.equal(strictErrors(broken as unknown as Manifest).length, 1);
   });
@@ -176,7 +176,7 @@ describe(`${replicatedRedisComponent}, built with kubectl kustomize over k8s/ (t
     const env = envOf(c);
     assert.equal(env.REDIS_URL, undefined);
     for (const name of Object.keys(env)) assert.ok(name in apiEnvSchema.shape, name);
-    const parsed = parseEnv(apiEnvSchema, env as Record<string, string>);
+    const parsed = parseEnv(apiEnvSchema, env);
     assert.deepEqual(parsed.REDIS_SENTINELS, redisReplicationNames.dataNodes.map((pod) => ({ host: `${pod}.${services.redis}`, port: ports.sentinel })));
     assert.equal(parsed.REDIS_MASTER_NAME, redisReplication.masterName);
     assert.equal(env.REDIS_PASSWORD_FILE, redisPasswordFile);

@@ -53,7 +53,7 @@ export function replicatedRedisFiles(): Record<string, unknown[]> {
     'service-patch.yaml': [replicatedServicePatch()],
     'api-patch.yaml': [sentinelApiPatch()],
     'pod-disruption-budget.yaml': [replicatedDisruptionBudget().toJSON()],
-    'network-policies.yaml': replicatedNetworkPolicies().map((policy) => policy.toJSON()),
+    'network-policies.yaml': replicatedNetworkPolicies().map((policy): unknown => policy.toJSON()),
   };
 }
 
