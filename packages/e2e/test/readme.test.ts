@@ -24,6 +24,10 @@ const testedCommands: Record<string, string> = {
   'docker compose pull': 'push.test.ts: the pushed images pulled back',
   'docker compose up --no-build': 'push.test.ts: the pulled images run',
   'kubectl kustomize k8s/': 'packages/deploy kubernetes.test.ts',
+  'docker compose -f docker-compose.replicated-redis.yml up --build --scale api=2': 'redis-failover.test.ts: build, then up with two replicas',
+  "docker compose -f docker-compose.replicated-redis.yml exec sentinel-0 sh -c 'REDISCLI_AUTH=$(cat /run/redis-auth/password) redis-cli -p 26379 sentinel get-master-addr-by-name three-tier'":
+    'redis-failover.test.ts asks every Sentinel this, in its container, after each fault',
+  'docker compose -f docker-compose.replicated-redis.yml down --volumes': 'redis-failover.test.ts: down at the end',
   'docker compose --profile observability up --build --scale api=3': 'observability.test.ts: build, then up with the profile and three replicas',
   'docker compose --profile observability down --volumes': 'observability.test.ts: down at the end',
   'npm run load': 'packages/demo load.test.ts runs it against the native stack',
