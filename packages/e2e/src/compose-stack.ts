@@ -22,6 +22,13 @@ export interface ComposeStackOptions {
    * not counted by `waitHealthy`: whoever asks for them checks them their own way.
    */
   readonly profiles?: readonly string[];
+  /** The compose file, from the repository root; docker-compose.yml by default. */
+  readonly file?: string;
+  /**
+   * The services that run one container each beside the api, all of which `waitHealthy` waits
+   * for; nginx and Redis by default (docker-compose.yml's).
+   */
+  readonly singletons?: readonly string[];
 }
 
 /** `plugin`: Compose v2 as `docker compose`. `standalone`: the docker-compose binary (1.29, or v2). */
@@ -77,6 +84,7 @@ export class ComposeStack {
     const { project, httpPort, env, onOutput } = this.options;
     return {
       cwd: repoRoot,
+      ...(this.options.file ? { config: this.options.file } : {}),
       ...(this.executable ? { executable: this.executable } : {}),
       env: { ...env, COMPOSE_PROJECT_NAME: project, HTTP_PORT: String(httpPort), HTTP_HOST: '127.0.0.1' },
       // `docker compose --profile observability up ...`, as the README writes it, on every command.
@@ -106,11 +114,12 @@ export class ComposeStack {
   async waitHealthy(apiReplicas: number, timeoutMs = 90_000): Promise<void> {
     await waitFor(
       async () => {
-        const core: readonly string[] = Object.values(services);
+        const singletons = this.options.singletons ?? [services.edge, services.redis];
+        const core: readonly string[] = [services.api, ...singletons];
         const containers = (await this.containers()).filter((container) => core.includes(container.service));
         const api = containers.filter((container) => container.service === services.api);
         const healthy = containers.every((container) => container.running && container.health === 'healthy');
-        return healthy && api.length === apiReplicas && containers.length === apiReplicas + 2 ? true : undefined;
+        return healthy && api.length === apiReplicas && containers.length === apiReplicas + singletons.length ? true : undefined;
       },
       { what: `the compose stack healthy with ${apiReplicas} api replicas`, timeoutMs, intervalMs: 500 },
     );

@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { replicatedRedisComposePath } from '@three-tier/deploy';
+import { freePort, waitFor } from '@three-tier/processes';
+import { docker, dockerAnswers, resolveBaseImages, shareBuildCa } from '@three-tier/release';
+import { budgets, ports, redisReplication, redisReplicationNames, services } from '@three-tier/shared';
+import { ComposeStack, composeFlavours, type ComposeFlavour } from '../src/index.js';
+import { composeStackLock } from './docker-lock.js';
+import {
+  assertCountedOnce,
+  killProcess,
+  killProcesses,
+  masterCount,
+  medianAndWorst,
+  nodeRole,
+  redisCli,
+  VisitLoad,
+  waitNewMaster,
+  waitWhole,
+} from './replicated-redis.js';
+
+const log = (line: string): void => {
+  if (process.env.STACK_TEST_LOGS) console.log(line);
+};
+
+const { dataNodes, sentinels } = redisReplicationNames;
+const apiReplicas = 2;
+const flavours = await composeFlavours(process.env);
+assert.ok(flavours.length > 0, 'Docker Compose must be installed: docker-compose, or the Compose v2 plugin');
+const names: Record<ComposeFlavour, string> = { plugin: 'docker compose (v2 plugin)', standalone: 'docker-compose (standalone)' };
+
+/** Every window with no 200 (SIGKILL of a master to the first 200 after it), for the summary. */
+const windows: { what: string; ms: number }[] = [];
+
+/**
+ * docker-compose.replicated-redis.yml under load: six clients through nginx, each visit with its
+ * own Idempotency-Key, retried with it on a 503 or a network error, each request timed. The
+ * members are broken as a crash would break them: SIGKILL of the process in its container.
+ */
+for (const flavour of flavours) describe(`${names[flavour]} -f ${replicatedRedisComposePath}`, { timeout: 20 * 60_000 }, () => {
+  let stack: ComposeStack;
+  let unlock: () => Promise<void> = () => Promise.resolve();
+  let run = 0;
+
+  before(async () => {
+    assert.ok(await dockerAnswers(), 'a Docker engine must answer (CI starts dockerd; locally: sudo systemctl start docker)');
+    unlock = await composeStackLock(`replicated Redis, ${flavour}`);
+    const env = { ...process.env, IMAGE_PREFIX: `three-tier-ha-${flavour}-${process.pid}`, TAG: 'test' };
+    Object.assign(env, await resolveBaseImages(env, log));
+    await shareBuildCa(env);
+    stack = await ComposeStack.create({
+      project: `threetierha${flavour}${process.pid}`,
+      httpPort: await freePort(),
+      env,
+      onOutput: log,
+      flavour,
+      file: replicatedRedisComposePath,
+      singletons: [services.edge, ...dataNodes, ...sentinels],
+    });
+    await stack.down(true);
+    await stack.build();
+    await stack.up(apiReplicas);
+    await waitWhole(stack, 'at the start');
+  });
+  after(async () => {
+    await stack.down(true);
+    await stack.removeImages();
+    await unlock();
+    assert.deepEqual(await stack.leftovers(), [], 'compose down and the image cleanup leave nothing of this project');
+    if (windows.length > 0) console.log(`windows with no 200 after a SIGKILL of the master: ${windows.map(({ what, ms }) => `${what} ${ms.toFixed(0)} ms`).join('; ')} (${medianAndWorst(windows.map(({ ms }) => ms))})`);
+  });
+
+  /** A load of six clients, flowing, and the count before it. */
+  async function startLoad(): Promise<{ load: VisitLoad; before: number }> {
+    run += 1;
+    const master = await waitWhole(stack, 'before the load');
+    const before = await masterCount(stack, master);
+    const load = new VisitLoad(stack.url, `${flavour}-${String(process.pid)}-${String(run)}`);
+    await load.flowing(30, 'before the fault');
+    return { load, before };
+  }
+
+  /**
+   * SIGKILLs the master's redis-server (by default once the set is whole); resolves with the new
+   * master and the window with no 200.
+   */
+  async function killMaster(load: VisitLoad, what: string, master?: string): Promise<{ killed: string; master: string; windowMs: number }> {
+    const killed = master ?? (await waitWhole(stack, `before ${what}`));
+    const killedAt = await killProcess(stack, killed, 'redis-server');
+    const successor = await waitNewMaster(stack, killed);
+    const first = await waitFor(() => load.firstAcknowledgedAfter(killedAt), { what: `a 200 after ${what}`, timeoutMs: 30_000, intervalMs: 20 });
+    const windowMs = first.startedAt + first.ms - killedAt;
+    windows.push({ what: `${flavour} ${what}`, ms: windowMs });
+    return { killed, master: successor, windowMs };
+  }
+
+  test('SIGKILL of the master: another node becomes master; every 200 is counted exactly once', async (t) => {
+    const { load, before } = await startLoad();
+    try {
+      const { killed, master, windowMs } = await killMaster(load, 'one failover');
+      assert.notEqual(master, killed);
+      await load.flowing(50, 'after the failover');
+      t.diagnostic(`${killed} -> ${master}: no 200 for ${windowMs.toFixed(0)} ms (failovers may take ${String(budgets.failoverWithinMs)} ms)`);
+    } finally {
+      await load.stop();
+    }
+    await assertCountedOnce(stack, load, before);
+  });
+
+  test('three failovers in a row, the old masters back as replicas and caught up: every 200 counted once', async (t) => {
+    const { load, before } = await startLoad();
+    const seen: string[] = [];
+    try {
+      for (let failover = 1; failover <= 3; failover += 1) {
+        const { killed, master, windowMs } = await killMaster(load, `failover ${String(failover)} of 3`);
+        seen.push(`${killed} -> ${master} (${windowMs.toFixed(0)} ms)`);
+        await load.flowing(30, `after failover ${String(failover)}`);
+        // The old master is back as a replica of the new one, in sync, before the next kill.
+        await waitWhole(stack, `${killed} back as a replica`);
+        const back = await nodeRole(stack, killed);
+        assert.deepEqual([back?.role, back?.masterHost, back?.linkUp], ['slave', master, true], `${killed} follows ${master}`);
+      }
+    } finally {
+      await load.stop();
+    }
+    t.diagnostic(seen.join('; '));
+    await assertCountedOnce(stack, load, before);
+    // Caught up: every replica holds the master's count.
+    const master = await waitWhole(stack, 'after three failovers');
+    const count = await masterCount(stack, master);
+    await waitFor(
+      async () => {
+        const counts = await Promise.all(dataNodes.map((node) => redisCli(stack, node, ['GET', 'hits'])));
+        return counts.every((value) => Number(value.trim()) === count) ? true : undefined;
+      },
+      { what: `every node holding the count ${String(count)}`, timeoutMs: 10_000, intervalMs: 100 },
+    );
+  });
+
+  test('SIGKILL of a replica, then of a Sentinel: no request fails, and each comes back', async () => {
+    const { load, before } = await startLoad();
+    const since = performance.now();
+    const events: { what: string; at: number }[] = [];
+    try {
+      const master = await waitWhole(stack, 'before the replica is killed');
+      const replica = dataNodes.find((node) => node !== master) ?? '';
+      events.push({ what: `${replica} killed`, at: await killProcess(stack, replica, 'redis-server') });
+      await load.flowing(50, 'with a replica down');
+      await waitWhole(stack, `${replica} back`);
+      events.push({ what: `${replica} back`, at: performance.now() });
+      events.push({ what: `${sentinels[0] ?? ''} killed`, at: await killProcess(stack, sentinels[0] ?? '', 'redis-sentinel') });
+      await load.flowing(50, 'with a Sentinel down');
+      await waitWhole(stack, `${sentinels[0] ?? ''} back`);
+    } finally {
+      await load.stop();
+    }
+    const failed = load.attempts.filter((attempt) => attempt.status !== 200 && attempt.startedAt >= since);
+    const when = (at: number) => events.map((event) => `${(at - event.at).toFixed(0)} ms after ${event.what}`).join(', ');
+    assert.deepEqual(failed.map((attempt) => `${String(attempt.status)} ${attempt.detail} (${attempt.ms.toFixed(0)} ms long, started ${when(attempt.startedAt)})`), [], 'no request failed');
+    await assertCountedOnce(stack, load, before);
+  });
+
+  test('a replica stopped (its name no longer resolves), then the master killed: the other replica takes over, and the stopped one, started at a new address, is found again', async () => {
+    const { load, before } = await startLoad();
+    const master = await waitWhole(stack, 'before a replica is stopped');
+    const stopped = dataNodes.find((node) => node !== master) ?? '';
+    const [container] = await stack.containers(stopped);
+    assert.ok(container);
+    try {
+      await stack.stop(container.id);
+      const newMaster = (await killMaster(load, `failover with ${stopped} stopped`, master)).master;
+      assert.ok(newMaster !== stopped && newMaster !== master, `${newMaster} took over`);
+      await load.flowing(30, 'after the failover');
+    } finally {
+      // Started again, it gets an address of Docker's choosing: the set must find it there.
+      await docker(['start', container.id], stack.options.env);
+      await waitWhole(stack, `${stopped} started again`).finally(() => load.stop());
+    }
+    await assertCountedOnce(stack, load, before);
+  });
+
+  test('SIGKILL of the master and both replicas: only 503s naming Redis; nothing acknowledged is lost when they return', async () => {
+    const { load, before } = await startLoad();
+    const since = performance.now();
+    try {
+      await waitWhole(stack, 'before the three are killed');
+      await killProcesses(stack, dataNodes, 'redis-server');
+      await waitFor(() => (load.failures(since).length > 0 ? true : undefined), { what: 'visits refused while Redis is down', timeoutMs: 10_000, intervalMs: 20 });
+      await waitWhole(stack, 'the three back');
+      await load.flowing(50, 'after the three are back');
+    } finally {
+      await load.stop();
+    }
+    const failures = load.failures(since);
+    assert.ok(failures.length > 0, 'Redis was really down for a while');
+    assert.deepEqual(failures.filter((failure) => !/^503 .*Redis/.test(failure)), [], 'every failed request was a 503 naming Redis');
+    await assertCountedOnce(stack, load, before);
+  });
+
+  test('the whole set stopped and started again (compose down without --volumes, then up): the count is kept', async () => {
+    const master = await waitWhole(stack, 'before down');
+    const count = await masterCount(stack, master);
+    await stack.down(false);
+    await stack.up(apiReplicas);
+    const after = await waitWhole(stack, 'after up');
+    assert.equal(await masterCount(stack, after), count);
+    const res = await fetch(`${stack.url}/redis`);
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { hits: number }).hits, count + 1);
+    // Each member still answers to an operator's redis-cli, and names its role.
+    assert.match(await redisCli(stack, after, ['ROLE']), /^master/);
+    assert.match(await redisCli(stack, sentinels[1] ?? '', ['-p', String(ports.sentinel), 'SENTINEL', 'get-master-addr-by-name', redisReplication.masterName]), new RegExp(`^${after}\\n`));
+  });
+});
