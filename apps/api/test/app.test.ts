@@ -295,4 +295,12 @@ describe('GET /metrics', () => {
     assert.match(res.text, /^load_workers 2$/m);
     assert.match(res.text, /^process_cpu_user_seconds_total /m);
   });
+
+  test('with a single Redis: no replica required or in sync, the Redis it writes to named, no failover seen', async () => {
+    const res = await request(api.server).get('/metrics').expect(200);
+    assert.match(res.text, /^redis_replicas_required 0$/m);
+    assert.match(res.text, /^redis_replicas_in_sync 0$/m);
+    assert.match(res.text, /^redis_master_info\{address="127\.0\.0\.1:\d+"\} 1$/m);
+    assert.match(res.text, /^redis_failovers_seen_total 0$/m);
+  });
 });

@@ -4,12 +4,23 @@
  * visit with its own Idempotency-Key until it is acknowledged.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findBinaries, freePort, freeReplicatedRedisPorts, NodeService, ReplicatedRedis, respRequest, type RedisNode } from '@three-tier/processes';
-import { formatHostPorts } from '@three-tier/shared';
+import { formatHostPorts, redisReplication, replicaWaitMs } from '@three-tier/shared';
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { createApp } from '../src/app.js';
+import { FaultSwitch } from '../src/faults/fault-switch.js';
+import { LoadPool } from '../src/load/pool.js';
+import { createMetrics, type Metrics } from '../src/metrics.js';
+import { closeRedis, createRedisClient } from '../src/redis/client.js';
+import { VisitCounter } from '../src/redis/counter.js';
+import { createHttpServer } from '../src/server.js';
+import { redisReady, testInstance } from './helpers.js';
 
 /** A replicated Redis on free ports, in a temp folder of its own, started and whole. */
 export async function startReplicatedRedis(): Promise<{ set: ReplicatedRedis; cleanup: () => Promise<void> }> {
@@ -283,3 +294,59 @@ export function describeAttempts(attempts: readonly Attempt[]): string {
   return `${String(attempts.length)} requests (${[...byStatus].map(([status, count]) => `${status === 0 ? 'network error' : String(status)}: ${String(count)}`).join(', ')}), slowest ${slowest.toFixed(0)} ms`;
 }
 
+
+/** An app (the factory, as index.ts builds it) on its own HTTP server, over a client the test made. */
+export interface ReplicatedTestApp {
+  readonly url: string;
+  readonly counter: VisitCounter;
+  readonly metrics: Metrics;
+  close(): Promise<void>;
+}
+
+/**
+ * The app in Sentinel mode over `redis` (a client the test configured), with WAIT's timeout from
+ * `timeoutMs` as REDIS_TIMEOUT_MS sets it, or `waitMs`; resolves once the client is ready.
+ */
+export async function sentinelApp(redis: Redis, timeoutMs = 500, waitMs = replicaWaitMs(timeoutMs)): Promise<ReplicatedTestApp> {
+  const logger = pino({ level: 'silent' });
+  const metrics = createMetrics();
+  const counter = new VisitCounter(
+    redis,
+    {
+      key: 'hits',
+      idempotencyTtlSeconds: 600,
+      timeoutMs,
+      replication: { replicas: redisReplication.replicasPerVisit, waitMs },
+    },
+    metrics,
+  );
+  const pool = new LoadPool({ size: 1, maxQueue: 1, metrics });
+  const app = createApp({ faults: new FaultSwitch(metrics), instance: testInstance, trustProxy: 'loopback', counter, pool, metrics, logger, isDraining: () => false });
+  const server = createHttpServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await redisReady(redis);
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${String(port)}`,
+    counter,
+    metrics,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await pool.close();
+      await closeRedis(redis, 1_000);
+    },
+  };
+}
+
+/** The api's own client for `set`, as createRedisClient makes it from REDIS_SENTINELS. */
+export function productionClient(set: ReplicatedRedis, timeoutMs = 500): Redis {
+  const masterName = redisReplication.masterName;
+  return createRedisClient({ url: '', password: undefined, timeoutMs, sentinel: { sentinels: set.sentinelAddresses, masterName } }, pino({ level: 'silent' }), createMetrics(), 'api-under-test');
+}
+
+/** GET /redis with a key, as a client sees it. */
+export async function visit(url: string, key: string): Promise<{ status: number; body: { hits?: number; detail?: string; visit?: string } }> {
+  const response = await fetch(`${url}/redis`, { headers: { 'Idempotency-Key': key }, signal: AbortSignal.timeout(5_000) });
+  return { status: response.status, body: (await response.json()) as { hits?: number; detail?: string; visit?: string } };
+}

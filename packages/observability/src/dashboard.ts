@@ -123,6 +123,18 @@ function panelSpecsFor(scope: Scope): PanelSpec[] {
     ],
   },
   {
+    title: 'Redis replication',
+    description:
+      'The master each api instance writes to, its replicas in sync against the replicas a visit waits for (0 and 0 with a single Redis), and the failovers the instances saw.',
+    unit: 'short',
+    queries: [
+      [aggregate('max', ['instance'], select(apiMetrics.redisReplicasInSync, api)), 'in sync {{instance}}'],
+      [aggregate('max', [], select(apiMetrics.redisReplicasRequired, api)), 'required'],
+      [aggregate('max', ['address'], select(apiMetrics.redisMaster, api)), 'master {{address}}'],
+      [sumBy([], `increase(${select(apiMetrics.redisFailoversSeen, api)}[5m])`), 'failovers seen (5 min)'],
+    ],
+  },
+  {
     title: '/load work',
     description: 'CPU seconds a second burnt by /load workers, and jobs a second by outcome.',
     unit: 'short',

@@ -152,6 +152,19 @@ function alertSpecsFor(scope: Scope): AlertSpec[] {
     },
   },
   {
+    // With a single Redis both are 0: quiet, and the signal still has series.
+    alert: 'RedisMasterWithoutReplicas',
+    signal: aggregate('max', ['instance'], `${select(apiMetrics.redisReplicasRequired, api)} - ${select(apiMetrics.redisReplicasInSync, api)}`),
+    firesWhen: '> 0',
+    for: '30s',
+    labels: { severity: 'critical' },
+    annotations: {
+      summary: 'The Redis master has fewer replicas in sync than a visit needs',
+      description:
+        '{{ $labels.instance }} writes to a master {{ $value }} replica(s) short: it refuses writes (NOREPLICAS) and every visit answers 503 until a replica catches up.',
+    },
+  },
+  {
     alert: 'RouteErrorRatioHigh',
     signal: recordedSeries(recorded.routeErrorRatio),
     firesWhen: '> 0.05',

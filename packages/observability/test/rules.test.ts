@@ -198,6 +198,34 @@ const unitTests = [
     ],
   },
   {
+    name: 'RedisMasterWithoutReplicas: one instance writes to a master that lost its replicas; a single Redis stays quiet',
+    interval: '15s',
+    input_series: [
+      series('redis_replicas_required', { job: 'api', instance: a }, '1x20'),
+      series('redis_replicas_in_sync', { job: 'api', instance: a }, '2 2 0x18'),
+      series('redis_replicas_required', { job: 'api', instance: b }, '1x20'),
+      series('redis_replicas_in_sync', { job: 'api', instance: b }, '2x20'),
+      series('redis_replicas_required', { job: 'api', instance: 'single:3000' }, '0x20'),
+      series('redis_replicas_in_sync', { job: 'api', instance: 'single:3000' }, '0x20'),
+    ],
+    alert_rule_test: [
+      { eval_time: '30s', alertname: 'RedisMasterWithoutReplicas', exp_alerts: [] },
+      {
+        eval_time: '2m',
+        alertname: 'RedisMasterWithoutReplicas',
+        exp_alerts: [
+          {
+            exp_labels: { severity: 'critical', instance: a },
+            exp_annotations: {
+              summary: 'The Redis master has fewer replicas in sync than a visit needs',
+              description: `${a} writes to a master 1 replica(s) short: it refuses writes (NOREPLICAS) and every visit answers 503 until a replica catches up.`,
+            },
+          },
+        ],
+      },
+    ],
+  },
+  {
     name: 'LoadSaturated stays quiet when jobs complete and none is rejected',
     interval: '15s',
     input_series: [
@@ -295,9 +323,9 @@ describe('the dashboard', () => {
     }
   });
 
-  test('has the panels the stack needs: traffic per instance, latency percentiles, errors, Redis latency, /load work and saturation, faults', () => {
+  test('has the panels the stack needs: traffic per instance, latency percentiles, errors, Redis latency and replication, /load work and saturation, faults', () => {
     const titles = dashboard().panels.map((panel) => panel.title);
-    for (const wanted of [/per api instance/, /Latency percentiles/, /error ratio/, /Redis command latency/, /^\/load work$/, /^\/load saturation$/, /Faults active/]) {
+    for (const wanted of [/per api instance/, /Latency percentiles/, /error ratio/, /Redis command latency/, /Redis replication/, /^\/load work$/, /^\/load saturation$/, /Faults active/]) {
       assert.ok(titles.some((title) => wanted.test(title)), String(wanted));
     }
   });

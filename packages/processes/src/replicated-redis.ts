@@ -162,7 +162,7 @@ export class ReplicatedRedis {
   /** SIGKILLs the master, as a crash would (a supervisor restarts it); resolves with it once it is gone. */
   async killMaster(): Promise<RedisNode> {
     const master = await this.master();
-    await crash(master);
+    await this.crash(master);
     return master;
   }
 
@@ -171,7 +171,7 @@ export class ReplicatedRedis {
     const master = await this.master();
     const replica = this.nodes.find((node) => node !== master && node.running);
     if (!replica) throw new Error('no replica is running');
-    await crash(replica);
+    await this.crash(replica);
     return replica;
   }
 
@@ -179,8 +179,19 @@ export class ReplicatedRedis {
   async killSentinel(): Promise<RedisSentinel> {
     const sentinel = this.sentinels.find((member) => member.running);
     if (!sentinel) throw new Error('no Sentinel is running');
-    await crash(sentinel);
+    await this.crash(sentinel);
     return sentinel;
+  }
+
+  /**
+   * SIGKILL to one member, as a crash: it is not marked stopped, so a supervisor restarts it.
+   * Resolves once it is gone, and what it forked (a replication child) with it.
+   */
+  async crash(member: RedisNode | RedisSentinel): Promise<Exit | undefined> {
+    member.signal('SIGKILL');
+    const exit = await member.exited;
+    member.killLeftovers();
+    return exit;
   }
 
   /**
@@ -299,12 +310,4 @@ export class ReplicatedRedis {
 
 async function answersPing(port: number, password: string | undefined): Promise<boolean> {
   return (await respRequest(port, ['PING'], { password }).catch(() => undefined)) === 'PONG';
-}
-
-/** SIGKILL to the process, as a crash: it is not marked stopped, so a supervisor restarts it. */
-async function crash(member: Service): Promise<Exit | undefined> {
-  member.signal('SIGKILL');
-  const exit = await member.exited;
-  member.killLeftovers();
-  return exit;
 }

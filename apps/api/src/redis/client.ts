@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { budgets } from '@three-tier/shared';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
@@ -63,7 +64,10 @@ export function createRedisClient(
     enableReadyCheck: true,
   };
   const redis = options.sentinel ? new Redis({ ...common, ...sentinelOptions(options) }) : new Redis(options.url, common);
-  if (options.sentinel) restartWhenEnded(redis, logger);
+  if (options.sentinel) {
+    restartWhenEnded(redis, logger);
+    listenToFailoverSubscriptions(redis, logger);
+  }
 
   // Log transitions, not every failed reconnect: a Redis outage must not flood the log.
   let healthy = false;
@@ -102,6 +106,30 @@ export function redactUrl(url: string): string {
   return parsed.toString();
 }
 
+/** The Sentinel connections of ioredis's failover detector (not part of its public interface). */
+interface WithFailoverDetector {
+  readonly connector?: { readonly failoverDetector?: { readonly sentinels?: ReadonlyArray<{ readonly client?: EventEmitter }> } | null };
+}
+
+/**
+ * ioredis's failover detector subscribes to every Sentinel on connections that nobody listens to
+ * for errors, so while a Sentinel is down ioredis prints "Unhandled error event" and a stack to
+ * stderr at each of their reconnects. Their errors are logged as the client's are, once each.
+ */
+function listenToFailoverSubscriptions(redis: Redis, logger: Logger): void {
+  let lastError = '';
+  const onError = (error: Error): void => {
+    if (error.message === lastError) return;
+    lastError = error.message;
+    logger.warn({ err: error }, 'a Sentinel watched for failovers is unreachable');
+  };
+  redis.on('failoverSubscribed', () => {
+    for (const { client } of (redis as unknown as WithFailoverDetector).connector?.failoverDetector?.sentinels ?? []) {
+      if (client && client.listenerCount('error') === 0) client.on('error', onError);
+    }
+  });
+}
+
 /** Clients being closed on purpose (closeRedis): their end is final. */
 const closing = new WeakSet<Redis>();
 
@@ -125,15 +153,20 @@ function restartWhenEnded(redis: Redis, logger: Logger): void {
 /** QUIT politely, or drop the connection if Redis does not answer in time. */
 export async function closeRedis(redis: Redis, timeoutMs: number): Promise<void> {
   closing.add(redis);
-  if (redis.status === 'end') return;
-  const timer = setTimeout(() => redis.disconnect(), timeoutMs);
-  try {
-    await redis.quit();
-  } catch {
-    redis.disconnect();
-  } finally {
-    clearTimeout(timer);
+  if (redis.status !== 'end') {
+    const timer = setTimeout(() => redis.disconnect(), timeoutMs);
+    try {
+      await redis.quit();
+    } catch {
+      redis.disconnect();
+    } finally {
+      clearTimeout(timer);
+    }
   }
+  // QUIT ends the connection but not, in Sentinel mode, the failover detector's subscriptions to
+  // the Sentinels (only disconnect() closes those): they would keep the process alive, and
+  // reconnect for ever once the Sentinels are gone.
+  if (redis.options.sentinels) redis.disconnect();
 }
 
 /**

@@ -41,8 +41,10 @@ const incrementOnceScript = onceScript(' ');
  * Sentinel mode: a key already counted is written again as it is (same count, same expiry). The
  * first count may have been made on another connection whose WAIT failed; this write of the
  * connection's own comes after it in the replication stream, so the WAIT that follows returns only
- * once a replica has both. (WAIT waits for the connection's own last write; without one it
- * returns at once.)
+ * once a replica has both. Redis 7.2 and later (the official image) keep, per connection, the
+ * offset of its last command that propagated, and WAIT waits for that: without a write of its own
+ * a fresh connection's WAIT returns at once. (7.0, Debian's, takes the master's offset after every
+ * command, so there the rewrite changes nothing.)
  */
 const incrementOnceReplicatedScript = onceScript(`
   redis.call('SET', KEYS[2], seen, 'KEEPTTL')
