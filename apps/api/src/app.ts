@@ -9,6 +9,7 @@ import { refuseMalformed } from './http/refuse-malformed.js';
 import type { Instance } from './instance.js';
 import type { LoadPool } from './load/pool.js';
 import type { Metrics } from './metrics.js';
+import type { PageScript } from './page/page-script.js';
 import type { VisitCounter } from './redis/counter.js';
 import { counterHandler } from './routes/counter.js';
 import { livenessHandler, readinessHandler } from './routes/health.js';
@@ -27,6 +28,8 @@ export interface AppDependencies {
   readonly pool: LoadPool;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  /** The live page's script and its CSP hash, as the build bundled it (loadPageScript, at boot). */
+  readonly pageScript: PageScript;
   /** Where the per-request lines go; by default `logger`. */
   readonly requestLogger?: Logger;
   /** True once shutdown began: /readyz fails and responses close their connection. */
@@ -85,7 +88,7 @@ export function createApp(deps: AppDependencies): Express {
   mountRoutes(app, features.deadlines, {
     info: work(infoHandler(deps.instance)),
     redis: work(counterHandler(deps.counter, deps.instance, deps.logger)),
-    html: work(pageHandler(deps.counter, deps.instance, deps.logger)),
+    html: work(pageHandler(deps.counter, deps.instance, deps.logger, deps.pageScript)),
     load: work(loadHandler(deps.pool, deps.instance)),
     instance: work(instanceHandler(deps.counter, deps.instance, deps.faults, deps.isDraining)),
     healthz: livenessHandler,

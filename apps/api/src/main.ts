@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createLogger, exitOnFatalErrors, flushLogs, handleShutdownSignals, logDestination } from '@three-tier/service-kit';
-import { ConfigError, releaseVersion } from '@three-tier/shared';
+import { releaseVersion } from '@three-tier/cli-kit';
+import { ConfigError } from '@three-tier/shared';
 import { createApp, type AppFeatures } from './app.js';
 import { configFromEnv, type ApiConfig } from './config.js';
 import { FaultSwitch } from './faults/fault-switch.js';
@@ -14,6 +15,7 @@ import type { Instance } from './instance.js';
 import { cpuBudget } from './load/cpu-budget.js';
 import { LoadPool } from './load/pool.js';
 import { createMetrics } from './metrics.js';
+import { loadPageScript } from './page/page-script.js';
 import { closeRedis, createRedisClient, readyWithin } from './redis/client.js';
 import { VisitCounter } from './redis/counter.js';
 import { createHttpServer } from './server.js';
@@ -83,6 +85,7 @@ export function startApi(env: Readonly<Record<string, string | undefined>>, opti
     metrics,
     logger,
     requestLogger,
+    pageScript: loadPageScript(),
     isDraining: () => draining,
     faults: new FaultSwitch(metrics),
     ...(config.faults ? { exitOnDemand: () => exitOnDemand(logger) } : {}),

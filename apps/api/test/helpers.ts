@@ -12,6 +12,7 @@ import { FaultSwitch } from '../src/faults/fault-switch.js';
 import type { Instance } from '../src/instance.js';
 import { LoadPool } from '../src/load/pool.js';
 import { createMetrics, type Metrics } from '../src/metrics.js';
+import { loadPageScript } from '../src/page/page-script.js';
 import { createRedisClient } from '../src/redis/client.js';
 import { VisitCounter } from '../src/redis/counter.js';
 import { createHttpServer } from '../src/server.js';
@@ -79,6 +80,7 @@ export async function buildApp(options: TestAppOptions): Promise<TestApp> {
     pool,
     metrics,
     logger,
+    pageScript: loadPageScript(),
     isDraining: () => state.draining,
   });
   const server = createHttpServer(app);

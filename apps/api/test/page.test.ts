@@ -1,13 +1,19 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { Script } from 'node:vm';
 import { freePort } from '@three-tier/processes';
 import { counterMessage, instanceAlias, instanceHue } from '@three-tier/shared';
 import request from 'supertest';
 import { escapeHtml, formatUptime, renderPage, type PageModel } from '../src/page/page.js';
-import { pageScript } from '../src/page/page-script.js';
-import { buildApp } from './helpers.js';
+import { loadPageScript } from '../src/page/page-script.js';
+import { buildApp, redisReady, startRedis } from './helpers.js';
+
+const pageScript = loadPageScript();
 
 const model: PageModel = {
   hits: 42,
@@ -35,7 +41,7 @@ function withoutLiveParts(html: string): string {
 
 describe('the page renderer', () => {
   test('allows exactly its one style and one script, each by its sha256, and nothing inline else', () => {
-    const { html, csp } = renderPage(model);
+    const { html, csp } = renderPage(model, pageScript);
     const inline = inlineCode(html);
     assert.deepEqual(inline.map(({ kind }) => kind).sort(), ['script', 'style']);
     for (const { kind, code } of inline) {
@@ -52,7 +58,7 @@ describe('the page renderer', () => {
   test('each hue has its own style sheet and hash, and the hash always matches the sheet', () => {
     const seen = new Set<string>();
     for (const hue of [0, 1, 180, 359]) {
-      const { html, csp } = renderPage({ ...model, hue });
+      const { html, csp } = renderPage({ ...model, hue }, pageScript);
       const style = inlineCode(html).find(({ kind }) => kind === 'style');
       assert.ok(style);
       assert.match(style.code, new RegExp(`--served-hue: ${hue};`));
@@ -65,20 +71,20 @@ describe('the page renderer', () => {
 
   test('its script is valid JavaScript that cannot end its own element early', () => {
     // Parsed, not run: a syntax error would only show in a browser otherwise.
-    assert.doesNotThrow(() => new Script(pageScript, { filename: 'page-script.js' }));
-    assert.doesNotMatch(pageScript, /<\/script|<!--/i);
+    assert.doesNotThrow(() => new Script(pageScript.text, { filename: 'live-page.js' }));
+    assert.doesNotMatch(pageScript.text, /<\/script|<!--/i);
   });
 
   test('escapes everything it shows', () => {
     const hostile = '<img src=x onerror=alert(1)>"\'&';
-    const { html } = renderPage({ ...model, hits: undefined, hostname: hostile, alias: hostile, version: hostile, visitProblem: hostile });
+    const { html } = renderPage({ ...model, hits: undefined, hostname: hostile, alias: hostile, version: hostile, visitProblem: hostile }, pageScript);
     assert.doesNotMatch(html, /<img src=x/);
     assert.ok(html.includes(escapeHtml(hostile)));
     assert.equal(escapeHtml(hostile), '&lt;img src=x onerror=alert(1)&gt;&quot;&#39;&amp;');
   });
 
   test('without JavaScript it still shows the count this visit made, who served it, and the links', () => {
-    const { html } = renderPage(model);
+    const { html } = renderPage(model, pageScript);
     const still = withoutLiveParts(html);
     assert.ok(still.includes(`<h1 id="message">${counterMessage(42)}</h1>`));
     assert.ok(still.includes(`<strong id="alias">${model.alias}</strong>`));
@@ -95,7 +101,7 @@ describe('the page renderer', () => {
   });
 
   test('when the visit was not counted, says why in the headline', () => {
-    const { html } = renderPage({ ...model, hits: undefined, visitProblem: 'Redis is not answering. Try again shortly.' });
+    const { html } = renderPage({ ...model, hits: undefined, visitProblem: 'Redis is not answering. Try again shortly.' }, pageScript);
     assert.match(html, /<h1 id="message" class="unavailable">Not counted: Redis is not answering\. Try again shortly\.<\/h1>/);
   });
 
@@ -105,6 +111,51 @@ describe('the page renderer', () => {
     assert.equal(formatUptime(3_599), '59 min 59 s');
     assert.equal(formatUptime(7_260), '2 h 1 min');
     assert.equal(formatUptime(90_000), '1 d 1 h');
+  });
+});
+
+/** The script as the build wrote it, read here on its own rather than through the loader under test. */
+function builtScript(): Promise<string> {
+  return readFile(fileURLToPath(new URL('../../dist/page/live-page.js', import.meta.url)), 'utf8');
+}
+
+describe('the live page script the build bundled (src/page/script, dist/page/live-page.js)', () => {
+  test('GET /html inlines it byte for byte, and its CSP allows that script’s sha256 and no other', async () => {
+    const built = await builtScript();
+    const redis = await startRedis();
+    const api = await buildApp({ redisUrl: redis.url });
+    try {
+      await redisReady(api.redis);
+      const res = await request(api.server).get('/html').expect(200);
+      const scripts = inlineCode(res.text).filter(({ kind }) => kind === 'script');
+      assert.equal(scripts.length, 1);
+      assert.ok(scripts[0]?.code === built, 'the inline script is the built file, unchanged');
+      const hash = `'sha256-${createHash('sha256').update(built).digest('base64')}'`;
+      assert.deepEqual(directive(res.headers['content-security-policy'] ?? '', 'script-src'), [hash]);
+    } finally {
+      await api.close();
+      await redis.cleanup();
+    }
+  });
+
+  test('is refused at boot if it could not be inlined: "</script" or "<!--" in it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'page-script-'));
+    try {
+      for (const text of ['const s = "</script>";', 'const s = "<!--";']) {
+        const file = join(dir, 'live-page.js');
+        await writeFile(file, text);
+        assert.throws(() => loadPageScript(file), /cannot be inlined/);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('is one self-contained classic script: nothing imported or fetched from elsewhere', async () => {
+    const built = await builtScript();
+    assert.doesNotMatch(built, /^\s*(import|export)\s|\bimport\(|\brequire\(/m, 'bundled: no module syntax left');
+    assert.doesNotMatch(built, /https?:\/\//, 'no address of another origin');
+    assert.doesNotThrow(() => new Script(built, { filename: 'live-page.js' }));
   });
 });
 

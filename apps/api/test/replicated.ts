@@ -16,6 +16,7 @@ import { pino } from 'pino';
 import { createApp } from '../src/app.js';
 import { FaultSwitch } from '../src/faults/fault-switch.js';
 import { LoadPool } from '../src/load/pool.js';
+import { loadPageScript } from '../src/page/page-script.js';
 import { createMetrics, type Metrics } from '../src/metrics.js';
 import { closeRedis, createRedisClient } from '../src/redis/client.js';
 import { VisitCounter } from '../src/redis/counter.js';
@@ -321,7 +322,7 @@ export async function sentinelApp(redis: Redis, timeoutMs = 500, waitMs = replic
     metrics,
   );
   const pool = new LoadPool({ size: 1, maxQueue: 1, metrics });
-  const app = createApp({ faults: new FaultSwitch(metrics), instance: testInstance, trustProxy: 'loopback', counter, pool, metrics, logger, isDraining: () => false });
+  const app = createApp({ faults: new FaultSwitch(metrics), instance: testInstance, trustProxy: 'loopback', counter, pool, metrics, logger, pageScript: loadPageScript(), isDraining: () => false });
   const server = createHttpServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   await redisReady(redis);

@@ -39,7 +39,8 @@ handleShutdownSignals({
   server,
   logger,
   delayMs: 0,
-  timeoutMs: budgets.edgeRequestTimeoutMs,
+  // The drain nginx and compose use (see budgets.edgeDrainMs); the watchdog at gracePeriodMs of it.
+  timeoutMs: budgets.edgeDrainMs,
   beginDrain: () => {
     draining = true;
   },

@@ -2,20 +2,23 @@
  * The headline cases as a hand-written SVG: horizontal bars of req/s and of CPU µs per request,
  * each labelled with its ratio to the Express hello world. No charting dependency for two panels.
  */
-import { helloId, type Report } from './report.js';
+import { helloId, referenceIds, stackIds } from './ids.js';
+import type { Report } from './report.js';
 import type { Result } from './rounds.js';
 
 /** The cases the chart shows, in this order. */
 export const headlineIds = [
-  'hello',
-  'hello-born',
-  'raw',
-  'raw-nginx',
-  'direct-info:/redis',
-  'direct-warn:/redis',
-  'nginx-info:/redis',
-  'nginx-warn:/redis',
-  'proxy-info:/redis',
+  helloId,
+  referenceIds.raw,
+  referenceIds.rawBareNginx,
+  referenceIds.rawOurNginx,
+  referenceIds.course,
+  referenceIds.courseNginx,
+  stackIds.directInfo,
+  stackIds.directWarn,
+  stackIds.nginxInfo,
+  stackIds.nginxWarn,
+  stackIds.proxyInfo,
   'nginx-info-key:/redis',
 ] as const;
 

@@ -2,11 +2,11 @@
  * Container figures: image sizes against their base images and `docker compose up` to the first
  * 200 from /readyz. Only when a Docker engine answers and the images are built; never a failure.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '@three-tier/processes';
-import { repoRoot, routes } from '@three-tier/shared';
+import { freePort, preferredComposeCommand, runCommand, type CommandResult } from '@three-tier/processes';
+import { repoRoot } from '@three-tier/cli-kit';
+import { routes } from '@three-tier/shared';
 import { firstOk } from './children.js';
 
 export interface ImageSize {
@@ -21,30 +21,14 @@ export type ContainerFigures =
   | { readonly measured: false; readonly reason: string }
   | { readonly measured: true; readonly images: readonly ImageSize[]; readonly composeUpMs: number; readonly compose: string };
 
-interface Outcome {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a command to its end, killed after `timeoutMs`; never throws. */
-async function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      resolve({ code: null, stdout, stderr: error.message });
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs a command to its end, SIGKILLed after `timeoutMs`; never throws (a command not found is an outcome too). */
+async function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<CommandResult> {
+  return runCommand(command, args, { cwd: repoRoot, env, timeoutMs, killSignal: 'SIGKILL' }).catch((error: unknown) => ({
+    code: null,
+    stdout: '',
+    stderr: (error as Error).message,
+    output: (error as Error).message,
+  }));
 }
 
 async function imageBytes(image: string, env: NodeJS.ProcessEnv): Promise<number | undefined> {
@@ -66,10 +50,8 @@ const firstLine = (text: string): string => text.trim().split('\n')[0] ?? '';
 export async function measureContainers(env: NodeJS.ProcessEnv, progress: (message: string) => void): Promise<ContainerFigures> {
   const info = await run('docker', ['info', '--format', '{{.ServerVersion}}'], env, 15_000);
   if (info.code !== 0) return { measured: false, reason: `docker info did not answer (${firstLine(info.stderr) || 'timed out'})` };
-  const v2 = (await run('docker', ['compose', 'version'], env, 15_000)).code === 0;
-  const command = v2 ? 'docker' : 'docker-compose';
-  const prefix = v2 ? ['compose'] : [];
-  const compose = v2 ? 'docker compose' : 'docker-compose';
+  const [command, ...prefix] = await preferredComposeCommand(env);
+  const compose = [command, ...prefix].join(' ');
   // Images of the bench's own, built here when missing (from the build cache the tests leave, a
   // few seconds) and removed at the end, so the bench neither needs nor leaves a `latest`.
   const imageEnv = { ...env, IMAGE_PREFIX: 'three-tier-bench', TAG: 'bench' };

@@ -3,50 +3,53 @@
  * difference divided by the requests served is what each request cost the machine.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { listPids, readProcStat } from '@three-tier/processes';
 
-/** Clock ticks a second (`getconf CLK_TCK`, 100 on Linux); /proc counts CPU time in them. */
-export const clockTicks = ((): number => {
-  const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim());
-  return Number.isInteger(ticks) && ticks > 0 ? ticks : 100;
-})();
+let ticksPerSecond: number | undefined;
 
-interface Stat {
-  readonly ppid: number;
-  /** utime + stime of every thread, in seconds (worker threads included). */
-  readonly cpuSeconds: number;
+/** Clock ticks a second (`getconf CLK_TCK`, 100 on Linux); /proc counts CPU time in them. Asked once, on first use. */
+function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim());
+    ticksPerSecond = Number.isInteger(ticks) && ticks > 0 ? ticks : 100;
+  }
+  return ticksPerSecond;
 }
 
-/** Parses /proc/<pid>/stat; undefined once the process is gone. */
-export function readStat(pid: number): Stat | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // The command name may hold spaces and parentheses: the fields start after the last ')'.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is field 3 (state): ppid is field 4, utime 14, stime 15.
-  const ppid = Number(fields[1]);
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return { ppid, cpuSeconds: ticks / clockTicks };
+/** utime + stime of every thread of `pid`, in seconds (worker threads included); undefined once it is gone. */
+export function cpuSecondsOf(pid: number): number | undefined {
+  const stat = readProcStat(pid);
+  return stat && stat.cpuTicks / clockTicks();
 }
 
 /** A pid and all its descendants, found through the ppid of every process in /proc. */
 export function processTree(root: number): number[] {
   const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = readStat(Number(entry));
+  for (const pid of listPids()) {
+    const stat = readProcStat(pid);
     if (!stat) continue;
     const siblings = children.get(stat.ppid) ?? [];
-    siblings.push(Number(entry));
+    siblings.push(pid);
     children.set(stat.ppid, siblings);
   }
   const tree = [root];
   for (let i = 0; i < tree.length; i += 1) tree.push(...(children.get(tree[i] ?? 0) ?? []));
   return tree;
+}
+
+/**
+ * SIGKILLs a process and every descendant, deepest first. A runner's children lead process groups
+ * of their own, so killing the runner's group would leave them; its tree reaches them.
+ */
+export function killTree(root: number): void {
+  for (const pid of processTree(root).reverse()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
 }
 
 /** The serving processes a measurement covers, by the part they play. */
@@ -69,7 +72,7 @@ export function sampleRoles(processes: RoleProcesses): RoleSeconds {
     const process = processes[role];
     if (!process) continue;
     const pids = process.tree ? processTree(process.pid) : [process.pid];
-    sample[role] = pids.reduce((sum, pid) => sum + (readStat(pid)?.cpuSeconds ?? 0), 0);
+    sample[role] = pids.reduce((sum, pid) => sum + (cpuSecondsOf(pid) ?? 0), 0);
   }
   return sample;
 }

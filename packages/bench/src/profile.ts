@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { repoRoot } from '@three-tier/shared';
+import { repoRoot } from '@three-tier/cli-kit';
 
 interface ProfileNode {
   readonly id: number;

@@ -1,7 +1,9 @@
 /** The report: everything one run measured, as a JSON-able object, and its tables as text. */
 import type { ContainerFigures } from './containers.js';
 import { roles } from './cpu.js';
+import { hopLines } from './hop-report.js';
 import type { ProfileSummary } from './profile.js';
+import { helloId } from './ids.js';
 import type { Result } from './rounds.js';
 
 export interface Lifecycle {
@@ -25,7 +27,6 @@ export interface Report {
   readonly elapsedSeconds: number;
 }
 
-export const helloId = 'hello';
 
 const fixed = (value: number | undefined, digits = 0): string => (value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits));
 const ratio = (value: number, base: number | undefined): string => (base ? `${(value / base).toFixed(2)}x` : '');
@@ -37,9 +38,12 @@ function resultsTable(results: readonly Result[]): string[] {
   const width = Math.max(...results.map((result) => result.label.length)) + 2;
   const head =
     `${''.padEnd(width)}${'req/s'.padStart(7)}${'CPU µs/req'.padStart(11)}${roles.map((role) => role.padStart(7)).join('')}` +
-    `${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'errors'.padStart(7)}${'wrk'.padStart(5)}` +
+    `${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'errors'.padStart(7)}${'wrk'.padStart(5)}${'load'.padStart(6)}` +
     `${'vs hello: req/s'.padStart(16)}${'CPU'.padStart(7)}${'vs direct/all on: req/s'.padStart(24)}${'CPU'.padStart(7)}`;
-  const titles = { reference: 'References (started by the bench)', project: 'The project (runner stacks, as npm start)', feature: 'Feature costs: GET /redis on the api direct, one feature off at a time' };
+  const titles = {
+    reference: 'References (started by the bench)',
+    hop: 'The hop, part by part: one api at warn behind nginx configs that each add a part of ours',
+    project: 'The project (runner stacks, as npm start)', feature: 'Feature costs: GET /redis on the api direct, one feature off at a time' };
   const lines = [head];
   let group = '';
   for (const result of results) {
@@ -53,6 +57,7 @@ function resultsTable(results: readonly Result[]): string[] {
         roles.map((role) => fixed(result.cpuUs[role], 1).padStart(7)).join('') +
         `${fixed(result.p50Ms, 2).padStart(8)}${fixed(result.p99Ms, 2).padStart(8)}${String(result.errors).padStart(7)}` +
         `${fixed(result.wrkShare * 100)}%`.padStart(5) +
+        fixed(result.load, 1).padStart(6) +
         `${ratio(result.rps, hello?.rps).padStart(16)}${ratio(result.cpuUsTotal, hello?.cpuUsTotal).padStart(7)}` +
         `${(base ? ratio(result.rps, base.rps) : '').padStart(24)}${(base ? ratio(result.cpuUsTotal, base.cpuUsTotal) : '').padStart(7)}`,
     );
@@ -120,14 +125,14 @@ function containerLines(containers: ContainerFigures): string[] {
   ];
 }
 
-/** What relaying nginx's access log costs the runner at full load: its share of one core. */
+/** What relaying the logs (the api's, nginx's access log) costs the runner at full load: its share of one core. */
 function relayLine(results: readonly Result[]): string[] {
   const through = results.find((result) => result.id === 'nginx-info:/redis');
   const runnerUs = through?.cpuUs.runner;
   if (!through || runnerUs === undefined) return [];
   const share = (runnerUs * through.rps) / 1e6;
   return [
-    `The runner relaying nginx's access log, /redis through nginx at full load: ${fixed(share * 100, 1)}% of a core ` +
+    `The runner relaying every log line (the api's and nginx's access log), /redis through nginx at info, full load: ${fixed(share * 100, 1)}% of a core ` +
       `(${fixed(runnerUs, 1)} µs a request at ${fixed(through.rps)} req/s)`,
   ];
 }
@@ -141,9 +146,12 @@ export function formatReport(report: Report): string {
     `${settings.seconds} s per run, ${settings.rounds} interleaved rounds, medians; ${settings.warmUpSeconds} s warm-up per case; ` +
       `wrk -t1 -c${settings.connections} on the same ${settings.cores}-core machine. Compare ratios, not absolutes.`,
     'CPU µs/req: CPU time of the serving processes over requests served (api, edge = nginx master+workers or the',
-    'node edge, runner = the runner process relaying logs, redis). wrk: the load generator\'s share of the machine.',
+    'node edge, runner = the runner process relaying logs, redis). wrk: the load generator\'s share of the machine;',
+    'load: the one-minute load average as its runs ended (median), how busy the shared machine was.',
     '',
     ...resultsTable(report.results),
+    '',
+    ...hopLines(report.results),
     '',
     ...featureCosts(report.results),
     '',

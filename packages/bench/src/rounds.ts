@@ -3,10 +3,11 @@
  * than the round before, so a burst of noise on this shared machine lands on one run of several
  * cases rather than on every run of one. Each figure is the median of its runs.
  */
+import { loadavg } from 'node:os';
 import { roles, sampleRoles, type Role, type RoleProcesses, type RoleSeconds } from './cpu.js';
 import { runWrk, type WrkResult } from './wrk.js';
 
-export type Group = 'reference' | 'project' | 'feature';
+export type Group = 'reference' | 'hop' | 'project' | 'feature';
 
 export interface Case {
   readonly id: string;
@@ -28,6 +29,8 @@ export interface Run extends WrkResult {
   readonly cpuUsTotal: number;
   /** wrk's CPU time over the run's wall time, over the cores: its share of the machine. */
   readonly wrkShare: number;
+  /** The machine's one-minute load average as the run ended: how shared the machine was. */
+  readonly load: number;
 }
 
 /** The medians of a case's runs. */
@@ -45,6 +48,8 @@ export interface Result {
   /** Every request sent, the warm-up's included. */
   readonly requests: number;
   readonly wrkShare: number;
+  /** The median of the runs' load averages. */
+  readonly load: number;
   readonly runs: readonly Run[];
   readonly against?: string;
 }
@@ -71,10 +76,19 @@ export async function measure(item: Case, seconds: number, cores: number): Promi
     cpuUs[role] = perRequest;
     cpuUsTotal += perRequest;
   }
-  return { ...result, cpuUs, cpuUsTotal, wrkShare: result.cpuSeconds / result.seconds / cores };
+  return { ...result, cpuUs, cpuUsTotal, wrkShare: result.cpuSeconds / result.seconds / cores, load: loadavg()[0] ?? NaN };
 }
 
-function summarise(item: Case, runs: readonly Run[], warmUpRequests: number): Result {
+/**
+ * The order of the cases in each round, by index: each round starts one case later than the round
+ * before, so every case takes every place in turn and no case always runs first.
+ */
+export function roundOrder(cases: number, rounds: number): number[][] {
+  return Array.from({ length: rounds }, (_, round) => Array.from({ length: cases }, (_, i) => (i + round) % cases));
+}
+
+/** A case's figures: the medians of its runs; errors summed; requests summed with the warm-up's. */
+export function summarise(item: Case, runs: readonly Run[], warmUpRequests: number): Result {
   const cpuUs: RoleSeconds = {};
   for (const role of roles) {
     const values = runs.map((run) => run.cpuUs[role]).filter((value): value is number => value !== undefined);
@@ -92,6 +106,7 @@ function summarise(item: Case, runs: readonly Run[], warmUpRequests: number): Re
     errors: runs.reduce((sum, run) => sum + run.errors, 0),
     requests: runs.reduce((sum, run) => sum + run.requests, warmUpRequests),
     wrkShare: median(runs.map((run) => run.wrkShare)),
+    load: median(runs.map((run) => run.load)),
     runs,
     ...(item.against ? { against: item.against } : {}),
   };
@@ -115,10 +130,9 @@ export async function runRounds(cases: readonly Case[], options: RoundOptions): 
     warmUps.set(item.id, warmUp.requests);
   }
   const runs = new Map<string, Run[]>(cases.map((item) => [item.id, []]));
-  for (let round = 0; round < rounds; round += 1) {
-    // Each round starts where the previous one's second case was, spreading the noise.
-    for (let i = 0; i < cases.length; i += 1) {
-      const item = cases[(i + round) % cases.length];
+  for (const [round, order] of roundOrder(cases.length, rounds).entries()) {
+    for (const [i, index] of order.entries()) {
+      const item = cases[index];
       if (!item) continue;
       const run = await measure(item, seconds, cores);
       runs.get(item.id)?.push(run);

@@ -3,22 +3,23 @@
  * (Express hello world, raw node + ioredis, that behind our nginx) and the api's feature variants.
  */
 import { chmod, mkdir } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateFiles } from '@three-tier/nginx';
-import { checkNginxConfig, freePort, freeStackPorts, preparePrefix, RedisServer } from '@three-tier/processes';
-import { AccessLogPipe, nativeTarget } from '@three-tier/runner';
-import { edge } from '@three-tier/shared';
-import { firstOk, Proc } from './children.js';
-import { processTree, readStat, type RoleProcesses } from './cpu.js';
+import { checkNginxConfig, freePort, freeStackPorts, liveRuns, preparePrefix, RedisServer } from '@three-tier/processes';
+import { AccessLogPipe } from '@three-tier/runner';
+import { routes } from '@three-tier/shared';
+import { BenchChild, firstOk } from './children.js';
+import type { RoleProcesses } from './cpu.js';
+import type { NginxPlace } from './nginx-configs.js';
+import type { ServerSettings } from './servers/settings.js';
 
 /** PATH and HOME: all of the bench's own environment a child gets, as the runner does. */
 export type BaseEnv = Readonly<Record<'PATH' | 'HOME', string | undefined>>;
 
 const startTimeoutMs = 30_000;
 const server = (name: string): string => fileURLToPath(new URL(`./servers/${name}.js`, import.meta.url));
-const runnerCli = fileURLToPath(new URL('./cli.js', import.meta.resolve('@three-tier/runner')));
+const runnerCli = fileURLToPath(import.meta.resolve('@three-tier/runner/cli'));
+const edgeEntry = fileURLToPath(import.meta.resolve('@three-tier/edge'));
 
 export type EdgeKind = 'nginx' | 'http-proxy';
 export type LogLevel = 'info' | 'warn';
@@ -26,7 +27,7 @@ export type LogLevel = 'info' | 'warn';
 /** `npm start` as a user runs it: the runner CLI, its output relayed to us and dropped. */
 export interface RunnerStack {
   readonly name: string;
-  readonly proc: Proc;
+  readonly proc: BenchChild;
   readonly edgeUrl: string;
   readonly apiUrl: string;
   /** From spawn to its `ready:` line. */
@@ -34,26 +35,18 @@ export interface RunnerStack {
   readonly roles: RoleProcesses;
 }
 
-function commandLine(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-  } catch {
-    return '';
-  }
-}
-
-/** The runner's children by role: redis-server, nginx's master (or the node edge), the api. */
-function runnerRoles(runner: number): RoleProcesses {
+/**
+ * The runner's children by role, from the pids its run folder records (redis, nginx's master or
+ * the node edge, the api), as `npm run chaos` finds them.
+ */
+async function runnerRoles(runner: number, runParent: string): Promise<RoleProcesses> {
+  const [run] = await liveRuns(runParent);
+  if (!run) throw new Error(`the runner (pid ${runner}) left no live run folder in ${runParent}`);
   const roles: RoleProcesses = { runner: { pid: runner, tree: false } };
-  for (const pid of processTree(runner)) {
-    if (readStat(pid)?.ppid !== runner) continue;
-    const command = commandLine(pid);
-    if (command.includes('redis-server')) roles.redis = { pid, tree: true };
-    else if (command.includes('nginx') || /\/apps\/edge\/|@three-tier\/edge/.test(command)) roles.edge = { pid, tree: true };
-    else if (/\/apps\/api\/|@three-tier\/api/.test(command)) roles.api = { pid, tree: true };
-  }
   for (const role of ['api', 'edge', 'redis'] as const) {
-    if (!roles[role]) throw new Error(`the runner (pid ${runner}) has no ${role} process`);
+    const service = run.record.services[role];
+    if (!service) throw new Error(`the runner (pid ${runner}) records no ${role} process in ${run.path}`);
+    roles[role] = { pid: service.pid, tree: true };
   }
   return roles;
 }
@@ -63,7 +56,10 @@ export async function startRunner(
   options: { edge: EdgeKind; logLevel: LogLevel; dir: string; env: BaseEnv },
 ): Promise<RunnerStack> {
   const { edge: edgePort, api: apiPort, redis: redisPort } = await freeStackPorts(1);
-  const proc = new Proc({
+  // A TMPDIR of its own: its run folder, the one there, says which pid plays which role.
+  const runParent = join(options.dir, `run-${edgePort}`);
+  await mkdir(runParent);
+  const proc = new BenchChild({
     name: `runner (${name})`,
     command: process.execPath,
     args: [runnerCli, 'up'],
@@ -76,9 +72,10 @@ export async function startRunner(
       STACK_EDGE: options.edge,
       LOG_LEVEL: options.logLevel,
       LOG_FORMAT: 'json',
+      TMPDIR: runParent,
     },
   });
-  await proc.waitForOutput(/^ready: (\S+)$/m, startTimeoutMs);
+  await proc.waitForLine(/^ready: (\S+)$/, startTimeoutMs);
   const readyMs = performance.now() - proc.startedAt;
   return {
     name,
@@ -86,52 +83,65 @@ export async function startRunner(
     edgeUrl: `http://127.0.0.1:${edgePort}`,
     apiUrl: `http://127.0.0.1:${apiPort}`,
     readyMs,
-    roles: runnerRoles(proc.pid),
+    roles: await runnerRoles(proc.pid, runParent),
   };
 }
 
 /** A node server of this package on a free port; resolves once it answers 200 on `probePath`. */
 export interface NodeServer {
-  readonly proc: Proc;
+  readonly proc: BenchChild;
   readonly url: string;
   /** From spawn to the first 200 on `probePath`. */
   readonly startMs: number;
 }
 
 export async function startNodeServer(
-  entry: 'api' | 'express-hello' | 'express-hello-born' | 'raw-incr',
-  options: { name: string; env: NodeJS.ProcessEnv; probePath: string; nodeArgs?: readonly string[] },
+  entry: 'api' | 'bare-proxy' | 'course-app' | 'express-hello' | 'express-hello-born' | 'raw-incr',
+  options: { name: string; env: BaseEnv; settings?: Omit<ServerSettings, 'port'>; probePath: string; nodeArgs?: readonly string[] },
 ): Promise<NodeServer> {
   const port = await freePort();
-  const proc = new Proc({
+  const settings: ServerSettings = { ...options.settings, port };
+  const proc = new BenchChild({
     name: options.name,
     command: process.execPath,
     // --enable-source-maps as the runner starts the api, so both pay the same.
-    args: [...(options.nodeArgs ?? []), '--enable-source-maps', server(entry)],
-    env: { ...options.env, PORT: String(port), HOST: '127.0.0.1' },
+    args: [...(options.nodeArgs ?? []), '--enable-source-maps', server(entry), JSON.stringify(settings)],
+    env: options.env,
   });
   const url = `http://127.0.0.1:${port}`;
   const startMs = await proc.guard(firstOk(`${url}${options.probePath}`, startTimeoutMs, proc.startedAt), `a 200 on ${options.probePath}`, startTimeoutMs);
   return { proc, url, startMs };
 }
 
-/** The api (through our entry) with some features off, LOG_LEVEL info and JSON logs, as `npm start`. */
+/** The api (through our entry) with some features off, JSON logs at LOG_LEVEL info (or `logLevel`), as `npm start`. */
 export async function startApiVariant(
   name: string,
-  options: { off: readonly string[]; redisPort: number; env: BaseEnv; nodeArgs?: readonly string[] },
+  options: { off: readonly string[]; redisPort: number; env: BaseEnv; nodeArgs?: readonly string[]; logLevel?: LogLevel },
 ): Promise<NodeServer> {
   return startNodeServer('api', {
     name,
-    probePath: '/healthz',
+    probePath: routes.healthz.path,
     ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
-    env: {
-      ...options.env,
-      REDIS_URL: `redis://127.0.0.1:${options.redisPort}`,
-      LOG_LEVEL: 'info',
-      LOG_FORMAT: 'json',
-      BENCH_FEATURES_OFF: options.off.join(','),
+    env: options.env,
+    settings: {
+      apiEnv: { REDIS_URL: `redis://127.0.0.1:${options.redisPort}`, LOG_LEVEL: options.logLevel ?? 'info', LOG_FORMAT: 'json' },
+      featuresOff: options.off,
     },
   });
+}
+
+/** Our http-proxy edge (its entry, as the runner starts it) in front of `upstreamUrl`. */
+export async function startEdge(options: { upstreamUrl: string; logLevel: LogLevel; env: BaseEnv }): Promise<NodeServer> {
+  const port = await freePort();
+  const proc = new BenchChild({
+    name: `http-proxy edge (${options.logLevel})`,
+    command: process.execPath,
+    args: ['--enable-source-maps', edgeEntry],
+    env: { ...options.env, EDGE_PORT: String(port), EDGE_HOST: '127.0.0.1', API_UPSTREAM: options.upstreamUrl, LOG_LEVEL: options.logLevel, LOG_FORMAT: 'json' },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const startMs = await proc.guard(firstOk(`${url}/redis`, startTimeoutMs, proc.startedAt), 'a 200 on /redis through the edge', startTimeoutMs);
+  return { proc, url, startMs };
 }
 
 /** A redis-server as the stack runs it (AOF, appendfsync always), on a free port. */
@@ -141,24 +151,36 @@ export async function startRedis(bin: string, dir: string): Promise<RedisServer>
   return redis;
 }
 
+/** An nginx the bench started: its url, and what closes the pipe its access log goes to. */
+export interface BenchNginx {
+  readonly proc: BenchChild;
+  readonly url: string;
+  readonly close: () => void;
+}
+
 /**
- * nginx with our generated native config in front of `apiPort`. Its access log goes to a named pipe
- * the bench reads and drops, as the runner reads it (and relays it).
+ * nginx with the config `config` makes for its place, in front of `upstreamPort`. An access log
+ * the config sends to `accessLogPath` is a named pipe the bench reads and drops, as the runner
+ * reads it (and relays it).
  */
-export async function startNginx(bin: string, options: { dir: string; apiPort: number }): Promise<{ proc: Proc; url: string; close: () => void }> {
+export async function startNginx(
+  bin: string,
+  options: { name: string; dir: string; upstreamPort: number; config: (place: NginxPlace, accessLogPath: string) => string },
+): Promise<BenchNginx> {
   const port = await freePort();
   const prefix = join(options.dir, `nginx-${port}`);
-  await mkdir(prefix, { recursive: true });
+  await mkdir(join(prefix, 'tmp'), { recursive: true });
   // As root, nginx's workers run as nobody and must reach the prefix.
   await chmod(options.dir, 0o755);
-  const accessLog = AccessLogPipe.open(join(prefix, 'access.log'), () => undefined);
-  const config = generateFiles(nativeTarget({ listenHost: '127.0.0.1', edgePort: port, apiPort: options.apiPort, prefix, accessLogPath: accessLog.path }))['nginx.conf'];
-  if (config === undefined) throw new Error('the nginx generator made no nginx.conf');
-  const configFile = await preparePrefix(prefix, config);
+  const accessLog = AccessLogPipe.open(join(prefix, 'access.log.pipe'), () => undefined);
+  const configFile = await preparePrefix(prefix, options.config({ port, upstreamPort: options.upstreamPort, prefix }, accessLog.path));
   const check = checkNginxConfig(bin, prefix, configFile);
-  if (!check.ok) throw new Error(`nginx rejected the generated config:\n${check.output}`);
-  const proc = new Proc({ name: 'nginx (reference)', command: bin, args: ['-p', prefix, '-c', configFile, '-e', 'stderr'] });
+  if (!check.ok) {
+    accessLog.close();
+    throw new Error(`nginx rejected the config of ${options.name}:\n${check.output}`);
+  }
+  const proc = new BenchChild({ name: options.name, command: bin, args: ['-p', prefix, '-c', configFile, '-e', 'stderr'] });
   const url = `http://127.0.0.1:${port}`;
-  await proc.guard(firstOk(`${url}${edge.healthPath}`, startTimeoutMs), 'a 200 from nginx', startTimeoutMs);
+  await proc.guard(firstOk(`${url}/redis`, startTimeoutMs), 'a 200 on /redis through nginx', startTimeoutMs);
   return { proc, url, close: () => accessLog.close() };
 }

@@ -2,12 +2,12 @@
  * wrk, the load generator: a C program in its own process, so the bench never measures a Node
  * generator competing with the servers for the same two cores. Its own CPU time is reported too.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Child, runCommand } from '@three-tier/processes';
 import { headerNames } from '@three-tier/shared';
-import { readStat } from './cpu.js';
+import { cpuSecondsOf } from './cpu.js';
 
 export interface WrkOptions {
   readonly url: string;
@@ -59,7 +59,9 @@ export function parseWrk(output: string): Omit<WrkResult, 'cpuSeconds'> {
 
 /**
  * Writes a script giving every request an Idempotency-Key of its own, unique across runs (the api
- * remembers a key for a while, and a key it has seen is answered without counting).
+ * remembers a key for a while, and a key it has seen is answered without counting). Each run of the
+ * script starts its keys afresh from the second it started: a run lasts a second at least, so runs
+ * of one case never share a key (a counter alone would replay the last run's keys, the cheap path).
  */
 export async function uniqueKeyScript(dir: string): Promise<string> {
   const prefix = `bench-${randomBytes(6).toString('hex')}`;
@@ -67,9 +69,10 @@ export async function uniqueKeyScript(dir: string): Promise<string> {
   await writeFile(
     file,
     `local n = 0
+local run = "${prefix}-" .. os.time()
 request = function()
   n = n + 1
-  return wrk.format(nil, nil, { ["${headerNames.idempotencyKey}"] = "${prefix}-" .. n })
+  return wrk.format(nil, nil, { ["${headerNames.idempotencyKey}"] = run .. "-" .. n })
 end
 `,
   );
@@ -84,37 +87,34 @@ export async function runWrk(options: WrkOptions): Promise<WrkResult> {
   const args = ['-t1', `-c${options.connections ?? defaultConnections}`, `-d${options.seconds}s`, '--latency'];
   if (options.script) args.push('-s', options.script);
   args.push(options.url);
-  const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   let cpuSeconds = 0;
-  const sampler = setInterval(() => {
-    if (child.pid !== undefined) cpuSeconds = readStat(child.pid)?.cpuSeconds ?? cpuSeconds;
-  }, 50);
-  // Never hang: wrk stops by itself after -d; a stuck one is killed.
-  const killer = setTimeout(() => child.kill('SIGKILL'), (options.seconds + 15) * 1_000);
+  let sampler: NodeJS.Timeout | undefined;
   try {
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', resolve);
+    const { code, output } = await runCommand('wrk', args, {
+      // Never hang: wrk stops by itself after -d; a stuck one is killed.
+      timeoutMs: (options.seconds + 15) * 1_000,
+      killSignal: 'SIGKILL',
+      onSpawn: (pid) => {
+        sampler = setInterval(() => {
+          cpuSeconds = cpuSecondsOf(pid) ?? cpuSeconds;
+        }, 50);
+      },
     });
     if (code !== 0) throw new Error(`wrk ${args.join(' ')} exited with ${String(code)}:\n${output}`);
     return { ...parseWrk(output), cpuSeconds };
   } finally {
     clearInterval(sampler);
-    clearTimeout(killer);
   }
 }
 
 /** Starts wrk for a long while and returns a way to stop it: load in the background (a stop under load). */
 export function backgroundWrk(url: string, seconds: number): { stop: () => void } {
-  const child = spawn('wrk', ['-t1', `-c${defaultConnections}`, `-d${seconds}s`, url], { stdio: 'ignore' });
-  const killer = setTimeout(() => child.kill('SIGKILL'), (seconds + 15) * 1_000);
+  const wrk = new Child({ name: 'wrk', command: 'wrk', args: ['-t1', `-c${defaultConnections}`, `-d${seconds}s`, url] });
+  const killer = setTimeout(() => void wrk.kill(), (seconds + 15) * 1_000);
   return {
     stop: () => {
       clearTimeout(killer);
-      child.kill('SIGKILL');
+      void wrk.kill();
     },
   };
 }

@@ -1,8 +1,8 @@
-import { execFile } from 'node:child_process';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
-import { liveRuns, RetryLog, retryLogName, type RunRecord } from '@three-tier/runner';
-import { instanceAlias, ports, repoRoot, services, type InstanceBody } from '@three-tier/shared';
+import { commandOutput, liveRuns, preferredComposeCommand, RetryLog, retryLogName, type RunRecord } from '@three-tier/processes';
+import { repoRoot } from '@three-tier/cli-kit';
+import { instanceAlias, nativeDefaults, ports, routes, services, type InstanceBody } from '@three-tier/shared';
 
 /** One api instance as chaos names it: by hostname, alias, port (native) or container (compose). */
 export interface ChaosInstance {
@@ -41,16 +41,6 @@ export interface ChaosStack {
   retries(since: Date): Promise<number | string>;
 }
 
-/** Runs a program, resolving with its stdout; a failure names the command and its stderr. */
-export function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd = repoRoot): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { env, cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${[file, ...args].join(' ')} failed: ${stderr.trim() || error.message}`));
-      else resolve(stdout);
-    });
-  });
-}
-
 function signal(pid: number, name: NodeJS.Signals): void {
   try {
     process.kill(pid, name);
@@ -65,39 +55,58 @@ export async function findNativeRun(tmp: string): Promise<{ path: string; record
   return newest;
 }
 
-/** `npm start`'s stack, from its run folder's record (stack.json). */
-export function nativeStack(folder: string, record: RunRecord, url: string | undefined): ChaosStack {
-  const apis = Object.entries(record.services)
+/** The api instances a run folder records, in port order. */
+function recordedApis(record: RunRecord): { pid: number; port: number; instanceId: string | undefined }[] {
+  return Object.entries(record.services)
     .filter(([name, service]) => (name === 'api' || name.startsWith('api ')) && service.port !== undefined)
     .map(([, service]) => ({ pid: service.pid, port: service.port ?? 0, instanceId: service.instanceId }))
     .sort((a, b) => a.port - b.port);
+}
+
+/** Redis natively: signals to the pid the runner recorded. */
+function nativeRedis(record: RunRecord, action: RedisAction): string {
   const redis = record.services.redis;
-  const nativeRedis = (action: RedisAction): string => {
-    if (!redis) throw new Error('the run folder records no redis');
-    switch (action) {
-      case 'freeze':
-        signal(redis.pid, 'SIGSTOP');
-        return `sent SIGSTOP to redis-server (pid ${redis.pid}): it holds its connections but answers nothing`;
-      case 'thaw':
-        signal(redis.pid, 'SIGCONT');
-        return `sent SIGCONT to redis-server (pid ${redis.pid}): it answers again`;
-      case 'stop':
-        signal(redis.pid, 'SIGTERM');
-        return `sent SIGTERM to redis-server (pid ${redis.pid}); the runner restarts it on its own, as compose's restart policy would`;
-      case 'start':
-        return 'natively there is nothing to start: the runner restarts redis-server on its own whenever it exits';
-    }
-  };
+  if (!redis) throw new Error('the run folder records no redis');
+  switch (action) {
+    case 'freeze':
+      signal(redis.pid, 'SIGSTOP');
+      return `sent SIGSTOP to redis-server (pid ${redis.pid}): it holds its connections but answers nothing`;
+    case 'thaw':
+      signal(redis.pid, 'SIGCONT');
+      return `sent SIGCONT to redis-server (pid ${redis.pid}): it answers again`;
+    case 'stop':
+      signal(redis.pid, 'SIGTERM');
+      return `sent SIGTERM to redis-server (pid ${redis.pid}); the runner restarts it on its own, as compose's restart policy would`;
+    case 'start':
+      return 'natively there is nothing to start: the runner restarts redis-server on its own whenever it exits';
+  }
+}
+
+/** Why an instance on `port` is out of the rotation, asked of its own /readyz; undefined when it is ready. */
+async function probePort(port: string): Promise<string | undefined> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}${routes.readyz.path}`, { signal: AbortSignal.timeout(1_000) });
+    await response.body?.cancel();
+    return response.status === 200 ? undefined : `its ${routes.readyz.path} answers ${response.status}`;
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    return cause === 'ECONNREFUSED' ? `nothing listens on port ${port}` : `its ${routes.readyz.path} does not answer (${cause ?? (error as Error).message})`;
+  }
+}
+
+/** `npm start`'s stack, from its run folder's record (stack.json): every process by the pid the runner wrote. */
+export function nativeStack(folder: string, record: RunRecord, url: string | undefined): ChaosStack {
+  const apis = recordedApis(record);
   return {
     kind: 'native',
-    url: url ?? record.url ?? 'http://127.0.0.1:8080',
+    url: url ?? record.url ?? `http://127.0.0.1:${nativeDefaults.edgePort}`,
     async instances() {
       return Promise.all(
         apis.map(async ({ pid, port, instanceId }) => {
           // The runner records each instance's INSTANCE_ID; asked first, in case that changes.
           let hostname = instanceId ?? `${osHostname()}-${port}`;
           try {
-            const response = await fetch(`http://127.0.0.1:${port}/instance`, { signal: AbortSignal.timeout(3_000) });
+            const response = await fetch(`http://127.0.0.1:${port}${routes.instance.path}`, { signal: AbortSignal.timeout(3_000) });
             hostname = ((await response.json()) as InstanceBody).hostname;
           } catch {
             // down, or unready (which drops every request but the fault routes): named as the runner names it
@@ -111,23 +120,15 @@ export function nativeStack(folder: string, record: RunRecord, url: string | und
       return Promise.resolve(`sent SIGKILL to pid ${instance.handle}; the runner restarts it on its own, as compose would`);
     },
     redis(action) {
-      return Promise.resolve(nativeRedis(action));
+      return Promise.resolve(nativeRedis(record, action));
     },
     async call(instance, method, path) {
       const port = instance.names[0] ?? '';
       const response = await fetch(`http://127.0.0.1:${port}${path}`, { method, signal: AbortSignal.timeout(5_000) });
       return { status: response.status, body: await response.text() };
     },
-    async probe(instance) {
-      const port = instance.names[0] ?? '';
-      try {
-        const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(1_000) });
-        await response.body?.cancel();
-        return response.status === 200 ? undefined : `its /readyz answers ${response.status}`;
-      } catch (error) {
-        const cause = (error as { cause?: { code?: string } }).cause?.code;
-        return cause === 'ECONNREFUSED' ? `nothing listens on port ${port}` : `its /readyz does not answer (${cause ?? (error as Error).message})`;
-      }
+    probe(instance) {
+      return probePort(instance.names[0] ?? '');
     },
     // The runner notes every retried request in the run folder (see RetryLog).
     retries(since) {
@@ -142,40 +143,129 @@ export interface ComposeOptions {
   readonly env: NodeJS.ProcessEnv;
 }
 
+/** A container of the compose project. */
+interface Container {
+  readonly id: string;
+  readonly name: string;
+  readonly hostname: string;
+}
+
+type Docker = (args: readonly string[]) => Promise<string>;
+
+const lines = (text: string): string[] => text.split('\n').filter(Boolean);
+
+/** The containers of one service of `project`, by name; with `all`, stopped ones too. */
+async function serviceContainers(docker: Docker, project: string, service: string, all = false): Promise<Container[]> {
+  const filters = ['--filter', `label=com.docker.compose.project=${project}`, '--filter', `label=com.docker.compose.service=${service}`];
+  const ids = lines(await docker(['ps', '-q', ...(all ? ['-a'] : []), ...filters]));
+  if (ids.length === 0) return [];
+  return lines(await docker(['inspect', '--format', '{{.Id}} {{.Name}} {{.Config.Hostname}}', ...ids]))
+    .map((line) => {
+      const [id = '', name = '', hostname = ''] = line.split(' ');
+      return { id, name: name.replace(/^\//, ''), hostname };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+async function oneContainer(docker: Docker, project: string, service: string, all = false): Promise<Container> {
+  const [found] = await serviceContainers(docker, project, service, all);
+  if (!found) throw new Error(`no ${service} container of compose project ${project} is ${all ? 'there' : 'running'}`);
+  return found;
+}
+
+/**
+ * Node code run in a container that prints the pid of its main process. Compose starts every
+ * service with `init: true`: Docker's init is pid 1 and the service's command its only child. A
+ * `docker exec` comes in from outside, with parent 0, so it never matches itself.
+ */
+const mainProcessScript = [
+  "const fs = require('fs');",
+  "const ppid = (pid) => { try { const stat = fs.readFileSync('/proc/' + pid + '/stat', 'utf8'); return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]; } catch { return undefined; } };",
+  "const main = fs.readdirSync('/proc').filter((p) => /^[0-9]+$/.test(p) && Number(p) > 1).find((p) => ppid(p) === '1');",
+  "if (!main) { console.error('no process under the init of this container'); process.exit(1); }",
+  'console.log(main);',
+].join('\n');
+
+/**
+ * SIGKILL to the api process inside its container, a crash as the OOM killer's: its init exits
+ * with it, and Docker's restart policy brings the replica back. `docker kill` would count as a
+ * stop asked for, and restart: unless-stopped would leave the replica down.
+ */
+async function killApiIn(docker: Docker, instance: ChaosInstance): Promise<string> {
+  const pid = Number((await docker(['exec', instance.handle, 'node', '-e', mainProcessScript])).trim());
+  // Detached: the container dies with its api, and an attached exec would die with it, failing.
+  await docker(['exec', '--detach', instance.handle, 'node', '-e', `process.kill(${pid}, 'SIGKILL')`]);
+  return `sent SIGKILL to the api process (pid ${pid} in ${instance.where}), as a crash or the OOM killer would; Docker's restart policy (unless-stopped) restarts the container`;
+}
+
+const dockerRedisCommand = { freeze: 'pause', thaw: 'unpause', stop: 'stop', start: 'start' } as const;
+const dockerRedisMeaning = {
+  freeze: 'its processes are frozen (cgroup freezer): connections stay open, nothing answers',
+  thaw: 'it answers again',
+  stop: 'SIGTERM, then SIGKILL after the grace period; a stopped container stays down until "redis start"',
+  start: 'it starts on its data volume',
+} as const;
+
+async function composeRedis(docker: Docker, project: string, action: RedisAction): Promise<string> {
+  // A stopped container is not "running": look among all of the project's.
+  const found = await oneContainer(docker, project, services.redis, action === 'start');
+  const command = dockerRedisCommand[action];
+  await docker([command, found.id]);
+  return `docker ${command} ${found.name}: ${dockerRedisMeaning[action]}`;
+}
+
+/** A request to the api inside its container, on its own port: the fault routes are not published. */
+async function callInContainer(docker: Docker, instance: ChaosInstance, method: string, path: string): Promise<RouteAnswer> {
+  const script =
+    `fetch('http://127.0.0.1:${ports.api}${path}',{method:'${method}'})` +
+    '.then(async(r)=>{process.stdout.write(r.status+"\\n"+await r.text())})' +
+    '.catch((e)=>{process.stdout.write("0\\n"+e.message)})';
+  const output = await docker(['exec', instance.handle, 'node', '-e', script]);
+  const newline = output.indexOf('\n');
+  return { status: Number(output.slice(0, newline)), body: output.slice(newline + 1) };
+}
+
+/** Why a container is out of the rotation; `restarts` remembers each one's restart count between probes. */
+async function probeContainer(docker: Docker, restarts: Map<string, string>, instance: ChaosInstance): Promise<string | undefined> {
+  const format = '{{.State.Status}} {{.RestartCount}} {{if .State.Health}}{{.State.Health.Status}}{{end}}';
+  const [status = 'gone', count = '0', health = ''] = (await docker(['inspect', '--format', format, instance.handle]).catch(() => 'gone')).trim().split(' ');
+  // A restart quicker than a probe shows only in the count: the restarted one is not ready yet.
+  const known = restarts.get(instance.handle);
+  restarts.set(instance.handle, count);
+  if (known !== undefined && known !== count) return `Docker restarted its container (restart ${count})`;
+  if (status !== 'running') return `its container is ${status}`;
+  return health === '' || health === 'healthy' ? undefined : `its container is running, its health ${health}`;
+}
+
+/** Requests nginx tried on more than one upstream since `since`, from its access log (docker logs). */
+async function nginxRetries(docker: Docker, project: string, since: Date): Promise<number> {
+  const nginx = await oneContainer(docker, project, services.edge);
+  // nginx writes its access log to stdout (docker logs); stderr holds its error log.
+  const logs = await docker(['logs', '--since', since.toISOString(), nginx.id]);
+  let retried = 0;
+  for (const line of logs.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as { upstream?: string };
+      if (entry.upstream?.includes(',')) retried += 1;
+    } catch {
+      // not an access log line
+    }
+  }
+  return retried;
+}
+
 /** The compose stack of `project`, through the docker CLI. */
 export function composeStack(options: ComposeOptions): ChaosStack {
   const { project, env } = options;
   /** Each container's restart count when last probed. */
   const restarts = new Map<string, string>();
-  const docker = (args: readonly string[]): Promise<string> => run('docker', args, env);
-  /** Running containers of one service: id, name and hostname. */
-  const containers = async (service: string): Promise<{ id: string; name: string; hostname: string }[]> => {
-    const ids = (
-      await docker(['ps', '-q', '--filter', `label=com.docker.compose.project=${project}`, '--filter', `label=com.docker.compose.service=${service}`])
-    )
-      .split('\n')
-      .filter(Boolean);
-    if (ids.length === 0) return [];
-    const lines = await docker(['inspect', '--format', '{{.Id}} {{.Name}} {{.Config.Hostname}}', ...ids]);
-    return lines
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => {
-        const [id = '', name = '', hostname = ''] = line.split(' ');
-        return { id, name: name.replace(/^\//, ''), hostname };
-      })
-      .sort((a, b) => a.name.localeCompare(b.name));
-  };
-  const one = async (service: string): Promise<{ id: string; name: string }> => {
-    const [found] = await containers(service);
-    if (!found) throw new Error(`no ${service} container of compose project ${project} is running`);
-    return found;
-  };
+  const docker: Docker = (args) => commandOutput('docker', args, { env });
   return {
     kind: 'compose',
     url: options.url,
     async instances() {
-      return (await containers(services.api)).map(({ id, name, hostname }) => ({
+      return (await serviceContainers(docker, project, services.api)).map(({ id, name, hostname }) => ({
         hostname,
         alias: instanceAlias(hostname),
         where: name,
@@ -183,93 +273,19 @@ export function composeStack(options: ComposeOptions): ChaosStack {
         handle: id,
       }));
     },
-    async kill(instance) {
-      // `docker kill` counts as a stop asked for: restart: unless-stopped would leave the replica
-      // down. SIGKILL to the api process inside is a crash, as the OOM killer's: its init exits
-      // with it, and Docker's restart policy brings the replica back.
-      const find = [
-        "const fs = require('fs');",
-        "const api = fs.readdirSync('/proc').filter((p) => /^[0-9]+$/.test(p) && Number(p) > 1 && Number(p) !== process.pid)",
-        "  .find((p) => { try { return fs.readFileSync('/proc/' + p + '/cmdline', 'utf8').includes('apps/api/dist/src/index.js'); } catch { return false; } });",
-        "if (!api) { console.error('no api process in this container'); process.exit(1); }",
-        'console.log(api);',
-      ].join('\n');
-      const pid = Number((await docker(['exec', instance.handle, 'node', '-e', find])).trim());
-      // Detached: the container dies with its api, and an attached exec would die with it, failing.
-      await docker(['exec', '--detach', instance.handle, 'node', '-e', `process.kill(${pid}, 'SIGKILL')`]);
-      return `sent SIGKILL to the api process (pid ${pid} in ${instance.where}), as a crash or the OOM killer would; Docker's restart policy (unless-stopped) restarts the container`;
-    },
-    async redis(action) {
-      // A stopped container is not "running": look among all of the project's.
-      const all = action === 'start';
-      const found = all
-        ? (
-            await docker([
-              'ps', '-a', '--format', '{{.ID}} {{.Names}}', '--filter', `label=com.docker.compose.project=${project}`,
-              '--filter', `label=com.docker.compose.service=${services.redis}`,
-            ])
-          )
-            .split('\n')
-            .filter(Boolean)
-            .map((line) => {
-              const [id = '', name = ''] = line.split(' ');
-              return { id, name };
-            })[0]
-        : await one(services.redis);
-      if (!found) throw new Error(`no redis container of compose project ${project}`);
-      const command = { freeze: 'pause', thaw: 'unpause', stop: 'stop', start: 'start' }[action];
-      await docker([command, found.id]);
-      const meaning = {
-        freeze: 'its processes are frozen (cgroup freezer): connections stay open, nothing answers',
-        thaw: 'it answers again',
-        stop: 'SIGTERM, then SIGKILL after the grace period; a stopped container stays down until "redis start"',
-        start: 'it starts on its data volume',
-      }[action];
-      return `docker ${command} ${found.name}: ${meaning}`;
-    },
-    async call(instance, method, path) {
-      const script =
-        `fetch('http://127.0.0.1:${ports.api}${path}',{method:'${method}'})` +
-        '.then(async(r)=>{process.stdout.write(r.status+"\\n"+await r.text())})' +
-        '.catch((e)=>{process.stdout.write("0\\n"+e.message)})';
-      const output = await docker(['exec', instance.handle, 'node', '-e', script]);
-      const newline = output.indexOf('\n');
-      return { status: Number(output.slice(0, newline)), body: output.slice(newline + 1) };
-    },
-    async probe(instance) {
-      const format = '{{.State.Status}} {{.RestartCount}} {{if .State.Health}}{{.State.Health.Status}}{{end}}';
-      const [status = 'gone', count = '0', health = ''] = (await docker(['inspect', '--format', format, instance.handle]).catch(() => 'gone')).trim().split(' ');
-      // A restart quicker than a probe shows only in the count: the restarted one is not ready yet.
-      const known = restarts.get(instance.handle);
-      restarts.set(instance.handle, count);
-      if (known !== undefined && known !== count) return `Docker restarted its container (restart ${count})`;
-      if (status !== 'running') return `its container is ${status}`;
-      return health === '' || health === 'healthy' ? undefined : `its container is running, its health ${health}`;
-    },
-    async retries(since) {
-      const nginx = await one(services.edge);
-      // nginx writes its access log to stdout (docker logs); stderr holds its error log.
-      const logs = await docker(['logs', '--since', since.toISOString(), nginx.id]);
-      let retried = 0;
-      for (const line of logs.split('\n')) {
-        if (!line.startsWith('{')) continue;
-        try {
-          const entry = JSON.parse(line) as { upstream?: string };
-          if (entry.upstream?.includes(',')) retried += 1;
-        } catch {
-          // not an access log line
-        }
-      }
-      return retried;
-    },
+    kill: (instance) => killApiIn(docker, instance),
+    redis: (action) => composeRedis(docker, project, action),
+    call: (instance, method, path) => callInContainer(docker, instance, method, path),
+    probe: (instance) => probeContainer(docker, restarts, instance),
+    retries: (since) => nginxRetries(docker, project, since),
   };
 }
 
-/** The compose command: v2 as `docker compose` when there is one, else docker-compose (1.29). */
-export async function composeCommand(env: NodeJS.ProcessEnv): Promise<[string, ...string[]]> {
-  const plugin = await run('docker', ['compose', 'version'], env).then(
-    () => true,
-    () => false,
-  );
-  return plugin ? ['docker', 'compose'] : ['docker-compose'];
+/** `compose up --scale api=<count>` on `project`, with the compose this machine has. */
+export async function scaleCompose(project: string, count: string, env: NodeJS.ProcessEnv, say: (line: string) => void): Promise<void> {
+  const [file, ...prefix] = await preferredComposeCommand(env);
+  const command = [...prefix, '-p', project, 'up', '-d', '--no-recreate', '--no-build', '--scale', `api=${count}`, 'api'];
+  say(`running: ${[file, ...command].join(' ')}`);
+  // From the repository's root, where docker-compose.yml is.
+  await commandOutput(file, command, { env, cwd: repoRoot });
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { instanceAlias, type InstanceBody } from '@three-tier/shared';
+import { instanceAlias, Rotation, type Arrival, type InstanceBody } from '@three-tier/shared';
 
 export interface WatchOptions {
   /** The edge: GET /instance through it shows who is in the rotation. */
@@ -27,17 +27,6 @@ export interface WatchReport {
   readonly joined: readonly string[];
 }
 
-/**
- * An instance leaves the rotation when it has missed this many of its turns in the edge's round
- * robin: the others answered this many times each meanwhile, counted in answers, not seconds, so a
- * slow poll cannot fake it. A fixed 2.5 s once called one of five replicas gone for a gap in nginx's
- * round robin.
- */
-const turnsMissed = 8;
-/** ... and never in less than this, nor on fewer than `othersAnswers` answers from the others. */
-const minSilentMs = 2_500;
-const othersAnswers = 12;
-
 /** "coral-walrus (host-3001)" */
 export function nameOf(hostname: string): string {
   return `${instanceAlias(hostname)} (${hostname})`;
@@ -64,16 +53,17 @@ async function poll(url: string): Promise<{ body?: InstanceBody; failure?: strin
 }
 
 /**
- * Polls GET /instance through the edge and says, as it happens, which instance left the rotation,
- * which joined or came back, how Redis and each instance's state changed, and which requests
- * failed; a progress line every second, so it is never silent.
+ * Polls GET /instance through the edge and says, as it happens, which instance left the rotation
+ * (the rotation rule's call, or at once for the target its probe finds down), which joined or came
+ * back, how Redis and each instance's state changed, and which requests failed; a progress line
+ * every second, so it is never silent.
  */
 export async function watch(options: WatchOptions, print: (line: string) => void): Promise<WatchReport> {
   const rate = options.rate ?? 10;
   const at = (time = Date.now()): string => `+${((time - options.since) / 1_000).toFixed(1)} s`.padEnd(8);
   const say = (line: string, time?: number): void => print(`${at(time)} ${line}`);
-  const lastSeen = new Map<string, number>();
-  const inRotation = new Set(options.baseline.hosts.keys());
+  const start = Date.now();
+  const rotation = new Rotation(start, options.baseline.hosts.keys());
   const everSeen = new Set([...options.baseline.hosts.keys(), ...(options.known ?? [])]);
   const left: string[] = [];
   const joined: string[] = [];
@@ -81,31 +71,30 @@ export async function watch(options: WatchOptions, print: (line: string) => void
   let redisState: string | undefined = options.baseline.redis;
   let requests = 0;
   let failed = 0;
-  let answersSince = new Map<string, number>();
   const second = { requests: 0, failed: 0, failures: new Map<string, number>(), hosts: new Set<string>() };
-  const start = Date.now();
-  for (const host of inRotation) lastSeen.set(host, start);
   const end = start + options.seconds * 1_000;
   const pending = new Set<Promise<void>>();
   /** Why the target is out, while its probe says so. */
   let targetDown: string | undefined;
-  let allBack = inRotation.size;
+  let allBack = rotation.present().length;
 
   const onAnswer = (body: InstanceBody, time: number): void => {
     const host = body.hostname;
-    lastSeen.set(host, time);
     second.hosts.add(host);
-    for (const [other, count] of answersSince) if (other !== host) answersSince.set(other, count + 1);
-    answersSince.set(host, 0);
-    // A late answer of the target, sent before its probe found it down, does not bring it back.
+    // A late answer of the target, sent before its probe found it down, does not bring it back: to
+    // the others it is only a turn they did not take.
     const heldOut = host === options.target?.hostname && targetDown !== undefined;
-    if (!inRotation.has(host) && !heldOut) {
-      inRotation.add(host);
+    let arrival: Arrival | undefined;
+    if (heldOut) rotation.miss(time);
+    else arrival = rotation.answer(host, time);
+    // Not in the baseline, or gone: it joins, or comes back.
+    if (arrival !== undefined) {
       const back = everSeen.has(host);
       everSeen.add(host);
       joined.push(host);
       say(`${nameOf(host)} ${back ? 'came back into the rotation' : 'joined'}`, time);
-      if (inRotation.size >= allBack && left.length > 0) say(`the rotation is whole again: ${inRotation.size} instances answer`, time);
+      const answering = rotation.present().length;
+      if (answering >= allBack && left.length > 0) say(`the rotation is whole again: ${answering} instances answer`, time);
     }
     const state = body.state;
     if (states.has(host) && states.get(host) !== state) say(`${nameOf(host)} is ${state} now (was ${states.get(host) ?? '?'})`, time);
@@ -117,14 +106,9 @@ export async function watch(options: WatchOptions, print: (line: string) => void
   };
 
   const checkLeavers = (now: number): void => {
-    const needed = Math.max(othersAnswers, turnsMissed * (inRotation.size - 1));
-    for (const host of [...inRotation]) {
-      const seen = lastSeen.get(host) ?? start;
-      if (now - seen >= minSilentMs && (answersSince.get(host) ?? needed) >= needed) {
-        inRotation.delete(host);
-        left.push(host);
-        say(`${nameOf(host)} left the rotation (last answer at ${at(seen).trim()})`, now);
-      }
+    for (const member of rotation.sweep(now)) {
+      left.push(member.hostname);
+      say(`${nameOf(member.hostname)} left the rotation (last answer at ${at(member.lastAnswerAt).trim()})`, now);
     }
   };
 
@@ -141,7 +125,7 @@ export async function watch(options: WatchOptions, print: (line: string) => void
       const time = Date.now();
       if (reason && !targetDown) {
         say(`${nameOf(target.hostname)} is out: ${reason}`, time);
-        if (inRotation.delete(target.hostname)) {
+        if (rotation.leave(target.hostname)) {
           left.push(target.hostname);
           say(`${nameOf(target.hostname)} left the rotation`, time);
         }
@@ -161,6 +145,8 @@ export async function watch(options: WatchOptions, print: (line: string) => void
       const time = Date.now();
       if (body) onAnswer(body, time);
       else {
+        // A turn nobody took.
+        rotation.miss(time);
         failed += 1;
         second.failed += 1;
         const key = failure ?? 'unknown';
@@ -183,12 +169,11 @@ export async function watch(options: WatchOptions, print: (line: string) => void
       second.hosts = new Set();
       nextProgress += 1_000;
     }
-    allBack = Math.max(allBack, inRotation.size);
+    allBack = Math.max(allBack, rotation.present().length);
     await sleep(Math.max(0, sent + 1_000 / rate - Date.now()));
   }
   await Promise.all([...pending, probing]);
-  answersSince = new Map();
-  return { requests, failed, answering: [...inRotation].sort(), left, joined };
+  return { requests, failed, answering: rotation.present().sort(), left, joined };
 }
 
 /** The rotation before an action: each hostname answering with its state, and Redis's state. */
@@ -197,22 +182,32 @@ export interface Baseline {
   readonly redis?: string;
 }
 
-/** Who answers GET /instance through `url` over `ms`, and how. */
-export async function rotation(url: string, ms: number, rate = 10): Promise<Baseline> {
-  const hosts = new Map<string, string>();
+/**
+ * Who answers GET /instance through `url`, and how: polled until the rotation rule has settled,
+ * when an instance that has not answered would have missed its turns (8 of each other's answers,
+ * and 2.5 s at least), so a gap in the round robin does not leave one out.
+ */
+export async function takeBaseline(url: string, rate = 10): Promise<Baseline> {
+  const rotation = new Rotation(Date.now());
+  const states = new Map<string, string>();
   let redis: string | undefined;
-  const end = Date.now() + ms;
   const polls: Promise<void>[] = [];
-  while (Date.now() < end) {
+  while (!rotation.settled) {
     polls.push(
       poll(url).then(({ body }) => {
-        if (!body) return;
-        hosts.set(body.hostname, body.state);
+        if (!body) {
+          rotation.miss(Date.now());
+          return;
+        }
+        rotation.answer(body.hostname, Date.now());
+        states.set(body.hostname, body.state);
         redis = body.redis.state;
       }),
     );
     await sleep(1_000 / rate);
+    rotation.sweep(Date.now());
   }
   await Promise.all(polls);
+  const hosts = new Map(rotation.present().map((host) => [host, states.get(host) ?? '?']));
   return { hosts, ...(redis ? { redis } : {}) };
 }

@@ -1,6 +1,7 @@
-import { describeFaults, faultNames, type FaultName, type Faults } from '@three-tier/shared';
-import { composeCommand, run, type ChaosInstance, type ChaosStack, type RedisAction } from './chaos-stacks.js';
-import { nameOf, rotation, watch } from './chaos-watch.js';
+import { describeFaults, faultNames, faultRoutes, rotationRule, type FaultName, type Faults } from '@three-tier/shared';
+import { maxApiInstances } from '@three-tier/runner';
+import { scaleCompose, type ChaosInstance, type ChaosStack, type RedisAction } from './chaos-stacks.js';
+import { nameOf, takeBaseline, watch } from './chaos-watch.js';
 
 /** A mistake on the command line: said with the usage, exit 2. */
 export class UsageError extends Error {}
@@ -19,18 +20,21 @@ export interface ChaosOptions {
   readonly stack: ChaosStack;
   readonly watchSeconds: number;
   /** For `scale` in compose: the project and the environment compose runs with. */
-  readonly composeProject?: string;
+  readonly composeProject: string;
   readonly env: NodeJS.ProcessEnv;
   readonly signal?: AbortSignal;
 }
 
-/** How long chaos watches the rotation before acting, to know who was in it. */
-const baselineMs = 1_500;
-
 /** The instance `name` names (hostname, alias, port or container, or 1-based index), or a random one. */
-export function pickInstance(instances: readonly ChaosInstance[], name: string | undefined): ChaosInstance {
+export function pickInstance(instances: readonly ChaosInstance[], name: string | undefined, inRotation?: ReadonlySet<string>): ChaosInstance {
   if (instances.length === 0) throw new RefusedError('no api instance is running');
-  if (name === undefined) return instances[Math.floor(Math.random() * instances.length)] as ChaosInstance;
+  if (name === undefined) {
+    // Unnamed, an instance the edge is sending to: one that is out already (just restarted, passed
+    // over after a failure) could not be seen to leave, and the watch would have nothing to show.
+    const answering = instances.filter((instance) => inRotation?.has(instance.hostname) ?? false);
+    const pool = answering.length > 0 ? answering : instances;
+    return pool[Math.floor(Math.random() * pool.length)] as ChaosInstance;
+  }
   const found = instances.find((instance) => instance.hostname === name || instance.alias === name || instance.names.includes(name));
   if (found) return found;
   if (/^[1-9][0-9]?$/.test(name) && Number(name) <= instances.length) return instances[Number(name) - 1] as ChaosInstance;
@@ -50,10 +54,109 @@ function faultsOf(body: string): string {
 /** `set unready`, `set latency=300`, `set errors=0.2`: the fault route and its query. */
 function faultRequest(spec: string | undefined): { path: string; what: string } {
   const [name, value] = (spec ?? '').split('=');
-  if (name === 'unready' && value === undefined) return { path: '/faults/unready', what: 'unready' };
-  if (name === 'latency' && value !== undefined) return { path: `/faults/latency?ms=${encodeURIComponent(value)}`, what: `latency +${value} ms` };
-  if (name === 'errors' && value !== undefined) return { path: `/faults/errors?rate=${encodeURIComponent(value)}`, what: `errors at rate ${value}` };
+  if (name === 'unready' && value === undefined) return { path: faultRoutes.unready.path, what: 'unready' };
+  if (name === 'latency' && value !== undefined) return { path: `${faultRoutes.latency.path}?ms=${encodeURIComponent(value)}`, what: `latency +${value} ms` };
+  if (name === 'errors' && value !== undefined) return { path: `${faultRoutes.errors.path}?rate=${encodeURIComponent(value)}`, what: `errors at rate ${value}` };
   throw new UsageError(`fault set takes unready, latency=MS or errors=RATE (got ${JSON.stringify(spec ?? '')})`);
+}
+
+type Say = (line: string) => void;
+/** The instance an action is for, chosen once the rotation is known (the hostnames answering). */
+type ChooseTarget = (inRotation: ReadonlySet<string>) => ChaosInstance;
+/** Acts on the stack (on the chosen instance, if any), then watches what it does; resolves with the exit code. */
+type ActAndWatch = (act: (target: ChaosInstance | undefined) => Promise<string>, choose?: ChooseTarget) => Promise<number>;
+
+/** Acts, then watches what the stack does for CHAOS_WATCH_SECONDS and says it. */
+async function actAndWatch(
+  options: ChaosOptions,
+  print: Say,
+  act: (target: ChaosInstance | undefined) => Promise<string>,
+  choose?: ChooseTarget,
+): Promise<number> {
+  const { stack } = options;
+  const say = (line: string): void => print(`chaos | ${line}`);
+  say(
+    `watching ${stack.url}/instance until each instance has had ${rotationRule.turnsMissed} turns ` +
+      `(${rotationRule.minSilentMs / 1_000} s at least), to know the rotation before acting`,
+  );
+  const baseline = await takeBaseline(stack.url);
+  say(
+    `in the rotation: ${[...baseline.hosts.keys()].map(nameOf).sort().join(', ') || 'nobody answers'}` +
+      (baseline.redis ? `; redis is ${baseline.redis}` : ''),
+  );
+  const target = choose?.(new Set(baseline.hosts.keys()));
+  const known = (await stack.instances()).map((instance) => instance.hostname);
+  const since = new Date();
+  // An action may take seconds (compose up): say so each second rather than go quiet.
+  const ticker = setInterval(() => {
+    say(`+${((Date.now() - since.getTime()) / 1_000).toFixed(1)} s  still acting...`);
+  }, 1_000);
+  try {
+    say(await act(target));
+  } finally {
+    clearInterval(ticker);
+  }
+  if (options.watchSeconds === 0) return 0;
+  say(`watching ${stack.url}/instance 10 times a second for ${options.watchSeconds} s`);
+  const report = await watch(
+    {
+      url: stack.url,
+      seconds: options.watchSeconds,
+      baseline,
+      known,
+      since: since.getTime(),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(target ? { target: { hostname: target.hostname, probe: () => stack.probe(target) } } : {}),
+    },
+    print,
+  );
+  say(`requests: ${report.requests}, failed: ${report.failed} (non-2xx or network errors), instances answering: ${report.answering.length}`);
+  const retries = await stack.retries(since).catch((error: unknown) => `retries unknown: ${(error as Error).message}`);
+  say(
+    typeof retries === 'number'
+      ? `the edge retried ${retries} request(s) on another instance since the action (from its log; nginx ` +
+          'does not log the /instance polls, so there these are the other clients\' requests, e.g. npm run load or visits)'
+      : retries,
+  );
+  return 0;
+}
+
+async function kill(args: readonly string[], stack: ChaosStack, act: ActAndWatch): Promise<number> {
+  if (args.length > 1) throw new UsageError('kill takes at most one instance');
+  const instances = await stack.instances();
+  if (args[0] !== undefined) pickInstance(instances, args[0]); // a wrong name is a usage error before any watch
+  return act(
+    async (instance = pickInstance(instances, args[0])) => `killing ${nameOf(instance.hostname)} at ${instance.where}: ${await stack.kill(instance)}`,
+    (inRotation) => pickInstance(instances, args[0], inRotation),
+  );
+}
+
+async function redis(args: readonly string[], stack: ChaosStack, say: Say, act: ActAndWatch): Promise<number> {
+  const [what, ...more] = args;
+  if (more.length > 0 || !['freeze', 'thaw', 'stop', 'start'].includes(what ?? '')) {
+    throw new UsageError('redis takes one of freeze, thaw, stop, start');
+  }
+  if (stack.kind === 'native' && what === 'start') {
+    say(await stack.redis('start'));
+    return 0;
+  }
+  return act(() => stack.redis(what as RedisAction));
+}
+
+async function scale(args: readonly string[], options: ChaosOptions, say: Say, act: ActAndWatch): Promise<number> {
+  const [count, ...more] = args;
+  if (more.length > 0 || count === undefined || !/^[1-9][0-9]?$/.test(count)) throw new UsageError('scale takes a replica count, 1 to 99');
+  if (options.stack.kind === 'native') {
+    throw new RefusedError(
+      'npm start fixes the number of api instances when it starts: stop it and start it again with API_INSTANCES=' +
+        `${count} (1 to ${maxApiInstances}). Only the compose stack scales while it runs.`,
+      2,
+    );
+  }
+  return act(async () => {
+    await scaleCompose(options.composeProject, count, options.env, say);
+    return `compose now runs ${count} api replica(s)`;
+  });
 }
 
 /** Runs one chaos action, then watches the stack respond. Returns the exit code. */
@@ -61,89 +164,16 @@ export async function runChaos(args: readonly string[], options: ChaosOptions, p
   const { stack } = options;
   const [action, ...rest] = args;
   const say = (line: string): void => print(`chaos | ${line}`);
-
-  /** Acts, then watches what the stack does for CHAOS_WATCH_SECONDS. */
-  const actAndWatch = async (act: () => Promise<string>, target?: ChaosInstance): Promise<number> => {
-    say(`watching ${stack.url}/instance for ${baselineMs / 1_000} s to know the rotation before acting`);
-    const baseline = await rotation(stack.url, baselineMs);
-    say(
-      `in the rotation: ${[...baseline.hosts.keys()].map(nameOf).sort().join(', ') || 'nobody answers'}` +
-        (baseline.redis ? `; redis is ${baseline.redis}` : ''),
-    );
-    const known = (await stack.instances()).map((instance) => instance.hostname);
-    const since = new Date();
-    // An action may take seconds (compose up): say so each second rather than go quiet.
-    const ticker = setInterval(() => {
-      say(`+${((Date.now() - since.getTime()) / 1_000).toFixed(1)} s  still acting...`);
-    }, 1_000);
-    try {
-      say(await act());
-    } finally {
-      clearInterval(ticker);
-    }
-    if (options.watchSeconds === 0) return 0;
-    say(`watching ${stack.url}/instance 10 times a second for ${options.watchSeconds} s`);
-    const report = await watch(
-      {
-        url: stack.url,
-        seconds: options.watchSeconds,
-        baseline,
-        known,
-        since: since.getTime(),
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(target ? { target: { hostname: target.hostname, probe: () => stack.probe(target) } } : {}),
-      },
-      print,
-    );
-    say(`requests: ${report.requests}, failed: ${report.failed} (non-2xx or network errors), instances answering: ${report.answering.length}`);
-    const retries = await stack.retries(since).catch((error: unknown) => `retries unknown: ${(error as Error).message}`);
-    say(
-      typeof retries === 'number'
-        ? `the edge retried ${retries} request(s) on another instance since the action (from its log; nginx ` +
-            'does not log the /instance polls, so there these are the other clients\' requests, e.g. npm run load or visits)'
-        : retries,
-    );
-    return 0;
-  };
-
+  const act: ActAndWatch = (work, choose) => actAndWatch(options, print, work, choose);
   switch (action) {
-    case 'kill': {
-      if (rest.length > 1) throw new UsageError('kill takes at most one instance');
-      const instance = pickInstance(await stack.instances(), rest[0]);
-      return actAndWatch(async () => `killing ${nameOf(instance.hostname)} at ${instance.where}: ${await stack.kill(instance)}`, instance);
-    }
-    case 'redis': {
-      const [what, ...more] = rest;
-      if (more.length > 0 || !['freeze', 'thaw', 'stop', 'start'].includes(what ?? '')) {
-        throw new UsageError('redis takes one of freeze, thaw, stop, start');
-      }
-      if (stack.kind === 'native' && what === 'start') {
-        say(await stack.redis('start'));
-        return 0;
-      }
-      return actAndWatch(() => stack.redis(what as RedisAction));
-    }
-    case 'scale': {
-      const [count, ...more] = rest;
-      if (more.length > 0 || !/^[1-9][0-9]?$/.test(count ?? '')) throw new UsageError('scale takes a replica count, 1 to 99');
-      if (stack.kind === 'native') {
-        throw new RefusedError(
-          'npm start fixes the number of api instances when it starts: stop it and start it again with API_INSTANCES=' +
-            `${count ?? ''} (1 to 16). Only the compose stack scales while it runs.`,
-          2,
-        );
-      }
-      const [file, ...prefix] = await composeCommand(options.env);
-      const project = options.composeProject ?? 'three-tier';
-      const command = [...prefix, '-p', project, 'up', '-d', '--no-recreate', '--no-build', '--scale', `api=${count ?? ''}`, 'api'];
-      return actAndWatch(async () => {
-        say(`running: ${[file, ...command].join(' ')}`);
-        await run(file, command, options.env);
-        return `compose now runs ${count ?? ''} api replica(s)`;
-      });
-    }
+    case 'kill':
+      return kill(rest, stack, act);
+    case 'redis':
+      return redis(rest, stack, say, act);
+    case 'scale':
+      return scale(rest, options, say, act);
     case 'fault':
-      return fault(rest, options, say, actAndWatch);
+      return fault(rest, options, say, act);
     default:
       throw new UsageError(action === undefined ? 'an action is needed' : `unknown action ${JSON.stringify(action)}`);
   }
@@ -152,8 +182,8 @@ export async function runChaos(args: readonly string[], options: ChaosOptions, p
 async function fault(
   args: readonly string[],
   options: ChaosOptions,
-  say: (line: string) => void,
-  actAndWatch: (act: () => Promise<string>, target?: ChaosInstance) => Promise<number>,
+  say: Say,
+  actAndWatch: ActAndWatch,
 ): Promise<number> {
   const { stack } = options;
   const [verb, ...rest] = args;
@@ -170,7 +200,7 @@ async function fault(
       if (rest.length > 0) throw new UsageError('fault list takes nothing more');
       if (instances.length === 0) say('no api instance is running');
       for (const [index, instance] of instances.entries()) {
-        const answer = await stack.call(instance, 'GET', '/faults').catch((error: unknown) => ({ status: 0, body: (error as Error).message }));
+        const answer = await stack.call(instance, 'GET', faultRoutes.list.path).catch((error: unknown) => ({ status: 0, body: (error as Error).message }));
         say(`${index + 1}: ${nameOf(instance.hostname)} at ${instance.where}: ${answer.status === 200 ? faultsOf(answer.body) : `no answer (${answer.body.trim()})`}`);
       }
       return 0;
@@ -179,11 +209,14 @@ async function fault(
       const [spec, name, ...more] = rest;
       if (more.length > 0) throw new UsageError('fault set takes a fault and at most one instance');
       const request = faultRequest(spec);
-      const instance = pickInstance(instances, name);
-      return actAndWatch(async () => {
-        const body = await call(instance, 'PUT', request.path);
-        return `${nameOf(instance.hostname)} at ${instance.where} is switched to ${request.what}; its faults now: ${faultsOf(body)}`;
-      }, instance);
+      if (name !== undefined) pickInstance(instances, name); // a wrong name is a usage error before any watch
+      return actAndWatch(
+        async (instance = pickInstance(instances, name)) => {
+          const body = await call(instance, 'PUT', request.path);
+          return `${nameOf(instance.hostname)} at ${instance.where} is switched to ${request.what}; its faults now: ${faultsOf(body)}`;
+        },
+        (inRotation) => pickInstance(instances, name, inRotation),
+      );
     }
     case 'clear': {
       const [first, second, ...more] = rest;
@@ -192,22 +225,25 @@ async function fault(
       if (more.length > 0 || (which === undefined && second !== undefined)) throw new UsageError('fault clear takes [unready|latency|errors] [instance]');
       // Without an instance, every instance: whatever was set anywhere is cleared.
       const targets = name === undefined ? instances : [pickInstance(instances, name)];
-      const path = which ? `/faults/${which}` : '/faults';
+      const path = which ? faultRoutes[which].path : faultRoutes.list.path;
       const [only] = targets;
       return actAndWatch(async () => {
         const lines: string[] = [];
         for (const instance of targets) lines.push(`${nameOf(instance.hostname)}: ${faultsOf(await call(instance, 'DELETE', path))}`);
         return `cleared ${which ?? 'every fault'} on ${targets.length === 1 ? 'one instance' : `${targets.length} instances`}; now ${lines.join('; ')}`;
-      }, targets.length === 1 ? only : undefined);
+      }, only && targets.length === 1 ? () => only : undefined);
     }
     case 'exit': {
       const [name, ...more] = rest;
       if (more.length > 0) throw new UsageError('fault exit takes at most one instance');
-      const instance = pickInstance(instances, name);
-      return actAndWatch(async () => {
-        await call(instance, 'POST', '/faults/exit');
-        return `${nameOf(instance.hostname)} at ${instance.where} exits with code 1 now, as a crash would`;
-      }, instance);
+      if (name !== undefined) pickInstance(instances, name); // a wrong name is a usage error before any watch
+      return actAndWatch(
+        async (instance = pickInstance(instances, name)) => {
+          await call(instance, 'POST', faultRoutes.exit.path);
+          return `${nameOf(instance.hostname)} at ${instance.where} exits with code 1 now, as a crash would`;
+        },
+        (inRotation) => pickInstance(instances, name, inRotation),
+      );
     }
     default:
       throw new UsageError('fault takes set, clear, exit or list');

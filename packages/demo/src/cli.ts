@@ -1,24 +1,34 @@
 #!/usr/bin/env node
 /**
- * three-tier-demo load (`npm run load`): keeps /load busy at LOAD_URL (the Ingress in the
- * autoscaling demo) and prints, every second, the work done and the instances answering.
- * three-tier-demo chaos (`npm run chaos -- <action>`): breaks the native or compose stack on
- * purpose and says what the stack does about it.
+ * The user's commands that drive a stack, each `three-tier-demo <command>`:
+ * - load (`npm run load`): keeps /load busy at LOAD_URL (the Ingress in the autoscaling demo) and
+ *   prints, every second, the work done and the instances answering;
+ * - chaos (`npm run chaos -- <action>`): breaks the native or compose stack on purpose and says
+ *   what the stack does about it;
+ * - soak (`npm run soak`): a stack of its own under mixed traffic, checked for leaks;
+ * - screenshot (`npm run screenshot`): the README's picture of the live page.
+ * The only file of the package that reads the environment.
  */
 import { tmpdir } from 'node:os';
-import { envInteger, envOrExit, exitWith, load, nativeDefaults, parseCommandLine } from '@three-tier/shared';
+import { envOrExit, exitWith, parseCommandLine } from '@three-tier/cli-kit';
+import { envInteger, load, nativeDefaults, rotationRule } from '@three-tier/shared';
 import { z } from 'zod';
 import { composeStack, findNativeRun, nativeStack, type ChaosStack } from './chaos-stacks.js';
 import { RefusedError, runChaos, UsageError } from './chaos.js';
 import { runLoad } from './load.js';
+import { screenshotCommand } from './screenshot-command.js';
+import { soakCommand } from './soak-command.js';
 
 const usage = `usage: three-tier-demo load
        three-tier-demo chaos <action>
+       three-tier-demo soak          (npm run soak; --help for its settings)
+       three-tier-demo screenshot    (npm run screenshot; --help for its options)
 
 Keeps GET /load busy with LOAD_CONCURRENCY clients and prints a line a second: jobs done, 429s
 (the edge's rate limit), 503s (saturated instances), errors, and the instances that answered. The
-instances of the first 3 s are named once; later ones are announced as new, and one silent for 5 s
-as gone. Ctrl-C stops it.
+instances answering in the first seconds are named once; later ones are announced as new, and one
+that missed ${rotationRule.turnsMissed} turns (the others answered ${rotationRule.turnsMissed} times each since its last answer, ${rotationRule.minSilentMs / 1_000} s at least) as
+gone. Ctrl-C stops it.
 
   LOAD_URL            the stack's public entry (default http://127.0.0.1:${nativeDefaults.edgePort}, npm start's edge)
   LOAD_MS             CPU milliseconds a request asks for (${load.minMs} to ${load.maxMs}, default 500)
@@ -64,9 +74,14 @@ const chaosEnvSchema = z.object({
   HTTP_PORT: envInteger(1, 65_535).default(80),
 });
 
-const { positionals } = parseCommandLine({ program: 'three-tier-demo', usage }, {});
+/** Stops the work on Ctrl-C or SIGTERM: the command winds down and says so. */
+function stopOnSignals(): AbortSignal {
+  const stop = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+  return stop.signal;
+}
 
-if (positionals[0] === 'chaos') {
+async function chaosCommand(positionals: readonly string[]): Promise<never> {
   const cli = { program: 'chaos', usage };
   const env = envOrExit(cli, chaosEnvSchema, process.env);
   const run = env.CHAOS_STACK === 'compose' ? undefined : await findNativeRun(tmpdir());
@@ -77,12 +92,10 @@ if (positionals[0] === 'chaos') {
   process.stdout.write(
     `chaos | the ${stack.kind} stack${run ? ` (npm start, run folder ${run.path})` : ` (compose project ${env.COMPOSE_PROJECT_NAME})`}, edge ${stack.url}\n`,
   );
-  const stop = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
   try {
     process.exitCode = await runChaos(
       positionals.slice(1),
-      { stack, watchSeconds: env.CHAOS_WATCH_SECONDS, composeProject: env.COMPOSE_PROJECT_NAME, env: process.env, signal: stop.signal },
+      { stack, watchSeconds: env.CHAOS_WATCH_SECONDS, composeProject: env.COMPOSE_PROJECT_NAME, env: process.env, signal: stopOnSignals() },
       (line) => process.stdout.write(`${line}\n`),
     );
   } catch (error) {
@@ -97,17 +110,29 @@ if (positionals[0] === 'chaos') {
   process.exit();
 }
 
-const cli = { program: 'load', usage };
-if (positionals.join(' ') !== 'load') exitWith(cli, `unknown command ${JSON.stringify(positionals.join(' '))}`, 2);
-const env = envOrExit(cli, loadEnvSchema, process.env);
-const url = env.LOAD_URL.replace(/\/$/, '');
-const stop = new AbortController();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
-process.stdout.write(
-  `load | ${env.LOAD_CONCURRENCY} clients asking ${url}/load for ${env.LOAD_MS} ms of CPU each, ` +
-    `${env.LOAD_SECONDS ? `for ${env.LOAD_SECONDS} s` : 'until Ctrl-C'}\n`,
-);
-await runLoad(
-  { url, ms: env.LOAD_MS, concurrency: env.LOAD_CONCURRENCY, seconds: env.LOAD_SECONDS, signal: stop.signal },
-  (line) => process.stdout.write(`${line}\n`),
-);
+async function loadCommand(positionals: readonly string[]): Promise<void> {
+  const cli = { program: 'load', usage };
+  if (positionals.join(' ') !== 'load') exitWith(cli, `unknown command ${JSON.stringify(positionals.join(' '))}`, 2);
+  const env = envOrExit(cli, loadEnvSchema, process.env);
+  const url = env.LOAD_URL.replace(/\/$/, '');
+  const signal = stopOnSignals();
+  process.stdout.write(
+    `load | ${env.LOAD_CONCURRENCY} clients asking ${url}/load for ${env.LOAD_MS} ms of CPU each, ` +
+      `${env.LOAD_SECONDS ? `for ${env.LOAD_SECONDS} s` : 'until Ctrl-C'}\n`,
+  );
+  await runLoad(
+    { url, ms: env.LOAD_MS, concurrency: env.LOAD_CONCURRENCY, seconds: env.LOAD_SECONDS, signal },
+    (line) => process.stdout.write(`${line}\n`),
+  );
+}
+
+// soak and screenshot take options and usages of their own: they parse their command lines themselves.
+const [command] = process.argv.slice(2);
+if (command === 'soak') {
+  process.exitCode = await soakCommand(process.env);
+} else if (command === 'screenshot') {
+  process.exitCode = await screenshotCommand(process.env);
+} else {
+  const { positionals } = parseCommandLine({ program: 'three-tier-demo', usage }, {});
+  await (positionals[0] === 'chaos' ? chaosCommand(positionals) : loadCommand(positionals));
+}

@@ -1,1 +1,2 @@
+export * from './live-page.js';
 export * from './load.js';

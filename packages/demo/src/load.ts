@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { instanceAlias, routes, type LoadBody } from '@three-tier/shared';
+import { instanceAlias, Rotation, routes, type LoadBody } from '@three-tier/shared';
 
 export interface LoadOptions {
   /** The stack's public entry: the Ingress, compose's nginx, or npm start's edge. */
@@ -24,27 +24,22 @@ export interface LoadReport {
   readonly instances: ReadonlyMap<string, number>;
 }
 
-/** The instances answering in these first seconds are the baseline: none of them is "new". */
-export const baselineSeconds = 3;
-/** An instance silent this long is said to be gone (and "back" if it answers again). */
-export const goneAfterSeconds = 5;
-
 /** "amber-otter (3f2c9a1e7b1d)" */
 const nameOf = (hostname: string): string => `${instanceAlias(hostname)} (${hostname})`;
 
 /**
  * Keeps /load busy with `concurrency` clients and prints, each second, the jobs done, the 429s
  * (the edge's rate limit) and 503s (saturated instances), both waited out as their Retry-After
- * says, and the instances answering. The instances of the first seconds are named once as the
- * baseline; after that, an instance that starts answering (an autoscaler's new replica) is
- * announced as new, and one silent for five seconds as gone.
+ * says, and the instances answering. The instances answering before the rotation rule has settled
+ * are named once as the baseline; after that, an instance that starts answering (an autoscaler's
+ * new replica) is announced as new, and one that missed its turns as gone (@three-tier/shared's
+ * Rotation, as on the live page and in chaos).
  */
 export async function runLoad(options: LoadOptions, print: (line: string) => void): Promise<LoadReport> {
   const started = Date.now();
   const deadline = options.seconds > 0 ? started + options.seconds * 1_000 : Infinity;
   const instances = new Map<string, number>();
-  const lastSeen = new Map<string, number>();
-  const gone = new Set<string>();
+  const rotation = new Rotation(started);
   const said = { baseline: false };
   const second = { completed: 0, rateLimited: 0, saturated: 0, errors: 0, hosts: new Set<string>() };
   const total = { completed: 0, cpuSeconds: 0, rateLimited: 0, saturated: 0, errors: 0 };
@@ -53,18 +48,18 @@ export async function runLoad(options: LoadOptions, print: (line: string) => voi
 
   const sayBaseline = (): void => {
     said.baseline = true;
-    const names = [...instances.keys()].sort().map(nameOf);
-    print(`answering: ${names.join(', ') || 'no instance yet'} (the first ${baselineSeconds} s)`);
+    const names = rotation.baseline().sort().map(nameOf);
+    print(`answering: ${names.join(', ') || 'no instance yet'} (the first ${elapsed()} s)`);
   };
 
   const answered = (hostname: string): void => {
-    const now = Date.now();
-    lastSeen.set(hostname, now);
     second.hosts.add(hostname);
-    if (gone.delete(hostname)) print(`+ ${nameOf(hostname)} answers again (after ${elapsed()} s)`);
-    if (instances.has(hostname)) return;
-    instances.set(hostname, elapsed());
-    if (said.baseline) print(`+ a new instance answers: ${nameOf(hostname)} (after ${elapsed()} s)`);
+    if (!instances.has(hostname)) instances.set(hostname, elapsed());
+    const arrival = rotation.answer(hostname, Date.now());
+    if (arrival === 'back') print(`+ ${nameOf(hostname)} answers again (after ${elapsed()} s)`);
+    if (arrival !== 'new') return;
+    if (!said.baseline) sayBaseline();
+    print(`+ a new instance answers: ${nameOf(hostname)} (after ${elapsed()} s)`);
   };
 
   const client = async (): Promise<void> => {
@@ -88,6 +83,9 @@ export async function runLoad(options: LoadOptions, print: (line: string) => voi
           throw new Error(`status ${response.status}`);
         }
       } catch {
+        // No instance answered: a turn each of them missed. (429s and 503s were turns not handed
+        // out, or taken by a busy instance.)
+        rotation.miss(Date.now());
         second.errors += 1;
         total.errors += 1;
         await sleep(1_000);
@@ -107,13 +105,10 @@ export async function runLoad(options: LoadOptions, print: (line: string) => voi
     second.saturated = 0;
     second.errors = 0;
     second.hosts = new Set();
-    if (!said.baseline && Date.now() - started >= baselineSeconds * 1_000) sayBaseline();
-    for (const [hostname, seen] of lastSeen) {
-      if (!gone.has(hostname) && Date.now() - seen >= goneAfterSeconds * 1_000) {
-        gone.add(hostname);
-        print(`- ${nameOf(hostname)} is gone: no answer for ${goneAfterSeconds} s`);
-      }
-    }
+    const now = Date.now();
+    const left = rotation.sweep(now);
+    if (!said.baseline && rotation.settled) sayBaseline();
+    for (const member of left) print(`- ${nameOf(member.hostname)} is gone: no answer for ${Math.round((now - member.lastAnswerAt) / 1_000)} s`);
   }, 1_000);
   try {
     await Promise.all(Array.from({ length: options.concurrency }, client));

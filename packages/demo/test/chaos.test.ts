@@ -12,7 +12,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { findBinaries, freeStackPorts, runCommand, waitFor, type CommandResult } from '@three-tier/processes';
-import { instanceAlias, repoRoot } from '@three-tier/shared';
+import { repoRoot } from '@three-tier/cli-kit';
+import { instanceAlias } from '@three-tier/shared';
 
 const chaosCli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const runnerCli = fileURLToPath(new URL('cli.js', import.meta.resolve('@three-tier/runner')));

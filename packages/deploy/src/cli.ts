@@ -6,7 +6,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { exitWith, parseCommandLine, repoRoot } from '@three-tier/shared';
+import { exitWith, parseCommandLine, repoRoot } from '@three-tier/cli-kit';
 import { generatedFiles } from './files.js';
 
 const usage = `usage: deploy-generate [--check]

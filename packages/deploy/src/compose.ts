@@ -23,14 +23,12 @@ import {
   type ImageName,
   type MonitoringImageName,
 } from './images.js';
-import { composeTarget } from './nginx-targets.js';
+import { composeDnsValidSeconds } from './nginx-targets.js';
 
 type Service = NonNullable<ComposeSpecification['services']>[string];
 
-const { upstream } = composeTarget();
-
-/** How long a stopping api keeps serving: until nginx's cached DNS answers that name it expire. */
-export const composeDrainDelayMs = (upstream.kind === 'dns' ? upstream.validSeconds * 1_000 : 0) + 1_000;
+/** How long a stopping api keeps serving: until nginx's cached DNS answers that name it expire, and a second more. */
+export const composeDrainDelayMs = composeDnsValidSeconds * 1_000 + 1_000;
 
 const seconds = (ms: number): string => `${Math.ceil(ms / 1_000)}s`;
 const memoryLimit = (image: ImageName): string => `${containerResources[image].memoryMiB.limit}m`;
@@ -127,7 +125,7 @@ export function composeFile(): ComposeSpecification {
         networks: ['backend'],
         healthcheck: healthcheck(['CMD', '/usr/local/bin/redis-healthcheck.sh'], 1),
         mem_limit: memoryLimit('redis'),
-        stop_grace_period: '10s',
+        stop_grace_period: seconds(gracePeriodMs(budgets.redisShutdownTimeoutMs)),
       }),
       [services.api]: hardened('api', {
         environment: apiEnvironment,

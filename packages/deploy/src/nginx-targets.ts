@@ -5,6 +5,9 @@ import { accessLogBuffer, ports, services } from '@three-tier/shared';
 /** Docker's embedded DNS server, on every user-defined network. */
 export const dockerDnsResolver = '127.0.0.11';
 
+/** How long nginx in compose keeps Docker's DNS answer for the api's name: a new replica is in the rotation within this. */
+export const composeDnsValidSeconds = 2;
+
 /**
  * `docker compose up`: nginx in its container, unprivileged on the edge port, the api found by
  * Docker's DNS (127.0.0.11 on a user-defined network) under its service name, however many
@@ -14,7 +17,7 @@ export function composeTarget(): Target {
   return {
     name: 'compose',
     listen: String(ports.edge),
-    upstream: { kind: 'dns', host: services.api, port: ports.api, resolver: dockerDnsResolver, validSeconds: 2 },
+    upstream: { kind: 'dns', host: services.api, port: ports.api, resolver: dockerDnsResolver, validSeconds: composeDnsValidSeconds },
     pidFile: '/tmp/nginx.pid',
     tempDir: '/tmp',
     workerProcesses: 'auto',

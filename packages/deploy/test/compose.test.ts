@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { findBinary } from '@three-tier/processes';
+import { installedComposes, packagedComposeVersion, type InstalledCompose } from '@three-tier/processes';
 import { exporters, nginxStatus, prometheusServer } from '@three-tier/observability';
 import { apiEnvSchema, edge, ports, services } from '@three-tier/shared';
 import {
@@ -160,16 +160,63 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  test('is valid for every compose on this machine (docker-compose 1.29 and/or Compose v2)', () => {
-    const composes: [string, string[]][] = [];
-    const standalone = findBinary('docker-compose', process.env);
-    if (standalone) composes.push([standalone, ['config', '--quiet']]);
-    if (spawnSync('docker', ['compose', 'version']).status === 0) composes.push(['docker', ['compose', 'config', '--quiet']]);
-    assert.ok(composes.length > 0, 'a compose must be installed (npm test installs docker-compose as root)');
-    for (const [command, args] of composes) {
-      const result = spawnSync(command, args, { cwd: root, encoding: 'utf8' });
-      assert.equal(result.status, 0, `${command} ${args.join(' ')}: ${result.stderr}`);
+  test('is valid for every compose on this machine (docker-compose 1.29 and/or Compose v2)', async () => {
+    const installed = await installedComposes(process.env);
+    assert.ok(installed.length > 0, 'a compose must be installed (npm test installs docker-compose as root)');
+    for (const { command: [program, ...prefix] } of installed) {
+      const result = spawnSync(program, [...prefix, 'config', '--quiet'], { cwd: root, encoding: 'utf8' });
+      assert.equal(result.status, 0, `${[program, ...prefix].join(' ')} config --quiet: ${result.stderr}`);
     }
+  });
+});
+
+/**
+ * What is wrong with the composes a machine has, for proving the compose file with each: none at
+ * all; one of a version the file is not written for; and under CI, Compose v2 missing, or
+ * docker-compose 1.29 missing where the distribution packages it (Debian 12; Debian 13 packages
+ * only v2, and 1.29 cannot be had there without PyPI).
+ */
+function composeProblems(installed: readonly InstalledCompose[], packaged: string | undefined, ci: boolean): string[] {
+  const problems: string[] = [];
+  if (installed.length === 0) problems.push('no Docker Compose: install docker-compose or the Compose v2 plugin (npm test does, as root)');
+  for (const { flavour, command, version } of installed) {
+    const expected = flavour === 'plugin' ? /^2\./ : /^(1\.29|2)\./;
+    if (!expected.test(version)) problems.push(`${command.join(' ')} is ${version}: the compose file is written for Compose v2 and docker-compose 1.29`);
+  }
+  if (!ci) return problems;
+  if (!installed.some(({ version }) => version.startsWith('2.'))) problems.push('CI proves the compose file with Compose v2, and none is installed (.ci/run adds the plugin)');
+  const standalone129 = installed.some(({ flavour, version }) => flavour === 'standalone' && version.startsWith('1.29.'));
+  if (packaged?.startsWith('1.29.') && !standalone129) {
+    problems.push(`this distribution packages docker-compose ${packaged}, and CI proves the compose file with it too: it is not installed`);
+  }
+  return problems;
+}
+
+describe('the composes that prove the file', () => {
+  const plugin: InstalledCompose = { flavour: 'plugin', command: ['/usr/bin/docker', 'compose'], version: '2.26.1' };
+  const v129: InstalledCompose = { flavour: 'standalone', command: ['/usr/bin/docker-compose'], version: '1.29.2' };
+
+  test('are what this machine should have: decided from what is installed and what the distribution packages', async () => {
+    const installed = await installedComposes(process.env);
+    const packaged = await packagedComposeVersion(process.env);
+    assert.deepEqual(composeProblems(installed, packaged, process.env.CI === 'true'), [], `installed: ${JSON.stringify(installed)}; packaged: ${packaged ?? 'none'}`);
+  });
+
+  test('the rule: none at all always fails; one of another version fails', () => {
+    assert.equal(composeProblems([], undefined, false).length, 1);
+    assert.match(composeProblems([{ ...plugin, version: '1.27.4' }], undefined, false).join(), /docker compose is 1\.27\.4/);
+    assert.match(composeProblems([{ ...v129, version: '1.25.0' }], undefined, false).join(), /docker-compose is 1\.25\.0/);
+    assert.deepEqual(composeProblems([v129], '1.29.2-3', false), [], 'outside CI, one compose is enough');
+  });
+
+  test('the rule under CI: Compose v2 always, and docker-compose 1.29 where the distribution packages it', () => {
+    assert.deepEqual(composeProblems([plugin, v129], '1.29.2-3', true), []);
+    assert.match(composeProblems([plugin], '1.29.2-3', true).join(), /packages docker-compose 1\.29\.2-3.*not installed/);
+    assert.match(composeProblems([v129], '1.29.2-3', true).join(), /Compose v2, and none is installed/);
+    // Debian 13: only v2 is packaged, and a v2 docker-compose binary counts as v2.
+    assert.deepEqual(composeProblems([plugin], '2.26.1-4', true), []);
+    assert.deepEqual(composeProblems([{ ...v129, version: '2.26.1' }], '2.26.1-4', true), []);
+    assert.equal(composeProblems([], undefined, true).length, 2);
   });
 });
 

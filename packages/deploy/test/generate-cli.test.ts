@@ -4,15 +4,15 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } f
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { repoRoot } from '@three-tier/shared';
+import { repoRoot } from '@three-tier/cli-kit';
 import { generatedFiles } from '../src/index.js';
 
 /** The workspaces the CLI runs from; copied, so that the copy's repoRoot is the scratch folder. */
-const workspaces = ['shared', 'nginx', 'observability', 'deploy'];
+const workspaces = ['shared', 'cli-kit', 'nginx', 'observability', 'deploy'];
 
 /**
  * A scratch repository the real CLI treats as its own: the workspaces' builds copied (the
- * repository root is found from where @three-tier/shared lives), other dependencies linked.
+ * repository root is found from where @three-tier/cli-kit lives), other dependencies linked.
  */
 async function scratchRepository(): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'deploy-generate-'));

@@ -8,7 +8,8 @@ import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitorin
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { dashboard, ruleGroups } from '@three-tier/observability';
 import { findBinary } from '@three-tier/processes';
-import { ports, repoRoot, routes, services } from '@three-tier/shared';
+import { repoRoot } from '@three-tier/cli-kit';
+import { ports, routes, services } from '@three-tier/shared';
 import { NetworkPolicy as NetworkPolicyModel } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { parseAllDocuments } from 'yaml';

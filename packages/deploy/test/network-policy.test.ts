@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { allows, inCidr, selectorMatches, type Connection, type Endpoint, type NetworkPolicy, type Namespaces, type Pod } from './network-policy.js';
+import { allows, inCidr, policyTypes, selectorMatches, strictSubset, type Connection, type Endpoint, type NetworkPolicy, type Namespaces, type Pod } from './network-policy.js';
 
 const namespaces: Namespaces = {
   app: { team: 'web' },
@@ -77,6 +77,30 @@ const cases: { name: string; policies: NetworkPolicy[]; admits: Connection; reje
     ],
     admits: to(unlabelled, web, 8080),
     rejects: to(unlabelled, api, 8080),
+  },
+  {
+    name: 'policyTypes omitted with `egress: []`: no egress section, so egress is not governed; with Egress listed, all egress is denied',
+    policies: [
+      policy('web-implicit', { podSelector: { matchLabels: { app: 'web' } }, egress: [] }),
+      policy('api-no-egress', { podSelector: { matchLabels: { app: 'api' } }, policyTypes: ['Egress'], egress: [] }),
+    ],
+    admits: to(unlabelled, web, 8080),
+    rejects: to(unlabelled, api),
+  },
+  {
+    name: 'egress rules under policyTypes without Egress govern nothing',
+    policies: [
+      policy('web-ingress-only', { podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Ingress'], egress: [{ to: [{ podSelector: { matchLabels: { app: 'api' } } }] }] }),
+      policy('api-both', { podSelector: { matchLabels: { app: 'api' } }, policyTypes: ['Ingress', 'Egress'], egress: [{ to: [{ podSelector: { matchLabels: { app: 'web' } } }] }] }),
+    ],
+    admits: to(unlabelled, web, 8080),
+    rejects: to(unlabelled, api, 8080),
+  },
+  {
+    name: 'policyTypes: [] is defaulted as if omitted: Ingress (here no ingress rule, so none admitted)',
+    policies: [policy('api-empty-types', { podSelector: { matchLabels: { app: 'api' } }, policyTypes: [] })],
+    admits: to(web, api, 8080),
+    rejects: to(api, web),
   },
   {
     name: 'both sides must allow: egress allowed is not enough when the destination denies ingress',
@@ -331,6 +355,32 @@ describe('the NetworkPolicy evaluator', () => {
       assert.throws(() => allows([policy('bad', { podSelector: {}, ingress })], namespaces, to(api, web)), JSON.stringify(ingress));
     }
     assert.throws(() => allows([{ metadata: { name: 'nameless' }, spec: { podSelector: {} } }], namespaces, to(api, web)), /no namespace/);
+  });
+
+  test('an ipBlock except leaves out every address inside the excepted CIDR, its first, middle and last, and nothing beside it', () => {
+    const policies = apiIngress({ from: [{ ipBlock: { cidr: '203.0.113.0/24', except: ['203.0.113.128/26', '203.0.113.7/32'] } }] });
+    const from = (ip: string): boolean => allows(policies, namespaces, to(api, external(ip)));
+    assert.deepEqual(['203.0.113.128', '203.0.113.160', '203.0.113.191', '203.0.113.7'].map(from), [false, false, false, false]);
+    assert.deepEqual(['203.0.113.127', '203.0.113.192', '203.0.113.6', '203.0.113.8', '203.0.113.255'].map(from), [true, true, true, true, true]);
+  });
+
+  test('an except must be a strict subset of its cidr, as the API server checks, whatever its first address', () => {
+    const peer = (except: string): NetworkPolicy[] => apiIngress({ from: [{ ipBlock: { cidr: '10.1.0.0/16', except: [except] } }] });
+    assert.equal(allows(peer('10.1.2.0/24'), namespaces, to(api, external('10.1.3.4'))), true);
+    // Its first address lies inside the cidr, but it is as wide, or wider, or (host bits set) its network lies outside.
+    for (const except of ['10.1.0.0/16', '10.1.0.0/8', '10.1.2.3/8', '10.2.0.0/24']) {
+      assert.throws(() => allows(peer(except), namespaces, to(api, external('10.1.3.4'))), /not a strict subset/, except);
+    }
+    assert.equal(strictSubset('10.1.2.0/24', '10.1.0.0/16'), true);
+    assert.equal(strictSubset('10.1.0.0/16', '10.1.0.0/16'), false);
+  });
+
+  test('policyTypes as the API server defaults them', () => {
+    const spec = (extra: Partial<NetworkPolicy['spec']>): NetworkPolicy => policy('p', { podSelector: {}, ...extra });
+    assert.deepEqual(policyTypes(spec({})), ['Ingress']);
+    assert.deepEqual(policyTypes(spec({ egress: [] })), ['Ingress']);
+    assert.deepEqual(policyTypes(spec({ policyTypes: [], egress: [{}] })), ['Ingress', 'Egress']);
+    assert.deepEqual(policyTypes(spec({ policyTypes: ['Egress'], ingress: [{}] })), ['Egress']);
   });
 
   test('selectors and CIDRs on their own', () => {

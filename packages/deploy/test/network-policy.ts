@@ -123,13 +123,30 @@ function ipv4(address: string): number {
   return parts.reduce((sum, part) => sum * 256 + Number(part), 0);
 }
 
-/** Whether `address` lies in `cidr` (IPv4, `a.b.c.d/n`). */
-export function inCidr(address: string, cidr: string): boolean {
+/** A CIDR's first address and prefix length (IPv4, `a.b.c.d/n`); the address is masked, as Go's ParseCIDR does. */
+function parseCidr(cidr: string): { network: number; length: number } {
   const [base = '', bits = ''] = cidr.split('/');
   const length = Number(bits);
   if (!/^\d{1,2}$/.test(bits) || length > 32) throw new Error(`not a CIDR: ${cidr}`);
   const size = 2 ** (32 - length);
-  return Math.floor(ipv4(address) / size) === Math.floor(ipv4(base) / size);
+  return { network: Math.floor(ipv4(base) / size) * size, length };
+}
+
+/** Whether `address` lies in `cidr` (IPv4, `a.b.c.d/n`). */
+export function inCidr(address: string, cidr: string): boolean {
+  const { network, length } = parseCidr(cidr);
+  const size = 2 ** (32 - length);
+  return Math.floor(ipv4(address) / size) * size === network;
+}
+
+/**
+ * Whether `inner` is a strict subset of `outer`, as the API server requires of an ipBlock's except:
+ * its network inside `outer`, and its prefix longer (an except as wide as its cidr, or wider, is refused).
+ */
+export function strictSubset(inner: string, outer: string): boolean {
+  const { network, length } = parseCidr(inner);
+  const parts = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256);
+  return length > parseCidr(outer).length && inCidr(parts.join('.'), outer);
 }
 
 function namespaceLabels(namespaces: Namespaces, name: string): Labels {
@@ -144,7 +161,7 @@ function peerMatches(peer: PolicyPeer, policyNamespace: string, endpoint: Endpoi
     if (peer.podSelector || peer.namespaceSelector) throw new Error('ipBlock cannot be combined with a selector in one peer');
     const { cidr, except = [] } = peer.ipBlock;
     for (const hole of except) {
-      if (!inCidr(hole.split('/')[0] ?? '', cidr)) throw new Error(`except ${hole} lies outside ${cidr}`);
+      if (!strictSubset(hole, cidr)) throw new Error(`except ${hole} is not a strict subset of ${cidr}`);
     }
     return inCidr(endpoint.ip, cidr) && !except.some((hole) => inCidr(endpoint.ip, hole));
   }
@@ -173,9 +190,16 @@ function portMatches(entry: PolicyPort, destination: Endpoint, port: number, pro
   return port >= entry.port && port <= (entry.endPort ?? entry.port);
 }
 
-/** The directions a policy governs: policyTypes, or when omitted, Ingress plus Egress if it has egress rules. */
-function policyTypes(policy: NetworkPolicy): readonly ('Ingress' | 'Egress')[] {
-  return policy.spec.policyTypes ?? (policy.spec.egress ? ['Ingress', 'Egress'] : ['Ingress']);
+/**
+ * The directions a policy governs: its policyTypes; when they are omitted or empty, the API server
+ * defaults them (SetDefaults_NetworkPolicy): Ingress, plus Egress when the policy has at least one
+ * egress rule. So `egress: []` without policyTypes governs no egress, and egress rules under
+ * policyTypes without Egress are ignored.
+ */
+export function policyTypes(policy: NetworkPolicy): readonly ('Ingress' | 'Egress')[] {
+  const { policyTypes: given = [], egress = [] } = policy.spec;
+  if (given.length > 0) return given;
+  return egress.length > 0 ? ['Ingress', 'Egress'] : ['Ingress'];
 }
 
 function policyNamespace(policy: NetworkPolicy): string {

@@ -1,8 +1,8 @@
-import { execFile } from 'node:child_process';
 import { imageBuilds, imageRepository, monitoringImages, type ImageName } from '@three-tier/deploy';
-import { answersOk, findBinary, waitFor } from '@three-tier/processes';
+import { answersOk, composeFlavours, runCommand, waitFor, type ComposeFlavour } from '@three-tier/processes';
 import { docker } from '@three-tier/release';
-import { edge, repoRoot, routes, services } from '@three-tier/shared';
+import { repoRoot } from '@three-tier/cli-kit';
+import { edge, routes, services } from '@three-tier/shared';
 import * as compose from 'docker-compose';
 import type { IDockerComposeExecutableOptions, IDockerComposeOptions } from 'docker-compose';
 import { inspectContainers, type ContainerFacts } from './containers.js';
@@ -29,27 +29,6 @@ export interface ComposeStackOptions {
    * for; nginx and Redis by default (docker-compose.yml's).
    */
   readonly singletons?: readonly string[];
-}
-
-/** `plugin`: Compose v2 as `docker compose`. `standalone`: the docker-compose binary (1.29, or v2). */
-export type ComposeFlavour = 'plugin' | 'standalone';
-
-/** The composes this machine has, the plugin first. */
-export async function composeFlavours(env: NodeJS.ProcessEnv): Promise<ComposeFlavour[]> {
-  const flavours: ComposeFlavour[] = [];
-  if (await docker(['compose', 'version'], env).then(() => true, () => false)) flavours.push('plugin');
-  if (findBinary('docker-compose', env)) flavours.push('standalone');
-  return flavours;
-}
-
-/** The version a compose reports, e.g. 2.26.1 or 1.29.2. */
-export async function composeVersion(flavour: ComposeFlavour, env: NodeJS.ProcessEnv): Promise<string> {
-  const version = await (flavour === 'plugin'
-    ? docker(['compose', 'version', '--short'], env)
-    : new Promise<string>((resolve, reject) => {
-        execFile('docker-compose', ['version', '--short'], { env }, (error, stdout) => (error ? reject(new Error(`docker-compose version failed: ${error.message}`)) : resolve(stdout)));
-      }));
-  return version.trim();
 }
 
 /**
@@ -156,12 +135,8 @@ export class ComposeStack {
 
   /** Runs a command in one container, by id; a failing command is an answer, not an error. */
   async execIn(containerId: string, command: string[]): Promise<{ exitCode: number; out: string }> {
-    return new Promise((resolve) => {
-      execFile('docker', ['exec', containerId, ...command], { env: this.options.env }, (error, stdout, stderr) => {
-        const exitCode = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ exitCode, out: `${stdout}${stderr}` });
-      });
-    });
+    const { code, stdout, stderr } = await runCommand('docker', ['exec', containerId, ...command], { env: this.options.env });
+    return { exitCode: code ?? 1, out: `${stdout}${stderr}` };
   }
 
   /** The images this stack runs: <IMAGE_PREFIX>-<image>:<TAG>. */

@@ -25,8 +25,10 @@ export interface Answer {
 /** Every answer that came back for one case (pipelined requests get several), or none. */
 export interface Outcome {
   readonly answers: readonly Answer[];
-  /** The connection was closed or reset without any answer. */
+  /** No final answer and nothing else came back (an interim 100 Continue at most): closed or reset unanswered. */
   readonly silent: boolean;
+  /** What came back after the last answer that is no HTTP/1.x answer (an HTTP/0.9 reply is all body), as latin1, cut to 200. */
+  readonly unparsed: string;
 }
 
 const crlf = '\r\n';
@@ -182,6 +184,11 @@ function dechunk(data: Buffer): { body: Buffer; length: number } | undefined {
  * starts where its body would, or nothing follows, its body is empty.
  */
 export function parseAnswers(raw: Buffer): Answer[] {
+  return splitAnswers(raw).answers;
+}
+
+/** The answers, and what is left that does not start an answer. */
+function splitAnswers(raw: Buffer): { answers: Answer[]; rest: Buffer } {
   const answers: Answer[] = [];
   let rest = raw;
   while (rest.length > 0) {
@@ -213,7 +220,7 @@ export function parseAnswers(raw: Buffer): Answer[] {
     if (status >= 200) answers.push({ status, headers, body: body.toString('utf8') });
     rest = after.subarray(used);
   }
-  return answers;
+  return { answers, rest };
 }
 
 /**
@@ -244,8 +251,8 @@ export async function send(port: number, fuzzCase: FuzzCase, timeoutMs = 10_000)
     // A reset after an answer is fine (nginx resets what it will not read); without one it is silence.
     socket.on('error', () => undefined);
   });
-  const answers = parseAnswers(raw);
-  return { answers, silent: answers.length === 0 };
+  const { answers, rest } = splitAnswers(raw);
+  return { answers, silent: answers.length === 0 && rest.length === 0, unparsed: rest.subarray(0, 200).toString('latin1') };
 }
 
 /** The rules one answer must keep, whatever it answers; returns what it broke. */
@@ -278,11 +285,4 @@ export function countedVisits(outcome: Outcome): number {
       ((answer.body.startsWith('{"hits":') && answer.headers['content-type']?.startsWith('application/json')) ||
         (answer.headers['content-type']?.startsWith('text/html') && answer.body.length > 0)),
   ).length;
-}
-
-/** How a tier treated a case, for comparing tiers: the first answer's status class, or silence. */
-export function verdict(outcome: Outcome): string {
-  const first = outcome.answers[0];
-  if (!first) return 'closed without an answer';
-  return first.status >= 400 ? `refused (${first.status})` : `served (${first.status})`;
 }

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import {
   counterMessage,
@@ -40,6 +41,12 @@ export interface ProbeTarget {
   readonly clientAddress: RegExp;
   /** Per route: the assertions its own probe made on that route's answers, counted when the probe finished. */
   readonly asserted: Map<RouteId, number>;
+  /**
+   * A local address the edge sees as a client of its own, new on each call (natively: one of
+   * 127.0.0.0/8, all of which reach loopback listeners on Linux); undefined where every client
+   * reaches the edge as one address (through Docker's NAT).
+   */
+  readonly freshClient: (() => string) | undefined;
 }
 
 export type Probe = (target: ProbeTarget) => Promise<void>;
@@ -74,8 +81,56 @@ export const loopbackClient = /^(::ffff:)?127\.0\.0\.1$/;
 /** A client on this machine reaching a published container port: Docker's NAT shows a private gateway address. */
 export const dockerBridgeClient = /^(::ffff:)?(10\.\d+|172\.\d+|192\.168)\.\d+\.\d+$/;
 
+let loopbackClients = 0;
+
+/** A loopback address no probe of this process has used: 127.1.0.1, 127.1.0.2, ... */
+export function freshLoopbackClient(): string {
+  loopbackClients += 1;
+  return `127.1.${Math.floor(loopbackClients / 250) % 250}.${(loopbackClients % 250) + 1}`;
+}
+
 export function probeTarget(baseUrl: string, clientAddress: RegExp = loopbackClient): ProbeTarget {
-  return { baseUrl, clientAddress, asserted: new Map() };
+  return { baseUrl, clientAddress, asserted: new Map(), freshClient: clientAddress === loopbackClient ? freshLoopbackClient : undefined };
+}
+
+/** A GET from `localAddress` (the edge's view of who asks), on a connection of its own, as a Response. */
+export async function getFrom(target: ProbeTarget, path: string, localAddress: string | undefined): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${target.baseUrl}${path}`, { agent: false, ...(localAddress ? { localAddress } : {}), timeout: 20_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) for (const one of [value ?? []].flat()) headers.append(name, one);
+        resolve(new Response(chunks.length > 0 ? Buffer.concat(chunks) : null, { status: res.statusCode ?? 0, headers }));
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer to ${path} within 20 s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * `count` GETs of /load at once from one client: the answers, and how many tokens the limiter can
+ * have refilled while it decided them. An edge answers 429 the moment it decides, and a request let
+ * through waits for the api; so the decisions were made by the time the last 429 came back, and
+ * the refill is the rate times that (the last answer's time when none was limited), rounded up.
+ */
+export async function loadBurst(target: ProbeTarget, count: number, localAddress: string | undefined): Promise<{ answers: Response[]; refill: number }> {
+  const started = performance.now();
+  let decided = started;
+  const answers = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const res = await getFrom(target, `${routes.load.path}?ms=${load.minMs}`, localAddress);
+      if (res.status === 429) decided = Math.max(decided, performance.now());
+      return res;
+    }),
+  );
+  if (!answers.some((res) => res.status === 429)) decided = performance.now();
+  const refill = Math.ceil(((decided - started) / 1_000) * edge.rateLimits.expensive.perSecond);
+  return { answers, refill };
 }
 
 /** Routes of the table whose own probe has not finished with at least one assertion on that route's answers. */
@@ -395,13 +450,23 @@ export const edgeProbes: Readonly<Record<string, Probe>> = {
   },
 
   async 'rate limits /load per client with 429 and Retry-After'(target) {
-    const { burst } = edge.rateLimits.expensive;
-    const answers = await Promise.all(
-      Array.from({ length: burst + 10 }, () => send(target, `${routes.load.path}?ms=${load.minMs}`)),
-    );
+    const { burst, perSecond } = edge.rateLimits.expensive;
+    const client = target.freshClient?.();
+    if (client === undefined) {
+      // Every client is one address here, the other probes' /load included: the bucket is full
+      // again (burst + 1) / perSecond after the last of them. No answer shows its level, so wait that.
+      await new Promise((resolve) => setTimeout(resolve, ((burst + 1) / perSecond) * 1_000));
+    }
+    // A full bucket lets burst + 1 through at once (nginx's burst=N nodelay), and one more for each
+    // token refilled while the requests arrived; everything else is 429. What it lets through the
+    // api answers 200, or 503 once its workers and queue are full.
+    const sent = burst + 1 + 20;
+    const { answers, refill } = await loadBurst(target, sent, client);
+    const statuses = answers.map((res) => res.status);
+    assert.ok(statuses.every((status) => status === 200 || status === 503 || status === 429), `only 200, 503 and 429: ${statuses.join(', ')}`);
+    const passed = statuses.filter((status) => status !== 429).length;
     const limited = answers.filter((res) => res.status === 429);
-    assert.ok(limited.length >= 5, `${limited.length} of ${answers.length} limited`);
-    assert.ok(answers.some((res) => res.status === 200));
+    assert.ok(passed >= burst + 1 && passed <= burst + 1 + refill, `${passed} of ${sent} let through; a full bucket lets ${burst + 1} through, plus up to ${refill} refilled meanwhile`);
     const [first] = limited;
     assert.ok(first);
     assert.equal(first.headers.get('retry-after'), '1');

@@ -1,7 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertPortFree, Service, waitFor } from '@three-tier/processes';
+import { assertPortFree, commandOutput, Service, waitFor } from '@three-tier/processes';
 
 export interface RegistryOptions {
   /** Debian's docker-registry (the CNCF distribution registry). */
@@ -31,7 +30,7 @@ export class Registry extends Service {
     const { bin, htpasswd, port, dir, user, password } = this.options;
     await assertPortFree(port, 'docker-registry');
     await mkdir(join(dir, 'data'), { recursive: true });
-    const users = execFileSync(htpasswd, ['-Bbn', user, password], { encoding: 'utf8' });
+    const users = await commandOutput(htpasswd, ['-Bbn', user, password]);
     await writeFile(join(dir, 'htpasswd'), users);
     const config = join(dir, 'config.yml');
     await writeFile(

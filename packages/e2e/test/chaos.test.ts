@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { freePort, runCommand, waitFor } from '@three-tier/processes';
+import { composeFlavours, freePort, runCommand, waitFor } from '@three-tier/processes';
 import { dockerAnswers, resolveBaseImages, shareBuildCa } from '@three-tier/release';
-import { instanceAlias, repoRoot, services } from '@three-tier/shared';
-import { ComposeStack, composeFlavours } from '../src/index.js';
+import { repoRoot } from '@three-tier/cli-kit';
+import { instanceAlias, services } from '@three-tier/shared';
+import { ComposeStack } from '../src/index.js';
 import { composeStackLock } from './docker-lock.js';
 
 const chaosCli = fileURLToPath(new URL('cli.js', import.meta.resolve('@three-tier/demo')));

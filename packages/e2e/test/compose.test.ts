@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, test, type TestContext } from 'node:test';
 import { composeTarget, imageUsers, redisAuthDir } from '@three-tier/deploy';
-import { freePort, waitFor } from '@three-tier/processes';
+import { composeFlavours, freePort, waitFor, type ComposeFlavour } from '@three-tier/processes';
 import { faultRoutes, headerNames, ports, routes, services, type CounterBody, type Faults } from '@three-tier/shared';
 import { docker, dockerAnswers, resolveBaseImages, shareBuildCa } from '@three-tier/release';
-import {
-  ComposeStack,
-  composeFlavours,
-  composeVersion,
-  dockerBridgeClient,
-  probeTarget,
-  type ComposeFlavour,
-  type ProbeTarget,
-} from '../src/index.js';
-import { launchChromium, LivePage } from '../src/live-page.js';
+import { ComposeStack, dockerBridgeClient, probeTarget, type ProbeTarget } from '../src/index.js';
+import { launchChromium, LivePage } from '@three-tier/demo';
 import { composeStackLock } from './docker-lock.js';
 import { probeSuite } from './helpers.js';
 
@@ -102,18 +93,8 @@ const flavours = await composeFlavours(process.env);
 assert.ok(flavours.length > 0, 'Docker Compose must be installed: docker-compose, or the Compose v2 plugin');
 const names: Record<ComposeFlavour, string> = { plugin: 'docker compose (v2 plugin)', standalone: 'docker-compose (standalone)' };
 
-/**
- * Debian 12 packages docker-compose 1.29 (and .ci/run adds the v2 plugin from Debian 13); Debian 13
- * packages only Compose v2, and 1.29 cannot be had there without PyPI.
- */
-const distributionHas129 = readFileSync('/etc/os-release', 'utf8').includes('VERSION_CODENAME=bookworm');
-
-test('under CI, both composes are here: Compose v2, and docker-compose 1.29 where Debian has it', { skip: process.env.CI !== 'true' && 'only CI must have both' }, async () => {
-  assert.match(await composeVersion('plugin', process.env), /^v?2\./, 'docker compose is Compose v2');
-  if (!distributionHas129) return;
-  assert.deepEqual(flavours, ['plugin', 'standalone'], 'CI runs this suite with Compose v2 and with docker-compose 1.29');
-  assert.match(await composeVersion('standalone', process.env), /^1\.29\./, 'docker-compose is 1.29');
-});
+// Which composes CI must have (Compose v2, and docker-compose 1.29 where the distribution packages
+// it) is decided from what is installed and packaged by packages/deploy/test/compose.test.ts.
 
 // Every compose this machine has runs the whole suite: the file must work with each.
 for (const flavour of flavours) describe(`${names[flavour]} up`, () => {

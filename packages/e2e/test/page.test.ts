@@ -3,10 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { waitFor, type NodeService, type RedisServer } from '@three-tier/processes';
-import { counterMessage, faultRoutes } from '@three-tier/shared';
+import { counterMessage, faultRoutes, pollsToLeave } from '@three-tier/shared';
 import type { Browser } from 'playwright-core';
 import { startStack, type TestStack } from './helpers.js';
-import { instanceAt, launchChromium, LivePage } from '../src/live-page.js';
+import { instanceAt, launchChromium, LivePage } from '@three-tier/demo';
 
 /** axe-core's rules for WCAG 2.x A and AA: labels, names, roles, contrast. */
 const axeSource = await readFile(fileURLToPath(import.meta.resolve('axe-core/axe.min.js')), 'utf8');
@@ -20,6 +20,27 @@ async function accessibilityViolations(live: LivePage): Promise<string[]> {
     `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }).then((result) => result.violations)`,
   );
   return violations.flatMap((violation) => violation.nodes.map((node) => `${violation.id} (${violation.help}) at ${node.target.join(' ')}: ${node.failureSummary}`));
+}
+
+/** axe's findings in light and dark at the current width: none expected, in whatever state the page is in. */
+async function assertAccessible(live: LivePage, state: string): Promise<void> {
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await live.page.emulateMedia({ colorScheme });
+    assert.deepEqual(await accessibilityViolations(live), [], `${state}, ${colorScheme}`);
+  }
+  await live.page.emulateMedia({ colorScheme: 'light' });
+}
+
+/** The states Redis was announced in, in order, from the status line's texts. */
+function redisAnnouncements(log: readonly string[]): string[] {
+  return log.flatMap((text) => /· Redis is ([a-z]+)/.exec(text)?.[1] ?? []);
+}
+
+/** Each Redis announcement is a change of state: never the state it said last. */
+function assertChangesOnly(log: readonly string[], expected: readonly string[]): void {
+  const said = redisAnnouncements(log);
+  assert.ok(said.every((state, index) => index === 0 || state !== said[index - 1]), `Redis announced again in the same state:\n${log.join('\n')}`);
+  for (const state of expected) assert.ok(said.includes(state), `Redis announced ${state}:\n${log.join('\n')}`);
 }
 
 /** `npm start`'s stack with API_INSTANCES=2, as the tests see it. */
@@ -59,8 +80,9 @@ for (const edgeKind of ['nginx', 'http-proxy'] as const) describe(`the live page
   test('lists the instance that answers, then a new one as it comes up, without a reload, with its share', async () => {
     const [first, second] = hostnames;
     await live.waitListed([first!], 'the running instance listed');
-    // Past the page's first moments, when every instance it finds is one that was already there.
-    await waitFor(async () => ((await live.pollAnswers()) >= 12 ? true : undefined), { what: '12 polls answered', timeoutMs: 10_000, intervalMs: 100 });
+    // Past the page's first moments, when every instance it finds is one that was already there:
+    // the rotation rule's polls for one instance seen (at four a second, past its 2.5 s too).
+    await live.waitPolls(pollsToLeave(2), 'the page’s first moments');
     assert.equal((await live.rows()).size, 1);
     await stack.apis[1]!.service.start();
     await live.waitListed(hostnames, 'the new instance listed');
@@ -80,9 +102,8 @@ for (const edgeKind of ['nginx', 'http-proxy'] as const) describe(`the live page
     const message = await live.text('#message');
     const counted = Number(/viewed (\d+) times/.exec(message)?.[1]);
     assert.equal(message, counterMessage(counted), 'the page counted its own visit');
-    // A dozen more polls through the edge...
-    const polled = await live.pollAnswers();
-    await waitFor(async () => ((await live.pollAnswers()) >= Math.min(polled + 12, 38) ? true : undefined), { what: 'a dozen more polls', timeoutMs: 10_000, intervalMs: 100 });
+    // A dozen more polls through the edge, counted as the browser sent them...
+    await live.waitPolls(live.polls + 12, 'a dozen more polls');
     // ...and neither Redis nor the page's live counter moved.
     assert.equal((await instanceAt(stack.apis[0]!.url)).hits, counted);
     assert.equal(await live.text('#hits'), String(counted));
@@ -150,20 +171,30 @@ for (const edgeKind of ['nginx', 'http-proxy'] as const) describe(`the live page
     assert.match(await live.text('#status'), new RegExp(`${stoppedName!.replaceAll('.', '\\.')}\\) is gone`));
     assert.match(await live.text('#api-line'), /1 instance answers · 1 ready · 1 gone/);
     assert.equal((await live.rows()).get(remainingName!)?.gone, false);
+    // A gone card is greyed, never faded: its text keeps its contrast.
+    await assertAccessible(live, 'an instance gone');
     assert.deepEqual(live.failedRequests, [], 'nginx took every poll to the other instance');
     await stopped!.service.start();
     await live.waitListed(hostnames, 'the restarted instance listed again');
     assert.ok(remaining);
   });
 
-  test('with Redis down, the page says so with the 503 detail, keeps polling, and recovers', async () => {
+  test('with Redis down, the page says so with the 503 detail, announces it once, keeps polling, and recovers', async () => {
+    await live.recordStatus();
     await stack.redis.stop();
     await live.waitText('#redis-line', /^down · Redis is not reachable/, 'the Redis line to say down');
     assert.match(await live.text('#hits-note'), /Redis is down/);
     await live.page.click('#count');
     await live.waitText('#count-result', /Not counted: 503 · The visit counter is unavailable: Redis is not answering/, 'the 503 detail');
+    await assertAccessible(live, 'Redis down');
+    // Both instances word the outage in their own way, poll after poll: the status line says it
+    // once, on the change of state, and keeps quiet while it lasts.
+    await live.waitPolls(live.polls + 12, 'a dozen polls with Redis down');
+    assertChangesOnly(await live.statusLog(), ['down']);
     await stack.redis.start();
     await live.waitText('#redis-line', /^up/, 'the Redis line to say up again');
+    await waitFor(async () => (redisAnnouncements(await live.statusLog()).at(-1) === 'up' ? true : undefined), { what: 'Redis announced up', timeoutMs: 5_000 });
+    assertChangesOnly(await live.statusLog(), ['down', 'up']);
     assert.ok(live.failedRequests.every((line) => /status of 503/.test(line) && line.includes('/redis')), live.failedRequests.join('\n'));
     live.failedRequests.length = 0;
   });
@@ -183,6 +214,10 @@ for (const edgeKind of ['nginx', 'http-proxy'] as const) describe(`the live page
       },
       { what: 'the latency and error faults shown', timeoutMs: 10_000, intervalMs: 100 },
     );
+    // The error fault answers some polls 500: said on the edge line, never silent.
+    await live.waitText('#edge-line', / · [1-9]\d* of the last \d+ polls failed$/, 'the edge line to count the 500s');
+    assert.ok(live.failedRequests.some((line) => /status of 500/.test(line) && line.includes('/instance')), 'a poll answered 500');
+    await assertAccessible(live, 'an instance faulted');
     await put(slowed!.url, faultRoutes.list.path, 'DELETE');
     await put(slowed!.url, faultRoutes.unready.path);
     await live.waitGone(slowedName!, 'the unready instance to leave the page');
@@ -190,7 +225,6 @@ for (const edgeKind of ['nginx', 'http-proxy'] as const) describe(`the live page
     await put(slowed!.url, faultRoutes.unready.path, 'DELETE');
     await live.waitListed(hostnames, 'the instance back once ready');
     assert.ok(other);
-    // The error fault answered some polls 500: said on the edge line, never silent.
     assert.ok(live.failedRequests.every((line) => /status of 500/.test(line) && line.includes('/instance')), live.failedRequests.join('\n'));
     live.failedRequests.length = 0;
   });

@@ -11,7 +11,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { findBinary } from '@three-tier/processes';
-import { repoRoot } from '@three-tier/shared';
+import { repoRoot } from '@three-tier/cli-kit';
 
 /** Given on every machine this project runs on: the Node.js that runs it. */
 const theRuntime = new Set(['node', 'npm', 'npx']);

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { routeIds, routes } from '@three-tier/shared';
-import { probeTarget, routeProbe, unprobedRoutes, type ProbeTarget } from '../src/index.js';
+import { edge as edgeContract, routeIds, routes } from '@three-tier/shared';
+import { loadBurst, probeTarget, routeProbe, unprobedRoutes, type ProbeTarget } from '../src/index.js';
 import { probeSuite, startStack, type TestStack } from './helpers.js';
 
 for (const edge of ['nginx', 'http-proxy'] as const) {
@@ -20,6 +20,26 @@ for (const edge of ['nginx', 'http-proxy'] as const) {
     });
 
     probeSuite(() => target);
+
+    test("the /load rate limit is per client: one client's empty bucket leaves another's full", async () => {
+      const { burst } = edgeContract.rateLimits.expensive;
+      assert.ok(target.freshClient, 'natively, each loopback address is a client of its own');
+      const [first, second] = [target.freshClient(), target.freshClient()];
+      const spent = await loadBurst(target, burst + 1 + 20, first);
+      const limited = spent.answers.filter((res) => res.status === 429).length;
+      assert.ok(limited >= 20 - spent.refill && limited > 0, `${first} emptied its bucket: ${limited} of ${spent.answers.length} limited`);
+      // Under a limit shared by every client, all but the refilled few of these would be 429. (What
+      // the limit lets through, the api answers 200, or 503 once its workers are busy.)
+      const other = await loadBurst(target, burst + 1, second);
+      const statuses = other.answers.map((res) => res.status);
+      assert.deepEqual(
+        statuses.filter((status) => status === 429),
+        [],
+        `${second}, right after ${first} emptied its bucket, has its own: ${statuses.join(', ')}`,
+      );
+      assert.ok(statuses.every((status) => status === 200 || status === 503), statuses.join(', '));
+      for (const res of [...spent.answers, ...other.answers]) await res.body?.cancel();
+    });
   });
 }
 

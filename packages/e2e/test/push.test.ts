@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import { imageBuilds, imageRepository, type ImageName } from '@three-tier/deploy';
 import { findBinary, freePort, runCommand } from '@three-tier/processes';
 import { docker, dockerAnswers, registryOf, releaseTags, resolveBaseImages } from '@three-tier/release';
-import { repoRoot, routeIds } from '@three-tier/shared';
+import { repoRoot } from '@three-tier/cli-kit';
+import { routeIds } from '@three-tier/shared';
 import { ComposeStack, dockerBridgeClient, probeTarget, Registry, routeProbes } from '../src/index.js';
 
 const cli = fileURLToPath(import.meta.resolve('@three-tier/release/cli'));

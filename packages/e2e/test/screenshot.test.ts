@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCommand } from '@three-tier/processes';
-import { repoRoot } from '@three-tier/shared';
+import { repoRoot } from '@three-tier/cli-kit';
 
 test('npm run screenshot: the live page, four instances, as a full-page PNG', { timeout: 120_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'screenshot-test-'));

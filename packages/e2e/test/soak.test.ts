@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runCommand } from '@three-tier/processes';
-import { repoRoot } from '@three-tier/shared';
+import { repoRoot } from '@three-tier/cli-kit';
 
 // CI soaks the README's minute; a local run soaks half as long with keys that live half as long.
 const seconds = process.env.CI ? 60 : 30;

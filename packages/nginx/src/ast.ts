@@ -43,3 +43,18 @@ export function comment(text: string): Comment {
 }
 
 export const blank: Blank = { kind: 'blank' };
+
+/**
+ * Sections with a blank line between each, as a file is read: a single node is a section of its
+ * own, and an empty section (a part the target does not need) leaves no blank behind.
+ */
+export function separated(sections: readonly (Node | readonly Node[])[]): Node[] {
+  const nonEmpty = sections
+    .map((section): readonly Node[] => (isNodeList(section) ? section : [section]))
+    .filter((section) => section.length > 0);
+  return nonEmpty.flatMap((section, index) => (index === 0 ? section : [blank, ...section]));
+}
+
+function isNodeList(section: Node | readonly Node[]): section is readonly Node[] {
+  return Array.isArray(section);
+}

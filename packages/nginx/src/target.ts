@@ -8,7 +8,16 @@
  *   upstream block), at the price of keep-alive towards the api.
  */
 export type UpstreamTarget =
-  | { readonly kind: 'static'; readonly servers: readonly string[] }
+  | {
+      readonly kind: 'static';
+      readonly servers: readonly string[];
+      /**
+       * Each server is one api process (a native stack), not an address that spreads connections
+       * over several (a Kubernetes Service). Only then does one server mean nginx can never reach a
+       * second instance (see retriesElsewhere); unset, it is assumed it can.
+       */
+      readonly oneInstancePerServer?: boolean;
+    }
   | {
       readonly kind: 'dns';
       readonly host: string;
@@ -35,6 +44,12 @@ export interface Target {
   readonly accessLog: string;
   /** Lines gathered and written a chunk at a time, at least every `flushMs`; unbuffered without. */
   readonly accessLogBuffer?: { readonly bytes: number; readonly flushMs: number };
+  /**
+   * Log only answers with a status of `statusFrom` or more (400: what the api logs at LOG_LEVEL
+   * warn), and every request tried on more than one instance (a retry is worth a warning, and the
+   * runner lists retries from these lines). Unset: every request.
+   */
+  readonly accessLogOnly?: { readonly statusFrom: 400 | 500 };
   /**
    * Proxies in front of nginx whose X-Forwarded-For and X-Forwarded-Proto are believed (an ingress
    * controller). Empty: nginx is the first hop and the client is whoever connected.

@@ -2,52 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checkNginxConfigInScratch, findBinaries } from '@three-tier/processes';
 import { edge, headerNames, routeList, upstreamReadTimeoutMs } from '@three-tier/shared';
-import { generate, generateFiles, type Block, type Directive, type Node, type Target } from '../src/index.js';
-
-/**
- * Targets of the generator's own: one of each upstream kind, with and without trusted proxies. The
- * deployments' targets (native in packages/runner, compose and Kubernetes in packages/deploy) are
- * pinned and checked with nginx -t where they live.
- */
-const prefix = '/run/nginx-test';
-const staticTarget: Target = {
-  name: 'static',
-  listen: '127.0.0.1:8080',
-  upstream: { kind: 'static', servers: ['127.0.0.1:3000', '127.0.0.1:3001'] },
-  pidFile: `${prefix}/nginx.pid`,
-  tempDir: `${prefix}/tmp`,
-  workerProcesses: 'auto',
-  accessLog: '/dev/stdout',
-  trustedProxies: [],
-};
-const dnsTarget: Target = {
-  ...staticTarget,
-  name: 'dns',
-  listen: '8080',
-  upstream: { kind: 'dns', host: 'api', port: 3000, resolver: '127.0.0.53', validSeconds: 2 },
-  status: { listen: '8081', path: '/stub_status' },
-};
-const behindProxiesTarget: Target = { ...staticTarget, name: 'behind-proxies', trustedProxies: ['10.0.0.0/8', 'fc00::/7'] };
-
-function blocks(nodes: readonly Node[], name: string): Block[] {
-  return nodes.flatMap((node) =>
-    node.kind === 'block' ? [...(node.name === name ? [node] : []), ...blocks(node.children, name)] : [],
-  );
-}
-
-function directives(node: Block, name: string): Directive[] {
-  return node.children.filter((child): child is Directive => child.kind === 'directive' && child.name === name);
-}
-
-function locationFor(tree: readonly Node[], path: string): Block {
-  const found = blocks(tree, 'location').find((location) => location.args[0] === '=' && location.args[1] === path);
-  assert.ok(found, `a location for ${path}`);
-  return found;
-}
+import { generate, generateFiles, type Target } from '../src/index.js';
+import { behindProxiesTarget, dnsTarget, prefix, staticTarget, targets } from './targets.js';
+import { blocks, directives, locationFor } from './tree.js';
 
 const tree = generate(staticTarget);
-
-const targets: readonly Target[] = [staticTarget, dnsTarget, behindProxiesTarget];
 
 /** Names a target resolves when nginx starts, pointed at this machine for the check. */
 function hostsFor(target: Target): Record<string, string> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { blank, block, comment, directive, render, renderArg } from '../src/index.js';
+import { blank, block, comment, directive, render, renderArg, separated } from '../src/index.js';
 
 describe('renderArg', () => {
   test('leaves plain tokens and variables bare', () => {
@@ -36,5 +36,12 @@ describe('render', () => {
 
   test('quotes a directive name that is really a value (map entries)', () => {
     assert.equal(render([block('map', ['$a', '$b'], [directive('~^x{2}$', 1)])]), "map $a $b {\n    '~^x{2}$' 1;\n}\n");
+  });
+});
+
+describe('separated', () => {
+  test('puts one blank line between sections, none around them, and none for an empty section', () => {
+    const text = render(separated([[directive('a'), directive('b')], [], directive('c'), block('d', [], [])]));
+    assert.equal(text, ['a;', 'b;', '', 'c;', '', 'd {', '}', ''].join('\n'));
   });
 });

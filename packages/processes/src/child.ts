@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import type { Readable } from 'node:stream';
 import { findBinary } from './binaries.js';
+import { splitLines } from './lines.js';
+import { listPids, readProcStat } from './proc.js';
 
 export interface Exit {
   readonly code: number | null;
@@ -31,35 +31,22 @@ export interface ChildOptions {
  * util-linux's setpriv sets the parent-death signal (prctl PR_SET_PDEATHSIG) and then execs the
  * program, so the child keeps its pid and its signals. Debian always has it. Without it (or off
  * Linux) a child may outlive a killed parent; on Linux the runner's sweep then stops it at the next
- * start.
+ * start. Looked up with the first child, not at import.
  */
-const setpriv = process.platform === 'linux' ? findBinary('setpriv', { PATH: '/usr/bin:/bin' }) : undefined;
+let setprivLookup: { readonly path: string | undefined } | undefined;
+function setprivPath(): string | undefined {
+  setprivLookup ??= { path: process.platform === 'linux' ? findBinary('setpriv', { PATH: '/usr/bin:/bin' }) : undefined };
+  return setprivLookup.path;
+}
 
 /** The command line that runs `command` with a parent-death signal, when it can be set. */
 function withParentDeathSignal(command: string, args: readonly string[], signal: NodeJS.Signals | false): [string, string[]] {
   // A path that is not there is spawned as is, so it fails with ENOENT rather than setpriv's 127.
   // A bare name is searched on the child's PATH by setpriv, as spawn would.
   const missing = command.includes('/') && findBinary(command, {}, command) === undefined;
+  const setpriv = setprivPath();
   if (!setpriv || signal === false || missing) return [command, [...args]];
   return [setpriv, ['--pdeathsig', signal.replace(/^SIG/, ''), '--', command, ...args]];
-}
-
-/**
- * Calls back once per line of a stream, a chunk at a time: a busy child writes many lines per
- * chunk, and splitting them here costs far less than readline's per-line events.
- */
-function splitLines(stream: Readable, onLine: (line: string) => void): void {
-  let partial = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    const lines = (partial + chunk).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
-  });
-  stream.on('end', () => {
-    if (partial !== '') onLine(partial);
-    partial = '';
-  });
 }
 
 /**
@@ -80,29 +67,30 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
  * whose leader is gone: an empty group's number could in principle be taken by a new one.
  */
 function groupHasMembers(pgid: number): boolean {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return true; // no /proc: trust the group, as before
-  }
-  return entries.some((entry) => {
-    if (!/^\d+$/.test(entry)) return false;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return fields[2] === String(pgid) && fields[0] !== 'Z';
-    } catch {
-      return false; // it exited while we looked
-    }
+  const pids = listPids();
+  if (pids.length === 0) return true; // no /proc: trust the group, as before
+  return pids.some((pid) => {
+    const stat = readProcStat(pid); // undefined: it exited while we looked
+    return stat !== undefined && stat.pgrp === pgid && stat.state !== 'Z';
   });
 }
 
 /** Children still running; their groups are killed if this process exits without stopping them. */
 const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of live) signalGroup(child, 'SIGKILL');
-});
+let killingLiveAtExit = false;
+
+/**
+ * Makes this process SIGKILL the groups of its live children when it exits (a crash, fail(), a
+ * test file's end). Installed with the first child rather than at import, and once: whoever
+ * spawns a child gets it, and importing the module changes nothing.
+ */
+function killLiveChildrenAtExit(): void {
+  if (killingLiveAtExit) return;
+  killingLiveAtExit = true;
+  process.once('exit', () => {
+    for (const child of live) signalGroup(child, 'SIGKILL');
+  });
+}
 
 /** A child process whose output arrives line by line and whose stop escalates to SIGKILL. */
 export class Child {
@@ -125,6 +113,7 @@ export class Child {
       // children in order (edge, api, redis) instead of all at once; a kill takes the group.
       detached: true,
     });
+    killLiveChildrenAtExit();
     live.add(this.process);
     const onLine = (line: string, stream: 'stdout' | 'stderr'): void => {
       this.tail.push(line);
@@ -201,15 +190,19 @@ export function describeExit(exit: Exit): string {
   return exit.signal ? `killed by ${exit.signal}` : `exit code ${String(exit.code)}`;
 }
 
-/** Waits for a child to become ready; if it dies first, the error carries its last words. */
-export async function readyOrDead(child: Child, ready: Promise<unknown>): Promise<void> {
+/**
+ * Waits for a child to become ready and resolves with what `ready` did; if the child dies first,
+ * or `ready` fails, the child is killed and the error carries its last words.
+ */
+export async function readyOrDead<T>(child: Child, ready: Promise<T>): Promise<T> {
   let settled = false;
   const died = child.exited.then((exit) => {
     if (settled) return;
     throw new Error(`${child.name} exited before it was ready (${describeExit(exit)}):\n${child.recentOutput()}`);
   });
   try {
-    await Promise.race([ready, died]);
+    // While this waits, `died` can only reject: a value is `ready`'s.
+    return (await Promise.race([ready, died])) as T;
   } catch (error) {
     await child.kill();
     throw error;

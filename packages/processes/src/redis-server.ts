@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { budgets, gracePeriodMs } from '@three-tier/shared';
 import type { LineHandler } from './child.js';
 import { assertPortFree } from './ports.js';
 import { encodeCommand as command } from './resp.js';
@@ -50,9 +51,9 @@ export async function redisCall(port: number, args: readonly string[], password?
 
 /** A redis-server of the stack's own: its port, its data directory, AOF on, never the system instance. */
 export class RedisServer extends Service {
-  /** SIGTERM: Redis flushes its AOF and exits. */
+  /** SIGTERM: Redis flushes its AOF and exits; SIGKILL only after its own shutdown timeout and the slack. */
   constructor(readonly options: RedisServerOptions) {
-    super('SIGTERM', 10_000);
+    super('SIGTERM', gracePeriodMs(budgets.redisShutdownTimeoutMs));
   }
 
   get port(): number {

@@ -1,3 +1,4 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -138,12 +139,28 @@ export class ReplicatedRedis {
    * the master, then its replicas; resolves once the set is whole (see waitHealthy).
    */
   async start(): Promise<void> {
+    await this.claimFolder();
     await Promise.all(this.sentinels.map((sentinel) => sentinel.start()));
     const named = (await this.sentinelView())?.master ?? this.lastMaster;
     const first = this.nodes.find((node) => node.port === named?.port) ?? this.nodes[0];
     await first?.start();
     await Promise.all(this.nodes.map((node) => node.start()));
     await this.waitHealthy();
+  }
+
+  /**
+   * The folder remembers the ports it was made for: the Sentinels' files name the members by
+   * address, so the same folder with other ports would describe a set that is not there.
+   */
+  private async claimFolder(): Promise<void> {
+    const file = join(this.options.dir, 'ports.json');
+    const ports = JSON.stringify(this.options.ports);
+    const recorded = await readFile(file, 'utf8').catch(() => undefined);
+    if (recorded !== undefined && recorded !== ports) {
+      throw new Error(`${this.options.dir} holds a replicated Redis on other ports (${recorded}); use those, or remove the folder to start afresh`);
+    }
+    await mkdir(this.options.dir, { recursive: true });
+    await writeFile(file, ports);
   }
 
   /** Stops every member: the Sentinels first, so that none fails the master over on its way down. */

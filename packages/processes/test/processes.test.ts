@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   Child,
   checkNginxConfig,
+  commandOutput,
   findBinaries,
   findBinary,
   bindable,
@@ -15,6 +16,7 @@ import {
   freePortBesides,
   freePorts,
   freeStackPorts,
+  installedComposes,
   preparePrefix,
   RedisServer,
   redisCall,
@@ -95,9 +97,50 @@ describe('runCommand', () => {
   });
 
   test('stops a command that outlives timeoutMs, keeping what it printed', async () => {
-    const result = await runCommand(process.execPath, ['-e', "console.log('started'); setInterval(() => {}, 1000)"], { timeoutMs: 500 });
+    // sh, not node: it prints at once even on a loaded machine, where node can take longer than the
+    // timeout to start (seen in CI). exec leaves sleep as the process the timeout stops.
+    const result = await runCommand('sh', ['-c', 'echo started; exec sleep 60'], { timeoutMs: 1000 });
     assert.equal(result.code, null);
     assert.equal(result.stdout, 'started\n');
+  });
+
+  test('a command that ignores SIGTERM is ended by killSignal SIGKILL at timeoutMs, and nothing throws', async () => {
+    // An ignored signal stays ignored across exec, so sleep ignores the SIGTERM.
+    const result = await runCommand('sh', ['-c', "trap '' TERM; echo started; exec sleep 60"], { timeoutMs: 1000, killSignal: 'SIGKILL' });
+    assert.equal(result.code, null);
+    assert.equal(result.stdout, 'started\n');
+  });
+
+  test('input goes to its stdin, which is then closed', async () => {
+    const script = "let text = ''; process.stdin.on('data', (chunk) => (text += chunk)).on('end', () => console.log(text.toUpperCase()))";
+    const result = await runCommand(process.execPath, ['-e', script], { input: 'secret' });
+    assert.equal(result.stdout, 'SECRET\n');
+  });
+
+  test('onLine hears each line of each stream as it comes, the last one unterminated', async () => {
+    const lines: string[] = [];
+    const script = "process.stdout.write('one\\ntw'); setTimeout(() => { process.stdout.write('o\\n'); process.stderr.write('three') }, 50)";
+    const result = await runCommand(process.execPath, ['-e', script], { onLine: (line, stream) => lines.push(`${stream} ${line}`) });
+    assert.deepEqual(lines, ['stdout one', 'stdout two', 'stderr three']);
+    assert.equal(result.stdout, 'one\ntwo\n');
+  });
+
+  test('onSpawn gets the pid of the command while it runs', async () => {
+    let spawned: number | undefined;
+    const result = await runCommand(process.execPath, ['-e', 'console.log(process.pid)'], { onSpawn: (pid) => (spawned = pid) });
+    assert.equal(result.stdout, `${String(spawned)}\n`);
+  });
+});
+
+describe('commandOutput', () => {
+  test('is the stdout of a command that succeeds', async () => {
+    assert.equal(await commandOutput(process.execPath, ['-e', "console.log('fine')"]), 'fine\n');
+  });
+
+  test('a failure names the command and carries its stderr, or its exit code when it said nothing', async () => {
+    await assert.rejects(commandOutput(process.execPath, ['-e', "console.error('broken'); process.exit(4)"]), /-e .* failed: broken$/);
+    await assert.rejects(commandOutput(process.execPath, ['-e', 'process.exit(4)']), /failed: exit code 4$/);
+    await assert.rejects(commandOutput('/nonexistent/tool', ['x']), /^Error: \/nonexistent\/tool x failed: spawn .*ENOENT/);
   });
 });
 
@@ -111,6 +154,36 @@ describe('findBinary', () => {
   test('an explicit override wins, and a wrong one is not silently replaced', () => {
     assert.equal(findBinary('nginx', process.env, '/bin/sh'), '/bin/sh');
     assert.equal(findBinary('nginx', process.env, '/nonexistent/nginx'), undefined);
+  });
+});
+
+describe('installedComposes', () => {
+  let dir = '';
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'composes-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  /** A PATH holding only a fake docker-compose that prints `script`'s output. */
+  async function fakeCompose(name: string, script: string): Promise<NodeJS.ProcessEnv> {
+    const bin = join(dir, name);
+    await mkdir(bin);
+    await writeFile(join(bin, 'docker-compose'), `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+    return { PATH: bin };
+  }
+
+  test('a standalone docker-compose with the version it reports, without its v', async () => {
+    const env = await fakeCompose('v2', 'echo v2.30.3');
+    assert.deepEqual(await installedComposes(env), [{ flavour: 'standalone', command: [join(dir, 'v2', 'docker-compose')], version: '2.30.3' }]);
+  });
+
+  test('one that cannot tell its version is an error, not an absence', async () => {
+    const env = await fakeCompose('broken', 'echo "No module named compose" >&2; exit 1');
+    await assert.rejects(installedComposes(env), /docker-compose version --short failed \(1\): No module named compose/);
+  });
+
+  test('none on the PATH: none found', async () => {
+    assert.deepEqual(await installedComposes({ PATH: dir }), []);
   });
 });
 

@@ -157,6 +157,13 @@ describe('ReplicatedRedis', () => {
     }
   });
 
+  test('its folder cannot be reused with other ports: the Sentinels’ files would name a set that is not there', async () => {
+    const { redisServer, redisSentinel } = findBinaries(process.env);
+    const other = new ReplicatedRedis({ bin: { redisServer: redisServer ?? '', redisSentinel: redisSentinel ?? '' }, ports: await freeReplicatedRedisPorts(), dir });
+    await assert.rejects(other.start(), /holds a replicated Redis on other ports .*; use those, or remove the folder to start afresh/);
+    for (const member of [...other.nodes, ...other.sentinels]) assert.equal(member.running, false);
+  });
+
   test('stopped and started again from its folders: the same master, the same data', async () => {
     const master = await set.master();
     assert.equal(await respRequest(master.port, ['SET', 'across-a-restart', 'kept']), 'OK');

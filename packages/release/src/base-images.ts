@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { baseImages, monitoringImages, type ImageName } from '@three-tier/deploy';
-import { repoRoot } from '@three-tier/shared';
+import { runCommand } from '@three-tier/processes';
+import { repoRoot } from '@three-tier/cli-kit';
 import { docker } from './docker.js';
 
 export type BaseImages = Record<(typeof baseImages)[ImageName]['arg'], string>;
@@ -12,15 +12,14 @@ async function available(image: string, env: NodeJS.ProcessEnv): Promise<boolean
   return docker(['pull', '--quiet', image], env).then(() => true, () => false);
 }
 
-/** Runs scripts/docker-bases.sh and reads the NAME=value lines it prints. */
+/** Runs scripts/docker-bases.sh, its progress (stderr) logged as it goes, and reads the NAME=value lines it prints. */
 async function buildStandIns(env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<Record<string, string>> {
-  const child = spawn('bash', [join(repoRoot, 'scripts/docker-bases.sh')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n').filter(Boolean)) log(line);
+  const { code, stdout } = await runCommand('bash', [join(repoRoot, 'scripts/docker-bases.sh')], {
+    env,
+    onLine: (line, stream) => {
+      if (stream === 'stderr' && line !== '') log(line);
+    },
   });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`npm run docker:bases failed (exit ${String(code)})`);
   return Object.fromEntries(
     stdout

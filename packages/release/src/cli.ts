@@ -3,7 +3,7 @@
  * three-tier-release images-push (`npm run images:push`): builds the three images, tags each with
  * the commit, the version and latest, and pushes them. Settings from the environment, parsed once.
  */
-import { envOrExit, exitWith, parseCommandLine } from '@three-tier/shared';
+import { envOrExit, exitWith, parseCommandLine } from '@three-tier/cli-kit';
 import { z } from 'zod';
 import { pushImages } from './push.js';
 

@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { baseImages, imageBuilds, imageRepository, type ImageName } from '@three-tier/deploy';
-import { releaseVersion, repoRoot } from '@three-tier/shared';
+import { commandOutput } from '@three-tier/processes';
+import { releaseVersion, repoRoot } from '@three-tier/cli-kit';
 import { resolveBaseImages, shareBuildCa, type BaseImages } from './base-images.js';
 import { docker } from './docker.js';
-
-const run = promisify(execFile);
 
 export interface PushOptions {
   /** Everything before `-api`: alice/three-tier on Docker Hub, registry.example.com:5000/three-tier elsewhere. */
@@ -31,7 +28,7 @@ const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/;
 
 /** The tags every image gets: the commit (marked -dirty with local changes), the version, latest. */
 export async function releaseTags(): Promise<string[]> {
-  const git = async (...args: string[]) => (await run('git', args, { cwd: repoRoot })).stdout.trim();
+  const git = async (...args: string[]) => (await commandOutput('git', args, { cwd: repoRoot })).trim();
   const commit = await git('rev-parse', '--short=12', 'HEAD');
   const dirty = (await git('status', '--porcelain', '--untracked-files=no')) !== '';
   return [dirty ? `${commit}-dirty` : commit, releaseVersion(), 'latest'];

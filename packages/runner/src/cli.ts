@@ -8,7 +8,8 @@ import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateFiles } from '@three-tier/nginx';
 import { describeExit, findBinaries, installHint } from '@three-tier/processes';
-import { budgets, envOrExit, exitWith, gracePeriodMs, parseCommandLine } from '@three-tier/shared';
+import { envOrExit, exitWith, parseCommandLine } from '@three-tier/cli-kit';
+import { budgets, gracePeriodMs } from '@three-tier/shared';
 import { apiPortsOf, runnerEnvSchema, type RunnerEnv } from './config.js';
 import { batchedWriter } from './access-log.js';
 import { NativeStack, type EdgeKind, type ServiceName } from './native-stack.js';
@@ -26,7 +27,7 @@ commands:
                   exits 0; a second one kills what is left. A stack left behind by a runner that was
                   killed outright is stopped and cleaned up by the next "up".
   nginx-config    prints the nginx.conf that "up" runs with the same environment (EDGE_HOST,
-                  EDGE_PORT, API_PORT, API_INSTANCES) on stdout, and nothing else (npm run --silent nginx:config)
+                  EDGE_PORT, API_PORT, API_INSTANCES, LOG_LEVEL) on stdout, and nothing else (npm run --silent nginx:config)
       --output FILE           write it to FILE instead
       --prefix DIR            nginx's run directory (default ${nativeExample.prefix}; "up" makes a fresh one)
 
@@ -83,12 +84,11 @@ function describeEvent(event: SupervisionEvent<ServiceName>): string {
   }
 }
 
-async function up(env: RunnerEnv): Promise<void> {
-  const bin = findBinaries({ PATH: env.PATH, NGINX_BIN: env.NGINX_BIN, REDIS_SERVER_BIN: env.REDIS_SERVER_BIN });
-  if (!bin.redisServer) fail(`redis-server is not installed. Install it: ${installHint(['redis-server'])}`);
-  const edge = chooseEdge(env, bin.nginx);
-  // A runner killed outright could not clean up: its services and run folder go first. Nothing of
-  // ours runs yet, so a Ctrl-C meanwhile just ends it (the next start sweeps what is left).
+/**
+ * A runner killed outright could not clean up: its services and run folder go first. Nothing of
+ * ours runs yet, so a Ctrl-C meanwhile just ends it (the next start sweeps what is left).
+ */
+async function sweepEarlierRuns(): Promise<void> {
   const duringSweep = (signal: NodeJS.Signals): void => {
     say(`${signal} while cleaning up after an earlier run: nothing started`);
     process.exit(128 + osConstants.signals[signal]);
@@ -96,17 +96,20 @@ async function up(env: RunnerEnv): Promise<void> {
   process.once('SIGINT', duringSweep).once('SIGTERM', duringSweep);
   await sweepLeftovers(tmpdir(), say, gracePeriodMs(budgets.apiShutdownTimeoutMs));
   process.off('SIGINT', duringSweep).off('SIGTERM', duringSweep);
-  const runFolder = await RunFolder.create(tmpdir());
+}
+
+/** The stack `up` runs, every line of its services relayed as `<service>| <line>`. */
+function createStack(env: RunnerEnv, edge: EdgeKind, bin: { redisServer: string; nginx: string | undefined }, runDir: string): Promise<NativeStack> {
   // "api   | ..." alone; "api 3001| ..." among several.
   const width = env.API_INSTANCES === 1 ? 6 : `api ${env.API_PORT + env.API_INSTANCES - 1}`.length;
-  const stack = await NativeStack.create({
+  return NativeStack.create({
     edge,
     ports: { edge: env.EDGE_PORT, api: env.API_PORT, redis: env.REDIS_PORT },
     apiInstances: env.API_INSTANCES,
     edgeHost: env.EDGE_HOST,
     dataDir: env.STACK_DATA_DIR,
-    runDir: runFolder.path,
-    bin: { redisServer: bin.redisServer, nginx: bin.nginx },
+    runDir,
+    bin,
     baseEnv: { PATH: env.PATH, HOME: env.HOME },
     redisPassword: env.REDIS_PASSWORD,
     logLevel: env.LOG_LEVEL,
@@ -116,24 +119,38 @@ async function up(env: RunnerEnv): Promise<void> {
       output.line(`${name.padEnd(width)}| ${line}`);
     },
   });
-  // Each api instance's INSTANCE_ID too: chaos names an instance even while it answers nothing.
-  const instanceIds = new Map(stack.apis.map(({ name, instanceId }) => [name, instanceId]));
-  const recordPids = (): Promise<void> =>
-    runFolder.record(
-      Object.fromEntries(
-        Object.entries(stack.services).map(([name, service]) => [name, { pid: service.pid, port: stack.ports[name], instanceId: instanceIds.get(name) }]),
-      ),
-      stack.url,
-    );
+}
 
-  let endSupervision = (): void => {};
+/** One `up`: its stack, its run folder, and the supervision to end before a stop. */
+interface Run {
+  readonly stack: NativeStack;
+  readonly folder: RunFolder;
+  endSupervision: () => void;
+}
+
+/** Records each service's pid, port and (for an api instance) INSTANCE_ID: chaos names an instance even while it answers nothing. */
+function recordServices({ stack, folder }: Run): Promise<void> {
+  const instanceIds = new Map(stack.apis.map(({ name, instanceId }) => [name, instanceId]));
+  return folder.record(
+    Object.fromEntries(
+      Object.entries(stack.services).map(([name, service]) => [name, { pid: service.pid, port: stack.ports[name], instanceId: instanceIds.get(name) }]),
+    ),
+    stack.url,
+  );
+}
+
+/**
+ * Ctrl-C or SIGTERM stops the stack in order and exits 0; a second one, a keypress later, kills
+ * what is left. Returns the graceful stop, for a supervisor that gives up.
+ */
+function stopOnSignals(run: Run): (code: number) => Promise<void> {
   let killing = false;
   const stop = async (code: number): Promise<void> => {
-    endSupervision();
+    run.endSupervision();
     say('stopping: edge, then api, then redis');
-    await stack.stop();
+    await run.stack.stop();
     if (killing) return; // a second signal cut the stop short, and says how it ended
-    await runFolder.remove();
+    await run.folder.remove();
     say('stopped');
     process.exit(code);
   };
@@ -141,10 +158,10 @@ async function up(env: RunnerEnv): Promise<void> {
   const killEverything = async (signal: NodeJS.Signals): Promise<void> => {
     if (killing) return; // npm's forwarded copy of the same second keypress
     killing = true;
-    endSupervision();
+    run.endSupervision();
     say(`${signal} again: killing what is left`);
-    await stack.kill();
-    await runFolder.remove();
+    await run.stack.kill();
+    await run.folder.remove();
     say('killed');
     // As a shell reports a process ended by the signal: 130 for SIGINT, 143 for SIGTERM.
     process.exit(128 + osConstants.signals[signal]);
@@ -161,27 +178,52 @@ async function up(env: RunnerEnv): Promise<void> {
       }
     });
   }
+  return stop;
+}
 
+/** Restarts a service that exits on its own, recording its new pid; gives up (and stops) after the policy's failures. */
+function superviseServices(run: Run, stop: (code: number) => Promise<void>): void {
+  run.endSupervision = supervise(run.stack, (event) => {
+    say(describeEvent(event));
+    if (event.kind === 'restarted') void recordServices(run);
+    if (event.kind === 'gave-up') void stop(1);
+  });
+}
+
+/** What starts, on which ports; and once it answers, the `ready:` line. */
+function describeStart(env: RunnerEnv, edge: EdgeKind): string {
   const apiPorts = apiPortsOf(env);
   const apis = apiPorts.length === 1 ? `the api on 127.0.0.1:${env.API_PORT}` : `${apiPorts.length} api instances on 127.0.0.1:${apiPorts.join(', ')}`;
-  say(`starting redis on 127.0.0.1:${env.REDIS_PORT} (data in ${env.STACK_DATA_DIR}), ${apis}, ${edge} on ${env.EDGE_HOST}:${env.EDGE_PORT}`);
+  return `starting redis on 127.0.0.1:${env.REDIS_PORT} (data in ${env.STACK_DATA_DIR}), ${apis}, ${edge} on ${env.EDGE_HOST}:${env.EDGE_PORT}`;
+}
+
+function readyLine(stack: NativeStack): string {
+  // One instance: the line as it always was. Several: which ones the edge balances, by port and name.
+  const instances = stack.apis.length === 1 ? '' : ` (api instances: ${stack.apis.map(({ port, instanceId }) => `${port} ${instanceId}`).join(', ')})`;
+  return `ready: ${stack.url}${instances}`;
+}
+
+async function up(env: RunnerEnv): Promise<void> {
+  const bin = findBinaries({ PATH: env.PATH, NGINX_BIN: env.NGINX_BIN, REDIS_SERVER_BIN: env.REDIS_SERVER_BIN });
+  if (!bin.redisServer) fail(`redis-server is not installed. Install it: ${installHint(['redis-server'])}`);
+  const edge = chooseEdge(env, bin.nginx);
+  await sweepEarlierRuns();
+  const folder = await RunFolder.create(tmpdir());
+  const stack = await createStack(env, edge, { redisServer: bin.redisServer, nginx: bin.nginx }, folder.path);
+  const run: Run = { stack, folder, endSupervision: () => {} };
+  const stop = stopOnSignals(run);
+  say(describeStart(env, edge));
   try {
     await stack.start();
   } catch (error) {
     if (stack.stopping) return; // a signal during the start: its stop exits
-    await runFolder.remove();
+    await folder.remove();
     fail(error instanceof Error ? error.message : String(error));
   }
   if (stack.stopping) return; // a signal came as the start finished: its stop exits
-  await recordPids();
-  endSupervision = supervise(stack, (event) => {
-    say(describeEvent(event));
-    if (event.kind === 'restarted') void recordPids();
-    if (event.kind === 'gave-up') void stop(1);
-  });
-  // One instance: the line as it always was. Several: which ones the edge balances, by port and name.
-  const instances = stack.apis.length === 1 ? '' : ` (api instances: ${stack.apis.map(({ port, instanceId }) => `${port} ${instanceId}`).join(', ')})`;
-  output.line(`ready: ${stack.url}${instances}`);
+  await recordServices(run);
+  superviseServices(run, stop);
+  output.line(readyLine(stack));
 }
 
 async function nginxConfig(env: RunnerEnv, options: { output?: string; prefix?: string }): Promise<void> {
@@ -193,6 +235,7 @@ async function nginxConfig(env: RunnerEnv, options: { output?: string; prefix?: 
     prefix: options.prefix ?? nativeExample.prefix,
     // The pipe lives in the run directory, as "up" makes it.
     accessLogPath: options.prefix ? join(options.prefix, 'access.log') : nativeExample.accessLogPath,
+    logLevel: env.LOG_LEVEL,
   });
   const config = generateFiles(target)['nginx.conf'] ?? '';
   if (options.output === undefined) {

@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
-import { envLogFormat, envLogLevel, envPort, nativeDefaults, repoRoot } from '@three-tier/shared';
+import { repoRoot } from '@three-tier/cli-kit';
+import { envLogFormat, envLogLevel, envPort, nativeDefaults } from '@three-tier/shared';
 import { z } from 'zod';
 
 /** More would be a load test of this machine, not a demo of balancing. */
 export const maxApiInstances = 16;
+const instancesError = `must be a whole number from 1 to ${maxApiInstances}`;
 
 /** Environment of `npm start` (the stack runner). */
 export const runnerEnvSchema = z
@@ -12,10 +14,10 @@ export const runnerEnvSchema = z
     API_PORT: envPort.default(nativeDefaults.apiPort),
     /** How many api instances: they listen on API_PORT, API_PORT+1, ... and the edge balances them. */
     API_INSTANCES: z.coerce
-      .number({ error: 'must be a whole number from 1 to 16' })
-      .int({ error: 'must be a whole number from 1 to 16' })
-      .min(1, { error: 'must be a whole number from 1 to 16' })
-      .max(maxApiInstances, { error: 'must be a whole number from 1 to 16' })
+      .number({ error: instancesError })
+      .int({ error: instancesError })
+      .min(1, { error: instancesError })
+      .max(maxApiInstances, { error: instancesError })
       .default(1),
     REDIS_PORT: envPort.default(nativeDefaults.redisPort),
     /** 127.0.0.1 keeps the stack to this machine; 0.0.0.0 opens the edge (only the edge) to others. */

@@ -2,12 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateFiles } from '@three-tier/nginx';
-import { Nginx, NodeService, RedisServer, answersOk, waitFor, type Service } from '@three-tier/processes';
+import { Nginx, NodeService, RedisServer, RetryLog, answersOk, retryLogName, waitFor, type Service } from '@three-tier/processes';
 import { hostname } from 'node:os';
-import { budgets, edge as edgeContract, gracePeriodMs, routes } from '@three-tier/shared';
+import { budgets, edge as edgeContract, gracePeriodMs, routes, type LogLevel } from '@three-tier/shared';
 import { AccessLogPipe } from './access-log.js';
 import { nativeTarget } from './nginx-target.js';
-import { RetryLog, retryLogName } from './retry-log.js';
+import { noteRetry } from './retry-log.js';
 
 export type EdgeKind = 'nginx' | 'http-proxy';
 /** 'redis', 'edge', and 'api' (one instance) or 'api 3001', 'api 3002', ... (several). */
@@ -38,7 +38,7 @@ export interface NativeStackOptions {
   /** What the node children inherit, e.g. PATH; nothing else leaks into them. */
   readonly baseEnv: Readonly<Record<string, string | undefined>>;
   readonly redisPassword?: string | undefined;
-  readonly logLevel?: string;
+  readonly logLevel?: LogLevel;
   readonly logFormat?: 'json' | 'pretty';
   /** More environment for the api, e.g. SHUTDOWN_DELAY_MS. */
   readonly apiEnv?: Readonly<Record<string, string>>;
@@ -48,6 +48,89 @@ export interface NativeStackOptions {
 /** The built entry point of a workspace app, found the way Node finds packages. */
 function entryOf(specifier: '@three-tier/api' | '@three-tier/edge'): string {
   return fileURLToPath(import.meta.resolve(specifier));
+}
+
+/** What every node service of the stack gets: the base environment and the log settings. */
+function nodeEnv(options: NativeStackOptions): NodeJS.ProcessEnv {
+  return { ...options.baseEnv, LOG_LEVEL: options.logLevel ?? 'info', ...(options.logFormat ? { LOG_FORMAT: options.logFormat } : {}) };
+}
+
+/** The api instances on ports api, api+1, ..., each with a hostname of its own, as each container has. */
+function apiInstances(options: NativeStackOptions): ApiInstance[] {
+  const { ports, onLine } = options;
+  const count = options.apiInstances ?? 1;
+  const host = hostname();
+  return Array.from({ length: count }, (_, index) => {
+    const port = ports.api + index;
+    const name = count === 1 ? 'api' : `api ${port}`;
+    // /instance tells them apart.
+    const instanceId = `${host}-${port}`;
+    const url = `http://127.0.0.1:${port}`;
+    const service = new NodeService({
+      name,
+      entry: entryOf('@three-tier/api'),
+      env: {
+        ...nodeEnv(options),
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        INSTANCE_ID: instanceId,
+        REDIS_URL: `redis://127.0.0.1:${ports.redis}`,
+        ...(options.redisPassword ? { REDIS_PASSWORD: options.redisPassword } : {}),
+        ...options.apiEnv,
+      },
+      healthUrl: `${url}${routes.readyz.path}`,
+      liveUrl: `${url}${routes.healthz.path}`,
+      onLine: (line) => onLine?.(name, line),
+    });
+    return { name, port, instanceId, service };
+  });
+}
+
+const edgeHealthUrl = (options: NativeStackOptions): string => `http://127.0.0.1:${options.ports.edge}${edgeContract.healthPath}`;
+
+/** nginx with the generated native config; its access log comes through `accessLog` (see create). */
+function nginxEdge(options: NativeStackOptions, accessLog: AccessLogPipe | undefined): Nginx {
+  const { ports, bin, onLine } = options;
+  if (!bin.nginx || !accessLog) throw new Error('the nginx edge needs the nginx binary');
+  const target = nativeTarget({
+    listenHost: options.edgeHost,
+    edgePort: ports.edge,
+    apiPort: ports.api,
+    apiInstances: options.apiInstances ?? 1,
+    prefix: options.runDir,
+    accessLogPath: accessLog.path,
+    ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+  });
+  return new Nginx({
+    bin: bin.nginx,
+    prefix: options.runDir,
+    config: generateFiles(target)['nginx.conf'] ?? '',
+    healthUrl: edgeHealthUrl(options),
+    onLine: (line) => onLine?.('edge', line),
+  });
+}
+
+/** The http-proxy edge in front of the api instances; it warns of each retry, which the run folder notes. */
+function nodeEdge(options: NativeStackOptions, apis: readonly ApiInstance[]): NodeService {
+  const { ports, onLine } = options;
+  const retries = new RetryLog(join(options.runDir, retryLogName));
+  return new NodeService({
+    name: 'edge',
+    entry: entryOf('@three-tier/edge'),
+    env: {
+      ...nodeEnv(options),
+      EDGE_PORT: String(ports.edge),
+      EDGE_HOST: options.edgeHost,
+      API_UPSTREAM: apis.map(({ port }) => `http://127.0.0.1:${port}`).join(','),
+    },
+    healthUrl: edgeHealthUrl(options),
+    onLine: (line) => {
+      noteRetry(retries, line);
+      onLine?.('edge', line);
+    },
+    // Both edges drain for budgets.edgeDrainMs: killed past the same grace period as nginx.
+    stopTimeoutMs: gracePeriodMs(budgets.edgeDrainMs),
+  });
 }
 
 /**
@@ -72,7 +155,7 @@ export class NativeStack {
       const retries = new RetryLog(join(options.runDir, retryLogName));
       accessLog = AccessLogPipe.open(join(options.runDir, 'access.log'), (lines) => {
         for (const line of lines) {
-          retries.note(line);
+          noteRetry(retries, line);
           options.onLine?.('edge', line);
         }
       });
@@ -90,8 +173,6 @@ export class NativeStack {
     private readonly accessLog: AccessLogPipe | undefined,
   ) {
     const { ports, bin, onLine } = options;
-    const logEnv = { LOG_LEVEL: options.logLevel ?? 'info', ...(options.logFormat ? { LOG_FORMAT: options.logFormat } : {}) };
-    const base = options.baseEnv;
     this.redis = new RedisServer({
       bin: bin.redisServer,
       port: ports.redis,
@@ -99,73 +180,8 @@ export class NativeStack {
       password: options.redisPassword,
       onLine: (line) => onLine?.('redis', line),
     });
-    const count = options.apiInstances ?? 1;
-    // A hostname of its own per instance, as each container has: /instance tells them apart.
-    const host = hostname();
-    this.apis = Array.from({ length: count }, (_, index) => {
-      const port = ports.api + index;
-      const name = count === 1 ? 'api' : `api ${port}`;
-      const instanceId = `${host}-${port}`;
-      const url = `http://127.0.0.1:${port}`;
-      const service = new NodeService({
-        name,
-        entry: entryOf('@three-tier/api'),
-        env: {
-          ...base,
-          ...logEnv,
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          INSTANCE_ID: instanceId,
-          REDIS_URL: `redis://127.0.0.1:${ports.redis}`,
-          ...(options.redisPassword ? { REDIS_PASSWORD: options.redisPassword } : {}),
-          ...options.apiEnv,
-        },
-        healthUrl: `${url}${routes.readyz.path}`,
-        liveUrl: `${url}${routes.healthz.path}`,
-        onLine: (line) => onLine?.(name, line),
-      });
-      return { name, port, instanceId, service };
-    });
-    const healthUrl = `${this.url}${edgeContract.healthPath}`;
-    if (options.edge === 'nginx') {
-      if (!bin.nginx || !accessLog) throw new Error('the nginx edge needs the nginx binary');
-      const target = nativeTarget({
-        listenHost: options.edgeHost,
-        edgePort: ports.edge,
-        apiPort: ports.api,
-        apiInstances: count,
-        prefix: options.runDir,
-        accessLogPath: accessLog.path,
-      });
-      this.edge = new Nginx({
-        bin: bin.nginx,
-        prefix: options.runDir,
-        config: generateFiles(target)['nginx.conf'] ?? '',
-        healthUrl,
-        onLine: (line) => onLine?.('edge', line),
-      });
-    } else {
-      // nginx's retries are in its access log (see create); this edge warns of each one.
-      const retries = new RetryLog(join(options.runDir, retryLogName));
-      this.edge = new NodeService({
-        name: 'edge',
-        entry: entryOf('@three-tier/edge'),
-        env: {
-          ...base,
-          ...logEnv,
-          EDGE_PORT: String(ports.edge),
-          EDGE_HOST: options.edgeHost,
-          API_UPSTREAM: this.apis.map(({ port }) => `http://127.0.0.1:${port}`).join(','),
-        },
-        healthUrl,
-        onLine: (line) => {
-          retries.note(line);
-          onLine?.('edge', line);
-        },
-        // The http-proxy edge drains every try of its longest request.
-        stopTimeoutMs: gracePeriodMs(budgets.edgeRequestTimeoutMs),
-      });
-    }
+    this.apis = apiInstances(options);
+    this.edge = options.edge === 'nginx' ? nginxEdge(options, accessLog) : nodeEdge(options, this.apis);
   }
 
   /** The public entry: the edge, on loopback. */

@@ -1,5 +1,5 @@
 import type { Target } from '@three-tier/nginx';
-import { accessLogBuffer, ports } from '@three-tier/shared';
+import { accessLogBuffer, ports, type LogLevel } from '@three-tier/shared';
 
 export interface NativeParams {
   readonly listenHost: string;
@@ -11,6 +11,19 @@ export interface NativeParams {
   readonly prefix: string;
   /** The named pipe the runner reads access log lines from (see AccessLogPipe). */
   readonly accessLogPath: string;
+  /** The stack's LOG_LEVEL: what nginx's access log keeps (see accessLogOnly); info by default. */
+  readonly logLevel?: LogLevel;
+}
+
+/**
+ * nginx's access log at a LOG_LEVEL, as the api and the http-proxy edge log requests: every request
+ * at info and below; at warn, answers of 400 and above; at error and beyond, 500 and above. Requests
+ * tried on more than one instance are always kept: the runner lists retries from them.
+ */
+export function accessLogOnly(level: LogLevel = 'info'): Target['accessLogOnly'] {
+  if (level === 'warn') return { statusFrom: 400 };
+  if (level === 'error' || level === 'fatal' || level === 'silent') return { statusFrom: 500 };
+  return undefined;
 }
 
 /**
@@ -18,18 +31,22 @@ export interface NativeParams {
  * all on loopback.
  */
 export function nativeTarget(params: NativeParams): Target {
+  const only = accessLogOnly(params.logLevel);
   return {
     name: 'native',
     listen: `${params.listenHost}:${params.edgePort}`,
     upstream: {
       kind: 'static',
       servers: Array.from({ length: params.apiInstances ?? 1 }, (_, index) => `127.0.0.1:${params.apiPort + index}`),
+      // Each port is one api process the runner started.
+      oneInstancePerServer: true,
     },
     pidFile: `${params.prefix}/nginx.pid`,
     tempDir: `${params.prefix}/tmp`,
     workerProcesses: 'auto',
     accessLog: params.accessLogPath,
     accessLogBuffer: accessLogBuffer,
+    ...(only ? { accessLogOnly: only } : {}),
     trustedProxies: [],
   };
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,23 @@ describe('AccessLogPipe (how nginx hands its access log to the runner)', () => {
     } finally {
       pipe.close();
     }
+  });
+
+  test('close relays what nginx wrote last, still in the pipe: no line is lost at a stop', () => {
+    const lines: string[] = [];
+    const pipe = AccessLogPipe.open(join(dir, 'c.log'), (batch) => lines.push(...batch));
+    try {
+      // nginx writes its buffered lines as it stops, and the runner closes the pipe right after:
+      // written and closed in one turn of the loop, nothing of it has been read yet.
+      const writer = openSync(pipe.path, 'a');
+      writeSync(writer, `${Array.from({ length: 200 }, (_, n) => `{"n":${n}}`).join('\n')}\n{"n":"last, unfinished"}`);
+      closeSync(writer);
+    } finally {
+      pipe.close();
+    }
+    assert.equal(lines.length, 201);
+    assert.equal(lines[0], '{"n":0}');
+    assert.equal(lines.at(-1), '{"n":"last, unfinished"}');
   });
 
   test('close removes the pipe, and closing twice (a failed start, then a signal) is harmless', () => {

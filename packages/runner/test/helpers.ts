@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { assertPortFree, findBinaries, freeStackPorts, waitFor } from '@three-tier/processes';
-import { repoRoot, type CounterBody } from '@three-tier/shared';
-import { startTimeOf, type ProcessId } from '../src/index.js';
+import { assertPortFree, findBinaries, freeStackPorts, startTimeOf, waitFor, type ProcessId } from '@three-tier/processes';
+import { repoRoot } from '@three-tier/cli-kit';
+import { type CounterBody } from '@three-tier/shared';
 
 /** The built CLI, as `npm start` runs it. */
 export const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
@@ -105,11 +105,26 @@ export function startRunner(env: Record<string, string>, options: RunnerOptions 
 export type Outcome = 'ok' | 'turned-away' | 'failed';
 
 /**
- * GET on a fresh connection. `turned-away`: refused, or reset before any byte of an answer, which
- * is what a connection still in the kernel's accept queue gets when the listener closes.
+ * GET on a fresh connection. `turned-away`: refused before it was accepted (ECONNREFUSED: nothing
+ * listens any more), or told to go away and come back (503 with Retry-After; every answer here has
+ * Connection: close, as the request asks for it). A connection reset or closed after the request
+ * went out is `failed`: the edge took the request and never answered it.
  */
-export async function visit(url: string, path = '/redis'): Promise<{ outcome: Outcome; status?: number; hits?: number; detail?: string }> {
+export interface Visit {
+  outcome: Outcome;
+  status?: number;
+  hits?: number;
+  detail?: string;
+  /** When its connection was established (performance.now()), if it was. */
+  connectedAt?: number;
+  /** It failed by a reset of its connection, with no answer. */
+  reset?: boolean;
+}
+
+export async function visit(url: string, path = '/redis'): Promise<Visit> {
   return new Promise((resolve) => {
+    let sent = false;
+    let connectedAt: number | undefined;
     const req = request(`${url}${path}`, { agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -117,16 +132,22 @@ export async function visit(url: string, path = '/redis'): Promise<{ outcome: Ou
         const status = res.statusCode ?? 0;
         const body = Buffer.concat(chunks).toString();
         if (status !== 200) {
-          resolve({ outcome: 'failed', status, detail: `status ${status} ${res.headers['content-type'] ?? ''} ${body.slice(0, 200)}` });
+          const goAway = status === 503 && res.headers['retry-after'] !== undefined;
+          resolve({ outcome: goAway ? 'turned-away' : 'failed', status, detail: `status ${status} ${res.headers['content-type'] ?? ''} ${body.slice(0, 200)}` });
           return;
         }
         resolve({ outcome: 'ok', status, ...(path === '/redis' ? { hits: (JSON.parse(body) as CounterBody).hits } : {}) });
       });
-      res.on('error', (error) => resolve({ outcome: 'failed', detail: error.message }));
+      res.on('error', (error) => resolve({ outcome: 'failed', detail: `the answer was cut: ${error.message}` }));
     });
+    req.on('socket', (socket) => socket.once('connect', () => (connectedAt = performance.now())));
+    req.on('finish', () => (sent = true));
     req.on('error', (error: NodeJS.ErrnoException) => {
-      const away = error.code === 'ECONNREFUSED' || error.code === 'ECONNRESET';
-      resolve(away ? { outcome: 'turned-away', detail: error.code } : { outcome: 'failed', detail: error.message });
+      if (error.code === 'ECONNREFUSED') resolve({ outcome: 'turned-away', detail: error.code });
+      else {
+        const detail = `${error.code ?? error.message} ${sent ? 'after the request was sent' : 'before the request was sent'}`;
+        resolve({ outcome: 'failed', detail, reset: error.code === 'ECONNRESET', ...(connectedAt === undefined ? {} : { connectedAt }) });
+      }
     });
     req.end();
   });
@@ -185,12 +206,17 @@ export function loopClients(url: string, clients: number, path = '/redis') {
   let stopping = false;
   const acknowledged: number[] = [];
   const statuses = new Map<string, number>();
+  const outcomes = new Map<Outcome, number>();
+  const failures: Visit[] = [];
   const details: string[] = [];
   const loops = Array.from({ length: clients }, async () => {
     while (!stopping) {
       const result = await visit(url, path);
-      const key = result.outcome === 'turned-away' ? `turned-away ${result.detail ?? ''}` : String(result.status ?? result.outcome);
+      // An answer by its status (a 503 that says come back later included); no answer by its outcome.
+      const key = result.status !== undefined ? String(result.status) : result.outcome === 'turned-away' ? `turned-away ${result.detail ?? ''}` : result.outcome;
       statuses.set(key, (statuses.get(key) ?? 0) + 1);
+      outcomes.set(result.outcome, (outcomes.get(result.outcome) ?? 0) + 1);
+      if (result.outcome === 'failed') failures.push(result);
       if (result.hits !== undefined) acknowledged.push(result.hits);
       if (result.outcome !== "ok" && (details.length < 20 || !details.some((d) => d.startsWith(`status ${String(result.status)}`)))) details.push(result.detail ?? result.outcome);
     }
@@ -198,6 +224,10 @@ export function loopClients(url: string, clients: number, path = '/redis') {
   return {
     acknowledged,
     statuses,
+    /** How many visits ended each way: answered, turned away, or failed (a reset after the request went out, say). */
+    outcomes,
+    /** Every failed visit, with when its connection was made. */
+    failures,
     details,
     /** Answers of every kind so far. */
     get total(): number {

@@ -9,9 +9,8 @@ import { readdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { freePort, waitFor } from '@three-tier/processes';
+import { freePort, RetryLog, retryLogName, waitFor } from '@three-tier/processes';
 import type { InstanceBody } from '@three-tier/shared';
-import { RetryLog, retryLogName } from '../src/index.js';
 import { cli, freshTmp, loopClients, recordedServices, runnerSetting, startRunner, type Runner, type RunnerSetting } from './helpers.js';
 
 const instances = 3;

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { generateFiles } from '@three-tier/nginx';
 import { checkNginxConfigInScratch, findBinaries } from '@three-tier/processes';
-import { repoRoot } from '@three-tier/shared';
+import { repoRoot } from '@three-tier/cli-kit';
 import { nativeExample, nativeTarget } from '../src/index.js';
 
 const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { waitFor } from '@three-tier/processes';
+import { startTimeOf, waitFor } from '@three-tier/processes';
 import { edgeProblems, problemContentType } from '@three-tier/shared';
-import { restartDelayMs, restartPolicy, startTimeOf } from '../src/index.js';
+import { restartDelayMs, restartPolicy } from '../src/index.js';
 import { assertNothingLeft, freshTmp, groupMembers, loopClients, recordedServices, runnerSetting, startRunner, visit, type Runner, type RunnerSetting } from './helpers.js';
 
 const clientCount = 4;

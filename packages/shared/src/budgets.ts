@@ -29,8 +29,19 @@ export const budgets = {
    * would turn a /load that could still succeed into a reset. The same in compose and Kubernetes.
    */
   apiShutdownTimeoutMs: longestRouteTimeoutMs,
-  /** A stopping edge lets its in-flight requests finish: one try of the longest route. */
+  /**
+   * A stopping edge, nginx or http-proxy, lets its in-flight requests finish: one try of the
+   * longest route. A request whose try fails during the drain is not given a second one, as
+   * nginx's worker_shutdown_timeout does not; both edges then exit within gracePeriodMs of it,
+   * which is also how long compose, Kubernetes and the stack runner wait before they kill.
+   */
   edgeDrainMs: longestUpstreamWaitMs,
+  /**
+   * Redis on SIGTERM waits up to its shutdown-timeout (10 s by default since Redis 7; redis.conf
+   * leaves it) for lagging replicas to catch up, then fsyncs the AOF and exits; alone, at once.
+   * Compose, Kubernetes and the runner give it that and the slack, so no stop cuts a replica short.
+   */
+  redisShutdownTimeoutMs: 10_000,
   /**
    * Sentinel mode: the api tries to reach a lost master again at least this often (its reconnect
    * backoff stops growing here). Each try asks a Sentinel where the master is, so once the
@@ -44,6 +55,15 @@ export const budgets = {
    */
   failoverWithinMs: redisReplication.downAfterMs + redisReplication.failoverTimeoutMs,
 } as const;
+
+/**
+ * The longest the edge takes to answer a request for `route`: each of its tries may wait out the
+ * connect and read timeouts (nginx's proxy_next_upstream_timeout). A client that gives up sooner may
+ * miss an answer the edge still gets: a visit counted, say.
+ */
+export function edgeAnswerWithinMs(route: { readonly timeoutMs: number }): number {
+  return edge.upstreamTries * (edge.upstreamConnectTimeoutMs + upstreamReadTimeoutMs(route));
+}
 
 /**
  * The count's deadline, on Redis's own clock, from REDIS_TIMEOUT_MS: half of it, leaving the other

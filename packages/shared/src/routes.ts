@@ -5,6 +5,7 @@
  * build their locations from it, the probe suite probes every entry through each edge, and the
  * container and Kubernetes generators take their probe paths from it.
  */
+import { load } from './topology.js';
 
 /** Every route answers GET; HEAD is GET without the body. Other methods get 405 with `Allow`. */
 export type Method = 'GET' | 'HEAD';
@@ -77,7 +78,7 @@ export const routes = {
     rateLimit: 'expensive',
     timeoutMs: 15_000,
     quiet: false,
-    summary: 'burns ?ms=1..5000 CPU milliseconds (default 100) on a worker thread, for autoscaling demos',
+    summary: `burns ?ms=${load.minMs}..${load.maxMs} CPU milliseconds (default ${load.defaultMs}) on a worker thread, for autoscaling demos`,
   },
   instance: {
     path: '/instance',

@@ -110,19 +110,6 @@ export const headerNames = {
 export const tokenPattern = '^[A-Za-z0-9._:-]{1,128}$';
 export const tokenRegExp = new RegExp(tokenPattern);
 
-/** The api's HTTP server. */
-export const apiServer = {
-  /**
-   * Longer than the edge keeps idle upstream connections (`edge.upstreamKeepaliveTimeoutMs`), so the
-   * api never closes a connection the edge is about to reuse.
-   */
-  keepAliveTimeoutMs: 65_000,
-  /** From a request's first byte to its last header (Node counts from the first byte, not idle time). */
-  headersTimeoutMs: 10_000,
-  /** All of a request's head, as nginx's buffers bound it (4 × 8 KiB); lines are checked one by one. */
-  maxHeaderBytes: 32 * 1024,
-} as const;
-
 /** The edge, nginx or http-proxy: the same numbers in both. */
 export const edge = {
   /** The edge's own liveness; answered by the edge, never proxied. */
@@ -153,6 +140,19 @@ export const edge = {
   rateLimits: {
     expensive: { perSecond: 10, burst: 20 },
   },
+} as const;
+
+/** The api's HTTP server. */
+export const apiServer = {
+  /**
+   * Longer than the edge keeps idle upstream connections (`edge.upstreamKeepaliveTimeoutMs`), so the
+   * api never closes a connection the edge is about to reuse.
+   */
+  keepAliveTimeoutMs: 65_000,
+  /** From a request's first byte to its last header (Node counts from the first byte, not idle time). */
+  headersTimeoutMs: 10_000,
+  /** All of a request's head, as nginx's buffers bound it (4 × 8 KiB); lines are checked one by one. */
+  maxHeaderBytes: edge.maxHeaderBytes * edge.headerBuffers,
 } as const;
 
 /**

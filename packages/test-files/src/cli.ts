@@ -88,6 +88,10 @@ if (bad.length > 0 || results.length < files.length) {
     process.stdout.write(`  ✖ ${result.file}: ${result.outcome}\n`);
     for (const { test, error } of result.failures.slice(0, shownFailures)) process.stdout.write(`      ✖ ${test}: ${error}\n`);
     if (result.failures.length > shownFailures) process.stdout.write(`      ... and ${result.failures.length - shownFailures} more failed\n`);
+    if (result.outcome === 'skipped-tests') {
+      for (const path of result.skips.slice(0, shownFailures)) process.stdout.write(`      ✖ skipped: ${path}\n`);
+      if (result.skips.length > shownFailures) process.stdout.write(`      ... and ${result.skips.length - shownFailures} more skipped\n`);
+    }
   }
   process.exitCode = 1;
 } else {

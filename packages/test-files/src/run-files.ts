@@ -18,7 +18,7 @@ export interface RunOptions {
   graceMs?: number;
   /** The files' environment; the runner's own when left out. */
   env?: NodeJS.ProcessEnv;
-  /** A skipped (or todo) test fails its file: under CI every test must run. */
+  /** A skipped (or todo) test or suite fails its file: under CI every test must run. */
   forbidSkips?: boolean;
 }
 
@@ -27,8 +27,11 @@ export interface FileResult {
   outcome: 'passed' | 'failed' | 'timed-out' | 'no-tests' | 'skipped-tests';
   tests: number;
   failed: number;
+  /** Skipped or todo tests, and skipped or todo suites (each counts once: the tests in a skipped suite never report). */
   skipped: number;
   durationMs: number;
+  /** The skipped or todo tests and suites, by their path of suites. */
+  skips: string[];
   /** Tests that had started and not finished when the file was killed. */
   running: string[];
   /** The failed tests and hooks, by their path of suites, with the first lines of their error. */
@@ -57,13 +60,13 @@ function groupAlive(pid: number): boolean {
 }
 
 /** What a file's reporter log says: tests run, failed, skipped, and those still running. */
-function summarize(events: TestEvent[]): Pick<FileResult, 'tests' | 'failed' | 'skipped' | 'running' | 'failures'> {
+function summarize(events: TestEvent[]): Pick<FileResult, 'tests' | 'failed' | 'skipped' | 'skips' | 'running' | 'failures'> {
   const stack: string[] = [];
   const running = new Map<string, string>();
   const failures: FileResult['failures'] = [];
   let tests = 0;
   let failed = 0;
-  let skipped = 0;
+  const skips: string[] = [];
   const cancelled: FileResult['failures'] = [];
   for (const { event, name, nesting, suite, skipped: skip, error, cancelled: byParent } of events) {
     const key = `${nesting}:${name}`;
@@ -77,15 +80,16 @@ function summarize(events: TestEvent[]): Pick<FileResult, 'tests' | 'failed' | '
     }
     running.delete(key);
     if (event === 'fail' && error !== undefined) (byParent ? cancelled : failures).push({ test: path, error });
+    // A skipped or todo suite counts as one skipped: describe.skip reports no event for the tests inside it.
+    if (skip) skips.push(path);
     if (suite) continue;
-    if (skip) skipped += 1;
-    else tests += 1;
+    if (!skip) tests += 1;
     if (event === 'fail') failed += 1;
   }
   // Only the innermost: a suite is "running" because its test is.
   const paths = [...running.values()];
   // What failed on its own account first: a suite's hook before the tests it cancelled.
-  return { tests, failed, skipped, failures: [...failures, ...cancelled], running: paths.filter((p) => !paths.some((q) => q.startsWith(`${p} > `))) };
+  return { tests, failed, skipped: skips.length, skips, failures: [...failures, ...cancelled], running: paths.filter((p) => !paths.some((q) => q.startsWith(`${p} > `))) };
 }
 
 async function readEvents(log: string): Promise<TestEvent[]> {
@@ -182,10 +186,10 @@ export async function runFiles(options: RunOptions): Promise<FileResult[]> {
             ? 'timed-out'
             : code !== 0 || signal !== null || summary.failed > 0
               ? 'failed'
-              : summary.tests === 0
-                ? 'no-tests'
-                : forbidSkips && summary.skipped > 0
-                  ? 'skipped-tests'
+              : forbidSkips && summary.skipped > 0
+                ? 'skipped-tests'
+                : summary.tests === 0
+                  ? 'no-tests'
                   : 'passed';
           resolve({
             file,
@@ -214,7 +218,10 @@ export async function runFiles(options: RunOptions): Promise<FileResult[]> {
       case 'no-tests':
         return `run-test-files: ✖ ${result.file} ran no tests (${took})\n`;
       case 'skipped-tests':
-        return `run-test-files: ✖ ${result.file} skipped ${result.skipped} tests, and here every test must run (CI): ${counts} (${took})\n`;
+        return (
+          `run-test-files: ✖ ${result.file} skipped ${result.skipped} tests, and here every test must run (CI): ${counts} (${took})\n` +
+          result.skips.map((path) => `  skipped: ${path}\n`).join('')
+        );
       case 'timed-out':
         return (
           `run-test-files: ✖ ${result.file} did not finish within ${formatDuration(fileTimeoutMs)}: ` +

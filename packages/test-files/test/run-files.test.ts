@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { type FileResult, runFiles } from '../src/run-files.js';
 
 const fixtures = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
 const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+const packageDir = fileURLToPath(new URL('../../', import.meta.url));
 
 async function run(name: string, fileTimeoutMs = 60_000): Promise<{ result: FileResult; output: string }> {
   let output = '';
@@ -54,7 +55,6 @@ describe('runFiles', () => {
   });
 
   test('a skipped test is counted apart, and fails its file where every test must run (CI)', async () => {
-    // Written here, not kept as a fixture: the project has no skipped test of its own.
     const dir = await mkdtemp(join(tmpdir(), 'test-files-skip-'));
     try {
       const file = join(dir, 'skips.test.js');
@@ -70,6 +70,32 @@ describe('runFiles', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  test('a skipped or todo suite is counted as skipped, and fails its file where every test must run (CI)', async () => {
+    const fixtureSkips = {
+      'skips-a-suite.test.js': 'a skipped suite',
+      'skips-a-suite-by-option.test.js': 'a suite skipped by option',
+      'todo-suite.test.js': 'a todo suite',
+    };
+    const write = (): void => undefined;
+    for (const [name, suite] of Object.entries(fixtureSkips)) {
+      const files = [`${fixtures}${name}`];
+      const [allowed] = await runFiles({ files, fileTimeoutMs: 60_000, concurrency: 1, write });
+      assert.deepEqual({ outcome: allowed?.outcome, skipped: allowed?.skipped, skips: allowed?.skips }, { outcome: 'passed', skipped: 1, skips: [suite] }, name);
+      const [forbidden] = await runFiles({ files, fileTimeoutMs: 60_000, concurrency: 1, write, forbidSkips: true });
+      assert.equal(forbidden?.outcome, 'skipped-tests', name);
+    }
+  });
+
+  test('a file whose only suite is skipped ran no tests; under CI it is said to have skipped them', async () => {
+    const file = `${fixtures}only-a-skipped-suite.test.js`;
+    const [allowed] = await runFiles({ files: [file], fileTimeoutMs: 60_000, concurrency: 1, write: () => undefined });
+    assert.deepEqual({ outcome: allowed?.outcome, tests: allowed?.tests, skipped: allowed?.skipped }, { outcome: 'no-tests', tests: 0, skipped: 1 });
+    const underCi = spawnSync(process.execPath, [cli, file], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+    assert.equal(underCi.status, 1, underCi.stdout);
+    assert.match(underCi.stdout, /only-a-skipped-suite\.test\.js skipped 1 tests, and here every test must run \(CI\)/);
+    assert.match(underCi.stdout, /\n {2}skipped: the only suite\n/);
   });
 
   test('a file that defines no test fails', async () => {
@@ -135,6 +161,18 @@ describe('run-test-files (the CLI)', () => {
       '      ✖ a stack: the stack did not start ⏎ its second line',
       '      ✖ a stack > needs the stack: test did not finish before its parent and was cancelled',
     ]);
+  });
+
+  test('the bin every package runs is a file of the repository, executable, that runs the built CLI', () => {
+    const { bin } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    const target = bin['run-test-files'] ?? assert.fail('package.json has no bin run-test-files');
+    // npm ci links bins before anything is built, and leaves out one whose file is not there yet.
+    assert.doesNotMatch(target, /(^|\/)dist\//, 'the bin must exist before the build');
+    const file = join(packageDir, target);
+    accessSync(file, constants.X_OK);
+    const result = spawnSync(file, ['--help'], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^usage: run-test-files /);
   });
 
   test('a folder without test files fails: zero tests is not a pass', () => {

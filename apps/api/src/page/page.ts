@@ -1,7 +1,10 @@
-import { createHash } from 'node:crypto';
 import { counterMessage, load, routes } from '@three-tier/shared';
-import { pageScript } from './page-script.js';
+import { inWords, liveSettings } from './live-settings.js';
+import { cspHash, type PageScript } from './page-script.js';
 import { pageStyle } from './page-style.js';
+import { formatUptime } from './uptime.js';
+
+export { formatUptime } from './uptime.js';
 
 /**
  * The HTML page of GET /html. One self-contained document (no CDN, no external file) under a strict
@@ -9,12 +12,6 @@ import { pageStyle } from './page-style.js';
  * server knows (the count this visit made, who served it, the links) needs no JavaScript; the live
  * view is the script's, and stays hidden without it.
  */
-
-function sha256(text: string): string {
-  return `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
-}
-
-const scriptHash = sha256(pageScript);
 
 /**
  * The served instance's hue sits in the style sheet (a style attribute would need 'unsafe-inline'),
@@ -26,14 +23,14 @@ function styleFor(hue: number): { readonly text: string; readonly hash: string }
   let style = styles.get(hue);
   if (!style) {
     const text = `\n:root { --served-hue: ${hue}; }${pageStyle}`;
-    style = { text, hash: sha256(text) };
+    style = { text, hash: cspHash(text) };
     styles.set(hue, style);
   }
   return style;
 }
 
 /** Allows exactly the page's style and script, fetches to its own origin, and nothing else. */
-function csp(styleHash: string): string {
+function csp(styleHash: string, scriptHash: string): string {
   return [
     "default-src 'none'",
     `style-src ${styleHash}`,
@@ -50,15 +47,6 @@ const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => entities[char] ?? char);
-}
-
-/** "42 s", "3 min 5 s", "2 h 10 min", "4 d 1 h": what the script shows too. */
-export function formatUptime(totalSeconds: number): string {
-  const s = Math.max(0, Math.floor(totalSeconds));
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
-  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
-  return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
 }
 
 export interface PageModel {
@@ -83,7 +71,10 @@ export interface RenderedPage {
 
 const links = [routes.redis.path, routes.instance.path, `${routes.load.path}?ms=500`, routes.info.path, routes.readyz.path];
 
-export function renderPage(model: PageModel): RenderedPage {
+const { burst, load: loadRun } = liveSettings;
+
+/** The page for `model`, with `script` (loaded once, at boot) inline. */
+export function renderPage(model: PageModel, script: PageScript): RenderedPage {
   const hue = Math.round(Math.abs(model.hue)) % 360;
   const style = styleFor(Number.isFinite(hue) ? hue : 0);
   const host = escapeHtml(model.hostname);
@@ -126,10 +117,10 @@ ${headline}
 </ul>
 </section>
 <section class="card wide" aria-labelledby="instances-title" data-live hidden>
-<h2 id="instances-title">Instances <small>share of answers to the polls, last 10 s</small></h2>
+<h2 id="instances-title">Instances <small>share of answers to the polls, last ${liveSettings.shareWindowMs / 1000} s</small></h2>
 <ul id="instances" class="instances"></ul>
 <p id="no-instances" class="empty">No instance has answered yet.</p>
-<p class="note">The page asks <a href=".${routes.instance.path}">${routes.instance.path}</a> four times a second through the edge; it counts no visit.</p>
+<p class="note">The page asks <a href=".${routes.instance.path}">${routes.instance.path}</a> ${inWords(Math.round(1000 / liveSettings.pollEveryMs))} times a second through the edge; it counts no visit.</p>
 </section>
 <section class="card" aria-labelledby="visits-title" data-live hidden>
 <h2 id="visits-title">Visits</h2>
@@ -140,16 +131,16 @@ ${headline}
 </section>
 <section class="card" aria-labelledby="burst-title" data-live hidden>
 <h2 id="burst-title">Burst</h2>
-<p class="note">20 visits to /redis, four at a time: each is counted, by whichever instance the edge picks.</p>
-<div class="row"><button id="burst" type="button" class="secondary">Send 20 requests</button></div>
+<p class="note">${burst.size} visits to ${routes.redis.path}, ${inWords(burst.parallel)} at a time: each is counted, by whichever instance the edge picks.</p>
+<div class="row"><button id="burst" type="button" class="secondary">Send ${burst.size} requests</button></div>
 <p id="burst-result" class="note" role="status" aria-live="polite"></p>
 <ul id="burst-tally" class="tally"></ul>
 </section>
 <section class="card wide" aria-labelledby="load-title" data-live hidden>
 <h2 id="load-title">Load <small>CPU work on /load, rate limited at the edge</small></h2>
 <div class="row">
-<label for="load-ms">CPU ms per request<input id="load-ms" type="number" inputmode="numeric" min="${load.minMs}" max="${load.maxMs}" value="200" required></label>
-<label for="load-rate">requests per second<input id="load-rate" type="number" inputmode="numeric" min="1" max="50" value="5" required></label>
+<label for="load-ms">CPU ms per request<input id="load-ms" type="number" inputmode="numeric" min="${load.minMs}" max="${load.maxMs}" value="${loadRun.defaultMs}" required></label>
+<label for="load-rate">requests per second<input id="load-rate" type="number" inputmode="numeric" min="1" max="${loadRun.maxRate}" value="${loadRun.defaultRate}" required></label>
 <button id="load-toggle" type="button" aria-pressed="false">Start load</button>
 </div>
 <dl class="numbers">
@@ -166,9 +157,9 @@ ${headline}
 <p id="status" role="status" aria-live="polite"></p>
 <footer>${links.map((path) => `<a href=".${escapeHtml(path)}">${escapeHtml(path)}</a>`).join(' ')}</footer>
 </main>
-<script>${pageScript}</script>
+<script>${script.text}</script>
 </body>
 </html>
 `;
-  return { html, csp: csp(style.hash) };
+  return { html, csp: csp(style.hash, script.hash) };
 }

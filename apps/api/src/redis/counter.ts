@@ -162,7 +162,7 @@ export class VisitCounter {
     redis.on('ready', () => {
       this.lastFailure = undefined;
       this.noteMaster();
-      this.ping().catch(() => undefined);
+      this.sampleClock().catch(() => undefined);
     });
     redis.on('error', (error: Error) => {
       this.lastFailure = error.message;
@@ -192,7 +192,8 @@ export class VisitCounter {
    */
   async increment(idempotencyKey?: string): Promise<number> {
     if (this.replicated && this.redis.status !== 'ready') throw new NotCountedError(`not connected to the master (${this.redis.status})`);
-    if (this.clockConnection !== this.redis.stream) {
+    // Not connected: the count fails at once below, as it always did.
+    if (this.redis.status === 'ready' && this.clockConnection !== this.redis.stream) {
       // No count was sent yet: in Sentinel mode, say so.
       await this.sampleClock().catch((error: unknown) => {
         throw this.replicated ? new NotCountedError(`no clock sample from the master (${(error as Error).message})`) : error;
@@ -218,8 +219,19 @@ export class VisitCounter {
    * new socket for every connection and never reuses one, and the client never sends a command
    * again on a later connection (see createRedisClient); so the same stream before and after means
    * both ran, in order, on one connection to one server, and WAIT spoke of this count. A WAIT
-   * answered on a new connection would say nothing about it: WAIT covers its own connection's
-   * writes only.
+   * answered on a new connection would say nothing about it: WAIT waits for the replication stream
+   * of its connection's server as far as that connection's earlier commands took it (7.0: any
+   * command; 7.2: writes), and a new connection may reach another server, or none of its commands
+   * may have come after the count.
+   *
+   * WAIT, not WAITAOF. Every server of the set writes and fsyncs its AOF before it replies
+   * (appendfsync always; Redis flushes the AOF before the pending replies in each turn of its
+   * loop), and a replica's acknowledgement to its master is such a reply: WAIT 1 already means a
+   * replica has the visit on its disk, in 7.0 and later alike. The exception is a replica
+   * rewriting its AOF just after a full resync, which only WAITAOF (Redis 7.2+, the official
+   * image) can see. It would cost a second wait, and a branch that Debian's 7.0, which every test
+   * here runs, cannot execute; the failures tested are process deaths, which the page cache
+   * survives.
    */
   private async countReplicated(replication: CounterReplication, deadline: number, idempotencyKey: string | undefined): Promise<number> {
     const { key, idempotencyTtlSeconds } = this.options;

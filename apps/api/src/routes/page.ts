@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Instance } from '../instance.js';
 import { HttpError } from '../http/problem.js';
 import { renderPage } from '../page/page.js';
+import type { PageScript } from '../page/page-script.js';
 import type { VisitCounter } from '../redis/counter.js';
 import { visitCount } from '../visits.js';
 
@@ -12,7 +13,7 @@ import { visitCount } from '../visits.js';
  * Redis is down the page still renders (503, with the problem's detail) so a browser shows what
  * happened, not a JSON error.
  */
-export function pageHandler(counter: VisitCounter, instance: Instance, logger: Logger): RequestHandler {
+export function pageHandler(counter: VisitCounter, instance: Instance, logger: Logger, script: PageScript): RequestHandler {
   const alias = instanceAlias(instance.hostname);
   const hue = instanceHue(instance.hostname);
   return async (req, res) => {
@@ -34,7 +35,7 @@ export function pageHandler(counter: VisitCounter, instance: Instance, logger: L
       hue,
       version: instance.version,
       uptimeSeconds: process.uptime(),
-    });
+    }, script);
     res.set('Content-Security-Policy', page.csp);
     res.type('html').send(page.html);
   };

@@ -5,9 +5,10 @@
 import { createServer } from 'node:http';
 import { bornWithPrototypesOf } from '@three-tier/api/server';
 import express from 'express';
+import { serverSettings } from './settings.js';
 
 const app = express();
 app.get('/', (_req, res) => {
   res.json({ hello: 'world' });
 });
-createServer(bornWithPrototypesOf(app), app).listen(Number(process.env.PORT), '127.0.0.1');
+createServer(bornWithPrototypesOf(app), app).listen(serverSettings().port, '127.0.0.1');

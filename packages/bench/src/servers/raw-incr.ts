@@ -4,8 +4,10 @@
  */
 import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
+import { serverSettings } from './settings.js';
 
-const redis = new Redis(process.env.REDIS_URL ?? '');
+const { port, redisUrl = '' } = serverSettings();
+const redis = new Redis(redisUrl);
 createServer((_req, res) => {
   redis.incr('hits').then(
     (hits) => {
@@ -17,4 +19,4 @@ createServer((_req, res) => {
       res.writeHead(503).end();
     },
   );
-}).listen(Number(process.env.PORT), '127.0.0.1');
+}).listen(port, '127.0.0.1');

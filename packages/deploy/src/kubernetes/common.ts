@@ -1,4 +1,5 @@
-import { containerResources, releaseVersion, services, tmpSizeMiB } from '@three-tier/shared';
+import { releaseVersion } from '@three-tier/cli-kit';
+import { containerResources, services, tmpSizeMiB } from '@three-tier/shared';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IIoK8sApiCoreV1Container } from 'kubernetes-models/v1/Container';

@@ -1,4 +1,4 @@
-import { ports, services } from '@three-tier/shared';
+import { budgets, gracePeriodMs, ports, services } from '@three-tier/shared';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { redisAuthDir, redisPasswordFile } from '../images.js';
 import { redisSecret } from './api.js';
@@ -34,7 +34,7 @@ export function redisManifests() {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           securityContext: { ...podSecurity('redis'), fsGroupChangePolicy: 'OnRootMismatch' },
-          terminationGracePeriodSeconds: 30,
+          terminationGracePeriodSeconds: Math.ceil(gracePeriodMs(budgets.redisShutdownTimeoutMs) / 1_000),
           containers: [
             {
               name,

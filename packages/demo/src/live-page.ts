@@ -1,6 +1,6 @@
 import { findBinary, waitFor } from '@three-tier/processes';
 import { routes, type InstanceBody } from '@three-tier/shared';
-import { chromium, type Browser, type BrowserContextOptions, type ConsoleMessage, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type ConsoleMessage, type Page, type Request } from 'playwright-core';
 
 /** Debian's Chromium, headless, quiet: this machine's network is closed to everything but loopback. */
 export const chromiumArgs = [
@@ -20,14 +20,22 @@ export async function launchChromium(env: NodeJS.ProcessEnv): Promise<Browser> {
   return chromium.launch({ executablePath, args: chromiumArgs });
 }
 
+/** A request of the page's polls, as the browser sent it. */
+function isPoll(request: Request): boolean {
+  return new URL(request.url()).pathname.endsWith(routes.instance.path);
+}
+
 /**
  * The live page open in a browser tab, with what its console said sorted out: CSP violations,
- * failed requests (Chromium logs each 4xx/5xx fetch) and everything else.
+ * failed requests (Chromium logs each 4xx/5xx fetch) and everything else; and its polls counted
+ * as the browser saw them go and come back.
  */
 export class LivePage {
   readonly cspViolations: string[] = [];
   readonly failedRequests: string[] = [];
   readonly otherErrors: string[] = [];
+  /** The polls that came back, answered or failed, since the page opened. */
+  polls = 0;
 
   private constructor(readonly page: Page) {
     page.on('console', (message: ConsoleMessage) => {
@@ -38,6 +46,11 @@ export class LivePage {
       else this.otherErrors.push(text);
     });
     page.on('pageerror', (error) => this.otherErrors.push(error.message));
+    const countPoll = (request: Request): void => {
+      if (isPoll(request)) this.polls += 1;
+    };
+    page.on('requestfinished', countPoll);
+    page.on('requestfailed', countPoll);
   }
 
   /** Opens `url`/html in a new tab of `browser`, with `options` (viewport, colour scheme...). */
@@ -88,6 +101,30 @@ export class LivePage {
       },
       { what: `${what} (${selector} to match ${String(pattern)})`, timeoutMs, intervalMs: 100 },
     );
+  }
+
+  /** Waits until the page's polls that came back number `count` since it opened. */
+  async waitPolls(count: number, what: string, timeoutMs = 15_000): Promise<void> {
+    await waitFor(() => (this.polls >= count ? true : undefined), { what: `${what} (until ${count} polls are back; ${this.polls} were)`, timeoutMs, intervalMs: 50 });
+  }
+
+  /**
+   * Starts keeping every text the status line (#status) takes, in order: what the page announces.
+   * The observer is the test's, installed over the DevTools protocol (the page's CSP does not apply).
+   */
+  async recordStatus(): Promise<void> {
+    await this.page.evaluate(`{
+      const status = document.getElementById('status');
+      window.statusLog = [];
+      new MutationObserver((records) => {
+        for (const record of records) for (const node of record.addedNodes) window.statusLog.push(node.textContent);
+      }).observe(status, { childList: true, characterData: true, subtree: true });
+    }`);
+  }
+
+  /** The texts #status took since recordStatus. */
+  async statusLog(): Promise<string[]> {
+    return this.page.evaluate<string[]>('window.statusLog');
   }
 
   /** The answers the polls got over the last 10 s, summed over the instances the page lists. */

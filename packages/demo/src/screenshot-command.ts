@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { findBinaries } from '@three-tier/processes';
-import { exitWith, parseCommandLine, repoRoot } from '@three-tier/shared';
+import { exitWith, parseCommandLine, repoRoot } from '@three-tier/cli-kit';
 import { screenshotLivePage } from './screenshot.js';
 
 const usage = `usage: npm run screenshot [-- --out FILE] [--dark] [--width PX]

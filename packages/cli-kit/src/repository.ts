@@ -1,6 +1,6 @@
 /**
  * Where this repository is and which release it is. Computed from this file's own place, which is
- * the same in a clone (packages/shared/dist/src) and in the api image (/app/packages/shared/...).
+ * the same in a clone (packages/cli-kit/dist/src) and in the api image (/app/packages/cli-kit/...).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

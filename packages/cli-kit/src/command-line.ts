@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
-import { ConfigError, parseEnv } from './config.js';
+import { ConfigError, parseEnv } from '@three-tier/shared';
 
 export interface CommandLine {
   /** The name messages start with. */

@@ -1,14 +1,11 @@
-#!/usr/bin/env node
 /**
  * `npm run soak`: a native stack of its own under mixed traffic for SOAK_SECONDS, with the api's
  * memory, file descriptors and event-loop delay and Redis's memory and keys printed as it goes.
  * Exits 0 when every check holds, 1 otherwise.
- *
- * `npm run screenshot` (`screenshot` as the first argument): the README's picture of the live page.
  */
-import { envInteger, envOrExit, exitWith, parseCommandLine } from '@three-tier/shared';
+import { envOrExit, exitWith, parseCommandLine } from '@three-tier/cli-kit';
+import { envInteger } from '@three-tier/shared';
 import { z } from 'zod';
-import { screenshotCommand } from './screenshot-command.js';
 import { keyWindowLifetimes, soak } from './soak.js';
 
 const usage = `usage: three-tier-soak
@@ -33,11 +30,12 @@ const soakEnvSchema = z.object({
   SOAK_KEY_TTL: envInteger(1, 3_600).default(10),
 });
 
-async function soakCommand(): Promise<void> {
+/** `npm run soak` (`soak` as the first argument). Returns the exit code. */
+export async function soakCommand(processEnv: NodeJS.ProcessEnv): Promise<number> {
   const cli = { program: 'three-tier-soak', usage };
   const { positionals } = parseCommandLine(cli, {});
-  if (positionals.length > 0) exitWith(cli, `unexpected arguments: ${positionals.join(' ')}`, 2);
-  const env = envOrExit(cli, soakEnvSchema, process.env);
+  if (positionals.length > 1) exitWith(cli, `unexpected arguments: ${positionals.slice(1).join(' ')}`, 2);
+  const env = envOrExit(cli, soakEnvSchema, processEnv);
   if (env.SOAK_SECONDS < 2 * keyWindowLifetimes * env.SOAK_KEY_TTL) {
     // Shorter, and keys that never expire could not be told from keys that do.
     exitWith(cli, `SOAK_SECONDS must be at least ${2 * keyWindowLifetimes} × SOAK_KEY_TTL (got ${env.SOAK_SECONDS} and ${env.SOAK_KEY_TTL})`, 1);
@@ -55,7 +53,7 @@ async function soakCommand(): Promise<void> {
       clients: env.SOAK_CLIENTS,
       edge: env.SOAK_EDGE,
       idempotencyTtlSeconds: env.SOAK_KEY_TTL,
-      path: process.env.PATH,
+      path: processEnv.PATH,
       signal: interrupt.signal,
     },
     print,
@@ -68,11 +66,5 @@ async function soakCommand(): Promise<void> {
   for (const error of report.errors) print(`soak |   error: ${error}`);
   for (const verdict of report.verdicts) print(`soak | ${verdict.ok ? 'ok  ' : 'FAIL'} ${verdict.check}`);
   print(`soak | ${interrupt.signal.aborted ? 'interrupted' : report.passed ? 'passed' : 'failed'}`);
-  process.exitCode = report.passed && !interrupt.signal.aborted ? 0 : 1;
-}
-
-if (process.argv[2] === 'screenshot') {
-  process.exitCode = await screenshotCommand(process.env);
-} else {
-  await soakCommand();
+  return report.passed && !interrupt.signal.aborted ? 0 : 1;
 }

@@ -1,0 +1,142 @@
+/**
+ * Real sockets for the edge's tests: api stand-ins that answer, reset or keep silent, the edge on
+ * an ephemeral port, a client that can choose its source address, and a logger that keeps lines.
+ */
+import { request, createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { headerNames } from '@three-tier/shared';
+import { pino, type Logger } from 'pino';
+import { createEdge, type Edge, type EdgeOptions } from '../src/edge.js';
+import { createEdgeServer } from '../src/server.js';
+
+/** What an api stand-in saw of one request. */
+export interface Seen {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/**
+ * - `answer`: 200 with JSON naming itself, after reading the whole request.
+ * - `reset`: reads the request, then resets the connection: it may have been counted.
+ * - `silent`: reads the request and never answers.
+ */
+export type Behaviour = 'answer' | 'reset' | 'silent';
+
+export interface Upstream {
+  readonly url: string;
+  readonly seen: Seen[];
+  close(): Promise<void>;
+}
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+}
+
+/** An api stand-in on an ephemeral loopback port; `extraHeaders` go on its answers. */
+export async function startUpstream(name: string, behaviour: Behaviour, extraHeaders: Record<string, string> = {}): Promise<Upstream> {
+  const seen: Seen[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() });
+      if (behaviour === 'reset') req.socket.resetAndDestroy();
+      if (behaviour !== 'answer') return;
+      const body = JSON.stringify({ upstream: name });
+      res.writeHead(200, { ...extraHeaders, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+    });
+  });
+  const url = await listen(server);
+  return { url, seen, close: () => closeServer(server) };
+}
+
+/** A logger whose JSON lines the test reads. */
+export function memoryLogger(level = 'info'): { logger: Logger; lines: () => Record<string, unknown>[] } {
+  const text: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      text.push(chunk.toString());
+      done();
+    },
+  });
+  const logger = pino({ level }, sink);
+  return {
+    logger,
+    lines: () =>
+      text
+        .join('')
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
+}
+
+export interface RunningEdge {
+  readonly url: string;
+  readonly port: number;
+  readonly edge: Edge;
+  close(): Promise<void>;
+}
+
+/** The edge as index.ts runs it, on an ephemeral loopback port. */
+export async function startEdge(options: Partial<EdgeOptions> & Pick<EdgeOptions, 'upstreams'>): Promise<RunningEdge> {
+  const edge = createEdge({ logger: pino({ level: 'silent' }), isDraining: () => false, ...options });
+  const server = createEdgeServer(edge.listener);
+  const url = await listen(server);
+  return {
+    url,
+    port: Number(new URL(url).port),
+    edge,
+    close: async () => {
+      await closeServer(server);
+      edge.close();
+    },
+  };
+}
+
+export interface Answer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+export interface SendOptions {
+  readonly method?: string;
+  readonly headers?: Record<string, string | string[]>;
+  readonly body?: string;
+  /** The client's source address (any of 127.0.0.0/8). */
+  readonly localAddress?: string;
+}
+
+/** One request on a fresh connection; `path` is sent as written (absolute form included). */
+export async function send(port: number, path: string, options: SendOptions = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: false, localAddress: options.localAddress },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(20_000, () => req.destroy(new Error(`no answer to ${path} in 20 s`)));
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** The Idempotency-Key each request that reached `upstream` carried. */
+export function keysSeen(upstream: Upstream): (string | string[] | undefined)[] {
+  return upstream.seen.map((seen) => seen.headers[headerNames.idempotencyKey.toLowerCase()]);
+}

@@ -1,0 +1,2 @@
+export * from './command-line.js';
+export * from './repository.js';
