@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { composeRedisTargets, observabilityProfile, replicatedRedisComposePath } from '@three-tier/deploy';
 import { jobs } from '@three-tier/observability';
-import { freePort, waitFor } from '@three-tier/processes';
+import { composeFlavours, freePort, waitFor, type ComposeFlavour } from '@three-tier/processes';
 import { docker, dockerAnswers, resolveBaseImages, shareBuildCa } from '@three-tier/release';
 import { budgets, ports, redisReplication, redisReplicationNames, services } from '@three-tier/shared';
-import { ComposeStack, composeFlavours, type ComposeFlavour } from '../src/index.js';
+import { ComposeStack } from '../src/index.js';
 import { composeStackLock } from './docker-lock.js';
 import {
   assertCountedOnce,
