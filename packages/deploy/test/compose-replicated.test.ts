@@ -3,9 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { repoRoot } from '@three-tier/cli-kit';
 import { exporters, prometheusConfig, prometheusServer } from '@three-tier/observability';
 import { findBinary } from '@three-tier/processes';
-import { apiEnvSchema, budgets, parseEnv, ports, redisReplication, redisReplicationNames, repoRoot, services } from '@three-tier/shared';
+import { apiEnvSchema, budgets, parseEnv, ports, redisReplication, redisReplicationNames, services } from '@three-tier/shared';
 import { parse } from 'yaml';
 import {
   composeFile,
