@@ -31,6 +31,7 @@ interface Workload {
   spec: {
     replicas?: number;
     serviceName?: string;
+    podManagementPolicy?: string;
     selector: { matchLabels: Record<string, string> };
     template: {
       metadata: { labels: Record<string, string> };
@@ -38,7 +39,7 @@ interface Workload {
         containers: Container[];
         securityContext?: Record<string, unknown>;
         automountServiceAccountToken?: boolean;
-        topologySpreadConstraints?: { topologyKey: string; whenUnsatisfiable: string; labelSelector: { matchLabels: Record<string, string> } }[];
+        topologySpreadConstraints?: { topologyKey: string; whenUnsatisfiable: string; nodeTaintsPolicy?: string; labelSelector: { matchLabels: Record<string, string> } }[];
         volumes?: { name: string; secret?: { secretName: string } }[];
       };
     };
@@ -111,7 +112,10 @@ describe(`${replicatedRedisComponent}, built with kubectl kustomize over k8s/ (t
   test('the StatefulSet keeps the single one\'s identity (it applies over it), with three pods of a data node and a Sentinel', () => {
     const before = single.find((m) => m.kind === 'StatefulSet') as unknown as Workload;
     const after = statefulSet();
-    for (const field of ['serviceName', 'selector', 'volumeClaimTemplates'] as const) assert.deepEqual(after.spec[field], before.spec[field], field);
+    // The fields a running StatefulSet cannot change: the same, or kubectl apply is refused.
+    for (const field of ['serviceName', 'selector', 'volumeClaimTemplates', 'podManagementPolicy'] as const) assert.deepEqual(after.spec[field], before.spec[field], field);
+    // All pods at once: one after the other, a whole-set restart waits for redis-0 to be ready, which as a replica waits for its master's pod.
+    assert.equal(after.spec.podManagementPolicy, 'Parallel');
     assert.equal(after.spec.replicas, redisReplicationNames.dataNodes.length);
     assert.deepEqual(after.spec.template.spec.containers.map((c) => c.name), [services.redis, 'sentinel']);
     const dataNode = container(after, services.redis);
@@ -146,12 +150,12 @@ describe(`${replicatedRedisComponent}, built with kubectl kustomize over k8s/ (t
     }
   });
 
-  test('the pods spread over nodes (never two on one) and zones; the budget keeps a majority', () => {
+  test('the pods spread evenly over the nodes they may run on (strictly) and over zones; the budget keeps a majority', () => {
     const { template } = statefulSet().spec;
     const constraints = template.spec.topologySpreadConstraints ?? [];
-    assert.deepEqual(constraints.map((c) => [c.topologyKey, c.whenUnsatisfiable]), [
-      ['kubernetes.io/hostname', 'DoNotSchedule'],
-      ['topology.kubernetes.io/zone', 'ScheduleAnyway'],
+    assert.deepEqual(constraints.map((c) => [c.topologyKey, c.whenUnsatisfiable, c.nodeTaintsPolicy]), [
+      ['kubernetes.io/hostname', 'DoNotSchedule', 'Honor'],
+      ['topology.kubernetes.io/zone', 'ScheduleAnyway', 'Honor'],
     ]);
     for (const c of constraints) assert.deepEqual(c.labelSelector.matchLabels, statefulSet().spec.selector.matchLabels);
     const budget = find('PodDisruptionBudget', services.redis) as unknown as { spec: { maxUnavailable: number; selector: { matchLabels: Record<string, string> } } };
@@ -201,10 +205,13 @@ describe(`${replicatedRedisComponent}, built with kubectl kustomize over k8s/ (t
     };
     const portsToTry = [ports.edge, ports.api, ports.redis, ports.sentinel, 53, 80, 443];
 
-    test('admit exactly the stack\'s flows plus the api to the Sentinels and the set\'s pods to each other', () => {
-      const policies = built
+    const policiesOf = (manifests: Manifest[]) =>
+      manifests
         .filter((manifest) => manifest.kind === 'NetworkPolicy')
         .map((manifest) => ({ ...(manifest as unknown as NetworkPolicy), metadata: { name: manifest.metadata?.name ?? '', namespace } }));
+
+    /** Every flow the policies admit between the peers (one end in the namespace), as "from -> to:port/protocol". */
+    const admittedFlows = (policies: NetworkPolicy[]): string[] => {
       const peers: Record<string, Endpoint> = {
         'ingress controller': pod(controllerNamespace, { 'app.kubernetes.io/name': ingressControllerNames[0] ?? '' }),
         nginx: ours('Deployment', services.edge),
@@ -214,6 +221,7 @@ describe(`${replicatedRedisComponent}, built with kubectl kustomize over k8s/ (t
         'cluster DNS': pod(systemNamespace, { 'k8s-app': 'kube-dns' }),
         'another pod here': pod(namespace, { app: 'stranger' }),
         'a pod posing as redis elsewhere': pod('default', statefulSet().spec.template.metadata.labels),
+        'a pod posing as the api elsewhere': pod('default', (find('Deployment', services.api) as unknown as Workload).spec.template.metadata.labels),
         'the internet': { kind: 'external', ip: '203.0.113.9' },
       };
       const inNamespace = (endpoint: Endpoint) => endpoint.kind === 'pod' && endpoint.namespace === namespace;
@@ -228,11 +236,15 @@ describe(`${replicatedRedisComponent}, built with kubectl kustomize over k8s/ (t
           }
         }
       }
+      return admitted.sort();
+    };
+
+    test('admit exactly the stack\'s flows plus the api to the Sentinels and the set\'s pods to each other', () => {
       const redisPods = ['redis-0', 'redis-1'];
       const dns = ['nginx', 'api', ...redisPods, 'another pod here'].flatMap((name) => [`${name} -> cluster DNS:53/UDP`, `${name} -> cluster DNS:53/TCP`]);
       const both = (from: string, to: string) => [`${from} -> ${to}:${String(ports.redis)}/TCP`, `${from} -> ${to}:${String(ports.sentinel)}/TCP`];
       assert.deepEqual(
-        admitted.sort(),
+        admittedFlows(policiesOf(built)),
         [
           `ingress controller -> nginx:${String(ports.edge)}/TCP`,
           `nginx -> api:${String(ports.api)}/TCP`,
@@ -244,10 +256,19 @@ describe(`${replicatedRedisComponent}, built with kubectl kustomize over k8s/ (t
       );
     });
 
+    test('each of the component\'s policies is needed: without any one of them, a flow of the set is refused', () => {
+      const all = policiesOf(built);
+      const everyFlow = admittedFlows(all);
+      const added = all.filter((policy) => !policiesOf(single).some((other) => other.metadata.name === policy.metadata.name));
+      assert.equal(added.length, 4);
+      for (const policy of added) {
+        const without = admittedFlows(all.filter((other) => other !== policy));
+        assert.ok(without.length < everyFlow.length, `${policy.metadata.name} admits something no other policy does`);
+      }
+    });
+
     test('without the component\'s policies the Sentinels are out of reach (the admitted list above depends on them)', () => {
-      const policies = single
-        .filter((manifest) => manifest.kind === 'NetworkPolicy')
-        .map((manifest) => ({ ...(manifest as unknown as NetworkPolicy), metadata: { name: manifest.metadata?.name ?? '', namespace } }));
+      const policies = policiesOf(single);
       const api = ours('Deployment', services.api);
       const redis = ours('StatefulSet', services.redis);
       assert.equal(allows(policies, namespaces, { from: api, to: redis, port: ports.sentinel }), false);

@@ -22,6 +22,7 @@ import { memberEnvironment, sentinelConfigDir } from '../compose-replicated.js';
 import { redisAuthDir, redisPasswordFile } from '../images.js';
 import { redisSecret } from './api.js';
 import { containerSecurity, image, labels, podSecurity, resources, selectorLabels, tmpMount, tmpVolume } from './common.js';
+import { redisTerminationGraceSeconds } from './redis.js';
 
 const name = services.redis;
 
@@ -84,12 +85,18 @@ function sentinelContainer(): IIoK8sApiCoreV1Container {
   };
 }
 
-/** One pod per node where it can (never two on one node), and across zones where there are several. */
+/**
+ * Evenly over the nodes, strictly (one pod per node on three nodes or more; on fewer, as evenly as
+ * they allow, so a one-node cluster still runs the set), and over zones where there are several.
+ * Nodes the pods may not run on (a tainted control plane) are not counted as places to spread to:
+ * counted, an empty one would hold the third pod back on two workers.
+ */
 export function replicatedSpread() {
   const labelSelector = { matchLabels: selectorLabels('redis') };
+  const spread = { maxSkew: 1, labelSelector, nodeTaintsPolicy: 'Honor' as const };
   return [
-    { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule' as const, labelSelector },
-    { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' as const, labelSelector },
+    { ...spread, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule' as const },
+    { ...spread, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' as const },
   ];
 }
 
@@ -100,8 +107,10 @@ export function replicatedStatefulSet(): StatefulSet {
     spec: {
       serviceName: name,
       replicas: redisReplicationNames.dataNodes.length,
-      // One after the other, as the single one's (podManagementPolicy cannot change on a running
-      // StatefulSet): redis-0 first, master, then its replicas.
+      // All pods at once. One after the other (OrderedReady) deadlocks a restart of the whole set
+      // after a failover: redis-0, now a replica, is not ready until its master (redis-1, say) runs,
+      // and redis-1 is not created until redis-0 is ready. Updates still roll one pod at a time.
+      podManagementPolicy: 'Parallel',
       selector: { matchLabels: selectorLabels('redis') },
       template: {
         metadata: { labels: labels('redis') },
@@ -109,7 +118,7 @@ export function replicatedStatefulSet(): StatefulSet {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           securityContext: { ...podSecurity('redis'), fsGroupChangePolicy: 'OnRootMismatch' },
-          terminationGracePeriodSeconds: 30,
+          terminationGracePeriodSeconds: redisTerminationGraceSeconds,
           topologySpreadConstraints: replicatedSpread(),
           containers: [dataNodeContainer(), sentinelContainer()],
           volumes: [tmpVolume, { name: 'redis-auth', secret: { secretName: redisSecret, defaultMode: 0o444 } }],
