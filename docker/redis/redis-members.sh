@@ -6,6 +6,7 @@
 #   REDIS_SENTINELS      the Sentinels, host:port, comma-separated (as the api takes them)
 #   REDIS_MASTER_NAME    the name the Sentinels monitor the set as
 #   REDIS_FAILOVER_WITHIN_MS  how long a failover may take (budgets.failoverWithinMs): every wait ends by then
+#   REDIS_DOWN_AFTER_STAGGER_MS  how much later than the one before it each Sentinel deems the master down
 # A caller sets REDISCLI_AUTH (the password) before asking.
 
 redis_port=6379

@@ -4,7 +4,8 @@
 # the set (the master, the replicas, the other Sentinels, the epoch), so it runs from a copy on
 # its own volume, seeded at the first start from the image's sentinel.conf (generated from the
 # contract), with the first data node as the master to monitor. At every start the lines this
-# script owns are written afresh: the port, this Sentinel's announced name, the password.
+# script owns are written afresh: the port, this Sentinel's announced name, the password, and its
+# staggered down-after time.
 # Names a Sentinel cannot resolve as it loads its file are dropped or refused, so it starts once
 # every member's name resolves (or after REDIS_FAILOVER_WITHIN_MS, whatever is missing).
 set -eu
@@ -14,6 +15,18 @@ set -eu
 me=${REDIS_ANNOUNCE_HOST:?REDIS_ANNOUNCE_HOST is required}
 sentinel_port=26379
 conf=/var/lib/redis-sentinel/sentinel.conf
+
+# down-after-milliseconds: the seed's, plus this Sentinel's place in REDIS_SENTINELS times the
+# stagger, so that one of them reaches the quorum first and wins the vote (see downAfterStaggerMs).
+down_after_ms() {
+  base=$(awk '$1 == "sentinel" && $2 == "down-after-milliseconds" { print $4 }' /usr/local/etc/redis/sentinel.conf)
+  place=0
+  for sentinel in $(printf '%s' "$REDIS_SENTINELS" | tr ',' ' '); do
+    [ "${sentinel%:*}" = "$me" ] && break
+    place=$((place + 1))
+  done
+  echo $((base + place * ${REDIS_DOWN_AFTER_STAGGER_MS:?REDIS_DOWN_AFTER_STAGGER_MS is required}))
+}
 
 resolve_password
 REDISCLI_AUTH=$password
@@ -27,7 +40,7 @@ if [ ! -s "$conf" ]; then
   say "seeded $conf: monitoring $master_name at $first"
 fi
 {
-  grep -v -E '^(port|bind|dir|requirepass|user default|sentinel announce-ip|sentinel announce-port|sentinel auth-pass) ' "$conf" || true
+  grep -v -E '^(port|bind|dir|requirepass|user default|sentinel announce-ip|sentinel announce-port|sentinel auth-pass|sentinel down-after-milliseconds) ' "$conf" || true
   echo "port $sentinel_port"
   echo 'bind * -::*'
   echo 'dir /tmp'
@@ -35,6 +48,7 @@ fi
   echo "sentinel announce-port $sentinel_port"
   echo "requirepass $quoted"
   echo "sentinel auth-pass $master_name $quoted"
+  echo "sentinel down-after-milliseconds $master_name $(down_after_ms)"
 } >"$conf.new"
 mv -f "$conf.new" "$conf"
 

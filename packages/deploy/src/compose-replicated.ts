@@ -50,6 +50,7 @@ export function memberEnvironment(hosts: { dataNodes: readonly string[]; sentine
     REDIS_SENTINELS: hosts.sentinels,
     REDIS_MASTER_NAME: redisReplication.masterName,
     REDIS_FAILOVER_WITHIN_MS: String(budgets.failoverWithinMs),
+    REDIS_DOWN_AFTER_STAGGER_MS: String(redisReplication.downAfterStaggerMs),
   };
 }
 

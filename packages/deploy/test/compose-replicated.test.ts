@@ -63,6 +63,7 @@ describe(replicatedRedisComposePath, () => {
       assert.equal(env.REDIS_SENTINELS, sentinels.map((s) => `${s}:${String(ports.sentinel)}`).join(','));
       assert.equal(env.REDIS_MASTER_NAME, redisReplication.masterName);
       assert.equal(env.REDIS_FAILOVER_WITHIN_MS, String(budgets.failoverWithinMs));
+      assert.equal(env.REDIS_DOWN_AFTER_STAGGER_MS, String(redisReplication.downAfterStaggerMs));
       assert.equal(env.REDIS_PASSWORD, '${REDIS_PASSWORD:-}');
     }
     for (const name of dataNodes) assert.deepEqual(service(name).entrypoint, ['/usr/local/bin/start-data-node.sh']);

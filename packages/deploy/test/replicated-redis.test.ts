@@ -134,6 +134,7 @@ describe(`${replicatedRedisComponent}, built with kubectl kustomize over k8s/ (t
       assert.equal(env.REDIS_DATA_NODES, redisReplicationNames.dataNodes.map((pod) => `${pod}.${services.redis}`).join(' '));
       assert.equal(env.REDIS_MASTER_NAME, redisReplication.masterName);
       assert.equal(env.REDIS_FAILOVER_WITHIN_MS, String(budgets.failoverWithinMs));
+      assert.equal(env.REDIS_DOWN_AFTER_STAGGER_MS, String(redisReplication.downAfterStaggerMs));
       assert.ok(c.env?.findIndex((e) => e.name === 'POD_NAME') === 0, 'POD_NAME first, so $(POD_NAME) expands');
     }
     assert.ok(after.spec.template.spec.volumes?.some((volume) => volume.secret?.secretName === redisSecret));

@@ -15,6 +15,7 @@ import {
   medianAndWorst,
   nodeRole,
   redisCli,
+  sentinelField,
   VisitLoad,
   waitNewMaster,
   waitWhole,
@@ -217,6 +218,9 @@ for (const flavour of flavours) describe(`${names[flavour]} -f ${replicatedRedis
     // Each member still answers to an operator's redis-cli, and names its role.
     assert.match(await redisCli(stack, after, ['ROLE']), /^master/);
     assert.match(await redisCli(stack, sentinels[1] ?? '', ['-p', String(ports.sentinel), 'SENTINEL', 'get-master-addr-by-name', redisReplication.masterName]), new RegExp(`^${after}\\n`));
+    // Each Sentinel still deems the master down at its own time (its rewritten file keeps it staggered).
+    const downAfter = await Promise.all(sentinels.map(async (name) => sentinelField(await redisCli(stack, name, ['-p', String(ports.sentinel), 'SENTINEL', 'MASTER', redisReplication.masterName]), 'down-after-milliseconds')));
+    assert.deepEqual(downAfter, sentinels.map((_, place) => String(redisReplication.downAfterMs + place * redisReplication.downAfterStaggerMs)));
   });
 });
 

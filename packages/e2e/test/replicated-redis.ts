@@ -47,6 +47,13 @@ export async function nodeRole(stack: ComposeStack, node: string): Promise<NodeR
   };
 }
 
+/** One field of a Sentinel's answer to SENTINEL MASTER (name and value on alternate lines). */
+export function sentinelField(out: string, field: string): string | undefined {
+  const lines = out.split('\n');
+  const at = lines.indexOf(field);
+  return at >= 0 ? lines[at + 1] : undefined;
+}
+
 /** The master each running Sentinel names (by Sentinel), undefined for one that does not answer. */
 export async function sentinelMasters(stack: ComposeStack): Promise<Map<string, string | undefined>> {
   const answers = await Promise.all(
