@@ -30,6 +30,16 @@ const service = (name: string) => {
 };
 const environment = (name: string) => service(name).environment as Record<string, string>;
 
+/** Every compose on this machine, as a command and its leading arguments; at least one. */
+function composes(): [string, string[]][] {
+  const found: [string, string[]][] = [];
+  const standalone = findBinary('docker-compose', process.env);
+  if (standalone) found.push([standalone, []]);
+  if (spawnSync('docker', ['compose', 'version']).status === 0) found.push(['docker', ['compose']]);
+  assert.ok(found.length > 0, 'a compose must be installed (npm test installs docker-compose as root)');
+  return found;
+}
+
 describe(replicatedRedisComposePath, () => {
   test('runs the data nodes and Sentinels of the contract in place of redis; the rest is docker-compose.yml\'s', () => {
     const single = Object.keys(composeFile().services ?? {}).filter((name) => name !== services.redis);
@@ -118,13 +128,30 @@ describe(replicatedRedisComposePath, () => {
     assert.doesNotMatch(sentinel + dataNodeConfig(), /requirepass|auth-pass|masterauth/);
   });
 
+  test('takes the same settings as docker-compose.yml (REDIS_PASSWORD, HTTP_PORT, the image variables...), and compose substitutes them', async () => {
+    const variables = (text: string) => [...new Set([...text.matchAll(/\$\{([A-Z_]+)/g)].map((match) => match[1]))].sort();
+    const read = (file: string) => readFile(join(repoRoot, file), 'utf8');
+    assert.deepEqual(variables(await read(replicatedRedisComposePath)), variables(await read('docker-compose.yml')));
+    const settings = { REDIS_PASSWORD: 'a pass word', HTTP_PORT: '18080', IMAGE_PREFIX: 'registry.test/ours', TAG: 'v9', REDIS_IMAGE: 'redis:7.4-alpine' };
+    type Resolved = { image?: string; environment?: Record<string, string>; ports?: (string | { published: string | number })[]; build?: { args?: Record<string, string> } };
+    for (const [command, prefix] of composes()) {
+      const result = spawnSync(command, [...prefix, '-f', replicatedRedisComposePath, 'config'], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, ...settings } });
+      assert.equal(result.status, 0, result.stderr);
+      const resolved = (parse(result.stdout) as { services: Record<string, Resolved> }).services;
+      for (const name of members) {
+        assert.equal(resolved[name]?.image, 'registry.test/ours-redis:v9', `${command}: ${name}`);
+        assert.equal(resolved[name]?.build?.args?.REDIS_IMAGE, settings.REDIS_IMAGE, `${command}: ${name}`);
+        assert.equal(resolved[name]?.environment?.REDIS_PASSWORD, settings.REDIS_PASSWORD, `${command}: ${name}`);
+      }
+      assert.equal(resolved[services.api]?.image, 'registry.test/ours-api:v9', command);
+      // docker-compose 1.29 writes a port as host:published:target, Compose v2 as an object.
+      const [port] = resolved[services.edge]?.ports ?? [];
+      assert.equal(typeof port === 'string' ? port.split(':').at(-2) : String(port?.published), settings.HTTP_PORT, command);
+    }
+  });
+
   test('is valid for every compose on this machine, with and without the profile observability', () => {
-    const composes: [string, string[]][] = [];
-    const standalone = findBinary('docker-compose', process.env);
-    if (standalone) composes.push([standalone, []]);
-    if (spawnSync('docker', ['compose', 'version']).status === 0) composes.push(['docker', ['compose']]);
-    assert.ok(composes.length > 0, 'a compose must be installed (npm test installs docker-compose as root)');
-    for (const [command, prefix] of composes) {
+    for (const [command, prefix] of composes()) {
       for (const profile of [[], ['--profile', observabilityProfile]]) {
         const args = [...prefix, '-f', replicatedRedisComposePath, ...profile, 'config'];
         const result = spawnSync(command, args, { cwd: repoRoot, encoding: 'utf8' });
