@@ -46,6 +46,8 @@ export function createHttpServer(app: Express): Server {
       maxHeaderSize: apiServer.maxHeaderBytes,
       requestTimeout: budgets.apiRequestTimeoutMs,
       headersTimeout: apiServer.headersTimeoutMs,
+      // Node's own Host check answers a bare 400; malformedRequest refuses it as problem+json instead.
+      requireHostHeader: false,
     },
     app,
   );

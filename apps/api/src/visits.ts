@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import type { Logger } from 'pino';
 import { logFor } from './http/exchange.js';
 import { HttpError } from './http/problem.js';
+import { wholeRequest } from './http/whole-request.js';
 import { NotCountedError, TooLateError, type VisitCounter } from './redis/counter.js';
 
 /** The Idempotency-Key of a request, if it has a well-formed one. A malformed one is refused. */
@@ -48,6 +49,9 @@ function replicatedProblem(error: unknown, ttlSeconds: number): { outcome: Visit
  */
 export async function visitCount(counter: VisitCounter, req: Request, logger: Logger): Promise<number> {
   const key = idempotencyKey(req);
+  // Counted only once the request is whole: a body refused after the count would leave a visit
+  // counted that no 200 acknowledges.
+  if (req.method !== 'HEAD') await wholeRequest(req);
   try {
     return req.method === 'HEAD' ? await counter.current() : await counter.increment(key);
   } catch (error) {

@@ -1,25 +1,14 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { connect, type AddressInfo } from 'node:net';
+import { describe, test } from 'node:test';
 import { counterMessage, lockedDownCsp, problemContentType, routeList, securityHeaders } from '@three-tier/shared';
 import request from 'supertest';
-import { buildApp, rawRequest, redisReady, startRedis, testInstance, type TestApp } from './helpers.js';
+import { appOnRedisSuite, buildApp, rawRequest, redisReady, testInstance, type TestApp, type TestRedis } from './helpers.js';
 
-let redis: Awaited<ReturnType<typeof startRedis>>;
+let redis: TestRedis;
 let api: TestApp;
-
-before(async () => {
-  redis = await startRedis();
-  api = await buildApp({ redisUrl: redis.url });
-  await redisReady(api.redis);
-});
-after(async () => {
-  await api.close();
-  await redis.cleanup();
-});
-beforeEach(async () => {
-  await api.redis.del('hits');
-});
+appOnRedisSuite((started) => ({ redis, api } = started));
 
 function assertProblem(res: request.Response, status: number): void {
   assert.equal(res.status, status);
@@ -150,6 +139,49 @@ describe('GET /redis', () => {
   });
 });
 
+describe('a visit is counted only once the request has arrived whole', () => {
+  /** Sends `text`, ends the connection, and returns all that came back. */
+  async function sendAndEnd(text: string): Promise<string> {
+    const { port } = api.server.address() as AddressInfo;
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.end(text, 'latin1'));
+      let received = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (chunk: string) => (received += chunk));
+      socket.on('close', () => resolve(received));
+      socket.on('error', reject);
+      socket.setTimeout(5_000, () => socket.destroy(new Error('not closed within 5 s')));
+    });
+  }
+
+  /** The count the next visit shows: a visit the request before it counted comes first on the api's connection to Redis. */
+  async function nextHits(): Promise<number> {
+    const res = await request(api.server).get('/redis').expect(200);
+    return res.body.hits as number;
+  }
+
+  for (const path of ['/redis', '/html']) {
+    test(`GET ${path} with a chunked body that does not parse: 400, and no visit counted`, async () => {
+      const res = await rawRequest(api.server, `GET ${path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n`);
+      assert.equal(res.status, 400);
+      assert.equal(await nextHits(), 1);
+    });
+  }
+
+  test('GET /redis with a body the client stops sending: no 200, and no visit counted', async () => {
+    const answer = await sendAndEnd('GET /redis HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhel');
+    assert.doesNotMatch(answer, /^HTTP\/1\.1 200 /);
+    assert.equal(await nextHits(), 1);
+  });
+
+  test('GET /redis with a whole body, which no route reads: counted as without one', async () => {
+    const res = await rawRequest(api.server, 'GET /redis HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
+    assert.equal(res.status, 200);
+    assert.equal(JSON.parse(res.body).hits, 1);
+    assert.equal(await nextHits(), 2);
+  });
+});
+
 describe('GET /html', () => {
   test('is a page showing the count, the instance and the version', async () => {
     const res = await request(api.server).get('/html').expect(200);
@@ -218,6 +250,10 @@ describe('refused before any route, the way nginx refuses them', () => {
     ['escaped dot segments above the root', 'GET /%2e%2e/x HTTP/1.1\r\nHost: x\r\n\r\n', 400],
     ['the asterisk form', 'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n', 400],
     ['a malformed Idempotency-Key, on any route', 'GET /healthz HTTP/1.1\r\nHost: x\r\nIdempotency-Key: no spaces\r\n\r\n', 400],
+    ['HTTP/1.1 without Host', 'GET /redis HTTP/1.1\r\n\r\n', 400],
+    ['CONNECT to a path', 'CONNECT /redis HTTP/1.1\r\nHost: x\r\n\r\n', 405],
+    ['CONNECT to an authority', 'CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n', 400],
+    ['two Transfer-Encoding lines', 'GET /redis HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400],
   ];
   for (const [what, text, status] of cases) {
     test(`${what}: ${status}, problem+json with the request id, nothing counted`, async () => {

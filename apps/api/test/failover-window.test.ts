@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { ReplicatedRedis } from '@three-tier/processes';
 import { budgets, redisReplication } from '@three-tier/shared';
 import {
@@ -8,27 +8,17 @@ import {
   killMasterUnderLoad,
   masterGet,
   medianAndWorst,
-  startReplicatedRedis,
-  startSentinelApi,
+  replicatedApiSuite,
+  type SentinelApi,
   underLoad,
 } from './replicated.js';
 
 const failovers = 5;
 
 describe('the time with no acknowledged visit after the master is SIGKILLed', () => {
-  let redis: Awaited<ReturnType<typeof startReplicatedRedis>>;
   let set: ReplicatedRedis;
-  let api: Awaited<ReturnType<typeof startSentinelApi>>;
-
-  before(async () => {
-    redis = await startReplicatedRedis();
-    set = redis.set;
-    api = await startSentinelApi(set);
-  });
-  after(async () => {
-    await api?.service.stop();
-    await redis?.cleanup();
-  });
+  let api: SentinelApi;
+  replicatedApiSuite((started) => ({ set, api } = started));
 
   test(`over ${String(failovers)} failovers under load: printed, each within a failover's budget, and nothing acknowledged lost`, async () => {
     const before = Number((await masterGet(set, 'hits')) ?? 0);

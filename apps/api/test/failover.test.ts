@@ -1,30 +1,20 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { respRequest, waitFor, type ReplicatedRedis } from '@three-tier/processes';
 import {
   assertCountedOnce,
   describeAttempts,
   killMasterUnderLoad,
   masterGet,
-  startReplicatedRedis,
-  startSentinelApi,
+  replicatedApiSuite,
+  type SentinelApi,
   underLoad,
 } from './replicated.js';
 
 describe('GET /redis with a replicated Redis, under load, when the master is SIGKILLed', () => {
-  let redis: Awaited<ReturnType<typeof startReplicatedRedis>>;
   let set: ReplicatedRedis;
-  let api: Awaited<ReturnType<typeof startSentinelApi>>;
-
-  before(async () => {
-    redis = await startReplicatedRedis();
-    set = redis.set;
-    api = await startSentinelApi(set);
-  });
-  after(async () => {
-    await api?.service.stop();
-    await redis?.cleanup();
-  });
+  let api: SentinelApi;
+  replicatedApiSuite((started) => ({ set, api } = started));
 
   test('a replica takes over, and every visit that got a 200 is counted exactly once', async () => {
     const before = Number((await masterGet(set, 'hits')) ?? 0);

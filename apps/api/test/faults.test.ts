@@ -1,24 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { faultRoutes, instanceAlias, instanceHue, noFaults, problemContentType, routes } from '@three-tier/shared';
 import request from 'supertest';
-import { buildApp, metricValue, redisReady, startRedis, testInstance, type TestApp } from './helpers.js';
+import { appOnRedisSuite, buildApp, metricValue, testInstance, type TestApp, type TestRedis } from './helpers.js';
 
-let redis: Awaited<ReturnType<typeof startRedis>>;
+let redis: TestRedis;
 let api: TestApp;
-
-before(async () => {
-  redis = await startRedis();
-  api = await buildApp({ redisUrl: redis.url });
-  await redisReady(api.redis);
-});
-after(async () => {
-  await api.close();
-  await redis.cleanup();
-});
-beforeEach(async () => {
-  await api.redis.del('hits');
-});
+appOnRedisSuite((started) => ({ redis, api } = started));
 afterEach(() => {
   api.faults.clear();
 });

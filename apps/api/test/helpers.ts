@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, beforeEach } from 'node:test';
 import { findBinaries, freePort, RedisServer } from '@three-tier/processes';
 import type { Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
@@ -17,8 +18,14 @@ import { createRedisClient } from '../src/redis/client.js';
 import { VisitCounter } from '../src/redis/counter.js';
 import { createHttpServer } from '../src/server.js';
 
+export interface TestRedis {
+  server: RedisServer;
+  url: string;
+  cleanup: () => Promise<void>;
+}
+
 /** A real redis-server on a free port, in a temp dir of its own. */
-export async function startRedis(): Promise<{ server: RedisServer; url: string; cleanup: () => Promise<void> }> {
+export async function startRedis(): Promise<TestRedis> {
   const bin = findBinaries(process.env).redisServer;
   if (!bin) throw new Error('redis-server is not installed: npm test installs it (as root), or: sudo apt-get install -y redis-server');
   const dir = await mkdtemp(join(tmpdir(), 'api-test-redis-'));
@@ -103,6 +110,28 @@ export async function buildApp(options: TestAppOptions): Promise<TestApp> {
     },
   };
   return state;
+}
+
+/**
+ * For the file or suite it is called in: the app on a Redis of its own, started before the tests
+ * (handed to `use`) and closed after them, the count reset before each test.
+ */
+export function appOnRedisSuite(use: (started: { redis: TestRedis; api: TestApp }) => void): void {
+  let redis: TestRedis | undefined;
+  let api: TestApp | undefined;
+  before(async () => {
+    redis = await startRedis();
+    api = await buildApp({ redisUrl: redis.url });
+    await redisReady(api.redis);
+    use({ redis, api });
+  });
+  after(async () => {
+    await api?.close();
+    await redis?.cleanup();
+  });
+  beforeEach(async () => {
+    await api?.redis.del('hits');
+  });
 }
 
 /** Resolves once the client reports `ready` (it connects in the background). */

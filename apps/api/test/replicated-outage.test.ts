@@ -1,22 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { ReplicatedRedis } from '@three-tier/processes';
-import { assertCountedOnce, describeAttempts, masterGet, startReplicatedRedis, startSentinelApi, underLoad } from './replicated.js';
+import { assertCountedOnce, describeAttempts, masterGet, replicatedApiSuite, type SentinelApi, underLoad } from './replicated.js';
 
 describe('GET /redis with a replicated Redis, under load, when other members fail', () => {
-  let redis: Awaited<ReturnType<typeof startReplicatedRedis>>;
   let set: ReplicatedRedis;
-  let api: Awaited<ReturnType<typeof startSentinelApi>>;
-
-  before(async () => {
-    redis = await startReplicatedRedis();
-    set = redis.set;
-    api = await startSentinelApi(set);
-  });
-  after(async () => {
-    await api?.service.stop();
-    await redis?.cleanup();
-  });
+  let api: SentinelApi;
+  replicatedApiSuite((started) => ({ set, api } = started));
 
   test('SIGKILL a replica, then a Sentinel: no request fails', async () => {
     const before = Number((await masterGet(set, 'hits')) ?? 0);

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findBinaries, freePort, freeReplicatedRedisPorts, NodeService, ReplicatedRedis, respRequest, type RedisNode } from '@three-tier/processes';
@@ -72,6 +73,26 @@ export async function startSentinelApi(
   });
   await service.start();
   return { service, url, logs };
+}
+
+export type SentinelApi = Awaited<ReturnType<typeof startSentinelApi>>;
+
+/**
+ * For the suite it is called in: a replicated Redis and the api on its Sentinels, started before
+ * the tests (handed to `use`) and stopped after them.
+ */
+export function replicatedApiSuite(use: (started: { set: ReplicatedRedis; api: SentinelApi }) => void): void {
+  let redis: Awaited<ReturnType<typeof startReplicatedRedis>> | undefined;
+  let api: SentinelApi | undefined;
+  before(async () => {
+    redis = await startReplicatedRedis();
+    api = await startSentinelApi(redis.set);
+    use({ set: redis.set, api });
+  });
+  after(async () => {
+    await api?.service.stop();
+    await redis?.cleanup();
+  });
 }
 
 /** A value from the master, read without the api (and without a client library). */

@@ -16,6 +16,8 @@ export function createEdgeServer(listener: Edge['listener']): Server<typeof Edge
       maxHeaderSize: edge.maxHeaderBytes * edge.headerBuffers,
       headersTimeout: edge.clientTimeoutMs,
       requestTimeout: budgets.edgeRequestTimeoutMs,
+      // Node's own Host check answers a bare 400; malformedRequest refuses it as problem+json instead.
+      requireHostHeader: false,
     },
     listener,
   );

@@ -7,7 +7,7 @@ import { afterEach, describe, test } from 'node:test';
 import { freePort, waitFor } from '@three-tier/processes';
 import { edge, edgeProblems, headerNames, internalRouteDetail, problemContentType, routes, securityHeaders } from '@three-tier/shared';
 import type { EdgeOptions } from '../src/edge.js';
-import { memoryLogger, send, startEdge, startUpstream, type RunningEdge, type Upstream } from './helpers.js';
+import { memoryLogger, send, sendRaw, startEdge, startUpstream, type RunningEdge, type Upstream } from './helpers.js';
 
 describe('the edge listener', () => {
   const open: { close(): Promise<void> }[] = [];
@@ -38,6 +38,32 @@ describe('the edge listener', () => {
       const res = await send(port, edge.healthPath, { method: 'TRACE' });
       assert.equal(res.status, 405);
       assert.equal(res.headers['content-type'], problemContentType);
+      assert.equal(api.seen.length, 0);
+    });
+
+    test('HTTP/1.1 without Host: a 400 problem carrying its request id, as nginx answers it', async () => {
+      const { api, port } = await edgeWithApi();
+      const res = await sendRaw(port, `GET ${routes.redis.path} HTTP/1.1\r\n\r\n`);
+      assert.equal(res.status, 400);
+      assert.equal(res.headers['content-type'], problemContentType);
+      assert.equal(JSON.parse(res.body).requestId, res.headers[headerNames.requestId.toLowerCase()]);
+      assert.equal(api.seen.length, 0);
+    });
+
+    test('two Transfer-Encoding lines, which read as one once joined: 400, as nginx refuses them', async () => {
+      const { api, port } = await edgeWithApi();
+      const res = await sendRaw(port, `GET ${routes.redis.path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`);
+      assert.equal(res.status, 400);
+      assert.equal(res.headers['content-type'], problemContentType);
+      assert.equal(api.seen.length, 0);
+    });
+
+    test('CONNECT: 405 to a path, 400 to an authority, as nginx answers it, never a silent close', async () => {
+      const { api, port } = await edgeWithApi();
+      const path = await sendRaw(port, `CONNECT ${routes.redis.path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      assert.equal(path.status, 405);
+      assert.equal(JSON.parse(path.body).requestId, path.headers[headerNames.requestId.toLowerCase()]);
+      assert.equal((await sendRaw(port, 'CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n')).status, 400);
       assert.equal(api.seen.length, 0);
     });
 

@@ -41,8 +41,10 @@ describe('createRouting: what the edge does with a path', () => {
     }
   });
 
-  test('the query is not part of the path, and an absolute-form target routes by its path', () => {
+  test('the query and the fragment are not part of the path, and an absolute-form target routes by its path', () => {
     assert.equal(routing('/redis?x=1'), routing(routes.redis.path));
+    assert.equal(routing('/redis#fragment'), routing(routes.redis.path));
+    assert.equal(routing(`${edge.healthPath}#top`).kind, 'health');
     assert.equal(routing('http://example.test/redis?x=1'), routing(routes.redis.path));
     assert.equal(routing('HTTP://example.test:8080/load'), routing(routes.load.path));
     assert.equal(routing('http://example.test'), routing(routes.info.path));

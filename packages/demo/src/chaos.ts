@@ -1,7 +1,7 @@
-import { describeFaults, faultNames, faultRoutes, rotationRule, type FaultName, type Faults } from '@three-tier/shared';
+import { describeFaults, faultNames, faultRoutes, instanceName, rotationRule, type FaultName, type Faults } from '@three-tier/shared';
 import { maxApiInstances } from '@three-tier/runner';
 import { scaleCompose, type ChaosInstance, type ChaosStack, type RedisAction } from './chaos-stacks.js';
-import { nameOf, takeBaseline, watch } from './chaos-watch.js';
+import { takeBaseline, watch } from './chaos-watch.js';
 
 /** A mistake on the command line: said with the usage, exit 2. */
 export class UsageError extends Error {}
@@ -38,7 +38,7 @@ export function pickInstance(instances: readonly ChaosInstance[], name: string |
   const found = instances.find((instance) => instance.hostname === name || instance.alias === name || instance.names.includes(name));
   if (found) return found;
   if (/^[1-9][0-9]?$/.test(name) && Number(name) <= instances.length) return instances[Number(name) - 1] as ChaosInstance;
-  const list = instances.map((instance, index) => `${index + 1}: ${nameOf(instance.hostname)} at ${instance.where}`).join('; ');
+  const list = instances.map((instance, index) => `${index + 1}: ${instanceName(instance.hostname)} at ${instance.where}`).join('; ');
   throw new UsageError(`no api instance is named ${JSON.stringify(name)}; there are ${list}`);
 }
 
@@ -81,7 +81,7 @@ async function actAndWatch(
   );
   const baseline = await takeBaseline(stack.url);
   say(
-    `in the rotation: ${[...baseline.hosts.keys()].map(nameOf).sort().join(', ') || 'nobody answers'}` +
+    `in the rotation: ${[...baseline.hosts.keys()].map(instanceName).sort().join(', ') || 'nobody answers'}` +
       (baseline.redis ? `; redis is ${baseline.redis}` : ''),
   );
   const target = choose?.(new Set(baseline.hosts.keys()));
@@ -121,14 +121,27 @@ async function actAndWatch(
   return 0;
 }
 
+/**
+ * Acts on the instance `name` names, or unnamed on one the edge is sending to once the watch knows
+ * the rotation. A wrong name is a usage error before any watch.
+ */
+function onInstance(
+  instances: readonly ChaosInstance[],
+  name: string | undefined,
+  act: ActAndWatch,
+  work: (instance: ChaosInstance) => Promise<string>,
+): Promise<number> {
+  if (name !== undefined) pickInstance(instances, name);
+  return act(
+    async (instance = pickInstance(instances, name)) => work(instance),
+    (inRotation) => pickInstance(instances, name, inRotation),
+  );
+}
+
 async function kill(args: readonly string[], stack: ChaosStack, act: ActAndWatch): Promise<number> {
   if (args.length > 1) throw new UsageError('kill takes at most one instance');
   const instances = await stack.instances();
-  if (args[0] !== undefined) pickInstance(instances, args[0]); // a wrong name is a usage error before any watch
-  return act(
-    async (instance = pickInstance(instances, args[0])) => `killing ${nameOf(instance.hostname)} at ${instance.where}: ${await stack.kill(instance)}`,
-    (inRotation) => pickInstance(instances, args[0], inRotation),
-  );
+  return onInstance(instances, args[0], act, async (instance) => `killing ${instanceName(instance.hostname)} at ${instance.where}: ${await stack.kill(instance)}`);
 }
 
 async function redis(args: readonly string[], stack: ChaosStack, say: Say, act: ActAndWatch): Promise<number> {
@@ -179,6 +192,9 @@ export async function runChaos(args: readonly string[], options: ChaosOptions, p
   }
 }
 
+/** Answers the fault route's call with its body, or refuses with what the instance said. */
+type FaultCall = (instance: ChaosInstance, method: string, path: string) => Promise<string>;
+
 async function fault(
   args: readonly string[],
   options: ChaosOptions,
@@ -188,64 +204,69 @@ async function fault(
   const { stack } = options;
   const [verb, ...rest] = args;
   const instances = await stack.instances();
-  const call = async (instance: ChaosInstance, method: string, path: string): Promise<string> => {
+  const call: FaultCall = async (instance, method, path) => {
     const answer = await stack.call(instance, method, path);
     if (answer.status >= 400 || answer.status === 0) {
-      throw new RefusedError(`${method} ${path} on ${nameOf(instance.hostname)} answered ${answer.status}: ${answer.body.trim()}`);
+      throw new RefusedError(`${method} ${path} on ${instanceName(instance.hostname)} answered ${answer.status}: ${answer.body.trim()}`);
     }
     return answer.body;
   };
   switch (verb) {
-    case 'list': {
-      if (rest.length > 0) throw new UsageError('fault list takes nothing more');
-      if (instances.length === 0) say('no api instance is running');
-      for (const [index, instance] of instances.entries()) {
-        const answer = await stack.call(instance, 'GET', faultRoutes.list.path).catch((error: unknown) => ({ status: 0, body: (error as Error).message }));
-        say(`${index + 1}: ${nameOf(instance.hostname)} at ${instance.where}: ${answer.status === 200 ? faultsOf(answer.body) : `no answer (${answer.body.trim()})`}`);
-      }
-      return 0;
-    }
-    case 'set': {
-      const [spec, name, ...more] = rest;
-      if (more.length > 0) throw new UsageError('fault set takes a fault and at most one instance');
-      const request = faultRequest(spec);
-      if (name !== undefined) pickInstance(instances, name); // a wrong name is a usage error before any watch
-      return actAndWatch(
-        async (instance = pickInstance(instances, name)) => {
-          const body = await call(instance, 'PUT', request.path);
-          return `${nameOf(instance.hostname)} at ${instance.where} is switched to ${request.what}; its faults now: ${faultsOf(body)}`;
-        },
-        (inRotation) => pickInstance(instances, name, inRotation),
-      );
-    }
-    case 'clear': {
-      const [first, second, ...more] = rest;
-      const which = faultNames.includes(first as FaultName) ? (first as FaultName) : undefined;
-      const name = which ? second : first;
-      if (more.length > 0 || (which === undefined && second !== undefined)) throw new UsageError('fault clear takes [unready|latency|errors] [instance]');
-      // Without an instance, every instance: whatever was set anywhere is cleared.
-      const targets = name === undefined ? instances : [pickInstance(instances, name)];
-      const path = which ? faultRoutes[which].path : faultRoutes.list.path;
-      const [only] = targets;
-      return actAndWatch(async () => {
-        const lines: string[] = [];
-        for (const instance of targets) lines.push(`${nameOf(instance.hostname)}: ${faultsOf(await call(instance, 'DELETE', path))}`);
-        return `cleared ${which ?? 'every fault'} on ${targets.length === 1 ? 'one instance' : `${targets.length} instances`}; now ${lines.join('; ')}`;
-      }, only && targets.length === 1 ? () => only : undefined);
-    }
-    case 'exit': {
-      const [name, ...more] = rest;
-      if (more.length > 0) throw new UsageError('fault exit takes at most one instance');
-      if (name !== undefined) pickInstance(instances, name); // a wrong name is a usage error before any watch
-      return actAndWatch(
-        async (instance = pickInstance(instances, name)) => {
-          await call(instance, 'POST', faultRoutes.exit.path);
-          return `${nameOf(instance.hostname)} at ${instance.where} exits with code 1 now, as a crash would`;
-        },
-        (inRotation) => pickInstance(instances, name, inRotation),
-      );
-    }
+    case 'list':
+      return faultList(rest, stack, instances, say);
+    case 'set':
+      return faultSet(rest, instances, call, actAndWatch);
+    case 'clear':
+      return faultClear(rest, instances, call, actAndWatch);
+    case 'exit':
+      return faultExit(rest, instances, call, actAndWatch);
     default:
       throw new UsageError('fault takes set, clear, exit or list');
   }
+}
+
+/** Every instance's faults, as it answers them; no watch. */
+async function faultList(args: readonly string[], stack: ChaosStack, instances: readonly ChaosInstance[], say: Say): Promise<number> {
+  if (args.length > 0) throw new UsageError('fault list takes nothing more');
+  if (instances.length === 0) say('no api instance is running');
+  for (const [index, instance] of instances.entries()) {
+    const answer = await stack.call(instance, 'GET', faultRoutes.list.path).catch((error: unknown) => ({ status: 0, body: (error as Error).message }));
+    say(`${index + 1}: ${instanceName(instance.hostname)} at ${instance.where}: ${answer.status === 200 ? faultsOf(answer.body) : `no answer (${answer.body.trim()})`}`);
+  }
+  return 0;
+}
+
+async function faultSet(args: readonly string[], instances: readonly ChaosInstance[], call: FaultCall, act: ActAndWatch): Promise<number> {
+  const [spec, name, ...more] = args;
+  if (more.length > 0) throw new UsageError('fault set takes a fault and at most one instance');
+  const request = faultRequest(spec);
+  return onInstance(instances, name, act, async (instance) => {
+    const body = await call(instance, 'PUT', request.path);
+    return `${instanceName(instance.hostname)} at ${instance.where} is switched to ${request.what}; its faults now: ${faultsOf(body)}`;
+  });
+}
+
+/** One fault or all of them, on one instance or, unnamed, on every instance: whatever was set anywhere is cleared. */
+async function faultClear(args: readonly string[], instances: readonly ChaosInstance[], call: FaultCall, act: ActAndWatch): Promise<number> {
+  const [first, second, ...more] = args;
+  const which = faultNames.includes(first as FaultName) ? (first as FaultName) : undefined;
+  const name = which ? second : first;
+  if (more.length > 0 || (which === undefined && second !== undefined)) throw new UsageError('fault clear takes [unready|latency|errors] [instance]');
+  const targets = name === undefined ? instances : [pickInstance(instances, name)];
+  const path = which ? faultRoutes[which].path : faultRoutes.list.path;
+  const [only] = targets;
+  return act(async () => {
+    const lines: string[] = [];
+    for (const instance of targets) lines.push(`${instanceName(instance.hostname)}: ${faultsOf(await call(instance, 'DELETE', path))}`);
+    return `cleared ${which ?? 'every fault'} on ${targets.length === 1 ? 'one instance' : `${targets.length} instances`}; now ${lines.join('; ')}`;
+  }, only && targets.length === 1 ? () => only : undefined);
+}
+
+async function faultExit(args: readonly string[], instances: readonly ChaosInstance[], call: FaultCall, act: ActAndWatch): Promise<number> {
+  const [name, ...more] = args;
+  if (more.length > 0) throw new UsageError('fault exit takes at most one instance');
+  return onInstance(instances, name, act, async (instance) => {
+    await call(instance, 'POST', faultRoutes.exit.path);
+    return `${instanceName(instance.hostname)} at ${instance.where} exits with code 1 now, as a crash would`;
+  });
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { instanceAlias, Rotation, routes, type LoadBody } from '@three-tier/shared';
+import { instanceAlias, instanceName, Rotation, routes, type LoadBody } from '@three-tier/shared';
 
 export interface LoadOptions {
   /** The stack's public entry: the Ingress, compose's nginx, or npm start's edge. */
@@ -24,8 +24,100 @@ export interface LoadReport {
   readonly instances: ReadonlyMap<string, number>;
 }
 
-/** "amber-otter (3f2c9a1e7b1d)" */
-const nameOf = (hostname: string): string => `${instanceAlias(hostname)} (${hostname})`;
+type Counts = Pick<LoadReport, 'completed' | 'rateLimited' | 'saturated' | 'errors'>;
+
+/** What the load has seen: the rotation, every instance's first answer, and the counts of the last second and of the whole run. */
+class LoadTally {
+  readonly instances = new Map<string, number>();
+  readonly total = { completed: 0, cpuSeconds: 0, rateLimited: 0, saturated: 0, errors: 0 };
+  #second = { completed: 0, rateLimited: 0, saturated: 0, errors: 0, hosts: new Set<string>() };
+  readonly #started = Date.now();
+  readonly #rotation = new Rotation(this.#started);
+  #saidBaseline = false;
+  readonly #ms: number;
+  readonly #print: (line: string) => void;
+
+  constructor(ms: number, print: (line: string) => void) {
+    this.#ms = ms;
+    this.#print = print;
+  }
+
+  /** Whole seconds since the load began. */
+  elapsed(): number {
+    return Math.round((Date.now() - this.#started) / 1_000);
+  }
+
+  count(key: keyof Counts): void {
+    this.#second[key] += 1;
+    this.total[key] += 1;
+  }
+
+  /** A job done by `hostname`: an instance new to the load, or one answering again, is said. */
+  completed(hostname: string, cpuMs: number): void {
+    this.count('completed');
+    this.total.cpuSeconds += cpuMs / 1_000;
+    this.#second.hosts.add(hostname);
+    if (!this.instances.has(hostname)) this.instances.set(hostname, this.elapsed());
+    const arrival = this.#rotation.answer(hostname, Date.now());
+    if (arrival === 'back') this.#print(`+ ${instanceName(hostname)} answers again (after ${this.elapsed()} s)`);
+    if (arrival !== 'new') return;
+    this.sayBaseline();
+    this.#print(`+ a new instance answers: ${instanceName(hostname)} (after ${this.elapsed()} s)`);
+  }
+
+  /** No instance answered: a turn each of them missed. (429s and 503s were turns not handed out, or taken by a busy instance.) */
+  failed(): void {
+    this.#rotation.miss(Date.now());
+    this.count('errors');
+  }
+
+  /** Names the instances that answered before the first new one, or before the rotation rule settled; once. */
+  sayBaseline(): void {
+    if (this.#saidBaseline) return;
+    this.#saidBaseline = true;
+    const names = this.#rotation.baseline().sort().map(instanceName);
+    this.#print(`answering: ${names.join(', ') || 'no instance yet'} (the first ${this.elapsed()} s)`);
+  }
+
+  /** The second's line; then the baseline once the rule has settled, and who is gone by it. */
+  tick(): void {
+    const second = this.#second;
+    this.#print(
+      `${String(this.elapsed()).padStart(4)} s  ${String(second.completed).padStart(4)} jobs of ${this.#ms} ms  ` +
+        `${String(second.rateLimited).padStart(3)} × 429 (rate limit)  ${String(second.saturated).padStart(3)} × 503 (saturated)  ` +
+        `${String(second.errors).padStart(3)} errors  ` +
+        `instances: ${second.hosts.size} [${[...second.hosts].map((host) => instanceAlias(host)).sort().join(' ')}]`,
+    );
+    this.#second = { completed: 0, rateLimited: 0, saturated: 0, errors: 0, hosts: new Set() };
+    const now = Date.now();
+    const left = this.#rotation.sweep(now);
+    if (this.#rotation.settled) this.sayBaseline();
+    for (const member of left) this.#print(`- ${instanceName(member.hostname)} is gone: no answer for ${Math.round((now - member.lastAnswerAt) / 1_000)} s`);
+  }
+}
+
+/** One client: a /load request after another, each answer counted, 429s and 503s waited out as their Retry-After says. */
+async function loadClient(options: LoadOptions, tally: LoadTally, running: () => boolean): Promise<void> {
+  while (running()) {
+    try {
+      const response = await fetch(`${options.url}${routes.load.path}?ms=${options.ms}`, { signal: AbortSignal.timeout(30_000) });
+      if (response.status === 200) {
+        const body = (await response.json()) as LoadBody;
+        tally.completed(body.hostname, body.cpuMs);
+      } else if (response.status === 429 || response.status === 503) {
+        await response.body?.cancel();
+        tally.count(response.status === 429 ? 'rateLimited' : 'saturated');
+        await sleep(Number(response.headers.get('retry-after') ?? 1) * 1_000);
+      } else {
+        await response.body?.cancel();
+        throw new Error(`status ${response.status}`);
+      }
+    } catch {
+      tally.failed();
+      await sleep(1_000);
+    }
+  }
+}
 
 /**
  * Keeps /load busy with `concurrency` clients and prints, each second, the jobs done, the 429s
@@ -36,86 +128,17 @@ const nameOf = (hostname: string): string => `${instanceAlias(hostname)} (${host
  * Rotation, as on the live page and in chaos).
  */
 export async function runLoad(options: LoadOptions, print: (line: string) => void): Promise<LoadReport> {
-  const started = Date.now();
-  const deadline = options.seconds > 0 ? started + options.seconds * 1_000 : Infinity;
-  const instances = new Map<string, number>();
-  const rotation = new Rotation(started);
-  const said = { baseline: false };
-  const second = { completed: 0, rateLimited: 0, saturated: 0, errors: 0, hosts: new Set<string>() };
-  const total = { completed: 0, cpuSeconds: 0, rateLimited: 0, saturated: 0, errors: 0 };
-  const running = () => Date.now() < deadline && !options.signal?.aborted;
-  const elapsed = () => Math.round((Date.now() - started) / 1_000);
-
-  const sayBaseline = (): void => {
-    said.baseline = true;
-    const names = rotation.baseline().sort().map(nameOf);
-    print(`answering: ${names.join(', ') || 'no instance yet'} (the first ${elapsed()} s)`);
-  };
-
-  const answered = (hostname: string): void => {
-    second.hosts.add(hostname);
-    if (!instances.has(hostname)) instances.set(hostname, elapsed());
-    const arrival = rotation.answer(hostname, Date.now());
-    if (arrival === 'back') print(`+ ${nameOf(hostname)} answers again (after ${elapsed()} s)`);
-    if (arrival !== 'new') return;
-    if (!said.baseline) sayBaseline();
-    print(`+ a new instance answers: ${nameOf(hostname)} (after ${elapsed()} s)`);
-  };
-
-  const client = async (): Promise<void> => {
-    while (running()) {
-      try {
-        const response = await fetch(`${options.url}${routes.load.path}?ms=${options.ms}`, { signal: AbortSignal.timeout(30_000) });
-        if (response.status === 200) {
-          const body = (await response.json()) as LoadBody;
-          second.completed += 1;
-          total.completed += 1;
-          total.cpuSeconds += body.cpuMs / 1_000;
-          answered(body.hostname);
-        } else if (response.status === 429 || response.status === 503) {
-          await response.body?.cancel();
-          const key = response.status === 429 ? 'rateLimited' : 'saturated';
-          second[key] += 1;
-          total[key] += 1;
-          await sleep(Number(response.headers.get('retry-after') ?? 1) * 1_000);
-        } else {
-          await response.body?.cancel();
-          throw new Error(`status ${response.status}`);
-        }
-      } catch {
-        // No instance answered: a turn each of them missed. (429s and 503s were turns not handed
-        // out, or taken by a busy instance.)
-        rotation.miss(Date.now());
-        second.errors += 1;
-        total.errors += 1;
-        await sleep(1_000);
-      }
-    }
-  };
-
-  const ticker = setInterval(() => {
-    print(
-      `${String(elapsed()).padStart(4)} s  ${String(second.completed).padStart(4)} jobs of ${options.ms} ms  ` +
-        `${String(second.rateLimited).padStart(3)} × 429 (rate limit)  ${String(second.saturated).padStart(3)} × 503 (saturated)  ` +
-        `${String(second.errors).padStart(3)} errors  ` +
-        `instances: ${second.hosts.size} [${[...second.hosts].map((host) => instanceAlias(host)).sort().join(' ')}]`,
-    );
-    second.completed = 0;
-    second.rateLimited = 0;
-    second.saturated = 0;
-    second.errors = 0;
-    second.hosts = new Set();
-    const now = Date.now();
-    const left = rotation.sweep(now);
-    if (!said.baseline && rotation.settled) sayBaseline();
-    for (const member of left) print(`- ${nameOf(member.hostname)} is gone: no answer for ${Math.round((now - member.lastAnswerAt) / 1_000)} s`);
-  }, 1_000);
+  const tally = new LoadTally(options.ms, print);
+  const deadline = options.seconds > 0 ? Date.now() + options.seconds * 1_000 : Infinity;
+  const running = (): boolean => Date.now() < deadline && !options.signal?.aborted;
+  const ticker = setInterval(() => tally.tick(), 1_000);
   try {
-    await Promise.all(Array.from({ length: options.concurrency }, client));
+    await Promise.all(Array.from({ length: options.concurrency }, () => loadClient(options, tally, running)));
   } finally {
     clearInterval(ticker);
   }
-  if (!said.baseline) sayBaseline();
+  tally.sayBaseline();
+  const { total, instances } = tally;
   print(
     `done: ${total.completed} jobs (${total.cpuSeconds.toFixed(1)} CPU seconds), ${total.rateLimited} × 429 (rate limit), ` +
       `${total.saturated} × 503 (saturated), ${total.errors} errors, ${instances.size} instance(s) answered`,

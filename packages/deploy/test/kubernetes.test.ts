@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { generateFiles } from '@three-tier/nginx';
-import { checkNginxConfigInScratch, findBinaries, findBinary } from '@three-tier/processes';
+import { checkNginxConfigInScratch, findBinaries } from '@three-tier/processes';
 import { apiEnvSchema, edge, ports, routes, services } from '@three-tier/shared';
 import { parseAllDocuments } from 'yaml';
 import {
@@ -21,7 +20,8 @@ import {
   version,
   type Manifest,
 } from '../src/index.js';
-import { allows, type Endpoint, type Namespaces, type NetworkPolicy, type Pod } from './network-policy.js';
+import { allows, podMaker, type Endpoint, type Namespaces, type NetworkPolicy } from './network-policy.js';
+import { kustomize } from './kustomize.js';
 import { schemaRelease, strictErrors } from './openapi.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -227,14 +227,7 @@ describe('NetworkPolicies', () => {
   }));
   const [controllerNamespace = '', systemNamespace = ''] = ingressControllerNamespaces;
   const namespaces: Namespaces = { [namespace]: {}, [controllerNamespace]: {}, [systemNamespace]: {}, default: {} };
-  let host = 10;
-  const pod = (podNamespace: string, labels: Record<string, string>, podPorts: Pod['ports'] = []): Pod => ({
-    kind: 'pod',
-    namespace: podNamespace,
-    labels,
-    ip: `10.42.0.${String(host++)}`,
-    ports: podPorts,
-  });
+  const pod = podMaker('10.42.0');
   const ours = (name: string) => {
     const { metadata, spec } = workload(name).spec.template;
     return pod(namespace, metadata.labels, spec.containers.flatMap((c) => c.ports ?? []));
@@ -309,11 +302,7 @@ describe('the nginx ConfigMap', () => {
 
 describe('kubectl kustomize k8s/', () => {
   test('builds every object of k8s/, all in the namespace', () => {
-    const kubectl = findBinary('kubectl', process.env);
-    assert.ok(kubectl, 'kubectl must be installed (npm test installs kubernetes-client as root)');
-    const result = spawnSync(kubectl, ['kustomize', k8s], { encoding: 'utf8' });
-    assert.equal(result.status, 0, result.stderr);
-    const built = parseAllDocuments(result.stdout).map((document) => document.toJS() as Manifest & { metadata: { namespace?: string } });
+    const built = kustomize(k8s);
     const key = (m: Manifest) => `${m.kind}/${m.metadata?.name ?? ''}`;
     assert.deepEqual(built.map(key).sort(), manifests.map(key).sort());
     for (const manifest of built) {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -7,14 +6,14 @@ import { after, before, describe, test } from 'node:test';
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { dashboard, ruleGroups } from '@three-tier/observability';
-import { findBinary } from '@three-tier/processes';
 import { repoRoot } from '@three-tier/cli-kit';
 import { ports, routes, services } from '@three-tier/shared';
 import { NetworkPolicy as NetworkPolicyModel } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { parseAllDocuments } from 'yaml';
 import { dashboardFile, kubernetesManifests, monitoringScope, namespace, rancherMonitoring, type Manifest } from '../src/index.js';
-import { allows, type Endpoint, type Namespaces, type NetworkPolicy, type Pod } from './network-policy.js';
+import { allows, podMaker, type Endpoint, type Namespaces, type NetworkPolicy } from './network-policy.js';
+import { kustomize } from './kustomize.js';
 import { strictErrors } from './openapi.js';
 
 const component = join(repoRoot, 'k8s', 'components', 'monitoring');
@@ -98,11 +97,7 @@ describe('k8s/components/monitoring', () => {
     });
 
     test('builds the stack and its monitoring, all in the namespace', () => {
-      const kubectl = findBinary('kubectl', process.env);
-      assert.ok(kubectl, 'kubectl must be installed (npm test installs kubernetes-client as root)');
-      const result = spawnSync(kubectl, ['kustomize', dir], { encoding: 'utf8' });
-      assert.equal(result.status, 0, result.stderr);
-      const built = parseAllDocuments(result.stdout).map((document) => document.toJS() as Manifest & { metadata: { namespace?: string } });
+      const built = kustomize(dir);
       const kinds = built.map((manifest) => `${manifest.kind}/${manifest.metadata.name ?? ''}`);
       for (const kind of ['ServiceMonitor/api', 'PrometheusRule/three-tier', 'ConfigMap/three-tier-dashboard', 'NetworkPolicy/api-metrics', `Deployment/${services.api}`]) {
         assert.ok(kinds.includes(kind), kind);
@@ -119,14 +114,7 @@ describe('k8s/components/monitoring', () => {
     });
     const monitoringNamespace = rancherMonitoring.namespace;
     const namespaces: Namespaces = { [namespace]: {}, [monitoringNamespace]: {}, 'other-monitoring': {} };
-    let host = 10;
-    const pod = (podNamespace: string, labels: Record<string, string>, podPorts: Pod['ports'] = []): Pod => ({
-      kind: 'pod',
-      namespace: podNamespace,
-      labels,
-      ip: `10.43.0.${String(host++)}`,
-      ports: podPorts,
-    });
+    const pod = podMaker('10.43.0');
     const workloadLabels = (name: string) => {
       const workload = Object.values(kubernetesManifests())
         .flat()

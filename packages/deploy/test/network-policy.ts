@@ -70,6 +70,12 @@ export interface Pod {
   readonly ports?: readonly ContainerPort[];
 }
 
+/** Makes pods with an address each in `subnet` ("10.42.0"), from .10 on. */
+export function podMaker(subnet: string): (namespace: string, labels: Labels, ports?: Pod['ports']) => Pod {
+  let host = 10;
+  return (namespace, labels, ports = []) => ({ kind: 'pod', namespace, labels, ip: `${subnet}.${String(host++)}`, ports });
+}
+
 /** An address outside the cluster: no policy selects it, only an ipBlock can name it. */
 export interface External {
   readonly kind: 'external';

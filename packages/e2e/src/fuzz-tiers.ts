@@ -99,8 +99,8 @@ function pathOf(target: string): string | undefined {
   return absolute ? (absolute[1] ?? '/') : undefined;
 }
 
-/** First statuses a tier may give: `nginx` stands for whatever nginx gave; `any`, that the tier does not see the fault at all. */
-type Statuses = readonly (number | 'nginx')[] | 'any';
+/** First statuses a tier may give; `any`, that the tier does not see the fault at all. */
+type Statuses = readonly number[] | 'any';
 
 /** A fault a request can have, and the first statuses each tier may answer it with. */
 interface Fault {
@@ -152,7 +152,7 @@ export const faults = {
   },
   framing: {
     reason:
-      'the head cannot be read or the message cannot be framed (RFC 9112): a method or header name that is not a token; a control byte in a value; a folded line; a bare LF; Content-Length not a number, too big for one, or given twice; Transfer-Encoding with Content-Length, in HTTP/1.0, or not ending in chunked: 400',
+      'the head cannot be read or the message cannot be framed (RFC 9112): a method or header name that is not a token; a control byte in a value; a folded line; a bare LF; Content-Length not a number, too big for one, or given twice; Transfer-Encoding with Content-Length, in HTTP/1.0, not ending in chunked, or on two lines: 400',
     statuses: everywhere([400]),
     has: (facts) => {
       const lengths = values(facts, 'content-length');
@@ -165,6 +165,7 @@ export const faults = {
         facts.headers.some((header) => controlByte.test(header.value)) ||
         lengths.length > 1 ||
         lengths.some((value) => !/^\d{1,15}$/.test(value)) ||
+        values(facts, 'transfer-encoding').length > 1 ||
         (codings !== '' && (lengths.length > 0 || facts.version === 'HTTP/1.0' || !/(^|,)\s*chunked$/i.test(codings) || /chunked\s*,/i.test(codings)))
       );
     },
@@ -203,12 +204,6 @@ export const faults = {
       );
     },
   },
-  fragment: {
-    reason:
-      'a target with a #fragment, which clients never send: nginx and the api route the path before it; the http-proxy edge routes the path with it and finds no route, 404 (a known gap of the edge)',
-    statuses: { nginx: 'any', edge: [404], api: 'any' },
-    has: (facts) => facts.target.includes('#'),
-  },
   route: {
     reason: 'no route has this path (the edges answer their own /edge/ paths, the api none of them): 404',
     statuses: everywhere([404]),
@@ -240,18 +235,6 @@ export const faults = {
     statuses: { nginx: 'any', edge: [400], api: [400] },
     has: (facts) => facts.headerLines.some((line) => line !== '' && !line.includes(':')),
   },
-  twoTransferEncodings: {
-    reason:
-      "two Transfer-Encoding lines: nginx refuses a repeated one (400); Node joins them, and malformedRequest lets `gzip, chunked` through, so the Node tiers answer the rest (a known gap: they could refuse it as nginx does)",
-    statuses: { nginx: [400], edge: 'any', api: 'any' },
-    has: (facts) => values(facts, 'transfer-encoding').length > 1,
-  },
-  afterConnectionClose: {
-    reason:
-      "bytes after an HTTP/1.0 request or one with Connection: close: nginx answers the request and drops the rest; Node's parser reports the rest as an error while the answer may still be on its way, and the problem it writes for that error can go first (a known gap of answerClientErrors, as of Node's own default handler)",
-    statuses: { nginx: 'any', edge: [400, 'nginx'], api: [400, 'nginx'] },
-    has: (facts) => (facts.version === 'HTTP/1.0' || values(facts, 'connection').some((value) => /close/i.test(value))) && facts.afterHead.length > 0,
-  },
 } satisfies Record<string, Fault>;
 
 export type FaultName = keyof typeof faults;
@@ -278,14 +261,6 @@ export const allowedSilences: readonly AllowedSilence[] = [
     applies: (facts) => facts.version === undefined && facts.target !== '',
   },
   {
-    name: 'CONNECT',
-    reason:
-      "Node's HTTP server hands CONNECT to 'connect' listeners, before any request handler, and destroys the socket when there is none; neither the api nor the edge listens (a known gap: they could answer 405)",
-    tiers: ['edge', 'api'],
-    answer: 'closed',
-    applies: (facts) => facts.method === 'CONNECT',
-  },
-  {
     name: 'cut short',
     reason: 'the client ended before its head or its declared body was complete: nginx takes that as the client going away and closes',
     tiers: ['nginx'],
@@ -309,15 +284,7 @@ export const allowedSilences: readonly AllowedSilence[] = [
 ];
 
 /** An error answer without a body, allowed where named (an answer to HEAD never has one). */
-export const allowedEmptyErrors: readonly Omit<AllowedSilence, 'answer'>[] = [
-  {
-    name: 'HTTP/1.1 without Host',
-    reason:
-      "Node's HTTP server refuses it with 400 itself (requireHostHeader), before any request handler, and writes no body (a known gap: the tiers could turn that check off and answer the problem themselves)",
-    tiers: ['edge', 'api'],
-    applies: (facts) => facts.version === 'HTTP/1.1' && values(facts, 'host').length === 0,
-  },
-];
+export const allowedEmptyErrors: readonly Omit<AllowedSilence, 'answer'>[] = [];
 
 export function firstAnswer(outcome: Outcome): FirstAnswer {
   const first = outcome.answers[0];
@@ -356,12 +323,11 @@ export function tierDisagreement(fuzzCase: FuzzCase, answers: readonly { readonl
   if (new Set(answers.map(({ answer }) => answer)).size <= 1) return undefined;
   const facts = requestFacts(fuzzCase.bytes);
   const found = faultsOf(facts);
-  const nginx = answers.find(({ tier }) => tier === 'nginx')?.answer;
   const unexplained = answers.filter(({ tier, answer }) => {
     if (typeof answer !== 'number') return !silenceAllowed(facts, tier, answer);
     return !found.some((name) => {
       const statuses: Statuses = faults[name].statuses[tier];
-      return statuses === 'any' || statuses.some((status) => status === answer || (status === 'nginx' && nginx === answer));
+      return statuses === 'any' || statuses.includes(answer);
     });
   });
   if (unexplained.length === 0) return undefined;

@@ -209,23 +209,33 @@ async function assertProblem(check: Check, res: Response, status: number, detail
   return body;
 }
 
-/** A counted visit: its body, and the checks that count for /redis. */
-async function counted(probe: RouteProbeContext, init?: RequestInit): Promise<CounterBody & { check: Check }> {
+/**
+ * The probe's route answered 200 in JSON with the edge's headers (and `requestId` passed through,
+ * when given): the answer, and the checks that count for the route.
+ */
+async function okJson(
+  probe: RouteProbeContext,
+  init?: Parameters<RouteProbeContext['request']>[0],
+  requestId?: string,
+): Promise<{ res: Response; check: Check }> {
   const res = await probe.request(init);
   const check = probe.on(res);
   check.equal(res.status, 200);
   assertJson(check, res);
-  assertEdgeHeaders(check, res);
+  assertEdgeHeaders(check, res, requestId);
+  return { res, check };
+}
+
+/** A counted visit: its body, and the checks that count for /redis. */
+async function counted(probe: RouteProbeContext, init?: RequestInit): Promise<CounterBody & { check: Check }> {
+  const { res, check } = await okJson(probe, init);
   return { ...((await res.json()) as CounterBody), check };
 }
 
 const routeProbeBodies: { readonly [Id in RouteId]: RouteProbeBody } = {
   async info(probe) {
-    const res = await probe.request({ headers: { [headerNames.requestId]: 'probe-info-1', 'X-Forwarded-For': '203.0.113.9' } });
-    const check = probe.on(res);
-    check.equal(res.status, 200);
-    assertJson(check, res);
-    assertEdgeHeaders(check, res, 'probe-info-1');
+    const headers = { [headerNames.requestId]: 'probe-info-1', 'X-Forwarded-For': '203.0.113.9' };
+    const { res, check } = await okJson(probe, { headers }, 'probe-info-1');
     const body = (await res.json()) as ServiceInfo;
     check.equal(body.name, '@three-tier/api');
     check.match(body.version, /^\d+\.\d+\.\d+/);
@@ -271,11 +281,7 @@ const routeProbeBodies: { readonly [Id in RouteId]: RouteProbeBody } = {
   },
 
   async load(probe) {
-    const res = await probe.request({ query: '?ms=25' });
-    const check = probe.on(res);
-    check.equal(res.status, 200);
-    assertJson(check, res);
-    assertEdgeHeaders(check, res);
+    const { res, check } = await okJson(probe, { query: '?ms=25' });
     const body = (await res.json()) as LoadBody;
     check.equal(body.requestedMs, 25);
     check.ok(body.cpuMs >= 25, `cpuMs ${body.cpuMs}`);
@@ -285,11 +291,7 @@ const routeProbeBodies: { readonly [Id in RouteId]: RouteProbeBody } = {
   },
 
   async instance(probe) {
-    const res = await probe.request();
-    const check = probe.on(res);
-    check.equal(res.status, 200);
-    assertJson(check, res);
-    assertEdgeHeaders(check, res);
+    const { res, check } = await okJson(probe);
     const body = (await res.json()) as InstanceBody;
     check.ok(body.hostname.length > 0);
     check.equal(body.alias, instanceAlias(body.hostname));
@@ -305,20 +307,12 @@ const routeProbeBodies: { readonly [Id in RouteId]: RouteProbeBody } = {
   },
 
   async healthz(probe) {
-    const res = await probe.request();
-    const check = probe.on(res);
-    check.equal(res.status, 200);
-    assertJson(check, res);
-    assertEdgeHeaders(check, res);
+    const { res, check } = await okJson(probe);
     check.equal(((await res.json()) as { status: string }).status, 'ok');
   },
 
   async readyz(probe) {
-    const res = await probe.request();
-    const check = probe.on(res);
-    check.equal(res.status, 200);
-    assertJson(check, res);
-    assertEdgeHeaders(check, res);
+    const { res, check } = await okJson(probe);
     const body = (await res.json()) as ReadyBody;
     check.equal(body.status, 'ready');
     check.equal(body.checks.redis.status, 'pass');

@@ -4,8 +4,8 @@
  * stop, not dropped).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { freshTmp, runnerSetting, startRunner, visit, type RunnerSetting } from './helpers.js';
+import { describe, test } from 'node:test';
+import { freshTmp, runnerSettingSuite, startRunner, visit, type RunnerSetting } from './helpers.js';
 
 /** The runner's access log lines from nginx, by the path they name. */
 const accessLines = (output: readonly string[], path: string): string[] =>
@@ -13,13 +13,7 @@ const accessLines = (output: readonly string[], path: string): string[] =>
 
 describe("nginx's access log and LOG_LEVEL", () => {
   let setting: RunnerSetting;
-
-  before(async () => {
-    setting = await runnerSetting('access-log-level-test');
-  });
-  after(async () => {
-    await setting.cleanup();
-  });
+  runnerSettingSuite('access-log-level-test', (made) => (setting = made));
 
   /** Three visits and a 404 through nginx, then a stop; the runner's whole output. */
   async function visitAndStop(level: string): Promise<readonly string[]> {

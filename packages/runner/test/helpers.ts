@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -277,4 +278,16 @@ export async function runnerSetting(name: string): Promise<RunnerSetting> {
     },
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
+}
+
+/** For the suite it is called in: a runner setting made before the tests (handed to `use`) and removed after them. */
+export function runnerSettingSuite(name: string, use: (setting: RunnerSetting) => void): void {
+  let setting: RunnerSetting | undefined;
+  before(async () => {
+    setting = await runnerSetting(name);
+    use(setting);
+  });
+  after(async () => {
+    await setting?.cleanup();
+  });
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort, RetryLog, retryLogName, waitFor } from '@three-tier/processes';
 import type { InstanceBody } from '@three-tier/shared';
-import { cli, freshTmp, loopClients, recordedServices, runnerSetting, startRunner, type Runner, type RunnerSetting } from './helpers.js';
+import { cli, freshTmp, loopClients, recordedServices, runnerSettingSuite, startRunner, type Runner, type RunnerSetting } from './helpers.js';
 
 const instances = 3;
 
@@ -47,13 +47,7 @@ function assertAllOk(clients: ReturnType<typeof loopClients>): void {
 
 describe('API_INSTANCES', () => {
   let setting: RunnerSetting;
-
-  before(async () => {
-    setting = await runnerSetting('instances-test');
-  });
-  after(async () => {
-    await setting.cleanup();
-  });
+  runnerSettingSuite('instances-test', (made) => (setting = made));
 
   test('a range of ports that takes the edge or Redis port is refused before anything starts, saying which', async () => {
     const apiPort = await freePort();

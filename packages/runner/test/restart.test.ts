@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { startTimeOf, waitFor } from '@three-tier/processes';
 import { edgeProblems, problemContentType } from '@three-tier/shared';
 import { restartDelayMs, restartPolicy } from '../src/index.js';
-import { assertNothingLeft, freshTmp, groupMembers, loopClients, recordedServices, runnerSetting, startRunner, visit, type Runner, type RunnerSetting } from './helpers.js';
+import { assertNothingLeft, freshTmp, groupMembers, loopClients, recordedServices, runnerSettingSuite, startRunner, visit, type Runner } from './helpers.js';
 
 const clientCount = 4;
 
@@ -36,15 +36,7 @@ describe('the restart policy', () => {
   let root: string;
   let ports: readonly number[];
   let env: Record<string, string>;
-  let setting: RunnerSetting;
-
-  before(async () => {
-    setting = await runnerSetting('restart-test');
-    ({ root, ports, env } = setting);
-  });
-  after(async () => {
-    await setting.cleanup();
-  });
+  runnerSettingSuite('restart-test', (setting) => ({ root, ports, env } = setting));
 
   test('backs off as compose does: 100 ms, doubling, capped', () => {
     assert.deepEqual([1, 2, 3, 4, 5].map((failures) => restartDelayMs(failures)), [100, 200, 400, 800, 1_600]);

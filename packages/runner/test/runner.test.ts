@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { assertPortFree } from '@three-tier/processes';
-import { cli, runnerSetting, startRunner, visit, type RunnerSetting } from './helpers.js';
+import { cli, runnerSettingSuite, startRunner, visit } from './helpers.js';
 
 describe('npm start (the stack runner)', () => {
   let env: Record<string, string>;
   let ports: readonly number[];
-  let setting: RunnerSetting;
-
-  before(async () => {
-    setting = await runnerSetting('runner-test');
-    ({ ports, env } = setting);
-  });
-  after(async () => {
-    await setting.cleanup();
-  });
+  runnerSettingSuite('runner-test', (setting) => ({ ports, env } = setting));
 
   test('npm start itself (the README command) brings the stack up and Ctrl-C brings it down', async () => {
     const runner = startRunner(env, { command: ['npm', 'start'] });

@@ -8,10 +8,10 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { assertPortFree, startTimeOf, waitFor } from '@three-tier/processes';
 import { sameKeypressMs, sweepLeftovers } from '../src/index.js';
-import { assertNothingLeft, freshTmp, groupMembers, loopClients, recordedServices, runnerSetting, startRunner, visit, type RunnerSetting, type Visit } from './helpers.js';
+import { assertNothingLeft, freshTmp, groupMembers, loopClients, recordedServices, runnerSettingSuite, startRunner, visit, type Visit } from './helpers.js';
 
 /** One unlabelled metric of the api's /metrics. */
 async function metric(apiUrl: string, name: string): Promise<number> {
@@ -24,15 +24,7 @@ describe('stopping the stack, every way', () => {
   let root: string;
   let ports: readonly number[];
   let env: Record<string, string>;
-  let setting: RunnerSetting;
-
-  before(async () => {
-    setting = await runnerSetting('stopping-test');
-    ({ root, ports, env } = setting);
-  });
-  after(async () => {
-    await setting.cleanup();
-  });
+  runnerSettingSuite('stopping-test', (setting) => ({ root, ports, env } = setting));
 
   test('Ctrl-C in a terminal (npm start): one keypress is one stop, in order, exit 0, nothing left', async () => {
     const tmp = await freshTmp(root);

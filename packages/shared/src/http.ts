@@ -75,12 +75,21 @@ export interface RequestHead {
 
 const hexPair = /^[0-9A-Fa-f]{2}$/;
 
+/** Where the path of an origin-form target ends: at its query or its fragment, whichever is first. */
+function pathEnd(url: string): number {
+  const query = url.indexOf('?');
+  const fragment = url.indexOf('#');
+  if (fragment < 0) return query < 0 ? url.length : query;
+  return query < 0 || fragment < query ? fragment : query;
+}
+
 /**
  * The path of a request target in origin form (/path?query) or absolute form (http://host/path),
- * or undefined for anything else (`*`, garbage). nginx routes both forms by their path.
+ * or undefined for anything else (`*`, garbage). nginx routes both forms by their path, which ends
+ * at a #fragment as at a query: no client sends one, and nginx neither routes nor checks it.
  */
 export function targetPath(url: string): string | undefined {
-  if (url.startsWith('/')) return url.split('?', 1)[0];
+  if (url.startsWith('/')) return url.slice(0, pathEnd(url));
   const absolute = /^https?:\/\/[^/?#]+(\/[^?#]*)?/i.exec(url);
   if (!absolute) return undefined;
   return absolute[1] ?? '/';
@@ -96,11 +105,11 @@ function validHost(host: string): boolean {
  * Why nginx would refuse this request before routing it, or undefined. The Node tiers ask the same
  * question so that every tier refuses the same requests the same way: an HTTP version other than
  * 1.x (505); a request line or a header line longer than nginx's buffer (414, 431); TRACE (405);
- * a body declared larger than the edge takes (413); two Host headers, or
+ * a body declared larger than the edge takes (413); HTTP/1.1 without Host, two Host headers, or
  * one nginx finds invalid (empty, a slash, "..", a control byte); a transfer coding in HTTP/1.0, or
- * other than chunked; a target that is neither origin nor absolute form; a percent sign not
- * followed by two hex digits; an escaped NUL or control byte; dot segments, plain or escaped, that
- * climb above the root (400).
+ * other than chunked, or two Transfer-Encoding lines; a target that is neither origin nor absolute
+ * form; a percent sign not followed by two hex digits; an escaped NUL or control byte; dot
+ * segments, plain or escaped, that climb above the root (400); CONNECT to a path (405).
  */
 export function malformedRequest(req: RequestHead, limits: { readonly maxBodyBytes: number; readonly maxHeaderBytes: number }): MalformedRequest | undefined {
   if (req.httpVersionMajor !== 1) return 'versionNotSupported';
@@ -109,14 +118,19 @@ export function malformedRequest(req: RequestHead, limits: { readonly maxBodyByt
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     if ((req.rawHeaders[i] ?? '').length + (req.rawHeaders[i + 1] ?? '').length + 4 > limits.maxHeaderBytes) return 'headersTooLarge';
   }
-  // RFC 9112: more than one Host, or a transfer coding that does not end in chunked, is a 400.
+  // RFC 9112: HTTP/1.1 without Host, more than one Host, or a transfer coding that does not end
+  // in chunked, is a 400. nginx refuses a repeated Transfer-Encoding line too: lines that one
+  // reader joins and another reads apart are how requests get smuggled.
   let hosts = 0;
+  let codingLines = 0;
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    if (req.rawHeaders[i]?.toLowerCase() !== 'host') continue;
+    const name = req.rawHeaders[i]?.toLowerCase();
+    if (name === 'transfer-encoding') codingLines += 1;
+    if (name !== 'host') continue;
     hosts += 1;
     if (!validHost(req.rawHeaders[i + 1] ?? '')) return 'badRequest';
   }
-  if (hosts > 1) return 'badRequest';
+  if (hosts > 1 || (hosts === 0 && req.httpVersionMinor === 1) || codingLines > 1) return 'badRequest';
   // nginx answers TRACE with 405 whatever the path.
   if (req.method === 'TRACE') return 'methodNotAllowed';
   const codings = req.headers['transfer-encoding'];
@@ -145,5 +159,8 @@ export function malformedRequest(req: RequestHead, limits: { readonly maxBodyByt
     else if (decoded !== '.' && decoded !== '') depth += 1;
     if (depth < 0) return 'badRequest';
   }
+  // nginx refuses CONNECT once its target has parsed. (Node hands CONNECT to no request handler:
+  // the Node tiers answer it in service-kit's answerClientErrors.)
+  if (req.method === 'CONNECT') return 'methodNotAllowed';
   return undefined;
 }

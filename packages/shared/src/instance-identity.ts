@@ -38,6 +38,11 @@ export function instanceAlias(hostname: string): string {
   return `${adjectives[hash % adjectives.length]}-${animals[(hash >>> 8) % animals.length]}`;
 }
 
+/** "amber-otter (3f2c9a1e7b1d)": the alias to read, the hostname to find the instance by. */
+export function instanceName(hostname: string): string {
+  return `${instanceAlias(hostname)} (${hostname})`;
+}
+
 /** A hue (0 to 359) for the instance's colour; independent of its alias's words. */
 export function instanceHue(hostname: string): number {
   return fnv1a(hostname, 0x2f6b1d3a) % 360;

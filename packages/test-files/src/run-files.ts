@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { formatDuration } from './duration.js';
 import type { TestEvent } from './reporter.js';
@@ -107,12 +108,183 @@ async function readEvents(log: string): Promise<TestEvent[]> {
     });
 }
 
+/** One file's run: how it ends, and how to stop it early. */
 interface Running {
   result: Promise<FileResult>;
-  /** Output not yet printed, and whether this file's output goes straight through now. */
-  pending: string[];
-  live: boolean;
   stop: () => void;
+}
+
+/** What starting a file needs beyond the file itself. */
+interface FileRun {
+  file: string;
+  /** Where the file's reporter writes its events. */
+  log: string;
+  fileTimeoutMs: number;
+  graceMs: number;
+  env: NodeJS.ProcessEnv | undefined;
+  forbidSkips: boolean;
+  /** Where the file's output goes as it prints it. */
+  print: (text: string) => void;
+}
+
+/** `node <file>` with the spec reporter on stdout and ours into `log`, in a process group of its own. */
+function spawnTestFile(file: string, log: string, env: NodeJS.ProcessEnv | undefined): ChildProcessByStdio<null, Readable, Readable> {
+  return spawn(
+    process.execPath,
+    [
+      '--enable-source-maps',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      `--test-reporter=${reporter}`,
+      `--test-reporter-destination=${log}`,
+      file,
+    ],
+    { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env },
+  );
+}
+
+/** Passes the child's output on as it comes, and keeps its last lines for a timeout's report. */
+function keepTail(child: ChildProcessByStdio<null, Readable, Readable>, print: (text: string) => void): string[] {
+  const lines: string[] = [];
+  const collect = (chunk: Buffer): void => {
+    const text = chunk.toString();
+    lines.push(...text.split('\n').filter((line) => line !== ''));
+    if (lines.length > tailLines * 4) lines.splice(0, lines.length - tailLines);
+    print(text);
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  return lines;
+}
+
+/** A file's verdict: a timeout first, then a failure of any kind, then skips where they are forbidden, then no tests. */
+function outcomeOf(
+  exit: { code: number | null; signal: NodeJS.Signals | null; timedOut: boolean },
+  summary: ReturnType<typeof summarize>,
+  forbidSkips: boolean,
+): FileResult['outcome'] {
+  if (exit.timedOut) return 'timed-out';
+  if (exit.code !== 0 || exit.signal !== null || summary.failed > 0) return 'failed';
+  if (forbidSkips && summary.skipped > 0) return 'skipped-tests';
+  if (summary.tests === 0) return 'no-tests';
+  return 'passed';
+}
+
+/** Starts one file under its wall-clock limit; its result comes once its process group is gone and its streams have ended. */
+function startFile(run: FileRun): Running {
+  const started = performance.now();
+  const child = spawnTestFile(run.file, run.log, run.env);
+  const pid = child.pid ?? 0;
+  const tail = keepTail(child, run.print);
+  let timedOut = false;
+  const terminate = (): void => {
+    killGroup(pid, 'SIGTERM');
+    setTimeout(() => killGroup(pid, 'SIGKILL'), run.graceMs).unref();
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    terminate();
+  }, run.fileTimeoutMs);
+
+  const result = new Promise<FileResult>((resolve) => {
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      // Whatever the file left in its group (a server it forgot, a child it never awaited) goes too.
+      const leftovers = groupAlive(pid);
+      if (leftovers) killGroup(pid, 'SIGKILL');
+      // Stray holders of the pipes are dead now, so the streams end.
+      const ended = new Promise((done) => child.on('close', done));
+      void ended.then(async () => {
+        const summary = summarize(await readEvents(run.log));
+        resolve({
+          file: run.file,
+          outcome: outcomeOf({ code, signal, timedOut }, summary, run.forbidSkips),
+          ...summary,
+          running: timedOut ? summary.running : [],
+          durationMs: performance.now() - started,
+          tail: tail.slice(-tailLines),
+          leftovers,
+        });
+      });
+    });
+  });
+  return { result, stop: terminate };
+}
+
+/** The line (or lines) that close a file's output. */
+function verdictLine(result: FileResult, fileTimeoutMs: number): string {
+  const counts = `${result.tests} tests, ${result.failed} failed, ${result.skipped} skipped`;
+  const took = formatDuration(result.durationMs);
+  const leftovers = result.leftovers ? '; processes it left in its group were killed' : '';
+  switch (result.outcome) {
+    case 'passed':
+      return `run-test-files: ${result.file}: ${counts} (${took})${leftovers}\n`;
+    case 'failed':
+      return `run-test-files: ✖ ${result.file} failed: ${counts} (${took})${leftovers}\n`;
+    case 'no-tests':
+      return `run-test-files: ✖ ${result.file} ran no tests (${took})\n`;
+    case 'skipped-tests':
+      return (
+        `run-test-files: ✖ ${result.file} skipped ${result.skipped} tests, and here every test must run (CI): ${counts} (${took})\n` +
+        result.skips.map((path) => `  skipped: ${path}\n`).join('')
+      );
+    case 'timed-out':
+      return (
+        `run-test-files: ✖ ${result.file} did not finish within ${formatDuration(fileTimeoutMs)}: ` +
+        `killed its process group\n` +
+        (result.running.length > 0 ? `  still running: ${result.running.join('; ')}\n` : '') +
+        `  its last ${result.tail.length} lines of output:\n` +
+        result.tail.map((line) => `  | ${line}\n`).join('')
+      );
+  }
+}
+
+/**
+ * The files' output, whole and in order: the oldest unfinished file's goes straight through, the
+ * others' waits until every file before it has finished.
+ */
+class InOrderOutput {
+  private head = 0;
+  private readonly waiting = new Map<number, string[]>();
+  private readonly finished = new Set<number>();
+
+  constructor(private readonly write: (text: string) => void) {}
+
+  print(index: number, text: string): void {
+    if (index === this.head) {
+      this.write(text);
+      return;
+    }
+    const waiting = this.waiting.get(index) ?? [];
+    waiting.push(text);
+    this.waiting.set(index, waiting);
+  }
+
+  /** Hands the terminal to the next file in order, printing what it has buffered. */
+  finish(index: number): void {
+    this.finished.add(index);
+    while (this.finished.has(this.head)) {
+      this.head += 1;
+      for (const text of this.waiting.get(this.head) ?? []) this.write(text);
+      this.waiting.delete(this.head);
+    }
+  }
+}
+
+/** Calls `stop` once on the first SIGINT or SIGTERM, until the returned function is called. */
+function onStopSignal(stop: (signal: NodeJS.Signals) => void): () => void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    stop(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 }
 
 /**
@@ -123,124 +295,14 @@ interface Running {
 export async function runFiles(options: RunOptions): Promise<FileResult[]> {
   const { files, fileTimeoutMs, concurrency, write, graceMs = 5_000, env, forbidSkips = false } = options;
   const logs = await mkdtemp(join(tmpdir(), 'test-files-'));
+  const output = new InOrderOutput(write);
   const runs: Running[] = [];
-  let head = 0;
   let stopping = false;
-
-  const print = (index: number, text: string): void => {
-    const run = runs[index];
-    if (run?.live) write(text);
-    else run?.pending.push(text);
-  };
-
-  const start = (index: number): Running => {
-    const file = files[index] ?? '';
-    const log = join(logs, `${index}-${basename(file)}.jsonl`);
-    const started = performance.now();
-    const lines: string[] = [];
-    const run: Running = { result: Promise.resolve() as never, pending: [], live: false, stop: () => undefined };
-    const child = spawn(
-      process.execPath,
-      [
-        '--enable-source-maps',
-        '--test-reporter=spec',
-        '--test-reporter-destination=stdout',
-        `--test-reporter=${reporter}`,
-        `--test-reporter-destination=${log}`,
-        file,
-      ],
-      { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env },
-    );
-    const pid = child.pid ?? 0;
-    const collect = (chunk: Buffer): void => {
-      const text = chunk.toString();
-      lines.push(...text.split('\n').filter((line) => line !== ''));
-      if (lines.length > tailLines * 4) lines.splice(0, lines.length - tailLines);
-      print(index, text);
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-
-    let timedOut = false;
-    const terminate = (): void => {
-      killGroup(pid, 'SIGTERM');
-      setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs).unref();
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      terminate();
-    }, fileTimeoutMs);
-    run.stop = terminate;
-
-    run.result = new Promise<FileResult>((resolve) => {
-      child.on('exit', (code, signal) => {
-        clearTimeout(timer);
-        // Whatever the file left in its group (a server it forgot, a child it never awaited) goes too.
-        const leftovers = groupAlive(pid);
-        if (leftovers) killGroup(pid, 'SIGKILL');
-        // Stray holders of the pipes are dead now, so the streams end.
-        const ended = new Promise((done) => child.on('close', done));
-        void ended.then(async () => {
-          const summary = summarize(await readEvents(log));
-          const outcome: FileResult['outcome'] = timedOut
-            ? 'timed-out'
-            : code !== 0 || signal !== null || summary.failed > 0
-              ? 'failed'
-              : forbidSkips && summary.skipped > 0
-                ? 'skipped-tests'
-                : summary.tests === 0
-                  ? 'no-tests'
-                  : 'passed';
-          resolve({
-            file,
-            outcome,
-            ...summary,
-            running: timedOut ? summary.running : [],
-            durationMs: performance.now() - started,
-            tail: lines.slice(-tailLines),
-            leftovers,
-          });
-        });
-      });
-    });
-    return run;
-  };
-
-  const verdictLine = (result: FileResult): string => {
-    const counts = `${result.tests} tests, ${result.failed} failed, ${result.skipped} skipped`;
-    const took = formatDuration(result.durationMs);
-    const leftovers = result.leftovers ? '; processes it left in its group were killed' : '';
-    switch (result.outcome) {
-      case 'passed':
-        return `run-test-files: ${result.file}: ${counts} (${took})${leftovers}\n`;
-      case 'failed':
-        return `run-test-files: ✖ ${result.file} failed: ${counts} (${took})${leftovers}\n`;
-      case 'no-tests':
-        return `run-test-files: ✖ ${result.file} ran no tests (${took})\n`;
-      case 'skipped-tests':
-        return (
-          `run-test-files: ✖ ${result.file} skipped ${result.skipped} tests, and here every test must run (CI): ${counts} (${took})\n` +
-          result.skips.map((path) => `  skipped: ${path}\n`).join('')
-        );
-      case 'timed-out':
-        return (
-          `run-test-files: ✖ ${result.file} did not finish within ${formatDuration(fileTimeoutMs)}: ` +
-          `killed its process group\n` +
-          (result.running.length > 0 ? `  still running: ${result.running.join('; ')}\n` : '') +
-          `  its last ${result.tail.length} lines of output:\n` +
-          result.tail.map((line) => `  | ${line}\n`).join('')
-        );
-    }
-  };
-
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
+  const stopListening = onStopSignal((signal) => {
     stopping = true;
     write(`run-test-files: ${signal}: stopping every running file\n`);
     for (const run of runs) run.stop();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  });
 
   // Sparse until every file is done; a Ctrl-C leaves the files never started out.
   const results: (FileResult | undefined)[] = [];
@@ -248,27 +310,21 @@ export async function runFiles(options: RunOptions): Promise<FileResult[]> {
   const worker = async (): Promise<void> => {
     while (next < files.length && !stopping) {
       const index = next++;
-      const run = start(index);
+      const file = files[index] ?? '';
+      const log = join(logs, `${index}-${basename(file)}.jsonl`);
+      const print = (text: string): void => output.print(index, text);
+      const run = startFile({ file, log, fileTimeoutMs, graceMs, env, forbidSkips, print });
       runs[index] = run;
-      if (index === head) run.live = true;
       const result = await run.result;
       results[index] = result;
-      print(index, verdictLine(result));
-      // Hand the terminal to the next file in order, printing what it has buffered.
-      while (results[head] !== undefined) {
-        head += 1;
-        const following = runs[head];
-        if (!following) break;
-        following.live = true;
-        for (const text of following.pending.splice(0)) write(text);
-      }
+      print(verdictLine(result, fileTimeoutMs));
+      output.finish(index);
     }
   };
   try {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, files.length)) }, worker));
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
     await rm(logs, { recursive: true, force: true });
   }
   return results.filter((result): result is FileResult => result !== undefined);

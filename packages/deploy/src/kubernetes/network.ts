@@ -1,5 +1,6 @@
 import { ports } from '@three-tier/shared';
 import { NetworkPolicy, type INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import type { ImageName } from '../images.js';
 import { selectorLabels } from './common.js';
 
 /**
@@ -14,12 +15,38 @@ const inNamespaces = (names: string[]) => ({
   namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: names }] },
 });
 
+const policy = (name: string, spec: NonNullable<INetworkPolicy['spec']>): NetworkPolicy => new NetworkPolicy({ metadata: { name }, spec });
+
+/** A component by the name its policies use and the image its pods run. */
+interface Party {
+  readonly name: string;
+  readonly image: ImageName;
+}
+
+/** `from` may reach `to` on TCP `port`: an egress policy on the caller and its ingress twin on the callee. */
+function connection(from: Party, to: Party, port: number): NetworkPolicy[] {
+  const allowed = (image: ImageName) => [{ podSelector: { matchLabels: selectorLabels(image) } }];
+  // Fresh objects each time: a YAML writer would print a shared one as an anchor.
+  const tcp = () => [{ protocol: 'TCP' as const, port }];
+  return [
+    policy(`${from.name}-to-${to.name}`, {
+      podSelector: { matchLabels: selectorLabels(from.image) },
+      policyTypes: ['Egress'],
+      egress: [{ to: allowed(to.image), ports: tcp() }],
+    }),
+    policy(`${to.name}-from-${from.name}`, {
+      podSelector: { matchLabels: selectorLabels(to.image) },
+      policyTypes: ['Ingress'],
+      ingress: [{ from: allowed(from.image), ports: tcp() }],
+    }),
+  ];
+}
+
 /**
  * Nothing moves unless allowed: the ingress controller to nginx, nginx to the api, the api to
  * Redis, and every pod to the cluster DNS. Nothing else, in or out.
  */
 export function networkPolicies() {
-  const policy = (name: string, spec: NonNullable<INetworkPolicy['spec']>) => new NetworkPolicy({ metadata: { name }, spec });
   return [
     policy('default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
     policy('dns', {
@@ -50,25 +77,7 @@ export function networkPolicies() {
         },
       ],
     }),
-    policy('nginx-to-api', {
-      podSelector: { matchLabels: selectorLabels('edge') },
-      policyTypes: ['Egress'],
-      egress: [{ to: [{ podSelector: { matchLabels: selectorLabels('api') } }], ports: [{ protocol: 'TCP', port: ports.api }] }],
-    }),
-    policy('api-from-nginx', {
-      podSelector: { matchLabels: selectorLabels('api') },
-      policyTypes: ['Ingress'],
-      ingress: [{ from: [{ podSelector: { matchLabels: selectorLabels('edge') } }], ports: [{ protocol: 'TCP', port: ports.api }] }],
-    }),
-    policy('api-to-redis', {
-      podSelector: { matchLabels: selectorLabels('api') },
-      policyTypes: ['Egress'],
-      egress: [{ to: [{ podSelector: { matchLabels: selectorLabels('redis') } }], ports: [{ protocol: 'TCP', port: ports.redis }] }],
-    }),
-    policy('redis-from-api', {
-      podSelector: { matchLabels: selectorLabels('redis') },
-      policyTypes: ['Ingress'],
-      ingress: [{ from: [{ podSelector: { matchLabels: selectorLabels('api') } }], ports: [{ protocol: 'TCP', port: ports.redis }] }],
-    }),
+    ...connection({ name: 'nginx', image: 'edge' }, { name: 'api', image: 'api' }, ports.api),
+    ...connection({ name: 'api', image: 'api' }, { name: 'redis', image: 'redis' }, ports.redis),
   ];
 }
