@@ -47,7 +47,10 @@ const testedCommands: Record<string, readonly RunBy[]> = {
     { file: 'packages/e2e/test/push.test.ts', runs: ['stack.pull()', 'stack.up(1)'] },
     { file: composeStack, runs: ["'--no-build'"] },
   ],
-  'kubectl kustomize k8s/': [{ file: 'packages/deploy/test/kubernetes.test.ts', runs: ["['kustomize', k8s]"] }],
+  'kubectl kustomize k8s/': [
+    { file: 'packages/deploy/test/kubernetes.test.ts', runs: ['kustomize(k8s)'] },
+    { file: 'packages/deploy/test/kustomize.ts', runs: ["['kustomize', dir]"] },
+  ],
   'docker compose -f docker-compose.replicated-redis.yml up --build --scale api=2': [
     { file: redisFailover, runs: ['file: replicatedRedisComposePath', 'stack.build()', 'stack.up(apiReplicas)', 'const apiReplicas = 2;'] },
   ],
