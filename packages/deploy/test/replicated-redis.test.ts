@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { repoRoot } from '@three-tier/cli-kit';
-import { findBinary } from '@three-tier/processes';
 import { apiEnvSchema, budgets, parseEnv, ports, redisReplication, redisReplicationNames, services } from '@three-tier/shared';
-import { parseAllDocuments } from 'yaml';
 import { ingressControllerNames, ingressControllerNamespaces, namespace, redisPasswordFile, redisSecret, replicatedRedisComponent, type Manifest } from '../src/index.js';
+import { kustomize } from './kustomize.js';
 import { allows, type Endpoint, type Namespaces, type NetworkPolicy, type Pod } from './network-policy.js';
 import { strictErrors } from './openapi.js';
 
@@ -49,14 +47,10 @@ interface Workload {
 
 /** `kubectl kustomize` of a kustomization beside the checkout: k8s/, with or without the component. */
 async function build(dir: string, withComponent: boolean): Promise<Manifest[]> {
-  const kubectl = findBinary('kubectl', process.env);
-  assert.ok(kubectl, 'kubectl must be installed (npm test installs kubernetes-client as root)');
   const lines = ['apiVersion: kustomize.config.k8s.io/v1beta1', 'kind: Kustomization', `namespace: ${namespace}`, 'resources:', `  - ${relative(dir, join(repoRoot, 'k8s'))}`];
   if (withComponent) lines.push('components:', `  - ${relative(dir, join(repoRoot, replicatedRedisComponent))}`);
   await writeFile(join(dir, 'kustomization.yaml'), `${lines.join('\n')}\n`);
-  const result = spawnSync(kubectl, ['kustomize', dir], { encoding: 'utf8' });
-  assert.equal(result.status, 0, result.stderr);
-  return parseAllDocuments(result.stdout).map((document) => document.toJS() as Manifest);
+  return kustomize(dir);
 }
 
 describe(`${replicatedRedisComponent}, built with kubectl kustomize over k8s/ (the README's kustomization)`, () => {
