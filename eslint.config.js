@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/dist-test/**', '**/node_modules/**', '**/.turbo/**', '**/*.js', '!eslint.config.js'] },
+  { ignores: ['**/dist/**', '**/dist-test/**', '**/.stryker-tmp/**', '**/node_modules/**', '**/.turbo/**', '**/*.js', '!eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

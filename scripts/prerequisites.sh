@@ -6,6 +6,8 @@
 #   sh scripts/prerequisites.sh start   redis-server required; nginx wanted (else the http-proxy edge),
 #                                       redis-sentinel wanted (Redis with replicas and Sentinels)
 #   sh scripts/prerequisites.sh bench   redis-server, nginx and wrk (the load generator)
+#   sh scripts/prerequisites.sh mutate  redis-server, redis-sentinel and nginx (the tests Stryker runs),
+#                                       git (--changed)
 #   sh scripts/prerequisites.sh test    all of the above, and Docker with Compose, debootstrap (for
 #                                       offline base images), docker-registry and htpasswd (for the
 #                                       push test), kubectl (kustomize), chromium (the page's browser
@@ -23,10 +25,10 @@ set -eu
 profile=${1:-test}
 engine_check=no
 case "$profile" in
-  start | bench) ;;
+  start | bench | mutate) ;;
   test) engine_check=yes ;;
   test-packages) profile=test ;;
-  *) echo "usage: $0 start|bench|test|test-packages" >&2; exit 2 ;;
+  *) echo "usage: $0 start|bench|mutate|test|test-packages" >&2; exit 2 ;;
 esac
 
 say() { printf 'prerequisites: %s\n' "$*"; }
@@ -54,6 +56,7 @@ case "$profile" in
     required="$required promtool:prometheus git:git redis-sentinel:redis-sentinel"
     ;;
   bench) required="$required nginx:nginx wrk:wrk" ;;
+  mutate) required="$required nginx:nginx git:git redis-sentinel:redis-sentinel" ;;
   start) wanted="nginx:nginx redis-sentinel:redis-sentinel" ;;
 esac
 quiet="redis-server redis-sentinel nginx docker-registry prometheus"

@@ -61,7 +61,7 @@ const allFeatures: AppFeatures = { requestLogs: true, metrics: true, deadlines: 
 
 /**
  * Builds the Express app from its dependencies. Reads no environment, opens no connection and never
- * listens: the entry point (index.ts) and the tests do that.
+ * listens: startApi (main.ts) and the tests do that.
  */
 export function createApp(deps: AppDependencies): Express {
   const app = express();

@@ -43,6 +43,7 @@ describe('the route table', () => {
         const res = await request(api.server)[method](route.path);
         assertProblem(res, 405);
         assert.equal(res.headers.allow, 'GET, HEAD');
+        assert.equal(res.body.detail, `${route.path} answers GET, HEAD only.`);
       }
     }
   });
@@ -54,7 +55,8 @@ describe('GET /', () => {
     assert.equal(res.body.name, testInstance.name);
     assert.equal(res.body.version, testInstance.version);
     assert.equal(res.body.hostname, testInstance.hostname);
-    assert.equal(typeof res.body.uptimeSeconds, 'number');
+    assert.ok(Number.isInteger(res.body.uptimeSeconds) && res.body.uptimeSeconds >= 0);
+    assert.equal(res.body.node, process.version);
     assert.equal(res.body.request.protocol, 'http');
   });
 
@@ -129,6 +131,23 @@ describe('GET /redis', () => {
     );
     assert.deepEqual(new Set(answers.map((res) => res.body.hits)), new Set([1]));
     assert.equal(await api.redis.get('hits'), '1');
+  });
+
+  test('an empty Idempotency-Key is none at all, as nginx reads it: each visit counts', async () => {
+    const first = await rawRequest(api.server, 'GET /redis HTTP/1.1\r\nHost: x\r\nIdempotency-Key: \r\n\r\n');
+    const second = await rawRequest(api.server, 'GET /redis HTTP/1.1\r\nHost: x\r\nIdempotency-Key: \r\n\r\n');
+    assert.deepEqual([first.status, second.status], [200, 200]);
+    assert.equal(JSON.parse(second.body).hits, JSON.parse(first.body).hits + 1);
+  });
+
+  test('of repeated keys, the first is the one, as nginx reads it', async () => {
+    const twice = (first: string, second: string) =>
+      rawRequest(api.server, `GET /redis HTTP/1.1\r\nHost: x\r\nIdempotency-Key: ${first}\r\nIdempotency-Key: ${second}\r\n\r\n`);
+    const counted = await twice('same-1', 'bad key');
+    assert.equal(counted.status, 200);
+    const replayed = await twice('same-1', 'other-2');
+    assert.equal(JSON.parse(replayed.body).hits, JSON.parse(counted.body).hits, 'the same first key: the same count');
+    assert.equal((await twice('bad key', 'same-1')).status, 400);
   });
 
   test('a malformed Idempotency-Key is refused and counts nothing', async () => {
@@ -287,17 +306,43 @@ describe('HEAD', () => {
 });
 
 describe('GET /healthz and /readyz', () => {
-  test('liveness is a plain ok', async () => {
+  test('liveness is a plain ok, with the uptime in whole seconds', async () => {
     const res = await request(api.server).get('/healthz').expect(200);
+    assert.deepEqual(Object.keys(res.body), ['status', 'uptimeSeconds']);
     assert.equal(res.body.status, 'ok');
+    // The app runs in this process: its uptime is ours, to the second.
+    assert.ok(Number.isInteger(res.body.uptimeSeconds) && Math.abs(res.body.uptimeSeconds - process.uptime()) < 2, `${res.body.uptimeSeconds} s`);
   });
 
-  test('readiness reports each check', async () => {
+  test('readiness reports each check, Redis with the round trip it measured', async () => {
+    const started = performance.now();
     const res = await request(api.server).get('/readyz').expect(200);
+    const wallMs = performance.now() - started;
     assert.equal(res.body.status, 'ready');
-    assert.equal(res.body.checks.redis.status, 'pass');
-    assert.equal(typeof res.body.checks.redis.latencyMs, 'number');
-    assert.equal(res.body.checks.shutdown.status, 'pass');
+    assert.deepEqual(res.body.checks, {
+      redis: { status: 'pass', latencyMs: res.body.checks.redis.latencyMs },
+      shutdown: { status: 'pass' },
+      faults: { status: 'pass' },
+    });
+    const { latencyMs } = res.body.checks.redis;
+    assert.ok(latencyMs > 0 && latencyMs <= wallMs, `latency ${latencyMs} ms within a request of ${wallMs} ms`);
+  });
+
+  test('every check that fails is named in the detail, with Retry-After', async () => {
+    api.draining = true;
+    api.faults.set({ unready: true });
+    try {
+      const ready = await request(api.server).get('/readyz');
+      assertProblem(ready, 503);
+      assert.equal(ready.headers['retry-after'], '1');
+      assert.equal(
+        ready.body.detail,
+        'Not ready: shutdown (draining: this instance is shutting down), faults (switched to unready on demand (DELETE /faults/unready)).',
+      );
+    } finally {
+      api.draining = false;
+      api.faults.clear();
+    }
   });
 
   test('while draining, readiness fails naming the shutdown, liveness holds, and connections close', async () => {
@@ -308,11 +353,15 @@ describe('GET /healthz and /readyz', () => {
       assert.equal(ready.body.checks.shutdown.status, 'fail');
       assert.equal(ready.body.checks.redis.status, 'pass');
       assert.match(ready.body.detail, /shutdown/);
-      const live = await request(api.server).get('/healthz').expect(200);
-      assert.equal(live.headers.connection, 'close');
+      // A keep-alive client (supertest asks for close itself, so it cannot tell).
+      const live = await fetch(`http://127.0.0.1:${(api.server.address() as AddressInfo).port}/healthz`);
+      assert.equal(live.status, 200);
+      assert.equal(live.headers.get('connection'), 'close');
     } finally {
       api.draining = false;
     }
+    const kept = await fetch(`http://127.0.0.1:${(api.server.address() as AddressInfo).port}/healthz`);
+    assert.equal(kept.headers.get('connection'), 'keep-alive', 'and stay open otherwise');
   });
 });
 

@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach } from 'node:test';
-import { findBinaries, freePort, RedisServer } from '@three-tier/processes';
+import { findBinaries, freePort, rawHttpRequest, RedisServer } from '@three-tier/processes';
 import type { Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
@@ -48,6 +48,7 @@ export interface TestApp {
   /** The app behind the api's own HTTP server (as index.ts serves it), listening on a free port. */
   readonly server: Server;
   readonly redis: Redis;
+  readonly counter: VisitCounter;
   readonly metrics: Metrics;
   readonly pool: LoadPool;
   readonly faults: FaultSwitch;
@@ -67,14 +68,17 @@ export interface TestAppOptions {
   readonly logger?: Logger;
   /** False: no fault routes, as with FAULTS=off. */
   readonly faultRoutes?: boolean;
+  /** REDIS_TIMEOUT_MS; 500 (the default) unless given. */
+  readonly redisTimeoutMs?: number;
 }
 
 /** The app as the entry point builds it, with a silent logger and a real Redis client. */
 export async function buildApp(options: TestAppOptions): Promise<TestApp> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const metrics = createMetrics();
-  const redis = createRedisClient({ url: options.redisUrl, password: undefined, timeoutMs: 500 }, logger, metrics, 'api-test');
-  const counter = new VisitCounter(redis, { key: options.counterKey ?? 'hits', idempotencyTtlSeconds: 30, timeoutMs: 500 }, metrics);
+  const timeoutMs = options.redisTimeoutMs ?? 500;
+  const redis = createRedisClient({ url: options.redisUrl, password: undefined, timeoutMs }, logger, metrics, 'api-test');
+  const counter = new VisitCounter(redis, { key: options.counterKey ?? 'hits', idempotencyTtlSeconds: 30, timeoutMs }, metrics);
   const workers = options.workers ?? 2;
   const pool = new LoadPool({ size: workers, maxQueue: options.queue ?? workers * 2, metrics });
   const faults = new FaultSwitch(metrics);
@@ -97,6 +101,7 @@ export async function buildApp(options: TestAppOptions): Promise<TestApp> {
     app,
     server,
     redis,
+    counter,
     metrics,
     pool,
     faults,
@@ -149,25 +154,6 @@ export function metricValue(text: string, series: string): number | undefined {
 /** Sends `text` as it is on a fresh connection and parses the one response that comes back. */
 export async function rawRequest(server: Server, text: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
   const { port } = server.address() as AddressInfo;
-  const raw = await new Promise<string>((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(text, 'latin1'));
-    let received = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      received += chunk;
-      // One response: stop at the end of its body, whatever the connection does next.
-      const end = received.indexOf('\r\n\r\n');
-      const length = /\r\ncontent-length: *(\d+)/i.exec(received.slice(0, end))?.[1];
-      if (end >= 0 && length !== undefined && received.length >= end + 4 + Number(length)) socket.destroy();
-    });
-    socket.on('close', () => resolve(received));
-    socket.on('error', reject);
-    socket.setTimeout(5_000, () => socket.destroy(new Error('no answer within 5 s')));
-  });
-  const end = raw.indexOf('\r\n\r\n');
-  const [statusLine = '', ...lines] = raw.slice(0, end).split('\r\n');
-  const headers = Object.fromEntries(
-    lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
-  );
-  return { status: Number(statusLine.split(' ')[1]), headers, body: raw.slice(end + 4) };
+  const { status, headers, body } = await rawHttpRequest(port, text);
+  return { status, headers, body };
 }

@@ -7,11 +7,15 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { Script } from 'node:vm';
 import { freePort } from '@three-tier/processes';
-import { counterMessage, instanceAlias, instanceHue } from '@three-tier/shared';
+import { counterMessage, edgeProblems, instanceAlias, instanceHue, problemContentType } from '@three-tier/shared';
+import express from 'express';
+import { pino } from 'pino';
 import request from 'supertest';
+import { problemHandler } from '../src/http/problem.js';
 import { escapeHtml, formatUptime, renderPage, type PageModel } from '../src/page/page.js';
 import { loadPageScript } from '../src/page/page-script.js';
-import { buildApp, redisReady, startRedis } from './helpers.js';
+import { pageHandler } from '../src/routes/page.js';
+import { buildApp, redisReady, startRedis, testInstance } from './helpers.js';
 
 const pageScript = loadPageScript();
 
@@ -172,6 +176,26 @@ describe('GET /html with Redis down', () => {
       assert.match(style?.code ?? '', new RegExp(`--served-hue: ${instanceHue('abc')};`));
       const hash = `'sha256-${createHash('sha256').update(style?.code ?? '').digest('base64')}'`;
       assert.deepEqual(directive(res.headers['content-security-policy'] ?? '', 'style-src'), [hash]);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+describe('the page handler on its own', () => {
+  test('a visit refused for a malformed Idempotency-Key is that 400 problem, not a page', async () => {
+    // In the app, refuseMalformed answers first; on its own, the handler must still not dress a
+    // refusal up as the page it shows when Redis is down.
+    const api = await buildApp({ redisUrl: `redis://127.0.0.1:${await freePort()}` });
+    const app = express();
+    const silent = pino({ level: 'silent' });
+    app.get('/html', pageHandler(api.counter, testInstance, silent, pageScript));
+    app.use(problemHandler(silent));
+    try {
+      const res = await request(app).get('/html').set('Idempotency-Key', 'no spaces allowed');
+      assert.equal(res.status, 400);
+      assert.equal(res.type, problemContentType);
+      assert.equal(res.body.detail, edgeProblems.badIdempotencyKey.detail);
     } finally {
       await api.close();
     }

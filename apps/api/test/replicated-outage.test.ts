@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ReplicatedRedis } from '@three-tier/processes';
+import { redisReplication } from '@three-tier/shared';
 import { assertCountedOnce, describeAttempts, masterGet, replicatedApiSuite, type SentinelApi, underLoad } from './replicated.js';
 
 describe('GET /redis with a replicated Redis, under load, when other members fail', () => {
@@ -36,10 +37,14 @@ describe('GET /redis with a replicated Redis, under load, when other members fai
       const killedAt = performance.now();
       // Replicas first: the master, alone, refuses writes before it dies too.
       for (const node of [...replicas, master]) await set.crash(node);
+      const allDownAt = performance.now();
       // A while with nothing to write to, under load.
       const downFrom = load.attempts.length;
       await waitUntil(() => load.attempts.length - downFrom >= 100, 'a hundred answers while Redis is down');
       const answersWhileDown = load.attempts.slice(downFrom);
+      // Back just before the Sentinels would deem the master down: one of them may start a failover as
+      // it returns, which must not promote a replica and resynchronise the master from it.
+      await waitUntil(() => performance.now() - allDownAt >= returnAfterMs, 'the Sentinels to be about to deem the master down');
       // The master first (it has every acknowledged visit), then its replicas: start() knows the order.
       await set.start();
       await load.flowing();
@@ -69,6 +74,9 @@ describe('GET /redis with a replicated Redis, under load, when other members fai
     await assertCountedOnce(set, load, before);
   });
 });
+
+/** How long the whole set stays down: the master returns as the Sentinels' down-after time runs out. */
+const returnAfterMs = redisReplication.downAfterMs * 0.85;
 
 /** Polls a condition of the test's own state until it holds (30 s at most). */
 async function waitUntil(condition: () => boolean, what: string): Promise<void> {

@@ -4,8 +4,9 @@
  * logger that keeps lines.
  */
 import { request, createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import { rawHttpRequest } from '@three-tier/processes';
 import { headerNames } from '@three-tier/shared';
 import { pino, type Logger } from 'pino';
 import { createEdge, type Edge, type EdgeOptions } from '../src/edge.js';
@@ -148,23 +149,7 @@ export function keysSeen(upstream: Upstream): (string | string[] | undefined)[] 
  * Fails when the edge closes without answering.
  */
 export async function sendRaw(port: number, text: string): Promise<Answer> {
-  const raw = await new Promise<string>((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(text, 'latin1'));
-    let received = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      received += chunk;
-      const end = received.indexOf('\r\n\r\n');
-      const length = /\r\ncontent-length: *(\d+)/i.exec(received.slice(0, end))?.[1];
-      if (end >= 0 && length !== undefined && received.length >= end + 4 + Number(length)) socket.destroy();
-    });
-    socket.on('close', () => resolve(received));
-    socket.on('error', reject);
-    socket.setTimeout(5_000, () => socket.destroy(new Error('no answer within 5 s')));
-  });
-  if (raw === '') throw new Error(`the edge closed without an answer to ${JSON.stringify(text)}`);
-  const end = raw.indexOf('\r\n\r\n');
-  const [statusLine = '', ...lines] = raw.slice(0, end).split('\r\n');
-  const headers: IncomingHttpHeaders = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
-  return { status: Number(statusLine.split(' ')[1]), headers, body: raw.slice(end + 4) };
+  const { status, headers, body, empty } = await rawHttpRequest(port, text);
+  if (empty) throw new Error(`the edge closed without an answer to ${JSON.stringify(text)}`);
+  return { status, headers, body };
 }

@@ -77,6 +77,7 @@ describe('originForm', () => {
     assert.equal(originForm('http://example.test/redis?x=1'), '/redis?x=1');
     assert.equal(originForm('HTTPS://example.test:8443/load'), '/load');
     assert.equal(originForm('http://example.test'), '/');
+    assert.equal(originForm('http://example.test/'), '/', 'a root that ends in a slash is absolute form all the same');
     assert.equal(originForm('http://example.test?x=1'), '/?x=1');
   });
 });

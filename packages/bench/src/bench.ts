@@ -10,7 +10,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { RedisServer } from '@three-tier/processes';
+import type { RedisServer, ReplicatedRedis } from '@three-tier/processes';
 import { repoRoot } from '@three-tier/cli-kit';
 import { routes } from '@three-tier/shared';
 import { chart } from './chart.js';
@@ -22,7 +22,7 @@ import { referenceCases, startReferences } from './references.js';
 import { formatReport, type Lifecycle, type Report } from './report.js';
 import { runRounds, type Case } from './rounds.js';
 import { Running } from './running.js';
-import { startApiVariant, startRedis, startRunner, type BaseEnv, type NodeServer, type RunnerStack } from './targets.js';
+import { startApiVariant, startRedis, startReplicatedRedis, startRunner, type BaseEnv, type NodeServer, type RunnerStack } from './targets.js';
 import { backgroundWrk, defaultConnections, runWrk, uniqueKeyScript } from './wrk.js';
 
 /** Everything the bench takes from its environment, read once by cli.ts. */
@@ -34,7 +34,7 @@ export interface BenchSettings {
   readonly writeDocs: boolean;
   /** PATH and HOME: all of the bench's own environment a child gets, as the runner does. */
   readonly baseEnv: BaseEnv;
-  readonly bin: { readonly redisServer: string; readonly nginx: string };
+  readonly bin: { readonly redisServer: string; readonly redisSentinel: string; readonly nginx: string };
   readonly wrkVersion: string;
   /** Docker's own settings and NODE_IMAGE, NGINX_IMAGE, REDIS_IMAGE, for the container figures. */
   readonly dockerEnv: NodeJS.ProcessEnv;
@@ -96,6 +96,29 @@ async function startVariants(settings: BenchSettings, dir: string, running: Runn
     variants.push({ id: `feature:${off ? `-${off}` : 'all-on'}`, label: off ? `${off} off` : 'all on', api });
   }
   return { variants, redis };
+}
+
+/** The api, all on, against a replicated Redis: the price of a 200 that waits for a replica, beside "all on". */
+async function startReplicatedVariant(settings: BenchSettings, dir: string, running: Running): Promise<{ api: NodeServer; set: ReplicatedRedis }> {
+  const set = await startReplicatedRedis(settings.bin, join(dir, 'redis-replicated'));
+  running.redises.push(set);
+  const api = await startApiVariant('api (all on, replicated Redis)', { off: [], redisPort: 0, sentinels: set, env: settings.baseEnv });
+  running.children.push(api.proc);
+  return { api, set };
+}
+
+/** GET /redis on the replicated variant, charged the CPU of every member of the set. */
+async function replicatedCase({ api, set }: { api: NodeServer; set: ReplicatedRedis }): Promise<Case> {
+  const master = await set.master();
+  const others = [...set.nodes, ...set.sentinels].filter((member) => member !== master).flatMap((member) => (member.pid === undefined ? [] : [member.pid]));
+  return {
+    id: 'feature:replicated',
+    label: '/redis all on, replicated Redis (a 200 waits for a replica)',
+    group: 'feature',
+    url: `${api.url}/redis`,
+    roles: { api: { pid: api.proc.pid, tree: true }, redis: { pid: master.pid ?? 0, tree: true, more: others } },
+    against: 'feature:all-on',
+  };
 }
 
 /**
@@ -249,6 +272,8 @@ async function measure(settings: BenchSettings, dir: string, running: Running, p
   const { variants, redis: featureRedis } = await startVariants(settings, dir, running);
   const allOn = variants[0]?.api;
   if (!allOn) throw new Error('no api variant started');
+  progress('starting the api, all on, against a replicated Redis (a master, 2 replicas, 3 Sentinels)');
+  const replicated = await startReplicatedVariant(settings, dir, running);
 
   // Memory: the idle api now; after 100k requests once its cases have run (topped up if fewer).
   await sleep(500);
@@ -260,6 +285,7 @@ async function measure(settings: BenchSettings, dir: string, running: Running, p
     ...hopCases(hop, keyScript),
     ...projectCases(stacks, keyScript),
     ...featureCases(variants, featureRedis, allOn, keyScript),
+    await replicatedCase(replicated),
   ];
   progress(`${cases.length} cases, about ${Math.round((cases.length * (rounds * seconds + warmUpSeconds)) / 60)} min of load`);
   const results = await runRounds(cases, { seconds, rounds, cores, warmUpSeconds, progress });

@@ -27,8 +27,8 @@ function positiveInteger(name: string, fallback: number): number {
 function readSettings(): BenchSettings {
   const seconds = positiveInteger('BENCH_SECONDS', 5);
   const rounds = positiveInteger('BENCH_ROUNDS', 3);
-  const { redisServer, nginx } = findBinaries(process.env);
-  if (!redisServer || !nginx) throw new Error('the bench needs redis-server and nginx (npm start installs them as root)');
+  const { redisServer, redisSentinel, nginx } = findBinaries(process.env);
+  if (!redisServer || !redisSentinel || !nginx) throw new Error('the bench needs redis-server, redis-sentinel and nginx (npm start installs them as root)');
   const wrk = spawnSync('wrk', ['--version'], { encoding: 'utf8' });
   if (wrk.error) throw new Error('the bench needs wrk: apt-get install -y wrk');
   return {
@@ -37,7 +37,7 @@ function readSettings(): BenchSettings {
     outDir: resolve(process.env.BENCH_OUT || join(repoRoot, '.bench')),
     writeDocs: process.env.BENCH_WRITE_DOCS === '1',
     baseEnv: { PATH: process.env.PATH, HOME: process.env.HOME },
-    bin: { redisServer, nginx },
+    bin: { redisServer, redisSentinel, nginx },
     wrkVersion: /wrk (\S+)/.exec(wrk.stdout)?.[1] ?? '?',
     dockerEnv: process.env,
   };

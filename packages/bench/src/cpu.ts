@@ -60,6 +60,8 @@ export const roles: readonly Role[] = ['api', 'edge', 'runner', 'redis'];
 export interface RoleProcess {
   readonly pid: number;
   readonly tree: boolean;
+  /** Other processes charged to the same role, each alone: the other members of a replicated Redis. */
+  readonly more?: readonly number[];
 }
 
 export type RoleProcesses = Partial<Record<Role, RoleProcess>>;
@@ -71,7 +73,7 @@ export function sampleRoles(processes: RoleProcesses): RoleSeconds {
   for (const role of roles) {
     const process = processes[role];
     if (!process) continue;
-    const pids = process.tree ? processTree(process.pid) : [process.pid];
+    const pids = [...(process.tree ? processTree(process.pid) : [process.pid]), ...(process.more ?? [])];
     sample[role] = pids.reduce((sum, pid) => sum + (cpuSecondsOf(pid) ?? 0), 0);
   }
   return sample;

@@ -1,11 +1,12 @@
 /** What runs while the bench measures, and how to stop it: children, Redis servers and pipes. */
-import type { RedisServer } from '@three-tier/processes';
+import type { RedisServer, ReplicatedRedis } from '@three-tier/processes';
 import type { BenchChild } from './children.js';
 import { killTree } from './cpu.js';
 
 export class Running {
   readonly children: BenchChild[] = [];
-  readonly redises: RedisServer[] = [];
+  /** Single Redis servers and replicated sets alike: each stops as a whole. */
+  readonly redises: (RedisServer | ReplicatedRedis)[] = [];
   readonly closers: (() => void)[] = [];
   /** Children stopped with SIGQUIT, nginx's graceful stop, rather than SIGTERM. */
   readonly quitGracefully = new Set<BenchChild>();

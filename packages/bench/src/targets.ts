@@ -5,9 +5,9 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkNginxConfig, freePort, freeStackPorts, liveRuns, preparePrefix, RedisServer } from '@three-tier/processes';
+import { checkNginxConfig, freePort, freeReplicatedRedisPorts, freeStackPorts, liveRuns, preparePrefix, RedisServer, ReplicatedRedis } from '@three-tier/processes';
 import { AccessLogPipe } from '@three-tier/runner';
-import { routes } from '@three-tier/shared';
+import { formatHostPorts, redisReplication, routes } from '@three-tier/shared';
 import { BenchChild, firstOk } from './children.js';
 import type { RoleProcesses } from './cpu.js';
 import type { NginxPlace } from './nginx-configs.js';
@@ -116,15 +116,19 @@ export async function startNodeServer(
 /** The api (through our entry) with some features off, JSON logs at LOG_LEVEL info (or `logLevel`), as `npm start`. */
 export async function startApiVariant(
   name: string,
-  options: { off: readonly string[]; redisPort: number; env: BaseEnv; nodeArgs?: readonly string[]; logLevel?: LogLevel },
+  options: { off: readonly string[]; redisPort: number; env: BaseEnv; nodeArgs?: readonly string[]; logLevel?: LogLevel; sentinels?: ReplicatedRedis },
 ): Promise<NodeServer> {
+  // A replicated set: the api in Sentinel mode, as REDIS_REPLICAS=2 npm start runs it.
+  const redisEnv: Record<string, string> = options.sentinels
+    ? { REDIS_SENTINELS: formatHostPorts(options.sentinels.sentinelAddresses), REDIS_MASTER_NAME: redisReplication.masterName }
+    : { REDIS_URL: `redis://127.0.0.1:${options.redisPort}` };
   return startNodeServer('api', {
     name,
     probePath: routes.healthz.path,
     ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
     env: options.env,
     settings: {
-      apiEnv: { REDIS_URL: `redis://127.0.0.1:${options.redisPort}`, LOG_LEVEL: options.logLevel ?? 'info', LOG_FORMAT: 'json' },
+      apiEnv: { ...redisEnv, LOG_LEVEL: options.logLevel ?? 'info', LOG_FORMAT: 'json' },
       featuresOff: options.off,
     },
   });
@@ -149,6 +153,13 @@ export async function startRedis(bin: string, dir: string): Promise<RedisServer>
   const redis = new RedisServer({ bin, port: await freePort(), dir });
   await redis.start();
   return redis;
+}
+
+/** A replicated Redis (a master, 2 replicas, 3 Sentinels) as REDIS_REPLICAS=2 npm start runs it, on free ports. */
+export async function startReplicatedRedis(bin: { redisServer: string; redisSentinel: string }, dir: string): Promise<ReplicatedRedis> {
+  const set = new ReplicatedRedis({ bin, ports: await freeReplicatedRedisPorts(), dir });
+  await set.start();
+  return set;
 }
 
 /** An nginx the bench started: its url, and what closes the pipe its access log goes to. */

@@ -17,6 +17,7 @@ const results: Result[] = [
   result('feature:all-on', 'feature', 6_000, { api: 150, redis: 50 }),
   result('feature:-metrics', 'feature', 6_500, { api: 130, redis: 50 }, { against: 'feature:all-on' }),
   result('feature:all-on+key', 'feature', 5_500, { api: 180, redis: 50 }, { against: 'feature:all-on' }),
+  result('feature:replicated', 'feature', 4_000, { api: 190, redis: 110 }, { against: 'feature:all-on' }),
 ];
 
 function report(overrides: Partial<Report> = {}): Report {
@@ -67,6 +68,10 @@ describe('formatReport', () => {
   test('feature costs: all on minus the variant without it; the key variant costs what it adds', () => {
     assert.match(line(text, 'metrics '), /^ {2}metrics\s+20\.0 µs CPU\/req {2}\(10% of all on\)$/);
     assert.match(line(text, 'counting once per key'), /30\.0 µs CPU\/req {2}\(15% of all on\)$/);
+  });
+
+  test('a replicated Redis costs what it adds to all on: the api waiting for a replica, and every member of the set', () => {
+    assert.match(line(text, 'a replicated Redis'), /^ {2}a replicated Redis \(WAIT for a replica\)\s+100\.0 µs CPU\/req {2}\(50% of all on\)$/);
   });
 
   test("the runner's log relay as a share of a core: its µs a request times the rate", () => {

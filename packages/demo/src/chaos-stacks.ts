@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { commandOutput, liveRuns, preferredComposeCommand, RetryLog, retryLogName, type RunRecord } from '@three-tier/processes';
 import { repoRoot } from '@three-tier/cli-kit';
 import { instanceAlias, nativeDefaults, ports, routes, services, type InstanceBody } from '@three-tier/shared';
+import { composeRedisSet, nativeRedisSet, type RedisSetAccess } from './chaos-redis-set.js';
 
 /** One api instance as chaos names it: by hostname, alias, port (native) or container (compose). */
 export interface ChaosInstance {
@@ -27,6 +28,8 @@ export type RedisAction = 'freeze' | 'thaw' | 'stop' | 'start';
 /** What chaos can do to a stack, natively or in compose. */
 export interface ChaosStack {
   readonly kind: 'native' | 'compose';
+  /** Which stack, in words: npm start's run folder, or the compose project. */
+  readonly where: string;
   /** The edge's URL, polled while watching. */
   readonly url: string;
   /** The api instances, in a stable order (port, or container name). */
@@ -39,6 +42,8 @@ export interface ChaosStack {
   probe(instance: ChaosInstance): Promise<string | undefined>;
   /** How many requests the edge retried on another instance since `since`. */
   retries(since: Date): Promise<number | string>;
+  /** The replicated Redis's members; throws SingleRedisError when the stack runs a single Redis. */
+  redisSet(): Promise<RedisSetAccess>;
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {
@@ -66,7 +71,7 @@ function recordedApis(record: RunRecord): { pid: number; port: number; instanceI
 /** Redis natively: signals to the pid the runner recorded. */
 function nativeRedis(record: RunRecord, action: RedisAction): string {
   const redis = record.services.redis;
-  if (!redis) throw new Error('the run folder records no redis');
+  if (!redis) throw new Error('npm start runs a replicated Redis (REDIS_REPLICAS): act on its members with redis kill-master, kill-replica or kill-sentinel');
   switch (action) {
     case 'freeze':
       signal(redis.pid, 'SIGSTOP');
@@ -95,10 +100,11 @@ async function probePort(port: string): Promise<string | undefined> {
 }
 
 /** `npm start`'s stack, from its run folder's record (stack.json): every process by the pid the runner wrote. */
-export function nativeStack(folder: string, record: RunRecord, url: string | undefined): ChaosStack {
+export function nativeStack(folder: string, record: RunRecord, url: string | undefined, redisPassword?: string): ChaosStack {
   const apis = recordedApis(record);
   return {
     kind: 'native',
+    where: `npm start, run folder ${folder}`,
     url: url ?? record.url ?? `http://127.0.0.1:${nativeDefaults.edgePort}`,
     async instances() {
       return Promise.all(
@@ -134,11 +140,14 @@ export function nativeStack(folder: string, record: RunRecord, url: string | und
     retries(since) {
       return RetryLog.countSince(join(folder, retryLogName), since);
     },
+    redisSet: () => Promise.resolve().then(() => nativeRedisSet(record, redisPassword)),
   };
 }
 
 export interface ComposeOptions {
   readonly project: string;
+  /** The Redis password the stack runs with (REDIS_PASSWORD), for redis-cli in a replicated set. */
+  readonly redisPassword?: string | undefined;
   readonly url: string;
   readonly env: NodeJS.ProcessEnv;
 }
@@ -263,6 +272,7 @@ export function composeStack(options: ComposeOptions): ChaosStack {
   const docker: Docker = (args) => commandOutput('docker', args, { env });
   return {
     kind: 'compose',
+    where: `compose project ${project}`,
     url: options.url,
     async instances() {
       return (await serviceContainers(docker, project, services.api)).map(({ id, name, hostname }) => ({
@@ -278,6 +288,7 @@ export function composeStack(options: ComposeOptions): ChaosStack {
     call: (instance, method, path) => callInContainer(docker, instance, method, path),
     probe: (instance) => probeContainer(docker, restarts, instance),
     retries: (since) => nginxRetries(docker, project, since),
+    redisSet: () => composeRedisSet(docker, project, options.redisPassword),
   };
 }
 

@@ -69,6 +69,8 @@ class RotationWatch {
   readonly #joined: string[] = [];
   readonly #states: Map<string, string>;
   #redisState: string | undefined;
+  /** A replicated Redis: the master the api writes to, as the last answer said. */
+  #redisMaster: string | undefined;
   #requests = 0;
   #failed = 0;
   #second = newSecond();
@@ -87,6 +89,7 @@ class RotationWatch {
     this.#everSeen = new Set([...options.baseline.hosts.keys(), ...(options.known ?? [])]);
     this.#states = new Map(options.baseline.hosts);
     this.#redisState = options.baseline.redis;
+    this.#redisMaster = options.baseline.master;
     this.#allBack = this.#rotation.present().length;
   }
 
@@ -162,6 +165,11 @@ class RotationWatch {
       this.#say(`redis is ${body.redis.state} now, as ${instanceAlias(host)} sees it${body.redis.detail ? `: ${body.redis.detail}` : ''}`, time);
     }
     this.#redisState = body.redis.state;
+    const master = body.redis.master;
+    if (master !== undefined && this.#redisMaster !== undefined && master !== this.#redisMaster) {
+      this.#say(`the api writes to a new redis master: ${master} (was ${this.#redisMaster}), as ${instanceAlias(host)} sees it`, time);
+    }
+    if (master !== undefined) this.#redisMaster = master;
   }
 
   /** A turn nobody took. */
@@ -229,6 +237,8 @@ export async function watch(options: WatchOptions, print: (line: string) => void
 export interface Baseline {
   readonly hosts: ReadonlyMap<string, string>;
   readonly redis?: string;
+  /** A replicated Redis's master, as the instances name it. */
+  readonly master?: string;
 }
 
 /**
@@ -240,6 +250,7 @@ export async function takeBaseline(url: string, rate = 10): Promise<Baseline> {
   const rotation = new Rotation(Date.now());
   const states = new Map<string, string>();
   let redis: string | undefined;
+  let master: string | undefined;
   const polls: Promise<void>[] = [];
   while (!rotation.settled) {
     polls.push(
@@ -251,6 +262,7 @@ export async function takeBaseline(url: string, rate = 10): Promise<Baseline> {
         rotation.answer(body.hostname, Date.now());
         states.set(body.hostname, body.state);
         redis = body.redis.state;
+        master = body.redis.master ?? master;
       }),
     );
     await sleep(1_000 / rate);
@@ -258,5 +270,5 @@ export async function takeBaseline(url: string, rate = 10): Promise<Baseline> {
   }
   await Promise.all(polls);
   const hosts = new Map(rotation.present().map((host) => [host, states.get(host) ?? '?']));
-  return { hosts, ...(redis ? { redis } : {}) };
+  return { hosts, ...(redis ? { redis } : {}), ...(master ? { master } : {}) };
 }

@@ -1,5 +1,6 @@
 import { describeFaults, faultNames, faultRoutes, instanceName, rotationRule, type FaultName, type Faults } from '@three-tier/shared';
 import { maxApiInstances } from '@three-tier/runner';
+import { killInSet, redisKills, SingleRedisError, type RedisKill, type SetKill } from './chaos-redis-set.js';
 import { scaleCompose, type ChaosInstance, type ChaosStack, type RedisAction } from './chaos-stacks.js';
 import { takeBaseline, watch } from './chaos-watch.js';
 
@@ -63,8 +64,10 @@ function faultRequest(spec: string | undefined): { path: string; what: string } 
 type Say = (line: string) => void;
 /** The instance an action is for, chosen once the rotation is known (the hostnames answering). */
 type ChooseTarget = (inRotation: ReadonlySet<string>) => ChaosInstance;
+/** Follows the stack by other means than /instance while the watch runs (a replicated Redis's members); resolves with the exit code. */
+type Follow = (print: Say, since: number, signal?: AbortSignal) => Promise<number>;
 /** Acts on the stack (on the chosen instance, if any), then watches what it does; resolves with the exit code. */
-type ActAndWatch = (act: (target: ChaosInstance | undefined) => Promise<string>, choose?: ChooseTarget) => Promise<number>;
+type ActAndWatch = (act: (target: ChaosInstance | undefined) => Promise<string>, choose?: ChooseTarget, follow?: () => Follow | undefined) => Promise<number>;
 
 /** Acts, then watches what the stack does for CHAOS_WATCH_SECONDS and says it. */
 async function actAndWatch(
@@ -72,6 +75,7 @@ async function actAndWatch(
   print: Say,
   act: (target: ChaosInstance | undefined) => Promise<string>,
   choose?: ChooseTarget,
+  follow?: () => Follow | undefined,
 ): Promise<number> {
   const { stack } = options;
   const say = (line: string): void => print(`chaos | ${line}`);
@@ -82,7 +86,8 @@ async function actAndWatch(
   const baseline = await takeBaseline(stack.url);
   say(
     `in the rotation: ${[...baseline.hosts.keys()].map(instanceName).sort().join(', ') || 'nobody answers'}` +
-      (baseline.redis ? `; redis is ${baseline.redis}` : ''),
+      (baseline.redis ? `; redis is ${baseline.redis}` : '') +
+      (baseline.master ? `, its master ${baseline.master}` : ''),
   );
   const target = choose?.(new Set(baseline.hosts.keys()));
   const known = (await stack.instances()).map((instance) => instance.hostname);
@@ -96,7 +101,8 @@ async function actAndWatch(
   } finally {
     clearInterval(ticker);
   }
-  if (options.watchSeconds === 0) return 0;
+  const following = follow?.()?.(print, since.getTime(), options.signal) ?? Promise.resolve(0);
+  if (options.watchSeconds === 0) return following;
   say(`watching ${stack.url}/instance 10 times a second for ${options.watchSeconds} s`);
   const report = await watch(
     {
@@ -118,7 +124,7 @@ async function actAndWatch(
           'does not log the /instance polls, so there these are the other clients\' requests, e.g. npm run load or visits)'
       : retries,
   );
-  return 0;
+  return following;
 }
 
 /**
@@ -144,10 +150,31 @@ async function kill(args: readonly string[], stack: ChaosStack, act: ActAndWatch
   return onInstance(instances, args[0], act, async (instance) => `killing ${instanceName(instance.hostname)} at ${instance.where}: ${await stack.kill(instance)}`);
 }
 
+/** kill-master, kill-replica, kill-sentinel: one member of a replicated Redis SIGKILLed, and the set followed until it is whole again. */
+async function killInRedisSet(stack: ChaosStack, action: RedisKill, act: ActAndWatch): Promise<number> {
+  let set;
+  try {
+    set = await stack.redisSet();
+  } catch (error) {
+    if (error instanceof SingleRedisError) throw new RefusedError(`redis ${action}: ${error.message}`);
+    throw error;
+  }
+  let killed: SetKill | undefined;
+  return act(
+    async () => {
+      killed = await killInSet(set, action);
+      return killed.said;
+    },
+    undefined,
+    () => killed?.follow,
+  );
+}
+
 async function redis(args: readonly string[], stack: ChaosStack, say: Say, act: ActAndWatch): Promise<number> {
   const [what, ...more] = args;
+  if (more.length === 0 && redisKills.includes(what as RedisKill)) return killInRedisSet(stack, what as RedisKill, act);
   if (more.length > 0 || !['freeze', 'thaw', 'stop', 'start'].includes(what ?? '')) {
-    throw new UsageError('redis takes one of freeze, thaw, stop, start');
+    throw new UsageError(`redis takes one of freeze, thaw, stop, start, ${redisKills.join(', ')}`);
   }
   if (stack.kind === 'native' && what === 'start') {
     say(await stack.redis('start'));
@@ -177,7 +204,7 @@ export async function runChaos(args: readonly string[], options: ChaosOptions, p
   const { stack } = options;
   const [action, ...rest] = args;
   const say = (line: string): void => print(`chaos | ${line}`);
-  const act: ActAndWatch = (work, choose) => actAndWatch(options, print, work, choose);
+  const act: ActAndWatch = (work, choose, follow) => actAndWatch(options, print, work, choose, follow);
   switch (action) {
     case 'kill':
       return kill(rest, stack, act);
@@ -228,7 +255,8 @@ async function fault(
 /** Every instance's faults, as it answers them; no watch. */
 async function faultList(args: readonly string[], stack: ChaosStack, instances: readonly ChaosInstance[], say: Say): Promise<number> {
   if (args.length > 0) throw new UsageError('fault list takes nothing more');
-  if (instances.length === 0) say('no api instance is running');
+  // Nothing to list is a stack not found (a compose project of another name, say): not a success.
+  if (instances.length === 0) throw new RefusedError(`no api instance is running in ${stack.where}`);
   for (const [index, instance] of instances.entries()) {
     const answer = await stack.call(instance, 'GET', faultRoutes.list.path).catch((error: unknown) => ({ status: 0, body: (error as Error).message }));
     say(`${index + 1}: ${instanceName(instance.hostname)} at ${instance.where}: ${answer.status === 200 ? faultsOf(answer.body) : `no answer (${answer.body.trim()})`}`);

@@ -10,7 +10,8 @@
  * The only file of the package that reads the environment.
  */
 import { tmpdir } from 'node:os';
-import { envOrExit, exitWith, parseCommandLine } from '@three-tier/cli-kit';
+import { envOrExit, exitWith, parseCommandLine, repoRoot } from '@three-tier/cli-kit';
+import { composeProjectName } from '@three-tier/processes';
 import { envInteger, load, nativeDefaults, rotationRule } from '@three-tier/shared';
 import { z } from 'zod';
 import { composeStack, findNativeRun, nativeStack, type ChaosStack } from './chaos-stacks.js';
@@ -40,6 +41,10 @@ container (compose) or index (1, 2, ...); without one, kill and fault set pick o
   kill [instance]                             SIGKILL one api instance
   redis freeze|thaw|stop|start                pause/unpause/stop/start Redis (natively SIGSTOP,
                                               SIGCONT, SIGTERM; the runner restarts it by itself)
+  redis kill-master|kill-replica|kill-sentinel   a replicated Redis only (REDIS_REPLICAS=2 npm start,
+                                              or compose's replicated Redis): SIGKILL of that member's
+                                              process, then which node became master, after how long,
+                                              and when the set was whole again
   scale N                                     compose only: N api replicas (npm start: API_INSTANCES)
   fault set unready|latency=MS|errors=RATE [instance]
   fault clear [unready|latency|errors] [instance]   (no instance: every instance)
@@ -52,7 +57,9 @@ joined the rotation, how Redis changed, which requests failed, and nginx's retri
                        default native when npm start is running, else compose
   CHAOS_URL            the edge (default: npm start's edge; compose: http://127.0.0.1:\${HTTP_PORT:-80})
   CHAOS_WATCH_SECONDS  how long to watch after acting (default 10; 0: do not watch)
-  COMPOSE_PROJECT_NAME the compose project (default three-tier)
+  COMPOSE_PROJECT_NAME the compose project (default: as compose names it, the repository folder's
+                       name in lowercase with only a-z, 0-9, _ and - kept)
+  REDIS_PASSWORD       the stack's Redis password, to ask a replicated Redis's members
 
   -h, --help          this text
 `;
@@ -70,8 +77,9 @@ const chaosEnvSchema = z.object({
   CHAOS_STACK: z.enum(['native', 'compose'], { error: 'must be native or compose' }).optional(),
   CHAOS_URL: z.url({ protocol: /^http$/, error: 'must be an http:// URL, e.g. http://127.0.0.1:8080' }).optional(),
   CHAOS_WATCH_SECONDS: envInteger(0, 3_600).default(10),
-  COMPOSE_PROJECT_NAME: z.string().min(1).default('three-tier'),
+  COMPOSE_PROJECT_NAME: z.string().min(1).optional(),
   HTTP_PORT: envInteger(1, 65_535).default(80),
+  REDIS_PASSWORD: z.string().min(1).optional(),
 });
 
 /** Stops the work on Ctrl-C or SIGTERM: the command winds down and says so. */
@@ -86,16 +94,17 @@ async function chaosCommand(positionals: readonly string[]): Promise<never> {
   const env = envOrExit(cli, chaosEnvSchema, process.env);
   const run = env.CHAOS_STACK === 'compose' ? undefined : await findNativeRun(tmpdir());
   if (env.CHAOS_STACK === 'native' && !run) exitWith(cli, `CHAOS_STACK=native but no npm start is running (no live run folder in ${tmpdir()})`);
+  // As `docker compose` run in the repository names it: COMPOSE_PROJECT_NAME, else the folder's name.
+  const project = composeProjectName(repoRoot, { COMPOSE_PROJECT_NAME: env.COMPOSE_PROJECT_NAME });
+  if (!run && project === '') exitWith(cli, `the repository's folder name (${repoRoot}) leaves no compose project name: set COMPOSE_PROJECT_NAME`);
   const stack: ChaosStack = run
-    ? nativeStack(run.path, run.record, env.CHAOS_URL)
-    : composeStack({ project: env.COMPOSE_PROJECT_NAME, url: env.CHAOS_URL ?? `http://127.0.0.1:${env.HTTP_PORT}`, env: process.env });
-  process.stdout.write(
-    `chaos | the ${stack.kind} stack${run ? ` (npm start, run folder ${run.path})` : ` (compose project ${env.COMPOSE_PROJECT_NAME})`}, edge ${stack.url}\n`,
-  );
+    ? nativeStack(run.path, run.record, env.CHAOS_URL, env.REDIS_PASSWORD)
+    : composeStack({ project, url: env.CHAOS_URL ?? `http://127.0.0.1:${env.HTTP_PORT}`, env: process.env, redisPassword: env.REDIS_PASSWORD });
+  process.stdout.write(`chaos | the ${stack.kind} stack (${stack.where}), edge ${stack.url}\n`);
   try {
     process.exitCode = await runChaos(
       positionals.slice(1),
-      { stack, watchSeconds: env.CHAOS_WATCH_SECONDS, composeProject: env.COMPOSE_PROJECT_NAME, env: process.env, signal: stopOnSignals() },
+      { stack, watchSeconds: env.CHAOS_WATCH_SECONDS, composeProject: project, env: process.env, signal: stopOnSignals() },
       (line) => process.stdout.write(`${line}\n`),
     );
   } catch (error) {

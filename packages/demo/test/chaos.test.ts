@@ -29,7 +29,7 @@ describe('npm run chaos on the native stack (npm start, API_INSTANCES=3)', () =>
 
   /** chaos with `args`, finding the stack through TMPDIR; watching `seconds` after acting. */
   const chaos = (args: readonly string[], seconds = 0, viaNpm = false): Promise<CommandResult> => {
-    // Through `npm run chaos --`, as the README shows it, or the built CLI directly (faster).
+    // Through `npm run chaos --`, as docs/demo.md shows it, or the built CLI directly (faster).
     const [file, ...prefix] = viaNpm ? ['npm', 'run', '--silent', 'chaos', '--'] : [process.execPath, chaosCli, 'chaos'];
     return runCommand(file ?? 'npm', [...prefix, ...args], {
       cwd: repoRoot,
@@ -175,5 +175,14 @@ describe('npm run chaos on the native stack (npm start, API_INSTANCES=3)', () =>
     assert.equal(badFault.code, 1, badFault.stdout);
     assert.match(badFault.stderr, /answered 400: .*ms must be an integer/);
     assert.equal((await chaos(['fault', 'set', 'slow'])).code, 2);
+  });
+
+  test('redis kill-master, kill-replica and kill-sentinel are refused on a single Redis (exit 1), saying how to run the set', async () => {
+    for (const action of ['kill-master', 'kill-replica', 'kill-sentinel']) {
+      const result = await chaos(['redis', action], 3);
+      assert.equal(result.code, 1, result.stdout);
+      assert.match(result.stderr, new RegExp(`^chaos: redis ${action}: npm start runs a single Redis: start it with REDIS_REPLICAS=2`));
+      assert.doesNotMatch(result.stdout, /SIGKILL/);
+    }
   });
 });

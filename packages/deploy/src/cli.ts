@@ -11,8 +11,10 @@ import { generatedFiles } from './files.js';
 
 const usage = `usage: deploy-generate [--check]
 
-Writes the files generated from the shared contract (docker-compose.yml, docker/nginx/nginx.conf,
-k8s/*.yaml) into the repository and prints each one it changed, or that nothing changed.
+Writes the files generated from the shared contract into the repository and prints each one it
+changed, or that nothing changed: docker-compose.yml, docker/nginx/nginx.conf, the monitoring files
+(docker/prometheus/prometheus.yml and rules.yml, grafana/three-tier-dashboard.json), k8s/*.yaml and
+the monitoring component k8s/components/monitoring/*.yaml.
 
   --check     write nothing; exit 1 naming the files that differ from their generator
   -h, --help  this text

@@ -111,8 +111,11 @@ export const observabilityProfile = 'observability';
 export const prometheusPublished = `127.0.0.1:\${PROMETHEUS_PORT:-${String(prometheusServer.port)}}:${String(prometheusServer.port)}`;
 
 /**
- * docker-compose.yml: nginx on the front network, the api on both, Redis on the back network only
- * (internal: no route out, no published port). Works with Compose v2 and docker-compose 1.29.
+ * docker-compose.yml: nginx on frontend (its port published), the api on frontend and backend,
+ * Redis on backend only (internal: no route out, no published port). metrics (internal) joins nginx,
+ * the api and the observability profile's exporters and Prometheus (the Redis exporter reaches Redis
+ * on backend); monitoring-ui holds Prometheus alone, whose UI is published. Works with Compose v2
+ * and docker-compose 1.29.
  */
 export function composeFile(): ComposeSpecification {
   const authVolume = 'redis-auth';

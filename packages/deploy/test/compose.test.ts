@@ -220,7 +220,7 @@ describe('the composes that prove the file', () => {
   });
 });
 
-describe('npm run generate (the README command)', () => {
+describe('npm run generate (the documented command)', () => {
   test('rewrites nothing when the committed files are current', () => {
     const result = spawnSync('npm', ['run', '--silent', 'generate'], { cwd: root, encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);

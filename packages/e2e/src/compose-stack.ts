@@ -66,7 +66,7 @@ export class ComposeStack {
       ...(this.options.file ? { config: this.options.file } : {}),
       ...(this.executable ? { executable: this.executable } : {}),
       env: { ...env, COMPOSE_PROJECT_NAME: project, HTTP_PORT: String(httpPort), HTTP_HOST: '127.0.0.1' },
-      // `docker compose --profile observability up ...`, as the README writes it, on every command.
+      // `docker compose --profile observability up ...`, as docs/observability.md writes it, on every command.
       ...(this.options.profiles ? { composeOptions: this.options.profiles.flatMap((profile) => ['--profile', profile]) } : {}),
       commandOptions,
       ...(onOutput ? { callback: (chunk: Buffer) => onOutput(chunk.toString()) } : {}),

@@ -190,14 +190,10 @@ function dechunk(data: Buffer): { body: Buffer; length: number } | undefined {
 
 /**
  * Splits what came back on one connection into final answers (several when pipelined), leaving out
- * interim 1xx ones. An answer to HEAD declares a length it does not send: when the next answer
- * starts where its body would, or nothing follows, its body is empty.
+ * interim 1xx ones, and what is left that does not start an answer. An answer to HEAD declares a
+ * length it does not send: when the next answer starts where its body would, or nothing follows,
+ * its body is empty.
  */
-export function parseAnswers(raw: Buffer): Answer[] {
-  return splitAnswers(raw).answers;
-}
-
-/** The answers, and what is left that does not start an answer. */
 function splitAnswers(raw: Buffer): { answers: Answer[]; rest: Buffer } {
   const answers: Answer[] = [];
   let rest = raw;

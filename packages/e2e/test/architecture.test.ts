@@ -124,8 +124,9 @@ describe('the workspaces', () => {
       const script = manifest.scripts?.test ?? '';
       if (!/(^|&& )run-test-files( |$)/.test(script)) missing.push(`${manifest.name}: its test script (${JSON.stringify(script)}) does not run run-test-files`);
       // turbo builds a workspace's dependencies before its tests: the runner must be one of them.
-      if (manifest.name !== '@three-tier/test-files' && manifest.devDependencies?.['@three-tier/test-files'] === undefined) {
-        missing.push(`${manifest.name}: no devDependency on @three-tier/test-files`);
+      const runner = '@three-tier/test-files';
+      if (manifest.name !== runner && manifest.devDependencies?.[runner] === undefined && manifest.dependencies?.[runner] === undefined) {
+        missing.push(`${manifest.name}: no dependency on @three-tier/test-files`);
       }
     }
     assert.deepEqual(missing, []);

@@ -1,10 +1,10 @@
 /**
- * The README's demo, run as written: every command of its "Demo" section, in order, against a real
- * compose stack of this run's own (project, port and image names), each checked for what the
- * README says to watch. A command added to the section without an expectation here fails.
+ * The demo, run as written: every command of docs/demo.md's section "The demo", in order, against a
+ * real compose stack of this run's own (project, port and image names), each checked for what the
+ * page says to watch. A command added to the section without an expectation here fails.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -14,16 +14,12 @@ import { routes, services, type InstanceBody } from '@three-tier/shared';
 import { dockerAnswers, resolveBaseImages, shareBuildCa } from '@three-tier/release';
 import { ComposeStack } from '../src/index.js';
 import { composeStackLock } from './docker-lock.js';
+import { docSection, readDoc, shellLines } from './docs.js';
 
-const readme = await readFile(`${repoRoot}README.md`, 'utf8');
-const start = readme.indexOf('\n## Demo');
-assert.ok(start >= 0, 'the README has a Demo section');
-// The section's own text, up to the next heading (its subsections document, they are not steps).
-const section = readme.slice(start, start + 1 + readme.slice(start + 1).search(/\n#{2,3} /));
-const commands = [...section.matchAll(/```sh\n([\s\S]*?)```/g)]
-  .flatMap((match) => (match[1] ?? '').split('\n'))
-  .map((line) => line.replace(/\s+#\s.*$/, '').trim())
-  .filter(Boolean);
+const section = docSection(await readDoc('docs/demo.md'), 'The demo');
+assert.ok(section, 'docs/demo.md has its section "The demo"');
+// The section's own commands, up to the next heading (the other sections document, they are not steps).
+const commands = shellLines(section);
 
 /** What each step must show, beyond exiting 0; `then` checks the stack afterwards. */
 interface Expectation {
@@ -76,13 +72,13 @@ const expectations: Record<string, Expectation> = {
     // The totals line: both kinds of refusal happened, each counted apart, and nothing else failed.
     output: [/^done: \d+ jobs .*, [1-9]\d* × 429 \(rate limit\), [1-9]\d* × 503 \(saturated\), 0 errors, /m],
   },
-  'docker compose down --volumes': {
+  'docker compose --profile observability down --volumes': {
     output: [],
     then: async (stack) => assert.deepEqual((await stack.containers()).map((container) => container.name), []),
   },
 };
 
-describe('the README demo, command by command, on a compose stack of its own', () => {
+describe('the demo of docs/demo.md, command by command, on a compose stack of its own', () => {
   let stack: ComposeStack;
   let env: NodeJS.ProcessEnv;
   let tmp: string;
@@ -91,7 +87,7 @@ describe('the README demo, command by command, on a compose stack of its own', (
   before(async () => {
     assert.ok(await dockerAnswers(), 'a Docker engine must answer (CI starts dockerd)');
     // Its load step saturates the replicas: no other compose suite runs under it.
-    unlock = await composeStackLock('the README demo');
+    unlock = await composeStackLock('the demo');
     const project = `threetierdemo${process.pid}`;
     const httpPort = await freePort();
     // chaos drives npm start's stack when it finds one live in TMPDIR: here, as on a machine where
@@ -104,7 +100,7 @@ describe('the README demo, command by command, on a compose stack of its own', (
       HTTP_PORT: String(httpPort),
       IMAGE_PREFIX: `three-tier-demo-${process.pid}`,
       TAG: 'demo',
-      // Short watches and loads: the steps are the README's, the durations a test's.
+      // Short watches and loads: the steps are the page's, the durations a test's.
       CHAOS_WATCH_SECONDS: '6',
       LOAD_SECONDS: '12',
     };

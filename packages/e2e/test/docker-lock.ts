@@ -18,7 +18,7 @@ function alive(pid: number): boolean {
  * One compose stack under load at a time on this machine: npm test runs two e2e files at once, and
  * on two CPUs a second stack burning /load starves the first one's Redis past its timeouts. A
  * directory is the lock (mkdir is atomic); a holder that died leaves its pid, and the lock is taken
- * over. Resolves to the release. The compose suite, the observability profile, the README demo and
+ * over. Resolves to the release. The compose suite, the observability profile, the demo and
  * compose chaos each hold it for their whole file; the others wait (e2e's file limit allows for it).
  */
 export async function composeStackLock(what: string): Promise<() => Promise<void>> {

@@ -1,5 +1,5 @@
 /**
- * `npm run screenshot`, the README's command for docs/page.png, run for real into a temporary
+ * `npm run screenshot`, the documented command for docs/page.png, run for real into a temporary
  * directory: a test never writes into the repository.
  */
 import assert from 'node:assert/strict';

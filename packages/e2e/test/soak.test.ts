@@ -1,5 +1,5 @@
 /**
- * `npm run soak`, the README's command, as CI runs it: at least 60 s of mixed traffic through
+ * `npm run soak`, the documented command, as CI runs it: at least 60 s of mixed traffic through
  * nginx, every check of the soak passing (errors, memory growth, file descriptors, key expiry).
  */
 import assert from 'node:assert/strict';
@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { runCommand } from '@three-tier/processes';
 import { repoRoot } from '@three-tier/cli-kit';
 
-// CI soaks the README's minute; a local run soaks half as long with keys that live half as long.
+// CI soaks the documented minute; a local run soaks half as long with keys that live half as long.
 const seconds = process.env.CI ? 60 : 30;
 const keyTtl = process.env.CI ? 10 : 5;
 
@@ -18,7 +18,7 @@ test(`npm run soak: ${seconds} s of mixed traffic, nothing failed, nothing grew`
     env: { ...process.env, SOAK_SECONDS: String(seconds), SOAK_KEY_TTL: String(keyTtl) },
     timeoutMs: (seconds + 90) * 1_000,
   });
-  // The figures go to the test log: the README's Reliability section quotes a run like this one.
+  // The figures go to the test log: docs/reliability.md's soak section quotes a run like this one.
   console.log(output.split('\n').filter((line) => line.startsWith('soak |')).join('\n'));
   assert.equal(code, 0, output);
   const lines = output.split('\n');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { accessLogging } from '../src/blocks/logging.js';
-import { quietLogTarget, staticTarget } from './targets.js';
+import { bufferedLogTarget, quietLogTarget, staticTarget } from './targets.js';
 import { blocks, directivesIn } from './tree.js';
 
 describe('the access log', () => {
@@ -26,5 +26,10 @@ describe('the access log', () => {
     const entries = Object.fromEntries(logged?.children.flatMap((child) => (child.kind === 'directive' ? [[child.name, child.args[0]]] : [])) ?? []);
     // A comma in $upstream_addr: nginx tried several instances; otherwise the status decides.
     assert.deepEqual(entries, { default: '$access_log_status', '~,': 1 });
+  });
+
+  test('is buffered where the target asks, in nginx’s units', () => {
+    const nodes = accessLogging(bufferedLogTarget);
+    assert.deepEqual(directivesIn(nodes, 'access_log')[0]?.args, ['/dev/stdout', 'json', 'buffer=8k', 'flush=1500ms']);
   });
 });

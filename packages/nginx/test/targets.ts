@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { Target } from '../src/index.js';
 
 /**
@@ -39,6 +40,14 @@ export const serviceTarget: Target = { ...staticTarget, name: 'service', upstrea
 /** An access log that keeps only answers of 400 and above, and retried requests (LOG_LEVEL=warn). */
 export const quietLogTarget: Target = { ...staticTarget, name: 'quiet-log', accessLogOnly: { statusFrom: 400 } };
 
+/** An access log written a chunk at a time, flushed more often than once a second. */
+export const bufferedLogTarget: Target = { ...staticTarget, name: 'buffered-log', accessLogBuffer: { bytes: 8_192, flushMs: 1_500 } };
+
 export const behindProxiesTarget: Target = { ...staticTarget, name: 'behind-proxies', trustedProxies: ['10.0.0.0/8', 'fc00::/7'] };
 
-export const targets: readonly Target[] = [staticTarget, singleServerTarget, serviceTarget, quietLogTarget, dnsTarget, behindProxiesTarget];
+export const targets: readonly Target[] = [staticTarget, singleServerTarget, serviceTarget, quietLogTarget, bufferedLogTarget, dnsTarget, behindProxiesTarget];
+
+/** Where a target's pinned nginx.conf is, in the package's test/golden (the compiled test runs from dist-test/test). */
+export function goldenFile(target: Target): string {
+  return fileURLToPath(new URL(`../../test/golden/${target.name}.conf`, import.meta.url));
+}

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { edge } from '@three-tier/shared';
-import { proxyPass, upstreamAddress, upstreamDefinition, upstreamTries } from '../src/blocks/upstream.js';
-import { dnsTarget, staticTarget } from './targets.js';
+import { proxyPass, retriesElsewhere, upstreamAddress, upstreamDefinition, upstreamTries } from '../src/blocks/upstream.js';
+import { dnsTarget, serviceTarget, singleServerTarget, staticTarget } from './targets.js';
 import { blocks, directives, directivesIn } from './tree.js';
 
 describe('where nginx finds the api', () => {
@@ -31,5 +31,15 @@ describe('where nginx finds the api', () => {
   test('tries twice on a static upstream, every address a dns name gave (0: no count)', () => {
     assert.equal(upstreamTries(staticTarget), edge.upstreamTries);
     assert.equal(upstreamTries(dnsTarget), 0);
+  });
+
+  test('a retry may reach another instance, unless the one server is one process', () => {
+    assert.equal(retriesElsewhere(dnsTarget), true);
+    assert.equal(retriesElsewhere(staticTarget), true);
+    assert.equal(retriesElsewhere(serviceTarget), true, 'one address spreading over several instances');
+    assert.equal(retriesElsewhere(singleServerTarget), false);
+    // The native stack with several instances: each server one process, yet a retry goes to the next.
+    const processes = { ...singleServerTarget, upstream: { kind: 'static', servers: ['127.0.0.1:3000', '127.0.0.1:3001'], oneInstancePerServer: true } } as const;
+    assert.equal(retriesElsewhere(processes), true);
   });
 });

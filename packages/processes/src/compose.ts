@@ -75,3 +75,14 @@ export async function packagedComposeVersion(env: NodeJS.ProcessEnv): Promise<st
   const candidate = /^\s*Candidate:\s*(\S+)/m.exec(policy.stdout)?.[1];
   return candidate === undefined || candidate === '(none)' ? undefined : candidate;
 }
+
+/**
+ * The project compose names when run in `dir` without -p: COMPOSE_PROJECT_NAME, else the folder's
+ * name normalised as both composes do (lowercase, only a-z 0-9 _ -; v2 also drops a leading _ or -).
+ * A clone in a folder of another name than three-tier is a project of that name.
+ */
+export function composeProjectName(dir: string, env: NodeJS.ProcessEnv): string {
+  if (env.COMPOSE_PROJECT_NAME) return env.COMPOSE_PROJECT_NAME;
+  const folder = dir.replace(/\/+$/, '').split('/').pop() ?? '';
+  return folder.toLowerCase().replace(/[^a-z0-9_-]/g, '').replace(/^[_-]+/, '');
+}

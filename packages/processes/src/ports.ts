@@ -22,13 +22,18 @@ function ephemeralRange(): [number, number] {
   return [32_768, 60_999];
 }
 
-/** Whether a TCP port can be bound on the loopback interface right now (it is not held). */
-export function bindable(port: number): Promise<boolean> {
+/** Why a TCP port cannot be bound on `host` right now (EADDRINUSE: it is held), or undefined if it can. */
+export function bindError(port: number, host: string): Promise<string | undefined> {
   return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    server.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    server.listen(port, host, () => server.close(() => resolve(undefined)));
   });
+}
+
+/** Whether a TCP port can be bound on the loopback interface right now (it is not held). */
+export async function bindable(port: number): Promise<boolean> {
+  return (await bindError(port, '127.0.0.1')) === undefined;
 }
 
 /**

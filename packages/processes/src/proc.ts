@@ -73,3 +73,12 @@ export function identify(pid: number): ProcessId | undefined {
 export function isAlive(process: ProcessId): boolean {
   return startTimeOf(process.pid) === process.startTime;
 }
+
+/** The command line of a process, its arguments joined by spaces; undefined once it is gone (or without /proc). */
+export function commandLineOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+  } catch {
+    return undefined;
+  }
+}

@@ -71,7 +71,7 @@ export class RedisNode extends RedisServer {
 
   constructor(
     options: RedisServerOptions,
-    private readonly roleOf: (node: RedisNode) => Promise<HostPort | undefined>,
+    private readonly roleOf: (node: RedisNode, restarting: boolean) => Promise<HostPort | undefined>,
   ) {
     super(options);
   }
@@ -85,8 +85,20 @@ export class RedisNode extends RedisServer {
   }
 
   override async start(): Promise<void> {
+    await this.startAs(false);
+  }
+
+  /**
+   * After a crash, as a supervisor restarts it: a node that crashed as master waits for the
+   * Sentinels to replace it, and comes back as a replica of its successor (see roleFor).
+   */
+  override async restart(): Promise<void> {
+    await this.startAs(true);
+  }
+
+  private async startAs(restarting: boolean): Promise<void> {
     if (this.running) return;
-    this.following = await this.roleOf(this);
+    this.following = await this.roleOf(this, restarting);
     await super.start();
   }
 
@@ -115,7 +127,7 @@ export class ReplicatedRedis {
     const logAs = (name: string) => (onLine ? { onLine: (line: string, stream: 'stdout' | 'stderr') => onLine(name, line, stream) } : {});
     this.nodes = ports.nodes.map((port, index) => {
       const name = dataNodes[index] ?? '';
-      return new RedisNode({ bin: bin.redisServer, port, dir: join(dir, name), password, name, ...logAs(name) }, (node) => this.roleFor(node));
+      return new RedisNode({ bin: bin.redisServer, port, dir: join(dir, name), password, name, ...logAs(name) }, (node, restarting) => this.roleFor(node, restarting));
     });
     const firstMaster = { host: loopback, port: ports.nodes[0] ?? 0 };
     this.sentinels = ports.sentinels.map((port, index) => {
@@ -301,14 +313,21 @@ export class ReplicatedRedis {
 
   /**
    * The master a data node must follow as it starts, undefined to start as master. A node never
-   * starts as master while the Sentinels are replacing it (there would be two), and a replica
-   * waits for its master to answer before it starts: a replica whose master is down is a
-   * candidate for promotion, and one just started cannot tell the Sentinels how far it got, so
-   * after a crash of the whole set the master (which has every acknowledged write) comes back
-   * first. Either wait ends after budgets.failoverWithinMs, for availability.
+   * starts as master while the Sentinels are replacing it (there would be two). A master restarted
+   * after a crash (`restarting`) waits for the Sentinels to replace it even before they deem it
+   * down: back as master within their down-after time, it would hide the crash, and a failover
+   * that starts while it loads would find two masters. A replica starts only once its master
+   * answers and every Sentinel has heard from that master since then, with no failover under way:
+   * a replica back from a crash holds only what its own file kept, and a Sentinel that deems the
+   * master down promotes any replica it can reach (judged by the offset it reported before the
+   * crash), even if the master returns meanwhile. The master, which has every acknowledged write,
+   * would then be resynchronised from that replica, and lose what it missed. So after a crash of
+   * the whole set the master comes back first, is seen up, and the replicas copy it. Either wait
+   * ends after budgets.failoverWithinMs, for availability (a master that never returns).
    */
-  private async roleFor(node: RedisNode): Promise<HostPort | undefined> {
+  private async roleFor(node: RedisNode, restarting: boolean): Promise<HostPort | undefined> {
     const deadline = Date.now() + budgets.failoverWithinMs;
+    let answering: { readonly port: number; readonly since: number } | undefined;
     for (;;) {
       const view = await this.sentinelView();
       const master = view?.master ?? this.lastMaster ?? this.nodes[0]?.address;
@@ -316,13 +335,23 @@ export class ReplicatedRedis {
       const late = Date.now() >= deadline;
       if (master.port === node.port) {
         const successor = this.nodes.some((other) => other !== node && other.running);
-        if (!view?.failingOver || !successor || late) return undefined;
-      } else if (late || (await answersPing(master.port, this.options.password))) {
+        if (!(restarting || view?.failingOver) || !successor || late) return undefined;
+      } else if (late) {
         return master;
+      } else if (await answersPing(master.port, this.options.password)) {
+        if (answering?.port !== master.port) answering = { port: master.port, since: Date.now() };
+        if (view && !view.failingOver && heardSince(view, Date.now() - answering.since)) return master;
+      } else {
+        answering = undefined;
       }
       await sleep(100);
     }
   }
+}
+
+/** Every Sentinel naming the master had a good reply to its PING within the last `ms`. */
+function heardSince(view: SentinelView, ms: number): boolean {
+  return view.agreeing === view.answered && view.details.every((fields) => Number(fields.get('last-ok-ping-reply') ?? Infinity) < ms);
 }
 
 async function answersPing(port: number, password: string | undefined): Promise<boolean> {

@@ -225,6 +225,9 @@ describe('Child', () => {
     });
     const orphan = Number(await waitFor(() => /^\d+$/.exec(parent.recentOutput())?.[0], { what: 'the child of the parent' }));
     assert.ok(alive(orphan));
+    // setpriv sets the parent-death signal, then execs sleep: a parent killed before that (CI, under
+    // load) would leave a child with no such signal, which is not what this test is about.
+    await waitFor(() => (readFileSync(`/proc/${orphan}/comm`, 'utf8').trim() === 'sleep' ? true : undefined), { what: `pid ${orphan} to exec sleep` });
     parent.signal('SIGKILL');
     await parent.exited;
     await waitFor(() => (alive(orphan) ? undefined : true), { what: `the orphaned sleep (pid ${orphan}) to get its parent-death signal` });

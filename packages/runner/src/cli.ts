@@ -9,19 +9,20 @@ import { join } from 'node:path';
 import { generateFiles } from '@three-tier/nginx';
 import { describeExit, findBinaries, installHint } from '@three-tier/processes';
 import { envOrExit, exitWith, parseCommandLine } from '@three-tier/cli-kit';
-import { budgets, gracePeriodMs } from '@three-tier/shared';
-import { apiPortsOf, runnerEnvSchema, type RunnerEnv } from './config.js';
+import { budgets, gracePeriodMs, redisReplicationNames } from '@three-tier/shared';
+import { apiPortsOf, replicatedRedisPortsOf, runnerEnvSchema, type RunnerEnv } from './config.js';
 import { batchedWriter } from './access-log.js';
 import { NativeStack, type EdgeKind, type ServiceName } from './native-stack.js';
 import { restartPolicy, supervise, type SupervisionEvent } from './restart-policy.js';
 import { RunFolder, sameKeypressMs, sweepLeftovers } from './run-folder.js';
+import { takenPorts } from './taken-ports.js';
 import { nativeExample, nativeTarget } from './nginx-target.js';
 
 const usage = `usage: three-tier <command> [options]
 
 commands:
-  up              the whole stack in the foreground (npm start): redis-server, the api, and nginx
-                  (or the http-proxy edge). Prints "ready: <url>" once every tier answers. A service
+  up              the whole stack in the foreground (npm start): redis-server (REDIS_REPLICAS=2: a
+                  master, 2 replicas and 3 Sentinels), the api, and nginx (or the http-proxy edge). Prints "ready: <url>" once every tier answers. A service
                   that exits on its own is restarted with backoff, as compose does; five failures in a
                   row stop the stack. Ctrl-C or SIGTERM stops it in order (edge, api, Redis) and
                   exits 0; a second one kills what is left. A stack left behind by a runner that was
@@ -33,7 +34,7 @@ commands:
 
   -h, --help      this text
 
-The environment variables are listed in the README (Configuration, npm start).
+The environment variables are listed in docs/configuration.md.
 `;
 
 // `three-tier nginx-config | head` closes the pipe early; that is not an error.
@@ -98,16 +99,24 @@ async function sweepEarlierRuns(): Promise<void> {
   process.off('SIGINT', duringSweep).off('SIGTERM', duringSweep);
 }
 
+type StackBinaries = { redisServer: string; redisSentinel: string | undefined; nginx: string | undefined };
+
+/** The replicated set's folder: beside the single Redis's files, so switching back and forth loses neither. */
+const replicatedDataDir = (env: RunnerEnv): string => join(env.STACK_DATA_DIR, 'replicated');
+
 /** The stack `up` runs, every line of its services relayed as `<service>| <line>`. */
-function createStack(env: RunnerEnv, edge: EdgeKind, bin: { redisServer: string; nginx: string | undefined }, runDir: string): Promise<NativeStack> {
-  // "api   | ..." alone; "api 3001| ..." among several.
-  const width = env.API_INSTANCES === 1 ? 6 : `api ${env.API_PORT + env.API_INSTANCES - 1}`.length;
+function createStack(env: RunnerEnv, edge: EdgeKind, bin: StackBinaries, runDir: string): Promise<NativeStack> {
+  // "api   | ..." alone; "api 3001| ..." among several; "sentinel-0| ..." with a replicated Redis.
+  const names = [env.API_INSTANCES === 1 ? 'api' : `api ${env.API_PORT + env.API_INSTANCES - 1}`, ...(env.REDIS_REPLICAS > 0 ? redisReplicationNames.sentinels : [])];
+  const width = Math.max(6, ...names.map((name) => name.length));
+  const replicated = env.REDIS_REPLICAS > 0;
   return NativeStack.create({
     edge,
     ports: { edge: env.EDGE_PORT, api: env.API_PORT, redis: env.REDIS_PORT },
+    ...(replicated ? { replicatedRedis: replicatedRedisPortsOf(env) } : {}),
     apiInstances: env.API_INSTANCES,
     edgeHost: env.EDGE_HOST,
-    dataDir: env.STACK_DATA_DIR,
+    dataDir: replicated ? replicatedDataDir(env) : env.STACK_DATA_DIR,
     runDir,
     bin,
     baseEnv: { PATH: env.PATH, HOME: env.HOME },
@@ -126,6 +135,8 @@ interface Run {
   readonly stack: NativeStack;
   readonly folder: RunFolder;
   endSupervision: () => void;
+  /** Set by the first Ctrl-C or SIGTERM: a start that fails after it was stopped, not broken. */
+  signalled: boolean;
 }
 
 /** Records each service's pid, port and (for an api instance) INSTANCE_ID: chaos names an instance even while it answers nothing. */
@@ -147,7 +158,7 @@ function stopOnSignals(run: Run): (code: number) => Promise<void> {
   let killing = false;
   const stop = async (code: number): Promise<void> => {
     run.endSupervision();
-    say('stopping: edge, then api, then redis');
+    say(`stopping: edge, then api, then ${run.stack.replicatedRedis ? 'the Sentinels, then redis' : 'redis'}`);
     await run.stack.stop();
     if (killing) return; // a second signal cut the stop short, and says how it ended
     await run.folder.remove();
@@ -172,6 +183,7 @@ function stopOnSignals(run: Run): (code: number) => Promise<void> {
       const now = Date.now();
       if (firstSignalAt === undefined) {
         firstSignalAt = now;
+        run.signalled = true;
         void stop(0);
       } else if (now - firstSignalAt >= sameKeypressMs) {
         void killEverything(signal);
@@ -194,7 +206,25 @@ function superviseServices(run: Run, stop: (code: number) => Promise<void>): voi
 function describeStart(env: RunnerEnv, edge: EdgeKind): string {
   const apiPorts = apiPortsOf(env);
   const apis = apiPorts.length === 1 ? `the api on 127.0.0.1:${env.API_PORT}` : `${apiPorts.length} api instances on 127.0.0.1:${apiPorts.join(', ')}`;
-  return `starting redis on 127.0.0.1:${env.REDIS_PORT} (data in ${env.STACK_DATA_DIR}), ${apis}, ${edge} on ${env.EDGE_HOST}:${env.EDGE_PORT}`;
+  return `starting ${describeRedis(env)}, ${apis}, ${edge} on ${env.EDGE_HOST}:${env.EDGE_PORT}`;
+}
+
+function describeRedis(env: RunnerEnv): string {
+  if (env.REDIS_REPLICAS === 0) return `redis on 127.0.0.1:${env.REDIS_PORT} (data in ${env.STACK_DATA_DIR})`;
+  const { nodes, sentinels } = replicatedRedisPortsOf(env);
+  return (
+    `a replicated redis (${nodes.length} servers on 127.0.0.1:${nodes.join(', ')}, ${sentinels.length} Sentinels on ` +
+    `127.0.0.1:${sentinels.join(', ')}; data in ${replicatedDataDir(env)})`
+  );
+}
+
+/** Which server is master now, and where the replicas and Sentinels are: said once the set is whole. */
+async function describeSet(stack: NativeStack): Promise<string | undefined> {
+  const set = stack.replicatedRedis;
+  if (!set) return undefined;
+  const master = await set.master();
+  const replicas = set.nodes.filter((node) => node !== master).map((node) => `${node.name} on ${node.port}`);
+  return `redis: ${master.name} on ${master.port} is master, ${replicas.join(' and ')} replicate it; the api asks the Sentinels for the master`;
 }
 
 function readyLine(stack: NativeStack): string {
@@ -204,25 +234,33 @@ function readyLine(stack: NativeStack): string {
 }
 
 async function up(env: RunnerEnv): Promise<void> {
-  const bin = findBinaries({ PATH: env.PATH, NGINX_BIN: env.NGINX_BIN, REDIS_SERVER_BIN: env.REDIS_SERVER_BIN });
+  const bin = findBinaries({ PATH: env.PATH, NGINX_BIN: env.NGINX_BIN, REDIS_SERVER_BIN: env.REDIS_SERVER_BIN, REDIS_SENTINEL_BIN: env.REDIS_SENTINEL_BIN });
   if (!bin.redisServer) fail(`redis-server is not installed. Install it: ${installHint(['redis-server'])}`);
+  if (env.REDIS_REPLICAS > 0 && !bin.redisSentinel) {
+    fail(`REDIS_REPLICAS=${env.REDIS_REPLICAS} needs redis-sentinel, which is not installed. Install it: ${installHint(['redis-sentinel'])}`);
+  }
   const edge = chooseEdge(env, bin.nginx);
   await sweepEarlierRuns();
+  // A port taken is said before anything starts, and the run ends there (a failed start said nothing once).
+  const taken = await takenPorts(env, tmpdir());
+  if (taken.length > 0) fail(`cannot start: ${taken.join('\n')}`);
   const folder = await RunFolder.create(tmpdir());
-  const stack = await createStack(env, edge, { redisServer: bin.redisServer, nginx: bin.nginx }, folder.path);
-  const run: Run = { stack, folder, endSupervision: () => {} };
+  const stack = await createStack(env, edge, { redisServer: bin.redisServer, redisSentinel: bin.redisSentinel, nginx: bin.nginx }, folder.path);
+  const run: Run = { stack, folder, endSupervision: () => {}, signalled: false };
   const stop = stopOnSignals(run);
   say(describeStart(env, edge));
   try {
     await stack.start();
   } catch (error) {
-    if (stack.stopping) return; // a signal during the start: its stop exits
+    if (run.signalled) return; // a signal during the start: its stop exits
     await folder.remove();
     fail(error instanceof Error ? error.message : String(error));
   }
-  if (stack.stopping) return; // a signal came as the start finished: its stop exits
+  if (run.signalled) return; // a signal came as the start finished: its stop exits
   await recordServices(run);
   superviseServices(run, stop);
+  const set = await describeSet(stack).catch((error: unknown) => `redis: ${(error as Error).message}`);
+  if (set) say(set);
   output.line(readyLine(stack));
 }
 

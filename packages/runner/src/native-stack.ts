@@ -2,15 +2,29 @@ import { fileURLToPath } from 'node:url';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateFiles } from '@three-tier/nginx';
-import { Nginx, NodeService, RedisServer, RetryLog, answersOk, retryLogName, waitFor, type Service } from '@three-tier/processes';
+import {
+  Nginx,
+  NodeService,
+  RedisServer,
+  ReplicatedRedis,
+  RetryLog,
+  answersOk,
+  retryLogName,
+  waitFor,
+  type ReplicatedRedisPorts,
+  type Service,
+} from '@three-tier/processes';
 import { hostname } from 'node:os';
-import { budgets, edge as edgeContract, gracePeriodMs, routes, type LogLevel } from '@three-tier/shared';
+import { budgets, edge as edgeContract, formatHostPorts, gracePeriodMs, redisReplication, routes, type LogLevel } from '@three-tier/shared';
 import { AccessLogPipe } from './access-log.js';
 import { nativeTarget } from './nginx-target.js';
 import { noteRetry } from './retry-log.js';
 
 export type EdgeKind = 'nginx' | 'http-proxy';
-/** 'redis', 'edge', and 'api' (one instance) or 'api 3001', 'api 3002', ... (several). */
+/**
+ * 'redis' (or, replicated, 'redis-0' to 'redis-2' and 'sentinel-0' to 'sentinel-2'), 'edge', and
+ * 'api' (one instance) or 'api 3001', 'api 3002', ... (several).
+ */
 export type ServiceName = string;
 
 /** One api instance: its port, and the name it answers /instance with. */
@@ -28,13 +42,22 @@ export interface NativeStackOptions {
   readonly ports: { readonly edge: number; readonly api: number; readonly redis: number };
   /** How many api instances the edge balances; 1 by default. */
   readonly apiInstances?: number;
+  /**
+   * A replicated Redis (a master, its replicas, the Sentinels) on these ports in place of the
+   * single one on `ports.redis`; the api then asks the Sentinels for the master.
+   */
+  readonly replicatedRedis?: ReplicatedRedisPorts | undefined;
   /** Where the edge listens; the api and Redis always stay on 127.0.0.1. */
   readonly edgeHost: string;
-  /** Redis keeps its append-only file here; reuse it and the counter comes back. */
+  /**
+   * Redis keeps its append-only file here; reuse it and the counter comes back. A replicated set
+   * keeps a folder per member in it (redis-0, sentinel-0, ...).
+   */
   readonly dataDir: string;
   /** A fresh directory for this run: nginx's config, pid and temp files. */
   readonly runDir: string;
-  readonly bin: { readonly redisServer: string; readonly nginx?: string | undefined };
+  /** redisSentinel: needed only with `replicatedRedis`. */
+  readonly bin: { readonly redisServer: string; readonly redisSentinel?: string | undefined; readonly nginx?: string | undefined };
   /** What the node children inherit, e.g. PATH; nothing else leaks into them. */
   readonly baseEnv: Readonly<Record<string, string | undefined>>;
   readonly redisPassword?: string | undefined;
@@ -55,8 +78,29 @@ function nodeEnv(options: NativeStackOptions): NodeJS.ProcessEnv {
   return { ...options.baseEnv, LOG_LEVEL: options.logLevel ?? 'info', ...(options.logFormat ? { LOG_FORMAT: options.logFormat } : {}) };
 }
 
+/** Where the api finds Redis: its URL, or (replicated) the Sentinels that name the master. */
+function redisEnv(options: NativeStackOptions, replicated: ReplicatedRedis | undefined): Record<string, string> {
+  const password: Record<string, string> = options.redisPassword ? { REDIS_PASSWORD: options.redisPassword } : {};
+  if (!replicated) return { REDIS_URL: `redis://127.0.0.1:${options.ports.redis}`, ...password };
+  return { REDIS_SENTINELS: formatHostPorts(replicated.sentinelAddresses), REDIS_MASTER_NAME: redisReplication.masterName, ...password };
+}
+
+/** The replicated set the options ask for, or undefined for the single Redis. */
+function replicatedSet(options: NativeStackOptions): ReplicatedRedis | undefined {
+  const { replicatedRedis: ports, bin, onLine } = options;
+  if (!ports) return undefined;
+  if (!bin.redisSentinel) throw new Error('a replicated Redis needs the redis-sentinel binary');
+  return new ReplicatedRedis({
+    bin: { redisServer: bin.redisServer, redisSentinel: bin.redisSentinel },
+    ports,
+    dir: options.dataDir,
+    password: options.redisPassword,
+    onLine: (member, line) => onLine?.(member, line),
+  });
+}
+
 /** The api instances on ports api, api+1, ..., each with a hostname of its own, as each container has. */
-function apiInstances(options: NativeStackOptions): ApiInstance[] {
+function apiInstances(options: NativeStackOptions, replicated: ReplicatedRedis | undefined): ApiInstance[] {
   const { ports, onLine } = options;
   const count = options.apiInstances ?? 1;
   const host = hostname();
@@ -74,8 +118,7 @@ function apiInstances(options: NativeStackOptions): ApiInstance[] {
         PORT: String(port),
         HOST: '127.0.0.1',
         INSTANCE_ID: instanceId,
-        REDIS_URL: `redis://127.0.0.1:${ports.redis}`,
-        ...(options.redisPassword ? { REDIS_PASSWORD: options.redisPassword } : {}),
+        ...redisEnv(options, replicated),
         ...options.apiEnv,
       },
       healthUrl: `${url}${routes.readyz.path}`,
@@ -134,12 +177,14 @@ function nodeEdge(options: NativeStackOptions, apis: readonly ApiInstance[]): No
 }
 
 /**
- * The three tiers as plain processes on one machine: redis-server with its own data directory,
- * the api, and nginx (or the http-proxy edge) in front. Started in dependency order, stopped in
- * reverse, each stop graceful.
+ * The three tiers as plain processes on one machine: redis-server with its own data directory (or
+ * a replicated set: a master, its replicas and the Sentinels), the api, and nginx (or the
+ * http-proxy edge) in front. Started in dependency order, stopped in reverse, each stop graceful.
  */
 export class NativeStack {
-  readonly redis: RedisServer;
+  /** The replicated set, when the stack runs one in place of the single Redis. */
+  readonly replicatedRedis: ReplicatedRedis | undefined;
+  private readonly singleRedis: RedisServer | undefined;
   /** The api instances, in port order. */
   readonly apis: readonly ApiInstance[];
   readonly edge: Nginx | NodeService;
@@ -173,15 +218,34 @@ export class NativeStack {
     private readonly accessLog: AccessLogPipe | undefined,
   ) {
     const { ports, bin, onLine } = options;
-    this.redis = new RedisServer({
-      bin: bin.redisServer,
-      port: ports.redis,
-      dir: options.dataDir,
-      password: options.redisPassword,
-      onLine: (line) => onLine?.('redis', line),
-    });
-    this.apis = apiInstances(options);
+    this.replicatedRedis = replicatedSet(options);
+    this.singleRedis = this.replicatedRedis
+      ? undefined
+      : new RedisServer({
+          bin: bin.redisServer,
+          port: ports.redis,
+          dir: options.dataDir,
+          password: options.redisPassword,
+          onLine: (line) => onLine?.('redis', line),
+        });
+    this.apis = apiInstances(options, this.replicatedRedis);
     this.edge = options.edge === 'nginx' ? nginxEdge(options, accessLog) : nodeEdge(options, this.apis);
+  }
+
+  /** The single Redis; a stack that runs a replicated set has none (see replicatedRedis). */
+  get redis(): RedisServer {
+    if (!this.singleRedis) throw new Error('this stack runs a replicated Redis: see replicatedRedis');
+    return this.singleRedis;
+  }
+
+  /** Redis as one tier, single or replicated: started first, stopped last. */
+  private get redisTier(): { start(): Promise<void>; stop(): Promise<unknown> } {
+    return this.replicatedRedis ?? this.redis;
+  }
+
+  /** Redis's services by name: 'redis', or every member of the set. */
+  private get redisServices(): Record<ServiceName, Service> {
+    return this.replicatedRedis ? { ...this.replicatedRedis.services } : { redis: this.redis };
   }
 
   /** The public entry: the edge, on loopback. */
@@ -205,15 +269,17 @@ export class NativeStack {
     return join(this.options.runDir, 'nginx.conf');
   }
 
-  /** Every service by name, in start order: redis, the api instances, the edge. */
+  /** Every service by name, in start order: redis (or the set's members), the api instances, the edge. */
   get services(): Readonly<Record<ServiceName, Service>> {
-    return { redis: this.redis, ...Object.fromEntries(this.apis.map(({ name, service }) => [name, service])), edge: this.edge };
+    return { ...this.redisServices, ...Object.fromEntries(this.apis.map(({ name, service }) => [name, service])), edge: this.edge };
   }
 
   /** The port each service listens on, by the names of `services`. */
   get ports(): Readonly<Record<ServiceName, number>> {
     const { ports } = this.options;
-    return { redis: ports.redis, ...Object.fromEntries(this.apis.map(({ name, port }) => [name, port])), edge: ports.edge };
+    const set = this.replicatedRedis;
+    const redis = set ? Object.fromEntries([...set.nodes, ...set.sentinels].map((member) => [member.options.name ?? '', member.port])) : { redis: ports.redis };
+    return { ...redis, ...Object.fromEntries(this.apis.map(({ name, port }) => [name, port])), edge: ports.edge };
   }
 
   /** True once a stop was asked for. */
@@ -222,13 +288,13 @@ export class NativeStack {
   }
 
   /**
-   * Starts Redis, then the api (ready means Redis answers), then the edge; ready when /readyz
+   * Starts Redis (a replicated set: once it is whole), then the api (ready means Redis answers), then the edge; ready when /readyz
    * passes through it. A stop asked for meanwhile (Ctrl-C during the start) ends it early.
    */
   async start(): Promise<void> {
     try {
       // The api instances start side by side: each waits only for Redis.
-      for (const tier of [[this.redis], this.apis.map(({ service }) => service), [this.edge]]) {
+      for (const tier of [[this.redisTier], this.apis.map(({ service }) => service), [this.edge]]) {
         if (this.stopping) throw new Error('stopped while starting');
         // Every start settles before a failure stops the stack: none is left half-started.
         const failed = (await Promise.allSettled(tier.map((service) => service.start()))).find((result) => result.status === 'rejected');
@@ -250,7 +316,7 @@ export class NativeStack {
       await this.edge.stop();
       this.accessLog?.close();
       await Promise.all(this.apis.map(({ service }) => service.stop()));
-      await this.redis.stop();
+      await this.redisTier.stop();
     })();
     return this.stopped;
   }

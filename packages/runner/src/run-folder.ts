@@ -4,6 +4,8 @@ import {
   createRunFolder,
   identify,
   isAlive,
+  listPids,
+  readProcStat,
   readRunRecord,
   runFolders,
   startTimeOf,
@@ -113,6 +115,16 @@ async function stopGroup(leader: ProcessId, graceMs: number): Promise<void> {
   const deadline = Date.now() + graceMs;
   while (isAlive(leader) && Date.now() < deadline) await sleep(50);
   signal('SIGKILL');
+  // The whole group, not only its leader: a child killed with it may not have run its exit yet
+  // on a loaded machine, and a sweep that returned then would leave it for a moment (seen in CI).
   const killed = Date.now() + 5_000;
-  while (isAlive(leader) && Date.now() < killed) await sleep(20);
+  while ((isAlive(leader) || groupAlive(leader.pid)) && Date.now() < killed) await sleep(20);
+}
+
+/** True while a process of the group (other than a zombie) is still there. */
+function groupAlive(pgid: number): boolean {
+  return listPids().some((pid) => {
+    const stat = readProcStat(pid);
+    return stat !== undefined && stat.pgrp === pgid && stat.state !== 'Z';
+  });
 }

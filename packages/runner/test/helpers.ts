@@ -120,6 +120,8 @@ export interface Visit {
   connectedAt?: number;
   /** It failed by a reset of its connection, with no answer. */
   reset?: boolean;
+  /** Its request had been written out when it failed (false: the edge cannot have taken it). */
+  sent?: boolean;
 }
 
 export async function visit(url: string, path = '/redis'): Promise<Visit> {
@@ -147,7 +149,7 @@ export async function visit(url: string, path = '/redis'): Promise<Visit> {
       if (error.code === 'ECONNREFUSED') resolve({ outcome: 'turned-away', detail: error.code });
       else {
         const detail = `${error.code ?? error.message} ${sent ? 'after the request was sent' : 'before the request was sent'}`;
-        resolve({ outcome: 'failed', detail, reset: error.code === 'ECONNRESET', ...(connectedAt === undefined ? {} : { connectedAt }) });
+        resolve({ outcome: 'failed', detail, reset: error.code === 'ECONNRESET', sent, ...(connectedAt === undefined ? {} : { connectedAt }) });
       }
     });
     req.end();

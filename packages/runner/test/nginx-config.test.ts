@@ -13,7 +13,7 @@ import { nativeExample, nativeTarget } from '../src/index.js';
 const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 /**
  * The native config with the default environment, pinned. The test only reads it; after an
- * intended change, rewrite it with the README's command:
+ * intended change, rewrite it with docs/nginx.md's command:
  *   npm run --silent nginx:config > packages/runner/test/golden/native.conf
  */
 const golden = fileURLToPath(new URL('../../test/golden/native.conf', import.meta.url));
@@ -78,7 +78,7 @@ describe('three-tier nginx-config (npm run nginx:config)', () => {
     assert.match(badPort.stderr, /EDGE_PORT must be an integer from 1 to 65535/);
   });
 
-  test('npm run --silent nginx:config (the README command) prints the same', async () => {
+  test('npm run --silent nginx:config (the documented command) prints the same', async () => {
     const result = spawnSync('npm', ['run', '--silent', 'nginx:config'], { cwd: repoRoot, env: { ...process.env, EDGE_PORT: '', API_PORT: '', EDGE_HOST: '' }, encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.stdout, await readFile(golden, 'utf8'));

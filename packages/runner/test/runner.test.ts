@@ -9,7 +9,7 @@ describe('npm start (the stack runner)', () => {
   let ports: readonly number[];
   runnerSettingSuite('runner-test', (setting) => ({ ports, env } = setting));
 
-  test('npm start itself (the README command) brings the stack up and Ctrl-C brings it down', async () => {
+  test('npm start itself (the documented command) brings the stack up and Ctrl-C brings it down', async () => {
     const runner = startRunner(env, { command: ['npm', 'start'] });
     const url = await runner.ready;
     assert.equal((await visit(url)).outcome, 'ok');

@@ -167,8 +167,6 @@ export const edgeEnvSchema = z.object({
   LOG_FORMAT: envLogFormat,
 });
 
-export type ApiEnv = z.output<typeof apiEnvSchema>;
-
 /** The variables of the api's environment, for deployment generators and their tests. */
 export type ApiEnvName = keyof z.input<typeof apiEnvSchema>;
 export type EdgeEnv = z.output<typeof edgeEnvSchema>;

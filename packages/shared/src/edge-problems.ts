@@ -20,8 +20,6 @@ export const edgeProblems = {
   badIdempotencyKey: { status: 400, detail: 'Idempotency-Key must be 1 to 128 letters, digits or . _ : -' },
 } as const satisfies Record<string, { status: number; detail: string; retryAfterSeconds?: number }>;
 
-export type EdgeProblemName = keyof typeof edgeProblems;
-
 /** The detail for an internal route asked for at the edge: the same 404 as any unknown path. */
 export function internalRouteDetail(path: string): string {
   return `No route for ${path}.`;

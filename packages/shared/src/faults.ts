@@ -63,8 +63,6 @@ export const faultRoutes = {
   },
 } as const satisfies Record<string, FaultRoute>;
 
-export type FaultRouteId = keyof typeof faultRoutes;
-
 /** "unready", "latency +300 ms", "errors 20%": the active faults in words, for the page and the CLIs. */
 export function describeFaults(faults: Faults): string[] {
   const words: string[] = [];

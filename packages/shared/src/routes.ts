@@ -16,8 +16,6 @@ export type Method = 'GET' | 'HEAD';
  */
 export type Exposure = 'public' | 'internal';
 
-export type ResponseKind = 'json' | 'html' | 'metrics';
-
 /** `expensive` routes are rate limited per client address at the edge (see `edge.rateLimits`). */
 export type RateLimitClass = 'none' | 'expensive';
 
@@ -25,7 +23,6 @@ export interface Route {
   readonly path: `/${string}`;
   readonly methods: readonly Method[];
   readonly exposure: Exposure;
-  readonly response: ResponseKind;
   readonly rateLimit: RateLimitClass;
   /**
    * The api answers within this or gives up with a 503; the edge waits this plus
@@ -44,7 +41,6 @@ export const routes = {
     path: '/',
     methods: readOnly,
     exposure: 'public',
-    response: 'json',
     rateLimit: 'none',
     timeoutMs: 2_000,
     quiet: false,
@@ -54,7 +50,6 @@ export const routes = {
     path: '/redis',
     methods: readOnly,
     exposure: 'public',
-    response: 'json',
     rateLimit: 'none',
     timeoutMs: 2_000,
     quiet: false,
@@ -64,7 +59,6 @@ export const routes = {
     path: '/html',
     methods: readOnly,
     exposure: 'public',
-    response: 'html',
     rateLimit: 'none',
     timeoutMs: 2_000,
     quiet: false,
@@ -74,7 +68,6 @@ export const routes = {
     path: '/load',
     methods: readOnly,
     exposure: 'public',
-    response: 'json',
     rateLimit: 'expensive',
     timeoutMs: 15_000,
     quiet: false,
@@ -84,7 +77,6 @@ export const routes = {
     path: '/instance',
     methods: readOnly,
     exposure: 'public',
-    response: 'json',
     rateLimit: 'none',
     timeoutMs: 2_000,
     // The live page polls it a few times a second from every open browser.
@@ -95,7 +87,6 @@ export const routes = {
     path: '/healthz',
     methods: readOnly,
     exposure: 'public',
-    response: 'json',
     rateLimit: 'none',
     timeoutMs: 1_000,
     quiet: true,
@@ -105,7 +96,6 @@ export const routes = {
     path: '/readyz',
     methods: readOnly,
     exposure: 'public',
-    response: 'json',
     rateLimit: 'none',
     timeoutMs: 2_000,
     quiet: true,
@@ -115,7 +105,6 @@ export const routes = {
     path: '/metrics',
     methods: readOnly,
     exposure: 'internal',
-    response: 'metrics',
     rateLimit: 'none',
     timeoutMs: 5_000,
     quiet: true,

@@ -1,6 +1,71 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { apiEnvSchema, countDeadlineMs, parseEnv, redisReplication, replicaWaitMs, routes } from '../src/index.js';
+import {
+  apiEnvSchema,
+  budgets,
+  countDeadlineMs,
+  drainSlackMs,
+  edge,
+  gracePeriodMs,
+  longestRouteTimeoutMs,
+  longestUpstreamWaitMs,
+  parseEnv,
+  redisReplication,
+  replicaWaitMs,
+  routeList,
+  routes,
+  upstreamReadTimeoutMs,
+} from '../src/index.js';
+
+describe('time budgets derived from the route table', () => {
+  test('the longest deadline is /load’s, and no route’s is longer', () => {
+    assert.equal(longestRouteTimeoutMs, routes.load.timeoutMs);
+    for (const route of routeList) assert.ok(route.timeoutMs <= longestRouteTimeoutMs, route.path);
+  });
+
+  test('an edge waits for the api a route’s deadline plus its margin, per try', () => {
+    assert.equal(upstreamReadTimeoutMs({ timeoutMs: 2_000 }), 2_000 + edge.upstreamMarginMs);
+    assert.ok(edge.upstreamMarginMs > 0);
+    assert.equal(longestUpstreamWaitMs, upstreamReadTimeoutMs(routes.load));
+    for (const route of routeList) assert.ok(upstreamReadTimeoutMs(route) <= longestUpstreamWaitMs, route.path);
+  });
+
+  test('the api holds no connection past the longest deadline, plus the slack to answer and close', () => {
+    assert.equal(budgets.apiRequestTimeoutMs, longestRouteTimeoutMs + drainSlackMs);
+  });
+
+  test('the edge gives a request every try of the longest route, plus the slack', () => {
+    assert.equal(budgets.edgeRequestTimeoutMs, longestUpstreamWaitMs * edge.upstreamTries + drainSlackMs);
+    assert.equal(edge.upstreamTries, 2);
+  });
+
+  test('a stopping api lets in-flight requests run to their own deadline; a stopping edge, one try', () => {
+    assert.equal(budgets.apiShutdownTimeoutMs, longestRouteTimeoutMs);
+    assert.equal(budgets.edgeDrainMs, longestUpstreamWaitMs);
+  });
+
+  test('a supervisor waits for the drain plus the slack before it kills', () => {
+    assert.equal(gracePeriodMs(budgets.apiShutdownTimeoutMs), budgets.apiShutdownTimeoutMs + drainSlackMs);
+    assert.equal(gracePeriodMs(0), drainSlackMs);
+    assert.equal(drainSlackMs, 5_000);
+  });
+
+  test('a lost Redis master is replaced within the Sentinels’ down-after plus the failover’s timeout', () => {
+    assert.equal(budgets.failoverWithinMs, redisReplication.downAfterMs + redisReplication.failoverTimeoutMs);
+  });
+
+  test('pinned for the table as it is: 20 s per api request, 37 s per edge request', () => {
+    assert.deepEqual(budgets, {
+      apiRequestTimeoutMs: 20_000,
+      edgeRequestTimeoutMs: 37_000,
+      apiShutdownTimeoutMs: 15_000,
+      edgeDrainMs: 16_000,
+      redisShutdownTimeoutMs: 10_000,
+      redisFailoverRetryMaxMs: 250,
+      failoverWithinMs: 12_000,
+    });
+  });
+});
 
 describe('the replicated count’s budget', () => {
   test('by default: the count must run within 250 ms, and WAIT gives replicas 200 ms', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { apiEnvSchema, ConfigError, edgeEnvSchema, formatHostPorts, parseEnv, ports } from '../src/index.js';
+import { z } from 'zod';
+import { apiEnvSchema, ConfigError, edgeEnvSchema, envInteger, formatHostPorts, parseEnv, ports } from '../src/index.js';
 
 function configError(run: () => unknown): ConfigError {
   try {
@@ -48,6 +49,43 @@ describe('api environment', () => {
     assert.deepEqual(error.problems, ['PORT must be an integer from 1 to 65535 (got "eighty")']);
   });
 
+  test('an integer out of range or with a fraction gets the same message naming the range', () => {
+    for (const value of ['1.5', '0', '65536', '']) {
+      const env = { PORT: value };
+      if (value === '') {
+        assert.equal(parseEnv(apiEnvSchema, env).PORT, ports.api, 'empty is unset');
+        continue;
+      }
+      assert.deepEqual(configError(() => parseEnv(apiEnvSchema, env)).problems, [`PORT must be an integer from 1 to 65535 (got "${value}")`]);
+    }
+    assert.equal(parseEnv(z.object({ N: envInteger(1, 3) }), { N: '3' }).N, 3);
+    assert.equal(parseEnv(z.object({ N: envInteger(1, 3) }), { N: '1' }).N, 1);
+  });
+
+  test('strings are taken as given: host, password and its file, log format', () => {
+    const env = parseEnv(apiEnvSchema, {
+      HOST: 'localhost',
+      REDIS_PASSWORD: 'hunter2',
+      REDIS_PASSWORD_FILE: '/run/secrets/redis',
+      LOG_FORMAT: 'pretty',
+      REDIS_URL: 'redis://redis:6379',
+    });
+    assert.deepEqual(
+      [env.HOST, env.REDIS_PASSWORD, env.REDIS_PASSWORD_FILE, env.LOG_FORMAT, env.REDIS_URL],
+      ['localhost', 'hunter2', '/run/secrets/redis', 'pretty', 'redis://redis:6379'],
+    );
+    assert.equal(parseEnv(apiEnvSchema, { LOG_FORMAT: 'json' }).LOG_FORMAT, 'json');
+    assert.deepEqual(configError(() => parseEnv(apiEnvSchema, { LOG_FORMAT: 'xml' })).problems, ['LOG_FORMAT must be json or pretty (got "xml")']);
+  });
+
+  test('REDIS_URL is redis:// or rediss://, nothing that merely contains it', () => {
+    assert.equal(parseEnv(apiEnvSchema, { REDIS_URL: 'rediss://redis:6380' }).REDIS_URL, 'rediss://redis:6380');
+    for (const url of ['redisx://redis:6379', 'xredis://redis:6379', 'http://redis:6379']) {
+      const error = configError(() => parseEnv(apiEnvSchema, { REDIS_URL: url }));
+      assert.deepEqual(error.problems, ['REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://redis:6379'], url);
+    }
+  });
+
   test('every bad variable is reported at once', () => {
     const error = configError(() =>
       parseEnv(apiEnvSchema, { PORT: '70000', LOG_LEVEL: 'loud', REDIS_URL: 'http://redis:6379' }),
@@ -69,7 +107,10 @@ describe('api environment', () => {
       parseEnv(apiEnvSchema, { TRUST_PROXY: 'loopback, 10.0.0.0/8, fd00::/8, 192.168.1.7' }).TRUST_PROXY,
       'loopback, 10.0.0.0/8, fd00::/8, 192.168.1.7',
     );
-    for (const bad of ['everyone', '10.0.0.0/33', '10.0.0.0/8/1', 'true']) {
+    for (const good of ['linklocal,uniquelocal', '10.0.0.0/0', '10.0.0.0/32', 'fd00::/64', '::1/128', '::1']) {
+      assert.equal(parseEnv(apiEnvSchema, { TRUST_PROXY: good }).TRUST_PROXY, good);
+    }
+    for (const bad of ['everyone', '10.0.0.0/33', '10.0.0.0/8/1', 'true', 'loopback, everyone', '10.0.0.0/-1', '10.0.0.0/8.5', '::1/129', '/8']) {
       const error = configError(() => parseEnv(apiEnvSchema, { TRUST_PROXY: bad }));
       assert.match(error.message, /^invalid configuration:\n {2}TRUST_PROXY must be false or/);
     }
@@ -77,7 +118,37 @@ describe('api environment', () => {
 
   test('COUNTER_KEY is a plain Redis key name', () => {
     assert.equal(parseEnv(apiEnvSchema, { COUNTER_KEY: 'course:hits' }).COUNTER_KEY, 'course:hits');
-    configError(() => parseEnv(apiEnvSchema, { COUNTER_KEY: 'has space' }));
+    assert.deepEqual(configError(() => parseEnv(apiEnvSchema, { COUNTER_KEY: 'has space' })).problems, [
+      'COUNTER_KEY must be 1 to 64 letters, digits or : . _ - (got "has space")',
+    ]);
+  });
+});
+
+describe('parseEnv', () => {
+  test('a ConfigError lists one problem a line, and says what it is', () => {
+    const error = configError(() => parseEnv(apiEnvSchema, { PORT: 'x', FAULTS: 'maybe' }));
+    assert.equal(error.name, 'ConfigError');
+    assert.equal(
+      error.message,
+      'invalid configuration:\n  PORT must be an integer from 1 to 65535 (got "x")\n  FAULTS must be on or off (got "maybe")',
+    );
+  });
+
+  test('a secret is never echoed, whatever rule it broke', () => {
+    const schema = z.object({ REDIS_PASSWORD: z.string().min(12, { error: 'must be at least 12 characters' }) });
+    assert.deepEqual(configError(() => parseEnv(schema, { REDIS_PASSWORD: 'hunter2' })).problems, ['REDIS_PASSWORD must be at least 12 characters']);
+  });
+
+  test('a missing variable is named without a value; a check across variables speaks for itself', () => {
+    const schema = z
+      .object({ NEEDED: z.string({ error: 'must be set' }), LOW: z.coerce.number(), HIGH: z.coerce.number() })
+      .refine((env) => env.LOW <= env.HIGH, { error: 'LOW must not be above HIGH' });
+    assert.deepEqual(configError(() => parseEnv(schema, { LOW: '1', HIGH: '2' })).problems, ['NEEDED must be set']);
+    assert.deepEqual(configError(() => parseEnv(schema, { NEEDED: 'x', LOW: '3', HIGH: '2' })).problems, ['LOW must not be above HIGH']);
+  });
+
+  test('reads only the variables its schema names', () => {
+    assert.deepEqual(parseEnv(z.object({ A: z.string().optional() }), { A: 'a', B: 'b' }), { A: 'a' });
   });
 });
 
@@ -118,7 +189,15 @@ describe('edge environment', () => {
     const env = parseEnv(edgeEnvSchema, { API_UPSTREAM: 'http://a:3000, http://b:3000' });
     assert.deepEqual(env.API_UPSTREAM, ['http://a:3000', 'http://b:3000']);
     assert.deepEqual(parseEnv(edgeEnvSchema, {}).API_UPSTREAM, [`http://127.0.0.1:${ports.api}`]);
-    const error = configError(() => parseEnv(edgeEnvSchema, { API_UPSTREAM: 'http://a:3000,ftp://b' }));
-    assert.match(error.message, /API_UPSTREAM/);
+    for (const bad of ['http://a:3000,ftp://b', 'https://a:3000', 'xhttp://a:3000', 'http://a:3000,']) {
+      const error = configError(() => parseEnv(edgeEnvSchema, { API_UPSTREAM: bad }));
+      assert.deepEqual(error.problems, [`API_UPSTREAM must be http:// URLs, comma-separated (got ${JSON.stringify(bad)})`], bad);
+    }
+  });
+
+  test('the defaults: every address, the edge port, info logs', () => {
+    const env = parseEnv(edgeEnvSchema, {});
+    assert.deepEqual([env.EDGE_HOST, env.EDGE_PORT, env.LOG_LEVEL, env.LOG_FORMAT], ['0.0.0.0', ports.edge, 'info', undefined]);
+    assert.equal(parseEnv(edgeEnvSchema, { EDGE_HOST: '127.0.0.1' }).EDGE_HOST, '127.0.0.1');
   });
 });

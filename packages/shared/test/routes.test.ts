@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { edge, load, routeForPath, routeList, routes, tokenRegExp } from '../src/index.js';
+import { allowHeader, counterMessage, edge, edgeProblems, internalRouteDetail, isRetryable, load, routeForPath, routeList, routes, tokenRegExp } from '../src/index.js';
 
 describe('route table', () => {
   test('paths are unique, absolute and free of trailing slashes', () => {
@@ -41,5 +41,27 @@ describe('route table', () => {
     assert.ok(!tokenRegExp.test('a'.repeat(129)));
     assert.ok(!tokenRegExp.test('bad"quote'));
     assert.ok(!tokenRegExp.test('line\nbreak'));
+  });
+
+  test('Allow lists a route’s methods as HTTP writes them', () => {
+    assert.equal(allowHeader(routes.redis), 'GET, HEAD');
+    assert.equal(allowHeader({ ...routes.redis, methods: ['GET'] }), 'GET');
+  });
+
+  test('only GET and HEAD are replayed on another instance', () => {
+    assert.ok(isRetryable('GET'));
+    assert.ok(isRetryable('HEAD'));
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'get', '']) assert.ok(!isRetryable(method), method);
+  });
+});
+
+describe('what the tiers say', () => {
+  test('an internal route asked for at the edge is the same 404 as any unknown path', () => {
+    assert.equal(internalRouteDetail('/metrics'), 'No route for /metrics.');
+    assert.equal(edgeProblems.notFound.status, 404);
+  });
+
+  test('the count, in the course’s words', () => {
+    assert.equal(counterMessage(3), 'This page has been viewed 3 times!');
   });
 });

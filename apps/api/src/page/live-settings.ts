@@ -13,6 +13,13 @@ export const liveSettings = {
   forgetAfterMs: 60_000,
   /** The Redis line says "as of ..." once the last answer is this old. */
   staleAfterMs: 3_000,
+  /** A replicated Redis: the Redis line names the last failover this long after it. */
+  failoverShownMs: 60_000,
+  /**
+   * An instance that still names the master a failover replaced, this soon after, has not caught
+   * up yet: a view behind the others, not a failover back.
+   */
+  staleMasterMs: 10_000,
   /** The burst button: this many visits, this many at a time. */
   burst: { size: 20, parallel: 4 },
   load: {

@@ -106,7 +106,7 @@ export function kubernetesFiles(): Record<string, string> {
   }
   const kustomize = new Document(kustomization(Object.keys(manifests)));
   kustomize.commentBefore = [
-    ' kubectl apply -k k8s/   (after creating the redis-auth Secret: see the README)',
+    ' kubectl apply -k k8s/   (after creating the redis-auth Secret: see docs/kubernetes.md)',
     ' Point the images at your registry: newName is <IMAGE_PREFIX>-api and so on, as npm run images:push pushed them.',
     '',
     header,
@@ -130,7 +130,7 @@ export function kubernetesFiles(): Record<string, string> {
   });
   component.commentBefore = [
     ' For a prometheus-operator (Rancher Monitoring): list it under `components:` of a kustomization of',
-    ' your own, outside k8s/, that has k8s/ under `resources:` and sets `namespace: three-tier` (see the README).',
+    ' your own, outside k8s/, that has k8s/ under `resources:` and sets `namespace: three-tier` (see docs/observability.md).',
     '',
     header,
   ].join('\n');

@@ -1,5 +1,6 @@
 import type { InstanceBody } from '@three-tier/shared/browser';
 import { liveSettings } from '../live-settings.js';
+import { describeFailover, MasterWatch, redisLine } from '../redis-line.js';
 import { formatUptime } from '../uptime.js';
 import type { CallResult } from './call.js';
 import { failure } from './call.js';
@@ -18,6 +19,7 @@ export class BehindLines {
   #lastAnswer: { readonly at: number; readonly body: InstanceBody } | undefined;
   #redisSaid = '';
   #edgeSaid: Level = '';
+  readonly #masters = new MasterWatch();
 
   onPoll(result: CallResult, now: number): void {
     this.#lastPoll = { ...result, at: now };
@@ -31,6 +33,8 @@ export class BehindLines {
     const redis = body.redis;
     if (this.#redisSaid && redis.state !== this.#redisSaid) announce(`Redis is ${redis.state}${redis.detail ? `: ${redis.detail}` : '.'}`);
     this.#redisSaid = redis.state;
+    const failover = this.#masters.onAnswer(redis, now);
+    if (failover) announce(`Redis failover: ${describeFailover(failover)}.`);
   }
 
   draw(now: number, instances: InstanceList): void {
@@ -84,9 +88,8 @@ export class BehindLines {
     const { redis, hits } = last.body;
     const age = now - last.at;
     const stale = age > liveSettings.staleAfterMs ? ` (as of ${formatUptime(age / 1000)} ago)` : '';
-    const latency = typeof redis.latencyMs === 'number' ? ` · ${redis.latencyMs} ms` : '';
-    const detail = redis.detail ? ` · ${redis.detail}` : '';
-    statusLine('redis-line', redis.state === 'up' ? 'ok' : 'bad', `${redis.state}${latency}${detail}${stale}`);
+    const line = redisLine(redis, this.#masters.recent(now), now);
+    statusLine('redis-line', line.level, `${line.text}${stale}`);
     $('hits').textContent = typeof hits === 'number' ? String(hits) : '—';
     $('hits-note').textContent =
       typeof hits === 'number' ? 'as read from Redis by the polls, which count nothing' : `Redis is ${redis.state}: the count cannot be read`;
