@@ -28,23 +28,35 @@ answers_ping() { [ "$(ask "$1" "${2:-$redis_port}" PING)" = PONG ]; }
 resolves() { getent hosts "$1" >/dev/null 2>&1; }
 
 # What the Sentinels say of the master, by the newest configuration epoch among those that answer:
-# "host port flags", or nothing when none answers.
+# "host port flags agree heard-ms", or nothing when none answers. flags joins the flags of every
+# Sentinel naming that master (one failing it over shows), agree is 1 when every Sentinel that
+# answered names it, heard-ms the longest any of them has gone without a good PING reply from it.
 sentinel_view() {
-  best=''
-  best_epoch=-1
+  views=''
   for sentinel in $(printf '%s' "${REDIS_SENTINELS:?REDIS_SENTINELS is required}" | tr ',' ' '); do
     line=$(ask "${sentinel%:*}" "${sentinel##*:}" SENTINEL MASTER "$master_name" |
       awk 'NR % 2 == 1 { key = $0; next } { value[key] = $0 }
-           END { if (value["ip"] != "") print value["config-epoch"], value["ip"], value["port"], value["flags"] }')
-    [ -n "$line" ] || continue
-    epoch=${line%% *}
-    if [ "$epoch" -gt "$best_epoch" ]; then
-      best_epoch=$epoch
-      best=${line#* }
-    fi
+           END { if (value["ip"] != "") print value["config-epoch"], value["ip"], value["port"], value["flags"], value["last-ok-ping-reply"] }')
+    [ -z "$line" ] || views="$views$line
+"
   done
-  printf '%s' "$best"
+  printf '%s' "$views" | awk '
+    { n++; ip[n] = $2; port[n] = $3; flags[n] = $4; heard[n] = $5 + 0
+      if (best == 0 || $1 + 0 > epoch) { best = n; epoch = $1 + 0 } }
+    END {
+      if (best == 0) exit
+      all = ""; agree = 1; oldest = 0
+      for (i = 1; i <= n; i++) {
+        if (ip[i] != ip[best]) { agree = 0; continue }
+        all = all (all == "" ? "" : ",") flags[i]
+        if (heard[i] > oldest) oldest = heard[i]
+      }
+      printf "%s %s %s %d %d", ip[best], port[best], all, agree, oldest
+    }'
 }
+
+# Milliseconds since boot (the kernel's, as any image has): how long something has lasted.
+now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 
 # Seconds since the epoch: the deadlines below.
 now() { date +%s; }

@@ -3,9 +3,11 @@
 # script. A redis-server that dies (a crash, a SIGKILL) is started again here, so the container
 # stays: its name keeps resolving and its address stays the same, which the Sentinels need (they
 # resolve a name once and keep the address). The role is decided at each start:
-#   - what the Sentinels say, when one answers: follow the master they name once it answers, or be
-#     it, but never while they are failing this node over, and never straight back after a crash
-#     while a replica could take over (the Sentinels must see the master gone to replace it);
+#   - what the Sentinels say, when one answers: follow the master they name once every Sentinel
+#     names it, none is failing it over and each has heard it since it answers again (as natively:
+#     packages/processes' roleFor), or be it, but never while they are failing this node over, and
+#     never straight back after a crash while a replica could take over (the Sentinels must see the
+#     master gone to replace it);
 #   - else the role this node last had (Sentinels rewrite it into /data/node.conf with CONFIG
 #     REWRITE when they change it), so a set started again with its Sentinels finds its master.
 # Each wait ends after REDIS_FAILOVER_WITHIN_MS. A watchdog beside it mends what a replaced
@@ -45,6 +47,7 @@ last_master() {
 # Sets $follow: the master to replicate, or nothing to start as master. $1 is 1 after a crash.
 decide_role() {
   deadline=$(($(now) + failover_within_s))
+  answering=''
   while [ "$stopping" = 0 ]; do
     late=0
     [ "$(now)" -lt "$deadline" ] || late=1
@@ -64,9 +67,27 @@ decide_role() {
           follow=''
           return
         fi
-      elif [ "$late" = 1 ] || answers_ping "$1"; then
+      elif [ "$late" = 1 ]; then
         follow=$1
         return
+      elif answers_ping "$1"; then
+        # A replica back before its master was seen again could be promoted without the visits it
+        # missed (a Sentinel finishes a failover it began even if the master returns), and the
+        # master then resynchronised from it: so only once every Sentinel names this master, none
+        # is failing it over and each has heard it since it answers again.
+        if [ "$answering" != "$1" ]; then
+          answering=$1
+          answering_since=$(now_ms)
+        fi
+        case $3 in
+          *s_down* | *o_down* | *failover_in_progress*) ;;
+          *) if [ "$4" = 1 ] && [ "$5" -lt $(($(now_ms) - answering_since)) ]; then
+            follow=$1
+            return
+          fi ;;
+        esac
+      else
+        answering=''
       fi
     fi
     sleep 0.2
