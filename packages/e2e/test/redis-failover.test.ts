@@ -16,6 +16,7 @@ import {
   nodeRole,
   redisCli,
   sentinelField,
+  unexplainedFailures,
   VisitLoad,
   waitNewMaster,
   waitWhole,
@@ -30,54 +31,69 @@ const apiReplicas = 2;
 const flavours = await composeFlavours(process.env);
 assert.ok(flavours.length > 0, 'Docker Compose must be installed: docker-compose, or the Compose v2 plugin');
 const names: Record<ComposeFlavour, string> = { plugin: 'docker compose (v2 plugin)', standalone: 'docker-compose (standalone)' };
-
-/** Every window with no 200 (SIGKILL of a master to the first 200 after it), for the summary. */
-const windows: { what: string; ms: number }[] = [];
+// One compose runs every scenario (with the profile observability beside it); any other, one
+// failover and a restart of the whole set: the file is the same, what differs is how each compose
+// drives it. Both share one image build (the same names), removed after the last.
+const [fullSet] = flavours;
+const imagePrefix = `three-tier-ha-${String(process.pid)}`;
 
 /**
- * docker-compose.replicated-redis.yml under load: six clients through nginx, each visit with its
- * own Idempotency-Key, retried with it on a 503 or a network error, each request timed. The
- * members are broken as a crash would break them: SIGKILL of the process in its container.
+ * The replicated compose of one flavour, shared by the tests of its describe: a failover leaves a
+ * whole set with another master, which the next test starts from. Its load is six clients through
+ * nginx, each visit with its own Idempotency-Key, retried with it on a 503 or a network error,
+ * each try timed; members are broken as a crash would break them: SIGKILL of the process.
  */
-for (const flavour of flavours) describe(`${names[flavour]} -f ${replicatedRedisComposePath}`, { timeout: 20 * 60_000 }, () => {
-  let stack: ComposeStack;
+function replicatedCompose(flavour: ComposeFlavour, options: { observability: boolean; last: boolean }) {
+  let stack: ComposeStack | undefined;
   let unlock: () => Promise<void> = () => Promise.resolve();
   let run = 0;
+  let prometheus = '';
+  /** Every window with no 200 (SIGKILL of a master to the first 200 after it), for the summary. */
+  const windows: number[] = [];
 
   before(async () => {
     assert.ok(await dockerAnswers(), 'a Docker engine must answer (CI starts dockerd; locally: sudo systemctl start docker)');
     unlock = await composeStackLock(`replicated Redis, ${flavour}`);
-    const env = { ...process.env, IMAGE_PREFIX: `three-tier-ha-${flavour}-${process.pid}`, TAG: 'test' };
-    Object.assign(env, await resolveBaseImages(env, log));
+    const prometheusPort = await freePort();
+    const env = { ...process.env, IMAGE_PREFIX: imagePrefix, TAG: 'test', PROMETHEUS_PORT: String(prometheusPort) };
+    Object.assign(env, await resolveBaseImages(env, log, { monitoring: options.observability }));
     await shareBuildCa(env);
     stack = await ComposeStack.create({
-      project: `threetierha${flavour}${process.pid}`,
+      project: `threetierha${flavour}${String(process.pid)}`,
       httpPort: await freePort(),
       env,
       onOutput: log,
       flavour,
       file: replicatedRedisComposePath,
       singletons: [services.edge, ...dataNodes, ...sentinels],
+      ...(options.observability ? { profiles: [observabilityProfile] } : {}),
     });
+    prometheus = `http://127.0.0.1:${String(prometheusPort)}`;
     await stack.down(true);
     await stack.build();
     await stack.up(apiReplicas);
     await waitWhole(stack, 'at the start');
   });
   after(async () => {
+    if (!stack) return await unlock();
     await stack.down(true);
-    await stack.removeImages();
+    if (options.last) await stack.removeImages();
     await unlock();
-    assert.deepEqual(await stack.leftovers(), [], 'compose down and the image cleanup leave nothing of this project');
-    if (windows.length > 0) console.log(`windows with no 200 after a SIGKILL of the master: ${windows.map(({ what, ms }) => `${what} ${ms.toFixed(0)} ms`).join('; ')} (${medianAndWorst(windows.map(({ ms }) => ms))})`);
+    if (options.last) assert.deepEqual(await stack.leftovers(), [], 'compose down and the image cleanup leave nothing of this project');
+    if (windows.length > 0) console.log(`${names[flavour]}: windows with no 200 after a SIGKILL of the master: ${windows.map((ms) => `${ms.toFixed(0)} ms`).join(', ')} (${String(windows.length)} failovers: ${medianAndWorst(windows)})`);
   });
+
+  const current = (): ComposeStack => {
+    assert.ok(stack, 'the stack is up');
+    return stack;
+  };
 
   /** A load of six clients, flowing, and the count before it. */
   async function startLoad(): Promise<{ load: VisitLoad; before: number }> {
     run += 1;
-    const master = await waitWhole(stack, 'before the load');
-    const before = await masterCount(stack, master);
-    const load = new VisitLoad(stack.url, `${flavour}-${String(process.pid)}-${String(run)}`);
+    const master = await waitWhole(current(), 'before the load');
+    const before = await masterCount(current(), master);
+    const load = new VisitLoad(current().url, `${flavour}-${String(process.pid)}-${String(run)}`);
     await load.flowing(30, 'before the fault');
     return { load, before };
   }
@@ -87,19 +103,46 @@ for (const flavour of flavours) describe(`${names[flavour]} -f ${replicatedRedis
    * master and the window with no 200.
    */
   async function killMaster(load: VisitLoad, what: string, master?: string): Promise<{ killed: string; master: string; windowMs: number }> {
-    const killed = master ?? (await waitWhole(stack, `before ${what}`));
-    const killedAt = await killProcess(stack, killed, 'redis-server');
-    const successor = await waitNewMaster(stack, killed);
+    const killed = master ?? (await waitWhole(current(), `before ${what}`));
+    const killedAt = await killProcess(current(), killed, 'redis-server');
+    const successor = await waitNewMaster(current(), killed);
     const first = await waitFor(() => load.firstAcknowledgedAfter(killedAt), { what: `a 200 after ${what}`, timeoutMs: 30_000, intervalMs: 20 });
     const windowMs = first.startedAt + first.ms - killedAt;
-    windows.push({ what: `${flavour} ${what}`, ms: windowMs });
+    windows.push(windowMs);
     return { killed, master: successor, windowMs };
   }
 
-  test('SIGKILL of the master: another node becomes master; every 200 is counted exactly once', async (t) => {
-    const { load, before } = await startLoad();
+  /** A PromQL query's series: their labels and value. */
+  async function query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+    const res = await fetch(`${prometheus}/api/v1/query?${new URLSearchParams({ query: expr }).toString()}`, { signal: AbortSignal.timeout(5_000) });
+    return ((await res.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }).data.result;
+  }
+
+  /** Prometheus (the profile observability) sees each data node's role as `master` says, through the one exporter. */
+  async function prometheusSees(master: string): Promise<void> {
+    const expected = Object.fromEntries(composeRedisTargets.map((target, index) => [target, dataNodes[index] === master ? 'master' : 'slave']));
+    const sorted = (record: Record<string, string>) => JSON.stringify(Object.entries(record).sort());
+    await waitFor(
+      async () => {
+        const roles = Object.fromEntries((await query(`redis_instance_info{job="${jobs.redis}"}`)).map((series) => [series.metric.instance ?? '', series.metric.role ?? '']));
+        return sorted(roles) === sorted(expected) ? true : undefined;
+      },
+      { what: `Prometheus seeing the roles ${JSON.stringify(expected)}`, timeoutMs: 60_000, intervalMs: 500 },
+    );
+    assert.equal((await query(`redis_up{job="${jobs.redis}"} == 1`)).length, dataNodes.length, 'every node up, as the exporter sees it');
+  }
+
+  return { current, startLoad, killMaster, prometheusSees };
+}
+
+/** The tests both composes run. */
+function killTheMaster(compose: ReturnType<typeof replicatedCompose>, observability: boolean): void {
+  test(`SIGKILL of the master: another node becomes master; every 200 is counted exactly once${observability ? '; Prometheus sees the roles change' : ''}`, async (t) => {
+    const stack = compose.current();
+    if (observability) await compose.prometheusSees(await waitWhole(stack, 'with the profile'));
+    const { load, before } = await compose.startLoad();
     try {
-      const { killed, master, windowMs } = await killMaster(load, 'one failover');
+      const { killed, master, windowMs } = await compose.killMaster(load, 'one failover');
       assert.notEqual(master, killed);
       await load.flowing(50, 'after the failover');
       t.diagnostic(`${killed} -> ${master}: no 200 for ${windowMs.toFixed(0)} ms (failovers may take ${String(budgets.failoverWithinMs)} ms)`);
@@ -107,109 +150,15 @@ for (const flavour of flavours) describe(`${names[flavour]} -f ${replicatedRedis
       await load.stop();
     }
     await assertCountedOnce(stack, load, before);
+    if (observability) await compose.prometheusSees(await waitWhole(stack, 'after the failover'));
   });
+}
 
-  test('three failovers in a row, the old masters back as replicas and caught up: every 200 counted once', async (t) => {
-    const { load, before } = await startLoad();
-    const seen: string[] = [];
-    try {
-      for (let failover = 1; failover <= 3; failover += 1) {
-        const { killed, master, windowMs } = await killMaster(load, `failover ${String(failover)} of 3`);
-        seen.push(`${killed} -> ${master} (${windowMs.toFixed(0)} ms)`);
-        await load.flowing(30, `after failover ${String(failover)}`);
-        // The old master is back as a replica of the new one, in sync, before the next kill.
-        await waitWhole(stack, `${killed} back as a replica`);
-        const back = await nodeRole(stack, killed);
-        assert.deepEqual([back?.role, back?.masterHost, back?.linkUp], ['slave', master, true], `${killed} follows ${master}`);
-      }
-    } finally {
-      await load.stop();
-    }
-    t.diagnostic(seen.join('; '));
-    await assertCountedOnce(stack, load, before);
-    // Caught up: every replica holds the master's count.
-    const master = await waitWhole(stack, 'after three failovers');
-    const count = await masterCount(stack, master);
-    await waitFor(
-      async () => {
-        const counts = await Promise.all(dataNodes.map((node) => redisCli(stack, node, ['GET', 'hits'])));
-        return counts.every((value) => Number(value.trim()) === count) ? true : undefined;
-      },
-      { what: `every node holding the count ${String(count)}`, timeoutMs: 10_000, intervalMs: 100 },
-    );
-  });
-
-  test('SIGKILL of a replica, then of a Sentinel: no request fails, and each comes back', async () => {
-    const { load, before } = await startLoad();
-    const events: { what: string; at: number }[] = [];
-    try {
-      const master = await waitWhole(stack, 'before the replica is killed');
-      const replica = dataNodes.find((node) => node !== master) ?? '';
-      events.push({ what: `${replica} killed`, at: await killProcess(stack, replica, 'redis-server') });
-      await load.flowing(50, 'with a replica down');
-      await waitWhole(stack, `${replica} back`);
-      events.push({ what: `${replica} back`, at: performance.now() });
-      events.push({ what: `${sentinels[0] ?? ''} killed`, at: await killProcess(stack, sentinels[0] ?? '', 'redis-sentinel') });
-      await load.flowing(50, 'with a Sentinel down');
-      await waitWhole(stack, `${sentinels[0] ?? ''} back`);
-    } finally {
-      await load.stop();
-    }
-    // From the first kill on: a 503 before it (a loaded machine past the api's deadlines) is not the fault's.
-    const since = events[0]?.at ?? 0;
-    const failed = load.attempts.filter((attempt) => attempt.status !== 200 && attempt.startedAt + attempt.ms >= since);
-    const when = (at: number) => events.map((event) => `${(at - event.at).toFixed(0)} ms after ${event.what}`).join(', ');
-    // The same measure with no fault, for the message: failures there too are the machine's, not the fault's.
-    const baseline = load.attempts.filter((attempt) => attempt.startedAt + attempt.ms < since);
-    const baselineFailed = baseline.filter((attempt) => attempt.status !== 200).length;
-    assert.deepEqual(
-      failed.map((attempt) => `${String(attempt.status)} ${attempt.detail} (${attempt.ms.toFixed(0)} ms long, started ${when(attempt.startedAt)})`),
-      [],
-      `no request failed (before the first kill, with no fault: ${String(baselineFailed)} of ${String(baseline.length)} tries failed)`,
-    );
-    await assertCountedOnce(stack, load, before);
-  });
-
-  test('a replica stopped (its name no longer resolves), then the master killed: the other replica takes over, and the stopped one, started at a new address, is found again', async () => {
-    const { load, before } = await startLoad();
-    const master = await waitWhole(stack, 'before a replica is stopped');
-    const stopped = dataNodes.find((node) => node !== master) ?? '';
-    const [container] = await stack.containers(stopped);
-    assert.ok(container);
-    try {
-      await stack.stop(container.id);
-      const newMaster = (await killMaster(load, `failover with ${stopped} stopped`, master)).master;
-      assert.ok(newMaster !== stopped && newMaster !== master, `${newMaster} took over`);
-      await load.flowing(30, 'after the failover');
-    } finally {
-      // Started again, it gets an address of Docker's choosing: the set must find it there.
-      await docker(['start', container.id], stack.options.env);
-      await waitWhole(stack, `${stopped} started again`).finally(() => load.stop());
-    }
-    await assertCountedOnce(stack, load, before);
-  });
-
-  test('SIGKILL of the master and both replicas: only 503s naming Redis; nothing acknowledged is lost when they return', async () => {
-    const { load, before } = await startLoad();
-    const since = performance.now();
-    try {
-      await waitWhole(stack, 'before the three are killed');
-      await killProcesses(stack, dataNodes, 'redis-server');
-      await waitFor(() => (load.failures(since).length > 0 ? true : undefined), { what: 'visits refused while Redis is down', timeoutMs: 10_000, intervalMs: 20 });
-      await waitWhole(stack, 'the three back');
-      await load.flowing(50, 'after the three are back');
-    } finally {
-      await load.stop();
-    }
-    const failures = load.failures(since);
-    assert.ok(failures.length > 0, 'Redis was really down for a while');
-    assert.deepEqual(failures.filter((failure) => !/^503 .*Redis/.test(failure)), [], 'every failed request was a 503 naming Redis');
-    await assertCountedOnce(stack, load, before);
-  });
-
+function restartTheSet(compose: ReturnType<typeof replicatedCompose>): void {
   test('the whole set stopped and started again (compose down without --volumes, then up): the count is kept', async () => {
+    const stack = compose.current();
     // Visits of its own first: a count of 0 would be kept by a set that keeps nothing.
-    const { load, before } = await startLoad();
+    const { load, before } = await compose.startLoad();
     await load.stop();
     await assertCountedOnce(stack, load, before);
     const master = await waitWhole(stack, 'before down');
@@ -229,73 +178,116 @@ for (const flavour of flavours) describe(`${names[flavour]} -f ${replicatedRedis
     const downAfter = await Promise.all(sentinels.map(async (name) => sentinelField(await redisCli(stack, name, ['-p', String(ports.sentinel), 'SENTINEL', 'MASTER', redisReplication.masterName]), 'down-after-milliseconds')));
     assert.deepEqual(downAfter, sentinels.map((_, place) => String(redisReplication.downAfterMs + place * redisReplication.downAfterStaggerMs)));
   });
-});
+}
 
-/**
- * The profile observability beside the replicated Redis (one compose is enough: the file is the
- * same): Prometheus scrapes every data node through the one exporter, and sees their roles change.
- */
-const [first] = flavours;
-if (first) describe(`${names[first]} -f ${replicatedRedisComposePath} --profile ${observabilityProfile}`, { timeout: 15 * 60_000 }, () => {
-  let stack: ComposeStack;
-  let prometheus = '';
-  let unlock: () => Promise<void> = () => Promise.resolve();
+for (const flavour of flavours) {
+  const full = flavour === fullSet;
+  const title = `${names[flavour]} -f ${replicatedRedisComposePath}${full ? ` --profile ${observabilityProfile}` : ''}`;
+  describe(title, { timeout: (full ? 12 : 5) * 60_000 }, () => {
+    const compose = replicatedCompose(flavour, { observability: full, last: flavour === flavours.at(-1) });
 
-  /** A PromQL query's series: their labels and value. */
-  const query = async (expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> => {
-    const res = await fetch(`${prometheus}/api/v1/query?${new URLSearchParams({ query: expr }).toString()}`, { signal: AbortSignal.timeout(5_000) });
-    return ((await res.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }).data.result;
-  };
-  /** Each data node's role as the exporter last saw it, by node. */
-  const roles = async (): Promise<Record<string, string>> =>
-    Object.fromEntries((await query(`redis_instance_info{job="${jobs.redis}"}`)).map((series) => [series.metric.instance ?? '', series.metric.role ?? '']));
+    if (full) {
+      // First, on the fresh set: the no-fault window is the same load on the same set.
+      test('SIGKILL of a replica, then of a Sentinel: no request fails that the same load with no fault would not', async (t) => {
+        const stack = compose.current();
+        const { load, before } = await compose.startLoad();
+        const events: { what: string; at: number }[] = [];
+        try {
+          await load.flowing(200, 'with no fault');
+          const master = await waitWhole(stack, 'before the replica is killed');
+          const replica = dataNodes.find((node) => node !== master) ?? '';
+          events.push({ what: `${replica} killed`, at: await killProcess(stack, replica, 'redis-server') });
+          await load.flowing(50, 'with a replica down');
+          await waitWhole(stack, `${replica} back`);
+          events.push({ what: `${replica} back`, at: performance.now() });
+          events.push({ what: `${sentinels[0] ?? ''} killed`, at: await killProcess(stack, sentinels[0] ?? '', 'redis-sentinel') });
+          await load.flowing(50, 'with a Sentinel down');
+          await waitWhole(stack, `${sentinels[0] ?? ''} back`);
+        } finally {
+          await load.stop();
+        }
+        const since = events[0]?.at ?? 0;
+        const verdict = unexplainedFailures(load, since, events);
+        t.diagnostic(verdict.summary);
+        assert.deepEqual(verdict.unexplained, [], verdict.summary);
+        await assertCountedOnce(stack, load, before);
+      });
+    }
 
-  before(async () => {
-    assert.ok(await dockerAnswers(), 'a Docker engine must answer (CI starts dockerd; locally: sudo systemctl start docker)');
-    unlock = await composeStackLock('replicated Redis, profile observability');
-    const prometheusPort = await freePort();
-    const env = { ...process.env, IMAGE_PREFIX: `three-tier-ha-obs-${process.pid}`, TAG: 'test', PROMETHEUS_PORT: String(prometheusPort) };
-    Object.assign(env, await resolveBaseImages(env, log, { monitoring: true }));
-    await shareBuildCa(env);
-    stack = await ComposeStack.create({
-      project: `threetierhaobs${process.pid}`,
-      httpPort: await freePort(),
-      env,
-      onOutput: log,
-      flavour: first,
-      file: replicatedRedisComposePath,
-      singletons: [services.edge, ...dataNodes, ...sentinels],
-      profiles: [observabilityProfile],
-    });
-    prometheus = `http://127.0.0.1:${String(prometheusPort)}`;
-    await stack.down(true);
-    await stack.build();
-    await stack.up(1);
+    killTheMaster(compose, full);
+
+    if (full) {
+      test('three failovers in a row, the old masters back as replicas and caught up: every 200 counted once', async (t) => {
+        const stack = compose.current();
+        const { load, before } = await compose.startLoad();
+        const seen: string[] = [];
+        try {
+          for (let failover = 1; failover <= 3; failover += 1) {
+            const { killed, master, windowMs } = await compose.killMaster(load, `failover ${String(failover)} of 3`);
+            seen.push(`${killed} -> ${master} (${windowMs.toFixed(0)} ms)`);
+            await load.flowing(30, `after failover ${String(failover)}`);
+            // The old master is back as a replica of the new one, in sync, before the next kill.
+            await waitWhole(stack, `${killed} back as a replica`);
+            const back = await nodeRole(stack, killed);
+            assert.deepEqual([back?.role, back?.masterHost, back?.linkUp], ['slave', master, true], `${killed} follows ${master}`);
+          }
+        } finally {
+          await load.stop();
+        }
+        t.diagnostic(seen.join('; '));
+        await assertCountedOnce(stack, load, before);
+        // Caught up: every replica holds the master's count.
+        const master = await waitWhole(stack, 'after three failovers');
+        const count = await masterCount(stack, master);
+        await waitFor(
+          async () => {
+            const counts = await Promise.all(dataNodes.map((node) => redisCli(stack, node, ['GET', 'hits'])));
+            return counts.every((value) => Number(value.trim()) === count) ? true : undefined;
+          },
+          { what: `every node holding the count ${String(count)}`, timeoutMs: 10_000, intervalMs: 100 },
+        );
+      });
+
+      test('SIGKILL of the master and both replicas: only 503s naming Redis; nothing acknowledged is lost when they return', async () => {
+        const stack = compose.current();
+        const { load, before } = await compose.startLoad();
+        const since = performance.now();
+        try {
+          await waitWhole(stack, 'before the three are killed');
+          await killProcesses(stack, dataNodes, 'redis-server');
+          await waitFor(() => (load.failures(since).length > 0 ? true : undefined), { what: 'visits refused while Redis is down', timeoutMs: 10_000, intervalMs: 20 });
+          await waitWhole(stack, 'the three back');
+          await load.flowing(50, 'after the three are back');
+        } finally {
+          await load.stop();
+        }
+        const failures = load.failures(since);
+        assert.ok(failures.length > 0, 'Redis was really down for a while');
+        assert.deepEqual(failures.filter((failure) => !/^503 .*Redis/.test(failure)), [], 'every failed request was a 503 naming Redis');
+        await assertCountedOnce(stack, load, before);
+      });
+
+      test('a replica stopped (its name no longer resolves), then the master killed: the other replica takes over, and the stopped one, started at a new address, is found again', async () => {
+        const stack = compose.current();
+        const { load, before } = await compose.startLoad();
+        const master = await waitWhole(stack, 'before a replica is stopped');
+        const stopped = dataNodes.find((node) => node !== master) ?? '';
+        const [container] = await stack.containers(stopped);
+        assert.ok(container);
+        try {
+          await stack.stop(container.id);
+          const newMaster = (await compose.killMaster(load, `failover with ${stopped} stopped`, master)).master;
+          assert.ok(newMaster !== stopped && newMaster !== master, `${newMaster} took over`);
+          await load.flowing(30, 'after the failover');
+        } finally {
+          // Started again, it gets an address of Docker's choosing: the set must find it there.
+          await docker(['start', container.id], stack.options.env);
+          await waitWhole(stack, `${stopped} started again`).finally(() => load.stop());
+        }
+        await assertCountedOnce(stack, load, before);
+      });
+    }
+
+    restartTheSet(compose);
   });
-  after(async () => {
-    await stack.down(true);
-    await stack.removeImages();
-    await unlock();
-    assert.deepEqual(await stack.leftovers(), [], 'compose down and the image cleanup leave nothing of this project');
-  });
-
-  test('Prometheus scrapes every data node through the exporter, and sees the roles change at a failover', async () => {
-    const master = await waitWhole(stack, 'with the profile');
-    const expected = Object.fromEntries(composeRedisTargets.map((target, index) => [target, dataNodes[index] === master ? 'master' : 'slave']));
-    const sorted = (record: Record<string, string>) => JSON.stringify(Object.entries(record).sort());
-    await waitFor(async () => (sorted(await roles()) === sorted(expected) ? true : undefined), {
-      what: `Prometheus seeing the roles ${JSON.stringify(expected)}`,
-      timeoutMs: 60_000,
-      intervalMs: 500,
-    });
-    assert.equal((await query(`redis_up{job="${jobs.redis}"} == 1`)).length, dataNodes.length, 'every node up, as the exporter sees it');
-    await killProcess(stack, master, 'redis-server');
-    const successor = await waitNewMaster(stack, master);
-    await waitWhole(stack, `${master} back`);
-    await waitFor(async () => ((await roles())[`redis://${successor}:${String(ports.redis)}`] === 'master' ? true : undefined), {
-      what: `Prometheus seeing ${successor} as master`,
-      timeoutMs: 60_000,
-      intervalMs: 500,
-    });
-  });
-});
+}

@@ -287,3 +287,39 @@ export function medianAndWorst(values: readonly number[]): string {
   const median = sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
   return `median ${median.toFixed(0)} ms, worst ${(sorted.at(-1) ?? 0).toFixed(0)} ms`;
 }
+
+/** A failure's kind: its status and detail with the numbers taken out ("503 0 of 1 replicas within 200 ms" -> "503 N of N replicas within N ms"). */
+const failureKind = (attempt: Attempt): string => `${String(attempt.status)} ${attempt.detail.replace(/\d+/g, 'N')}`;
+
+/**
+ * The tries that failed from `since` on (performance.now) that the same load before it, with no
+ * fault, does not explain. With no failure before `since` (a machine with room to spare), every
+ * later one is unexplained. On a loaded machine a count Redis runs past its deadline (half of
+ * REDIS_TIMEOUT_MS after it was sent) or a WAIT past its own fails a few visits with no fault at
+ * all; then a later failure is explained only if one of its kind failed before, and only as many
+ * as three times the earlier rate predicts for the later tries: a member's death that failed
+ * visits would fail every try for the seconds it lasts, far more. `events` date each failure.
+ */
+export function unexplainedFailures(load: VisitLoad, since: number, events: readonly { what: string; at: number }[]): { unexplained: string[]; summary: string } {
+  const ended = (attempt: Attempt) => attempt.startedAt + attempt.ms;
+  const calm = load.attempts.filter((attempt) => ended(attempt) < since);
+  const faulty = load.attempts.filter((attempt) => ended(attempt) >= since);
+  const calmFailed = calm.filter((attempt) => attempt.status !== 200);
+  const faultyFailed = faulty.filter((attempt) => attempt.status !== 200);
+  const kinds = new Set(calmFailed.map(failureKind));
+  const allowed = calm.length === 0 ? 0 : Math.ceil((3 * calmFailed.length * faulty.length) / calm.length);
+  const ofKnownKind = faultyFailed.filter((attempt) => kinds.has(failureKind(attempt)));
+  const unexplainedAttempts = [...faultyFailed.filter((attempt) => !kinds.has(failureKind(attempt))), ...ofKnownKind.slice(allowed)];
+  const when = (at: number) => events.map((event) => `${(at - event.at).toFixed(0)} ms after ${event.what}`).join(', ');
+  const count = (attempts: readonly Attempt[]) => {
+    const byKind = new Map<string, number>();
+    for (const attempt of attempts) byKind.set(failureKind(attempt), (byKind.get(failureKind(attempt)) ?? 0) + 1);
+    return [...byKind].map(([kind, times]) => `${String(times)}x ${kind}`).join('; ') || 'none';
+  };
+  return {
+    unexplained: unexplainedAttempts.map((attempt) => `${String(attempt.status)} ${attempt.detail} (${attempt.ms.toFixed(0)} ms long, started ${when(attempt.startedAt)})`),
+    summary:
+      `with no fault ${String(calmFailed.length)} of ${String(calm.length)} tries failed (${count(calmFailed)}); ` +
+      `with the faults ${String(faultyFailed.length)} of ${String(faulty.length)} (${count(faultyFailed)}), ${String(allowed)} of the kinds seen with no fault allowed`,
+  };
+}
