@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { composeRedisTargets, observabilityProfile, replicatedRedisComposePath } from '@three-tier/deploy';
 import { jobs } from '@three-tier/observability';
-import { composeFlavours, freePort, waitFor, type ComposeFlavour } from '@three-tier/processes';
+import { repoRoot } from '@three-tier/cli-kit';
+import { composeFlavours, freePort, runCommand, waitFor, type ComposeFlavour } from '@three-tier/processes';
 import { docker, dockerAnswers, resolveBaseImages, shareBuildCa } from '@three-tier/release';
 import { budgets, ports, redisReplication, redisReplicationNames, services } from '@three-tier/shared';
 import { ComposeStack } from '../src/index.js';
@@ -27,6 +29,7 @@ const log = (line: string): void => {
 };
 
 const { dataNodes, sentinels } = redisReplicationNames;
+const chaosCli = fileURLToPath(new URL('cli.js', import.meta.resolve('@three-tier/demo')));
 const apiReplicas = 2;
 const flavours = await composeFlavours(process.env);
 assert.ok(flavours.length > 0, 'Docker Compose must be installed: docker-compose, or the Compose v2 plugin');
@@ -49,7 +52,7 @@ function replicatedCompose(flavour: ComposeFlavour, options: { observability: bo
   let run = 0;
   let prometheus = '';
   /** Every window with no 200 (SIGKILL of a master to the first 200 after it), for the summary. */
-  const windows: number[] = [];
+  const windows: { what: string; ms: number }[] = [];
 
   before(async () => {
     assert.ok(await dockerAnswers(), 'a Docker engine must answer (CI starts dockerd; locally: sudo systemctl start docker)');
@@ -80,7 +83,7 @@ function replicatedCompose(flavour: ComposeFlavour, options: { observability: bo
     if (options.last) await stack.removeImages();
     await unlock();
     if (options.last) assert.deepEqual(await stack.leftovers(), [], 'compose down and the image cleanup leave nothing of this project');
-    if (windows.length > 0) console.log(`${names[flavour]}: windows with no 200 after a SIGKILL of the master: ${windows.map((ms) => `${ms.toFixed(0)} ms`).join(', ')} (${String(windows.length)} failovers: ${medianAndWorst(windows)})`);
+    if (windows.length > 0) console.log(`${names[flavour]}: windows with no 200 after a SIGKILL of the master: ${windows.map(({ what, ms }) => `${what} ${ms.toFixed(0)} ms`).join('; ')} (${String(windows.length)} failovers: ${medianAndWorst(windows.map(({ ms }) => ms))})`);
   });
 
   const current = (): ComposeStack => {
@@ -108,7 +111,7 @@ function replicatedCompose(flavour: ComposeFlavour, options: { observability: bo
     const successor = await waitNewMaster(current(), killed);
     const first = await waitFor(() => load.firstAcknowledgedAfter(killedAt), { what: `a 200 after ${what}`, timeoutMs: 30_000, intervalMs: 20 });
     const windowMs = first.startedAt + first.ms - killedAt;
-    windows.push(windowMs);
+    windows.push({ what, ms: windowMs });
     return { killed, master: successor, windowMs };
   }
 
@@ -132,7 +135,18 @@ function replicatedCompose(flavour: ComposeFlavour, options: { observability: bo
     assert.equal((await query(`redis_up{job="${jobs.redis}"} == 1`)).length, dataNodes.length, 'every node up, as the exporter sees it');
   }
 
-  return { current, startLoad, killMaster, prometheusSees };
+  /** `npm run chaos -- <args>` against this compose project, as an operator would run it. */
+  async function chaos(args: readonly string[]): Promise<{ code: number | null; out: string }> {
+    const { env, project, httpPort } = current().options;
+    const { code, output } = await runCommand(process.execPath, [chaosCli, 'chaos', ...args], {
+      cwd: repoRoot,
+      env: { ...env, CHAOS_STACK: 'compose', COMPOSE_PROJECT_NAME: project, HTTP_PORT: String(httpPort), CHAOS_WATCH_SECONDS: '0' },
+    });
+    log(output);
+    return { code, out: output };
+  }
+
+  return { current, startLoad, killMaster, prometheusSees, chaos };
 }
 
 /** The tests both composes run. */
@@ -246,6 +260,24 @@ for (const flavour of flavours) {
           },
           { what: `every node holding the count ${String(count)}`, timeoutMs: 10_000, intervalMs: 100 },
         );
+      });
+
+      test('npm run chaos -- redis kill-master, then kill-sentinel, on compose: each SIGKILLs one member and says what the set did', async () => {
+        const stack = compose.current();
+        const master = await waitWhole(stack, 'before chaos');
+        const killed = await compose.chaos(['redis', 'kill-master']);
+        assert.equal(killed.code, 0, killed.out);
+        assert.match(killed.out, new RegExp(`redis: master ${master} with 2 of 2 replicas in sync, 3 of 3 Sentinels agreeing; sent SIGKILL to ${master}'s redis-server`));
+        const promoted = new RegExp(`redis: the Sentinels named (redis-[012]) master \\(was ${master}\\)`).exec(killed.out);
+        assert.ok(promoted, killed.out);
+        assert.match(killed.out, new RegExp(`redis: ${master} answers again, as replica of ${promoted[1] ?? ''}`));
+        assert.match(killed.out, new RegExp(`redis: the set is whole again, [\\d.]+ s after the kill: master ${promoted[1] ?? ''} with 2 of 2`));
+        const sentinel = await compose.chaos(['redis', 'kill-sentinel']);
+        assert.equal(sentinel.code, 0, sentinel.out);
+        assert.match(sentinel.out, /sent SIGKILL to sentinel-[012]'s redis-sentinel/);
+        assert.match(sentinel.out, /redis: the set is whole again, .* 3 of 3 Sentinels agreeing/);
+        assert.doesNotMatch(sentinel.out, /the Sentinels named/);
+        await waitWhole(stack, 'after chaos');
       });
 
       test('SIGKILL of the master and both replicas: only 503s naming Redis; nothing acknowledged is lost when they return', async () => {
