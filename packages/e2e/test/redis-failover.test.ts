@@ -10,6 +10,7 @@ import { budgets, ports, redisReplication, redisReplicationNames, services } fro
 import { ComposeStack } from '../src/index.js';
 import { composeStackLock } from './docker-lock.js';
 import {
+  apiFailures,
   assertCountedOnce,
   killProcess,
   killProcesses,
@@ -221,7 +222,7 @@ for (const flavour of flavours) {
           await load.stop();
         }
         const since = events[0]?.at ?? 0;
-        const verdict = unexplainedFailures(load, since, events);
+        const verdict = unexplainedFailures(load, since, events, await apiFailures(stack));
         t.diagnostic(verdict.summary);
         assert.deepEqual(verdict.unexplained, [], verdict.summary);
         await assertCountedOnce(stack, load, before);

@@ -153,6 +153,8 @@ export interface Attempt {
   /** The HTTP status, 0 for a network error or a timeout. */
   readonly status: number;
   readonly detail: string;
+  /** The request id a problem document named: the api logged why under it. */
+  readonly requestId?: string;
 }
 
 /**
@@ -222,7 +224,8 @@ export class VisitLoad {
 
   private async attempt(key: string): Promise<number | undefined> {
     const startedAt = performance.now();
-    const record = (status: number, detail: string) => this.attempts.push({ key, startedAt, ms: performance.now() - startedAt, status, detail });
+    const record = (status: number, detail: string, requestId?: string) =>
+      this.attempts.push({ key, startedAt, ms: performance.now() - startedAt, status, detail, ...(requestId ? { requestId } : {}) });
     try {
       const response = await fetch(`${this.url}/redis`, {
         headers: { 'Idempotency-Key': key },
@@ -234,13 +237,13 @@ export class VisitLoad {
         record(200, '');
         return hits;
       }
-      let detail = text;
+      let problem: { detail?: string; requestId?: string } = {};
       try {
-        detail = (JSON.parse(text) as { detail?: string }).detail ?? text;
+        problem = JSON.parse(text) as typeof problem;
       } catch {
         // not a problem document: keep the text
       }
-      record(response.status, detail);
+      record(response.status, problem.detail ?? text, problem.requestId);
     } catch (error) {
       record(0, (error as Error).message);
     }
@@ -288,38 +291,85 @@ export function medianAndWorst(values: readonly number[]): string {
   return `median ${median.toFixed(0)} ms, worst ${(sorted.at(-1) ?? 0).toFixed(0)} ms`;
 }
 
-/** A failure's kind: its status and detail with the numbers taken out ("503 0 of 1 replicas within 200 ms" -> "503 N of N replicas within N ms"). */
-const failureKind = (attempt: Attempt): string => `${String(attempt.status)} ${attempt.detail.replace(/\d+/g, 'N')}`;
+/** Why the api failed a request, from its own log: the error it logged under the request's id. */
+export interface ApiFailure {
+  readonly at: number;
+  readonly instance: string;
+  readonly reason: string;
+}
+
+/** The api replicas' logged failures (warnings and errors with an `err`), by request id. */
+export async function apiFailures(stack: ComposeStack): Promise<Map<string, ApiFailure>> {
+  const found = new Map<string, ApiFailure>();
+  for (const container of await stack.containers('api')) {
+    const out = await docker(['logs', container.id], stack.options.env).catch(() => '');
+    for (const line of out.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        const entry = JSON.parse(line) as { time?: string; hostname?: string; reqId?: string; err?: { type?: string; message?: string } };
+        if (!entry.err) continue;
+        const failure = { at: Date.parse(entry.time ?? ''), instance: entry.hostname ?? container.id, reason: `${entry.err.type ?? 'Error'}: ${entry.err.message ?? ''}` };
+        found.set(entry.reqId ?? String(found.size), failure);
+      } catch {
+        // not a log entry of the api
+      }
+    }
+  }
+  return found;
+}
 
 /**
- * The tries that failed from `since` on (performance.now) that the same load before it, with no
- * fault, does not explain. With no failure before `since` (a machine with room to spare), every
- * later one is unexplained. On a loaded machine a count Redis runs past its deadline (half of
- * REDIS_TIMEOUT_MS after it was sent) or a WAIT past its own fails a few visits with no fault at
- * all; then a later failure is explained only if one of its kind failed before, and only as many
- * as three times the earlier rate predicts for the later tries: a member's death that failed
- * visits would fail every try for the seconds it lasts, far more. `events` date each failure.
+ * Reasons that say the master answered late, which a replica's or a Sentinel's death cannot cause:
+ * Redis ran the count past its deadline (half of REDIS_TIMEOUT_MS after it was sent), or a command
+ * took longer than REDIS_TIMEOUT_MS, which drops the connection.
  */
-export function unexplainedFailures(load: VisitLoad, since: number, events: readonly { what: string; at: number }[]): { unexplained: string[]; summary: string } {
+const late = /^TooLateError|Command timed out/;
+/** A refusal while the api reconnects: late too, within this long after a late answer on the same instance dropped the connection. */
+const reconnecting = /^NotCountedError: not connected to the master/;
+const reconnectMs = 2_000;
+
+/**
+ * The tries that failed from `since` on (performance.now) that neither the machine nor the same
+ * load before it, with no fault, explains. A loaded machine fails a few visits with no fault at
+ * all: the master answers late (`late`, as the api logged it) and the api drops the connection and
+ * refuses counts until it is back. Those are the machine's wherever they fall. Any other failure is
+ * explained only if one of its reason failed before `since`, and only as many as three times the
+ * earlier rate predicts for the later tries: a member's death that failed visits would fail every
+ * try for the seconds it lasts, far more. With no such failure before `since`, none is allowed.
+ */
+export function unexplainedFailures(
+  load: VisitLoad,
+  since: number,
+  events: readonly { what: string; at: number }[],
+  logged: ReadonlyMap<string, ApiFailure>,
+): { unexplained: string[]; summary: string } {
+  const loggedValues = [...logged.values()];
+  const reason = (attempt: Attempt): string => {
+    const failure = attempt.requestId === undefined ? undefined : logged.get(attempt.requestId);
+    if (!failure) return `${String(attempt.status)} ${attempt.detail}`.replace(/\d+/g, 'N');
+    const afterLate = reconnecting.test(failure.reason) && loggedValues.some((other) => other.instance === failure.instance && late.test(other.reason) && other.at <= failure.at && failure.at - other.at <= reconnectMs);
+    return late.test(failure.reason) || afterLate ? 'late' : failure.reason.replace(/\d+/g, 'N');
+  };
   const ended = (attempt: Attempt) => attempt.startedAt + attempt.ms;
   const calm = load.attempts.filter((attempt) => ended(attempt) < since);
   const faulty = load.attempts.filter((attempt) => ended(attempt) >= since);
-  const calmFailed = calm.filter((attempt) => attempt.status !== 200);
-  const faultyFailed = faulty.filter((attempt) => attempt.status !== 200);
-  const kinds = new Set(calmFailed.map(failureKind));
+  const calmFailed = calm.filter((attempt) => attempt.status !== 200 && reason(attempt) !== 'late');
+  const faultyFailed = faulty.filter((attempt) => attempt.status !== 200 && reason(attempt) !== 'late');
+  const kinds = new Set(calmFailed.map(reason));
   const allowed = calm.length === 0 ? 0 : Math.ceil((3 * calmFailed.length * faulty.length) / calm.length);
-  const ofKnownKind = faultyFailed.filter((attempt) => kinds.has(failureKind(attempt)));
-  const unexplainedAttempts = [...faultyFailed.filter((attempt) => !kinds.has(failureKind(attempt))), ...ofKnownKind.slice(allowed)];
+  const ofKnownKind = faultyFailed.filter((attempt) => kinds.has(reason(attempt)));
+  const unexplainedAttempts = [...faultyFailed.filter((attempt) => !kinds.has(reason(attempt))), ...ofKnownKind.slice(allowed)];
   const when = (at: number) => events.map((event) => `${(at - event.at).toFixed(0)} ms after ${event.what}`).join(', ');
   const count = (attempts: readonly Attempt[]) => {
     const byKind = new Map<string, number>();
-    for (const attempt of attempts) byKind.set(failureKind(attempt), (byKind.get(failureKind(attempt)) ?? 0) + 1);
+    for (const attempt of attempts.filter((candidate) => candidate.status !== 200)) byKind.set(reason(attempt), (byKind.get(reason(attempt)) ?? 0) + 1);
     return [...byKind].map(([kind, times]) => `${String(times)}x ${kind}`).join('; ') || 'none';
   };
   return {
-    unexplained: unexplainedAttempts.map((attempt) => `${String(attempt.status)} ${attempt.detail} (${attempt.ms.toFixed(0)} ms long, started ${when(attempt.startedAt)})`),
+    unexplained: unexplainedAttempts.map((attempt) => `${String(attempt.status)} ${reason(attempt)} (${attempt.ms.toFixed(0)} ms long, started ${when(attempt.startedAt)})`),
     summary:
-      `with no fault ${String(calmFailed.length)} of ${String(calm.length)} tries failed (${count(calmFailed)}); ` +
-      `with the faults ${String(faultyFailed.length)} of ${String(faulty.length)} (${count(faultyFailed)}), ${String(allowed)} of the kinds seen with no fault allowed`,
+      `with no fault ${String(calm.filter((attempt) => attempt.status !== 200).length)} of ${String(calm.length)} tries failed (${count(calm)}); ` +
+      `with the faults ${String(faulty.filter((attempt) => attempt.status !== 200).length)} of ${String(faulty.length)} (${count(faulty)}); ` +
+      `${String(allowed)} of the kinds seen with no fault allowed, besides the late ones`,
   };
 }
