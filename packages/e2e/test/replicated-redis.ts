@@ -348,13 +348,14 @@ export function unexplainedFailures(
     const failure = attempt.requestId === undefined ? undefined : logged.get(attempt.requestId);
     if (!failure) return `${String(attempt.status)} ${attempt.detail}`.replace(/\d+/g, 'N');
     const afterLate = reconnecting.test(failure.reason) && loggedValues.some((other) => other.instance === failure.instance && late.test(other.reason) && other.at <= failure.at && failure.at - other.at <= reconnectMs);
-    return late.test(failure.reason) || afterLate ? 'late' : failure.reason.replace(/\d+/g, 'N');
+    const kind = failure.reason.replace(/\d+/g, 'N');
+    return late.test(failure.reason) || afterLate ? `late (${kind})` : kind;
   };
   const ended = (attempt: Attempt) => attempt.startedAt + attempt.ms;
   const calm = load.attempts.filter((attempt) => ended(attempt) < since);
   const faulty = load.attempts.filter((attempt) => ended(attempt) >= since);
-  const calmFailed = calm.filter((attempt) => attempt.status !== 200 && reason(attempt) !== 'late');
-  const faultyFailed = faulty.filter((attempt) => attempt.status !== 200 && reason(attempt) !== 'late');
+  const calmFailed = calm.filter((attempt) => attempt.status !== 200 && !reason(attempt).startsWith('late'));
+  const faultyFailed = faulty.filter((attempt) => attempt.status !== 200 && !reason(attempt).startsWith('late'));
   const kinds = new Set(calmFailed.map(reason));
   const allowed = calm.length === 0 ? 0 : Math.ceil((3 * calmFailed.length * faulty.length) / calm.length);
   const ofKnownKind = faultyFailed.filter((attempt) => kinds.has(reason(attempt)));
