@@ -128,22 +128,20 @@ describe(replicatedRedisComposePath, () => {
     assert.doesNotMatch(sentinel + dataNodeConfig(), /requirepass|auth-pass|masterauth/);
   });
 
-  test('takes the same settings as docker-compose.yml (REDIS_PASSWORD, HTTP_PORT, the image variables...), and compose substitutes them', async () => {
+  test('takes the same settings as docker-compose.yml (REDIS_PASSWORD, HTTP_PORT, the base images...), and compose substitutes them', async () => {
     const variables = (text: string) => [...new Set([...text.matchAll(/\$\{([A-Z_]+)/g)].map((match) => match[1]))].sort();
     const read = (file: string) => readFile(join(repoRoot, file), 'utf8');
     assert.deepEqual(variables(await read(replicatedRedisComposePath)), variables(await read('docker-compose.yml')));
-    const settings = { REDIS_PASSWORD: 'a pass word', HTTP_PORT: '18080', IMAGE_PREFIX: 'registry.test/ours', TAG: 'v9', REDIS_IMAGE: 'redis:7.4-alpine' };
-    type Resolved = { image?: string; environment?: Record<string, string>; ports?: (string | { published: string | number })[]; build?: { args?: Record<string, string> } };
+    const settings = { REDIS_PASSWORD: 'a pass word', HTTP_PORT: '18080', REDIS_IMAGE: 'redis:7.4-alpine' };
+    type Resolved = { environment?: Record<string, string>; ports?: (string | { published: string | number })[]; build?: { args?: Record<string, string> } };
     for (const [command, prefix] of composes()) {
       const result = spawnSync(command, [...prefix, '-f', replicatedRedisComposePath, 'config'], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, ...settings } });
       assert.equal(result.status, 0, result.stderr);
       const resolved = (parse(result.stdout) as { services: Record<string, Resolved> }).services;
       for (const name of members) {
-        assert.equal(resolved[name]?.image, 'registry.test/ours-redis:v9', `${command}: ${name}`);
         assert.equal(resolved[name]?.build?.args?.REDIS_IMAGE, settings.REDIS_IMAGE, `${command}: ${name}`);
         assert.equal(resolved[name]?.environment?.REDIS_PASSWORD, settings.REDIS_PASSWORD, `${command}: ${name}`);
       }
-      assert.equal(resolved[services.api]?.image, 'registry.test/ours-api:v9', command);
       // docker-compose 1.29 writes a port as host:published:target, Compose v2 as an object.
       const [port] = resolved[services.edge]?.ports ?? [];
       assert.equal(typeof port === 'string' ? port.split(':').at(-2) : String(port?.published), settings.HTTP_PORT, command);

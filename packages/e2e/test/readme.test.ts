@@ -57,10 +57,13 @@ const testedCommands: Record<string, readonly RunBy[]> = {
     { file: composeSuite, runs: ['stack.down(true)'] },
     { file: composeStack, runs: ["['--volumes']"] },
   ],
-  'docker compose pull': [{ file: 'packages/e2e/test/push.test.ts', runs: ['stack.pull()'] }],
-  'docker compose up --no-build': [
-    { file: 'packages/e2e/test/push.test.ts', runs: ['stack.pull()', 'stack.up(1)'] },
-    { file: composeStack, runs: ["'--no-build'"] },
+  'docker compose -f docker-compose.yml -f docker-compose.registry.yml pull': [
+    { file: 'packages/e2e/test/push.test.ts', runs: ['registry: { prefix, tag }', 'stack.pull()'] },
+    { file: composeStack, runs: ["config: ['docker-compose.yml', registryComposePath]"] },
+  ],
+  'docker compose -f docker-compose.yml -f docker-compose.registry.yml up --no-build': [
+    { file: 'packages/e2e/test/push.test.ts', runs: ['registry: { prefix, tag }', 'stack.pull()', 'stack.up(1)'] },
+    { file: composeStack, runs: ["config: ['docker-compose.yml', registryComposePath]", "'--no-build'"] },
   ],
   'kubectl kustomize k8s/': [
     { file: 'packages/deploy/test/kubernetes.test.ts', runs: ['kustomize(k8s)'] },
@@ -227,8 +230,9 @@ describe('the README and docs/', () => {
     for (const name of names) assert.ok(documented.includes(`\`${name}\``), `the docs document ${name}`);
   });
 
-  test('document every variable docker-compose.yml and npm run images:push read', async () => {
-    const compose = await readFile(`${repoRoot}docker-compose.yml`, 'utf8');
+  test('document every variable the compose files and npm run images:push read', async () => {
+    const files = (await readdir(repoRoot)).filter((file) => /^docker-compose.*\.yml$/.test(file));
+    const compose = (await Promise.all(files.map((file) => readFile(`${repoRoot}${file}`, 'utf8')))).join('\n');
     const names = new Set([...compose.matchAll(/\$\{([A-Z_]+)/g)].map((match) => match[1] ?? ''));
     assert.ok(names.has('HTTP_PORT') && names.has('IMAGE_PREFIX'));
     for (const name of [...names, 'REGISTRY', 'REGISTRY_USER', 'REGISTRY_PASSWORD']) {

@@ -37,9 +37,8 @@ assert.ok(flavours.length > 0, 'Docker Compose must be installed: docker-compose
 const names: Record<ComposeFlavour, string> = { plugin: 'docker compose (v2 plugin)', standalone: 'docker-compose (standalone)' };
 // One compose runs every scenario (with the profile observability beside it); any other, one
 // failover and a restart of the whole set: the file is the same, what differs is how each compose
-// drives it. Both share one image build (the same names), removed after the last.
+// drives it.
 const [fullSet] = flavours;
-const imagePrefix = `three-tier-ha-${String(process.pid)}`;
 
 /** A PromQL query's series: their labels and value. */
 async function query(prometheus: string, expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
@@ -78,7 +77,7 @@ async function chaos(stack: ComposeStack, args: readonly string[]): Promise<{ co
  * nginx, each visit with its own Idempotency-Key, retried with it on a 503 or a network error,
  * each try timed; members are broken as a crash would break them: SIGKILL of the process.
  */
-function replicatedCompose(flavour: ComposeFlavour, options: { observability: boolean; last: boolean }) {
+function replicatedCompose(flavour: ComposeFlavour, options: { observability: boolean }) {
   let stack: ComposeStack | undefined;
   let unlock: () => Promise<void> = () => Promise.resolve();
   let run = 0;
@@ -90,7 +89,7 @@ function replicatedCompose(flavour: ComposeFlavour, options: { observability: bo
     assert.ok(await dockerAnswers(), 'a Docker engine must answer (CI starts dockerd; locally: sudo systemctl start docker)');
     unlock = await composeStackLock(`replicated Redis, ${flavour}`);
     const prometheusPort = await freePort();
-    const env = { ...process.env, IMAGE_PREFIX: imagePrefix, TAG: 'test', PROMETHEUS_PORT: String(prometheusPort) };
+    const env = { ...process.env, PROMETHEUS_PORT: String(prometheusPort) };
     Object.assign(env, await resolveBaseImages(env, log, { monitoring: options.observability }));
     await shareBuildCa(env);
     stack = await ComposeStack.create({
@@ -112,9 +111,9 @@ function replicatedCompose(flavour: ComposeFlavour, options: { observability: bo
   after(async () => {
     if (!stack) return await unlock();
     await stack.down(true);
-    if (options.last) await stack.removeImages();
+    await stack.removeImages();
     await unlock();
-    if (options.last) assert.deepEqual(await stack.leftovers(), [], 'compose down and the image cleanup leave nothing of this project');
+    assert.deepEqual(await stack.leftovers(), [], 'compose down and the image cleanup leave nothing of this project');
     if (windows.length > 0) console.log(`${names[flavour]}: windows with no 200 after a SIGKILL of the master: ${windows.map(({ what, ms }) => `${what} ${ms.toFixed(0)} ms`).join('; ')} (${String(windows.length)} failovers: ${medianAndWorst(windows.map(({ ms }) => ms))})`);
   });
 
@@ -335,7 +334,7 @@ for (const flavour of flavours) {
   const full = flavour === fullSet;
   const title = `${names[flavour]} -f ${replicatedRedisComposePath}${full ? ` --profile ${observabilityProfile}` : ''}`;
   describe(title, { timeout: (full ? 12 : 5) * 60_000 }, () => {
-    const compose = replicatedCompose(flavour, { observability: full, last: flavour === flavours.at(-1) });
+    const compose = replicatedCompose(flavour, { observability: full });
     if (full) replicaThenSentinel(compose);
     killTheMaster(compose, full);
     if (full) {
