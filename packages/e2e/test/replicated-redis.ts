@@ -324,9 +324,13 @@ export async function apiFailures(stack: ComposeStack): Promise<Map<string, ApiF
  * took longer than REDIS_TIMEOUT_MS, which drops the connection.
  */
 const late = /^TooLateError|Command timed out/;
-/** A refusal while the api reconnects: late too, within this long after a late answer on the same instance dropped the connection. */
-const reconnecting = /^NotCountedError: not connected to the master/;
-const reconnectMs = 2_000;
+/**
+ * What a connection the api dropped leaves behind: commands in flight on it (max retries), and
+ * counts refused while it reconnects through the Sentinels. Late too, within this long after a late
+ * answer on the same instance (a reconnect took over 2 s on a host at load average 28).
+ */
+const reconnecting = /^NotCountedError: not connected to the master|Reached the max retries per request limit|Stream isn't writeable/;
+const reconnectMs = 5_000;
 
 /**
  * The tries that failed from `since` on (performance.now) that neither the machine nor the same
