@@ -1,4 +1,4 @@
-import { composeFile, projectImage, registryComposePath, registryOverride } from '@three-tier/deploy';
+import { composeFile, projectImage, registryComposePath, registryOverride, replicatedRedisComposeFile, replicatedRedisComposePath } from '@three-tier/deploy';
 import { answersOk, composeFlavours, composeVersion, runCommand, waitFor, type ComposeFlavour } from '@three-tier/processes';
 import { docker } from '@three-tier/release';
 import { repoRoot } from '@three-tier/cli-kit';
@@ -22,6 +22,13 @@ export interface ComposeStackOptions {
    * not counted by `waitHealthy`: whoever asks for them checks them their own way.
    */
   readonly profiles?: readonly string[];
+  /** The compose file, from the repository root; docker-compose.yml by default. */
+  readonly file?: string;
+  /**
+   * The services that run one container each beside the api, all of which `waitHealthy` waits
+   * for; nginx and Redis by default (docker-compose.yml's).
+   */
+  readonly singletons?: readonly string[];
   /**
    * Runs the images `npm run images:push` pushed (docker-compose.registry.yml names them
    * `<prefix>-api:<tag>`...) instead of the project's own builds.
@@ -64,7 +71,7 @@ export class ComposeStack {
     const pulled = registry ? { IMAGE_PREFIX: registry.prefix, TAG: registry.tag } : {};
     return {
       cwd: repoRoot,
-      ...(registry ? { config: ['docker-compose.yml', registryComposePath] } : {}),
+      ...(registry ? { config: ['docker-compose.yml', registryComposePath] } : this.options.file ? { config: this.options.file } : {}),
       ...(this.executable ? { executable: this.executable } : {}),
       env: { ...env, ...pulled, COMPOSE_PROJECT_NAME: project, HTTP_PORT: String(httpPort), HTTP_HOST: '127.0.0.1' },
       // `docker compose --profile observability up ...`, as docs/observability.md writes it, on every command.
@@ -94,11 +101,12 @@ export class ComposeStack {
   async waitHealthy(apiReplicas: number, timeoutMs = 90_000): Promise<void> {
     await waitFor(
       async () => {
-        const core: readonly string[] = Object.values(services);
+        const singletons = this.options.singletons ?? [services.edge, services.redis];
+        const core: readonly string[] = [services.api, ...singletons];
         const containers = (await this.containers()).filter((container) => core.includes(container.service));
         const api = containers.filter((container) => container.service === services.api);
         const healthy = containers.every((container) => container.running && container.health === 'healthy');
-        return healthy && api.length === apiReplicas && containers.length === apiReplicas + 2 ? true : undefined;
+        return healthy && api.length === apiReplicas && containers.length === apiReplicas + singletons.length ? true : undefined;
       },
       { what: `the compose stack healthy with ${apiReplicas} api replicas`, timeoutMs, intervalMs: 500 },
     );
@@ -145,7 +153,7 @@ export class ComposeStack {
    */
   get images(): string[] {
     const { project, profiles = [], registry } = this.options;
-    const file = composeFile();
+    const file = this.options.file === replicatedRedisComposePath ? replicatedRedisComposeFile() : composeFile();
     const pulled = Object.keys(registry ? (registryOverride(file).services ?? {}) : {});
     const built = Object.entries(file.services ?? {}).filter(
       ([name, service]) => !pulled.includes(name) && (service.profiles ?? []).every((profile) => profiles.includes(profile)),

@@ -29,6 +29,8 @@ interface RunBy {
 const ci = (command: string): RunBy[] => [{ file: '.ci/run', runs: [command] }];
 const composeSuite = 'packages/e2e/test/compose.test.ts';
 const composeStack = 'packages/e2e/src/compose-stack.ts';
+const redisFailover = 'packages/e2e/test/redis-failover.test.ts';
+const replicatedRedisHelpers = 'packages/e2e/test/replicated-redis.ts';
 const demo: RunBy[] = [
   { file: 'packages/e2e/test/demo.test.ts', runs: ["readDoc('docs/demo.md')", "'The demo'"], section: { page: 'docs/demo.md', heading: 'The demo' } },
 ];
@@ -67,6 +69,14 @@ const testedCommands: Record<string, readonly RunBy[]> = {
     { file: 'packages/deploy/test/kubernetes.test.ts', runs: ['kustomize(k8s)'] },
     { file: 'packages/deploy/test/kustomize.ts', runs: ["spawnSync(kubectl, ['kustomize', dir]"] },
   ],
+  'docker compose -f docker-compose.replicated-redis.yml up --build --scale api=2': [
+    { file: redisFailover, runs: ['file: replicatedRedisComposePath', 'stack.build()', 'stack.up(apiReplicas)', 'const apiReplicas = 2;'] },
+  ],
+  // In each Sentinel's container after every fault (docker exec on the container compose runs).
+  "docker compose -f docker-compose.replicated-redis.yml exec sentinel-0 sh -c 'REDISCLI_AUTH=$(cat /run/redis-auth/password) redis-cli -p 26379 sentinel get-master-addr-by-name three-tier'": [
+    { file: replicatedRedisHelpers, runs: ['REDISCLI_AUTH=$(cat /run/redis-auth/password) exec redis-cli', "'SENTINEL', 'get-master-addr-by-name', redisReplication.masterName"] },
+  ],
+  'docker compose -f docker-compose.replicated-redis.yml down --volumes': [{ file: redisFailover, runs: ['file: replicatedRedisComposePath', 'stack.down(true)'] }],
   'docker compose --profile observability up --build --scale api=3': [
     { file: 'packages/e2e/test/observability.test.ts', runs: ["profiles: ['observability']", 'stack.build()', 'stack.up(apiReplicas)', 'const apiReplicas = 3;'] },
   ],
