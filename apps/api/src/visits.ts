@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { logFor } from './http/exchange.js';
 import { HttpError } from './http/problem.js';
 import { wholeRequest } from './http/whole-request.js';
-import { NotCountedError, TooLateError, type VisitCounter } from './redis/counter.js';
+import { NotCountedError, TooLateError, UnansweredCountError, type VisitCounter } from './redis/counter.js';
 
 /** The Idempotency-Key of a request, if it has a well-formed one. A malformed one is refused. */
 export function idempotencyKey(req: Request): string | undefined {
@@ -41,11 +41,28 @@ function replicatedProblem(error: unknown, ttlSeconds: number): { outcome: Visit
 }
 
 /**
+ * One Redis: a 503 says whether the visit may have been counted. `not-counted`: Redis refused it,
+ * never got it, or ran it past its deadline (which counts nothing). `unconfirmed`: Redis got it but
+ * its answer did not come back in time, so it may have counted it; a retry with the same
+ * Idempotency-Key gets that count, or counts it once.
+ */
+function singleProblem(error: unknown, ttlSeconds: number): { outcome: VisitOutcome; detail: string } {
+  if (error instanceof UnansweredCountError) {
+    return {
+      outcome: 'unconfirmed',
+      detail:
+        'The visit may have been counted: Redis got it but did not answer in time. ' +
+        `Retry with the same Idempotency-Key within ${String(ttlSeconds)} s and it is counted exactly once; a retry without one may count it twice.`,
+    };
+  }
+  return { outcome: 'not-counted', detail: 'The visit counter is unavailable: Redis is not answering. The visit was not counted; try again shortly.' };
+}
+
+/**
  * The count this request shows. GET counts one more visit (once per Idempotency-Key). HEAD is
  * safe in HTTP's sense and what uptime checkers send, so it reads the count and adds nothing.
- * When Redis fails, the answer is a 503 that the client can retry with the same key, and the
- * visit is not counted: Redis refuses to count it later (see VisitCounter.increment). In Sentinel
- * mode the 503 says whether it was counted (see replicatedProblem).
+ * When Redis fails, the answer is a 503 that the client can retry with the same key, and says in
+ * `visit` whether the visit may have been counted (singleProblem, replicatedProblem).
  */
 export async function visitCount(counter: VisitCounter, req: Request, logger: Logger): Promise<number> {
   const key = idempotencyKey(req);
@@ -55,15 +72,12 @@ export async function visitCount(counter: VisitCounter, req: Request, logger: Lo
   try {
     return req.method === 'HEAD' ? await counter.current() : await counter.increment(key);
   } catch (error) {
-    if (counter.replicated && req.method !== 'HEAD') {
-      const { outcome, detail } = replicatedProblem(error, counter.idempotencyTtlSeconds);
-      logFor(logger, req).warn({ err: error }, outcome === 'unconfirmed' ? 'visit not confirmed by a replica' : 'visit not counted');
-      throw new HttpError(503, detail, { 'Retry-After': '1' }, { visit: outcome });
+    if (req.method === 'HEAD') {
+      logFor(logger, req).warn({ err: error }, 'count not read: redis unavailable');
+      throw new HttpError(503, 'The visit counter is unavailable: Redis is not answering. Try again shortly.', { 'Retry-After': '1' });
     }
-    const reason = error instanceof TooLateError ? 'redis answered too late' : 'redis unavailable';
-    logFor(logger, req).warn({ err: error }, `visit not counted: ${reason}`);
-    throw new HttpError(503, 'The visit counter is unavailable: Redis is not answering. Try again shortly.', {
-      'Retry-After': '1',
-    });
+    const { outcome, detail } = counter.replicated ? replicatedProblem(error, counter.idempotencyTtlSeconds) : singleProblem(error, counter.idempotencyTtlSeconds);
+    logFor(logger, req).warn({ err: error }, outcome === 'unconfirmed' ? 'visit may have been counted: no confirmed answer' : `visit not counted: ${error instanceof TooLateError ? 'redis ran it too late' : 'redis unavailable'}`);
+    throw new HttpError(503, detail, { 'Retry-After': '1' }, { visit: outcome });
   }
 }

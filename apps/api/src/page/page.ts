@@ -54,6 +54,8 @@ export interface PageModel {
   readonly hits: number | undefined;
   /** Why the visit was not counted: the 503's detail. */
   readonly visitProblem?: string | undefined;
+  /** The 503 said the visit may have been counted (`visit: unconfirmed`), so the page must not say it was not. */
+  readonly visitMayBeCounted?: boolean | undefined;
   readonly hostname: string;
   /** The readable name derived from the hostname (instanceAlias). */
   readonly alias: string;
@@ -81,7 +83,7 @@ export function renderPage(model: PageModel, script: PageScript): RenderedPage {
   const alias = escapeHtml(model.alias);
   const headline =
     model.hits === undefined
-      ? `<h1 id="message" class="unavailable">Not counted: ${escapeHtml(model.visitProblem ?? 'Redis is not answering.')}</h1>`
+      ? `<h1 id="message" class="unavailable">${model.visitMayBeCounted ? 'Maybe counted' : 'Not counted'}: ${escapeHtml(model.visitProblem ?? 'Redis is not answering.')}</h1>`
       : `<h1 id="message">${escapeHtml(counterMessage(model.hits))}</h1>`;
   const html = `<!doctype html>
 <html lang="en">

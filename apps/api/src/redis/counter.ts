@@ -93,6 +93,17 @@ export class UnconfirmedCountError extends Error {
   }
 }
 
+/**
+ * One Redis (no replicas): the count was sent, and may have run before its deadline, but no answer
+ * came (a command timeout while Redis stalled on its disk, a connection lost after the write).
+ */
+export class UnansweredCountError extends Error {
+  constructor(reason: string) {
+    super(`the visit may have been counted, but Redis did not answer: ${reason}`);
+    this.name = 'UnansweredCountError';
+  }
+}
+
 /** The master as the api sees it (Sentinel mode), from INFO replication on its own connection. */
 export interface ReplicationState {
   /** host:port of the server the connection reached. */
@@ -101,6 +112,16 @@ export interface ReplicationState {
   /** Redis's own count of replicas in sync (min_slaves_good_slaves), 0 when not a master. */
   readonly replicasInSync: number;
   readonly replicasRequired: number;
+}
+
+/**
+ * Whether a failed command may still have run: it was written, and what came back (nothing, in
+ * time) says nothing about it. An error reply means Redis refused it at its first write or before
+ * (NOREPLICAS, READONLY, MISCONF); one that could not be written never reached Redis.
+ */
+function mayHaveCounted(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return error.name !== 'ReplyError' && !/^Stream isn't writeable/.test(error.message);
 }
 
 /** A TIME round trip this short is always good enough for the clock offset (its error is half of it). */
@@ -187,8 +208,10 @@ export class VisitCounter {
   /**
    * One more visit, or the count already made for `idempotencyKey`. Redis counts only if it runs
    * the command within half the api's timeout, leaving the other half for the answer to come back:
-   * a visit answered 503 is not counted later, however long Redis was frozen. In Sentinel mode the
-   * count is acknowledged only once replicas have it (see countReplicated).
+   * a visit Redis did not run in time is not counted later, however long Redis was frozen. One it
+   * ran whose answer did not come back (Redis stalled on its fsync, say) was counted: that failure
+   * is an UnansweredCountError, not "not counted". In Sentinel mode the count is acknowledged only
+   * once replicas have it (see countReplicated).
    */
   async increment(idempotencyKey?: string): Promise<number> {
     if (this.replicated && this.redis.status !== 'ready') throw new NotCountedError(`not connected to the master (${this.redis.status})`);
@@ -202,12 +225,12 @@ export class VisitCounter {
     const { key, idempotencyTtlSeconds, timeoutMs } = this.options;
     const deadline = Date.now() + this.clockOffsetMs + countDeadlineMs(timeoutMs);
     if (this.options.replication) return this.countReplicated(this.options.replication, deadline, idempotencyKey);
-    const hits =
-      idempotencyKey === undefined
-        ? await this.timed('incr', () => this.redis.incrementBefore(key, deadline))
-        : await this.timed('increment_once', () =>
-            this.redis.incrementOnceBefore(key, `${key}:once:${idempotencyKey}`, deadline, idempotencyTtlSeconds),
-          );
+    const hits = await (idempotencyKey === undefined
+      ? this.timed('incr', () => this.redis.incrementBefore(key, deadline))
+      : this.timed('increment_once', () => this.redis.incrementOnceBefore(key, `${key}:once:${idempotencyKey}`, deadline, idempotencyTtlSeconds))
+    ).catch((error: unknown) => {
+      throw mayHaveCounted(error) ? new UnansweredCountError((error as Error).message) : error;
+    });
     if (hits < 0) throw new TooLateError();
     return hits;
   }
@@ -267,8 +290,7 @@ export class VisitCounter {
    */
   private countFailure(error: Error): Error {
     const reason = this.noteFailure(error);
-    if (error.name === 'ReplyError' || /^Stream isn't writeable/.test(error.message)) return new NotCountedError(reason);
-    return new UnconfirmedCountError(reason);
+    return mayHaveCounted(error) ? new UnconfirmedCountError(reason) : new NotCountedError(reason);
   }
 
   /** Records a failure as `timed` does (a timeout drops the connection); returns its message. */

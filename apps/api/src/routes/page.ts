@@ -19,17 +19,20 @@ export function pageHandler(counter: VisitCounter, instance: Instance, logger: L
   return async (req, res) => {
     let hits: number | undefined;
     let visitProblem: string | undefined;
+    let visitMayBeCounted = false;
     try {
       hits = await visitCount(counter, req, logger);
     } catch (error) {
       if (!(error instanceof HttpError) || error.status !== 503) throw error;
       visitProblem = error.detail;
+      visitMayBeCounted = error.extensions.visit === 'unconfirmed';
       res.status(503).set(error.headers);
     }
     if (res.headersSent) return;
     const page = renderPage({
       hits,
       visitProblem,
+      visitMayBeCounted,
       hostname: instance.hostname,
       alias,
       hue,

@@ -39,6 +39,11 @@ function field(body: unknown, name: string): unknown {
   return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
 }
 
+/** A visit's 503 said it may have been counted (`visit: unconfirmed`). */
+export function mayBeCounted(result: CallResult): boolean {
+  return field(result.body, 'visit') === 'unconfirmed';
+}
+
 /** What went wrong, in words: the problem's detail when there is one. */
 export function failure(result: CallResult): string {
   if (result.status === 0) return result.error ?? 'no answer';

@@ -1,6 +1,6 @@
 import { edgeAnswerWithinMs, routes } from '@three-tier/shared/browser';
 import { liveSettings } from '../live-settings.js';
-import { answeredBy, call, counterBody, failure } from './call.js';
+import { answeredBy, call, counterBody, failure, mayBeCounted } from './call.js';
 import { $, byId, clock } from './dom.js';
 import type { InstanceList } from './instances.js';
 import { drawTally, failureKey } from './tally.js';
@@ -25,7 +25,7 @@ export function wireCountButton(instances: InstanceList): void {
         instances.sawAnswer(body.hostname, Date.now());
         $('count-result').textContent = `${clock()} · Visit ${body.hits} counted by ${instances.nameOf(body.hostname)}.`;
       } else {
-        $('count-result').textContent = `${clock()} · Not counted: ${failure(result)}`;
+        $('count-result').textContent = `${clock()} · ${mayBeCounted(result) ? 'Maybe counted' : 'Not counted'}: ${failure(result)}`;
       }
     })();
   });
