@@ -74,6 +74,8 @@ export async function startUpstream(
       res.end(body);
     });
   });
+  // As the api keeps them: longer than the edge keeps its idle connections (Node's default is 5 s).
+  server.keepAliveTimeout = apiServer.keepAliveTimeoutMs;
   server.on('connection', (socket: Socket) => {
     connections += 1;
     sockets.add(socket);
