@@ -1,7 +1,7 @@
 /**
- * Real sockets for the edge's tests: api stand-ins that answer, reset or keep silent, the edge on
- * an ephemeral port, a client that can choose its source address, one that writes raw bytes, and a
- * logger that keeps lines.
+ * Real sockets for the edge's tests: api stand-ins that answer, reset or keep silent, one that never
+ * accepts a connection, the edge on an ephemeral port, a client that can choose its source address,
+ * one that writes raw bytes, and a logger that keeps lines.
  */
 import { request, createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
