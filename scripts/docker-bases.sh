@@ -5,7 +5,8 @@
 # Each is a Debian root file system made by debootstrap from this machine's Debian mirror, plus:
 #   node            Node.js's official binary and npm, from the npm registry (as the official image has them)
 #   nginx           Debian's nginx, and wget for the health check (the official alpine image has busybox's)
-#   redis           Debian's redis-server and redis-cli
+#   redis           Debian's redis-server, redis-sentinel and redis-cli (one image runs a single Redis,
+#                   or the data nodes and Sentinels of a replicated one)
 #   prometheus      Debian's prometheus (and wget, as the official image has busybox's), for the
 #                   compose profile `observability`, as are the next two
 #   nginx-exporter  Debian's prometheus-nginx-exporter, at the official image's binary path
@@ -56,6 +57,11 @@ share_ca() {
 
 exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
+# A stand-in built before the replicated Redis has no redis-sentinel: it is rebuilt, never kept.
+redis_complete() {
+  exists "$redis_image" && docker run --rm --entrypoint sh "$redis_image" -c 'command -v redis-sentinel' >/dev/null 2>&1
+}
+
 [ "$(id -u)" = 0 ] || fail "needs root (debootstrap and chroot): run it with sudo"
 command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || fail "debootstrap is missing: apt-get install -y debootstrap"
 docker info >/dev/null 2>&1 || fail "no Docker engine answers: start dockerd first"
@@ -65,6 +71,7 @@ all_exist() {
   for image in "$node_image" "$nginx_image" "$redis_image" "$prometheus_image" "$nginx_exporter_image" "$redis_exporter_image"; do
     exists "$image" || return 1
   done
+  redis_complete
 }
 
 if [ "${FORCE:-0}" != 1 ] && all_exist; then
@@ -152,6 +159,7 @@ customize_redis() {
   in_root "$root" sh -c 'getent passwd 999 >/dev/null || useradd --system --uid 999 --gid 999 --no-create-home --shell /usr/sbin/nologin redis-data'
   install -d -o 999 -g 999 "$root/data"
   in_root "$root" redis-server --version >/dev/null
+  in_root "$root" redis-sentinel --version >/dev/null
 }
 
 customize_prometheus() {
@@ -180,7 +188,7 @@ wanted() { [ "${FORCE:-0}" = 1 ] || ! exists "$1"; }
 path_env="ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 wanted "$node_image" && build_image node "$node_image" "" --change "$path_env" --change 'CMD ["node"]'
 wanted "$nginx_image" && build_image nginx "$nginx_image" "nginx wget" --change "$path_env" --change 'CMD ["nginx", "-g", "daemon off;"]'
-wanted "$redis_image" && build_image redis "$redis_image" "redis-server" --change "$path_env" --change 'WORKDIR /data' \
+{ wanted "$redis_image" || ! redis_complete; } && build_image redis "$redis_image" "redis-server redis-sentinel" --change "$path_env" --change 'WORKDIR /data' \
   --change 'CMD ["redis-server"]'
 wanted "$prometheus_image" && build_image prometheus "$prometheus_image" "prometheus wget" --change "$path_env" \
   --change 'ENTRYPOINT ["/bin/prometheus"]'

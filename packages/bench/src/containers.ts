@@ -4,9 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, preferredComposeCommand, runCommand, type CommandResult } from '@three-tier/processes';
+import { projectImage } from '@three-tier/deploy';
+import { freePort, installedComposes, runCommand, type CommandResult } from '@three-tier/processes';
 import { repoRoot } from '@three-tier/cli-kit';
-import { routes } from '@three-tier/shared';
+import { routes, services } from '@three-tier/shared';
 import { firstOk } from './children.js';
 
 export interface ImageSize {
@@ -44,26 +45,31 @@ function argDefault(dockerfile: string, name: string): string {
 
 const firstLine = (text: string): string => text.trim().split('\n')[0] ?? '';
 
+/** The bench's compose project: its containers, and the images compose names for it. */
+const benchProject = 'threetierbench';
+
 /**
  * @param env the bench's environment: docker's own settings and NODE_IMAGE, NGINX_IMAGE, REDIS_IMAGE
  */
 export async function measureContainers(env: NodeJS.ProcessEnv, progress: (message: string) => void): Promise<ContainerFigures> {
   const info = await run('docker', ['info', '--format', '{{.ServerVersion}}'], env, 15_000);
   if (info.code !== 0) return { measured: false, reason: `docker info did not answer (${firstLine(info.stderr) || 'timed out'})` };
-  const [command, ...prefix] = await preferredComposeCommand(env);
+  const [installed] = await installedComposes(env);
+  if (!installed) return { measured: false, reason: 'no Docker Compose here: install docker-compose, or the Compose v2 plugin' };
+  const [command, ...prefix] = installed.command;
   const compose = [command, ...prefix].join(' ');
-  // Images of the bench's own, built here when missing (from the build cache the tests leave, a
-  // few seconds) and removed at the end, so the bench neither needs nor leaves a `latest`.
-  const imageEnv = { ...env, IMAGE_PREFIX: 'three-tier-bench', TAG: 'bench' };
+  // Images of the bench's own project, named for it by compose, built here when missing (from the
+  // build cache the tests leave, a few seconds) and removed at the end.
+  const image = (service: string): string => projectImage(benchProject, service, installed.version);
   const tiers = [
-    { image: 'three-tier-bench-api:bench', dockerfile: 'api', arg: 'NODE_IMAGE' },
-    { image: 'three-tier-bench-nginx:bench', dockerfile: 'nginx', arg: 'NGINX_IMAGE' },
-    { image: 'three-tier-bench-redis:bench', dockerfile: 'redis', arg: 'REDIS_IMAGE' },
+    { image: image(services.api), dockerfile: 'api', arg: 'NODE_IMAGE' },
+    { image: image(services.edge), dockerfile: 'nginx', arg: 'NGINX_IMAGE' },
+    { image: image(services.redis), dockerfile: 'redis', arg: 'REDIS_IMAGE' },
   ] as const;
   let built = false;
   if ((await Promise.all(tiers.map((tier) => imageBytes(tier.image, env)))).includes(undefined)) {
-    progress(`${compose} build (IMAGE_PREFIX=three-tier-bench TAG=bench)`);
-    const build = await run(command, [...prefix, '-p', 'threetierbench', 'build'], imageEnv, 900_000);
+    progress(`${compose} -p ${benchProject} build`);
+    const build = await run(command, [...prefix, '-p', benchProject, 'build'], env, 900_000);
     if (build.code !== 0) {
       return { measured: false, reason: `${compose} build failed (no base images? npm run docker:bases): ${firstLine(build.stderr.split('\n').slice(-3).join('\n'))}` };
     }
@@ -77,7 +83,7 @@ export async function measureContainers(env: NodeJS.ProcessEnv, progress: (messa
       const base = env[tier.arg] || argDefault(tier.dockerfile, tier.arg);
       images.push({ image: tier.image, bytes, base, baseBytes: await imageBytes(base, env) });
     }
-    return await composeUp(command, prefix, compose, imageEnv, images, progress);
+    return await composeUp(command, prefix, compose, env, images, progress);
   } finally {
     if (built) await run('docker', ['rmi', ...tiers.map((tier) => tier.image)], env, 60_000);
   }
@@ -93,8 +99,8 @@ async function composeUp(
 ): Promise<ContainerFigures> {
   const port = await freePort();
   const composeEnv = { ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1' };
-  const project = [...prefix, '-p', 'threetierbench'];
-  progress(`${compose} up -d --no-build (project threetierbench, port ${port})`);
+  const project = [...prefix, '-p', benchProject];
+  progress(`${compose} up -d --no-build (project ${benchProject}, port ${port})`);
   const started = performance.now();
   try {
     const up = await run(command, [...project, 'up', '-d', '--no-build'], composeEnv, 120_000);

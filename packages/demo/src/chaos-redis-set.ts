@@ -1,4 +1,3 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { redisInfo, respFields, respRequest, type RunRecord } from '@three-tier/processes';
 import { budgets, ports, redisReplication, redisReplicationNames } from '@three-tier/shared';
@@ -195,21 +194,6 @@ interface SetContainer {
 
 type Docker = (args: readonly string[]) => Promise<string>;
 
-/** The processes whose parent is `pid`, from the host's /proc. */
-function childrenOf(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] === String(pid)) children.push(Number(entry));
-    } catch {
-      // it exited while we looked
-    }
-  }
-  return children;
-}
-
 /** redis-cli's raw output of SENTINEL MASTER: a name on one line, its value on the next. */
 function pairs(text: string): Map<string, string> {
   const lines = text.split('\n').map((line) => line.trim());
@@ -230,9 +214,11 @@ function infoFields(text: string): Map<string, string> {
 
 /**
  * The set of a compose project that runs the replicated Redis (a service per member, named as in
- * the contract), asked through redis-cli in each container. A kill is a SIGKILL, from the host, to
- * the container's main process (the child of its init, or its first process without one): a crash,
- * which the restart policy answers; `docker kill` would count as a stop asked for.
+ * the contract), asked through redis-cli in each container, logged in with REDIS_PASSWORD or else
+ * the password the set keeps in its shared file. A kill is a SIGKILL, from the host, to the member's
+ * redis-server or redis-sentinel: a crash, which the start script around it answers by starting it
+ * again in the same container (its name and address stay, which the Sentinels need). Killing the
+ * script instead would restart the container, and `docker kill` would count as a stop asked for.
  */
 export async function composeRedisSet(docker: Docker, project: string, password: string | undefined): Promise<RedisSetAccess> {
   const containers = new Map<string, SetContainer>();
@@ -250,8 +236,10 @@ export async function composeRedisSet(docker: Docker, project: string, password:
   const cli = async (name: string, port: number, args: readonly string[]): Promise<string | undefined> => {
     const container = containers.get(name);
     if (!container) return undefined;
-    const auth = password ? ['-a', password, '--no-auth-warning'] : [];
-    return docker(['exec', container.id, 'redis-cli', '-p', String(port), ...auth, ...args]).catch(() => undefined);
+    if (password) return docker(['exec', container.id, 'redis-cli', '-p', String(port), '-a', password, '--no-auth-warning', ...args]).catch(() => undefined);
+    // The password the set generated at its first start, in the volume every member mounts.
+    const fromFile = ['sh', '-c', 'REDISCLI_AUTH=$(cat /run/redis-auth/password) exec redis-cli "$@"', 'redis-cli'];
+    return docker(['exec', container.id, ...fromFile, '-p', String(port), ...args]).catch(() => undefined);
   };
   return {
     async sentinelMaster(name) {
@@ -266,10 +254,17 @@ export async function composeRedisSet(docker: Docker, project: string, password:
     async kill(name) {
       const container = containers.get(name);
       if (!container) throw new Error(`no ${name} container is running`);
-      const first = Number((await docker(['inspect', '--format', '{{.State.Pid}}', container.id])).trim());
-      const [main = first] = childrenOf(first);
-      signalPid(main, name);
-      return `sent SIGKILL to ${name}'s process (host pid ${main}, in ${container.name}), as a crash would; Docker's restart policy restarts it`;
+      const program = redisReplicationNames.sentinels.includes(name) ? 'redis-sentinel' : 'redis-server';
+      const pid = Number(
+        (await docker(['top', container.id, '-o', 'pid,args']))
+          .split('\n')
+          .find((line) => line.includes(program))
+          ?.trim()
+          .split(/\s+/)[0] ?? NaN,
+      );
+      if (!Number.isInteger(pid)) throw new Error(`no ${program} runs in ${container.name}`);
+      signalPid(pid, name);
+      return `sent SIGKILL to ${name}'s ${program} (host pid ${String(pid)}, in ${container.name}), as a crash would; its start script starts it again in the same container`;
     },
   };
 }

@@ -12,9 +12,20 @@ import { generatedFiles } from './files.js';
 const usage = `usage: deploy-generate [--check]
 
 Writes the files generated from the shared contract into the repository and prints each one it
-changed, or that nothing changed: docker-compose.yml, docker/nginx/nginx.conf, the monitoring files
-(docker/prometheus/prometheus.yml and rules.yml, grafana/three-tier-dashboard.json), k8s/*.yaml and
-the monitoring component k8s/components/monitoring/*.yaml.
+changed, or that nothing changed:
+  docker-compose.yml                 the compose stack (images named for the compose project)
+  docker-compose.registry.yml        over it: the pushed images, by IMAGE_PREFIX and TAG
+  docker-compose.replicated-redis.yml  the stack with a replicated Redis (Sentinel) instead
+  docker/redis/data-node.conf        its data nodes' settings,
+  docker/redis/sentinel.conf         and its Sentinels' seed
+  docker/nginx/nginx.conf            the config the nginx image ships
+  docker/prometheus/prometheus.yml   Prometheus of the compose profile observability,
+  docker/prometheus/rules.yml        and its recording and alert rules
+  docker/prometheus/prometheus-replicated-redis.yml   the same beside the replicated Redis
+  grafana/three-tier-dashboard.json  the dashboard
+  k8s/*.yaml                         the Kubernetes manifests and their kustomization
+  k8s/components/monitoring/*.yaml   the monitoring component (prometheus-operator, Grafana)
+  k8s/components/replicated-redis/*.yaml   the replicated Redis component (Sentinel)
 
   --check     write nothing; exit 1 naming the files that differ from their generator
   -h, --help  this text

@@ -13,9 +13,7 @@ import { exporters, nginxStatus, prometheusServer } from '@three-tier/observabil
 import type { ComposeSpecification } from 'docker-compose';
 import {
   baseImages,
-  defaultImagePrefix,
   imageBuilds,
-  imageRepository,
   monitoringImages,
   redisAuthDir,
   redisExporterPasswordFile,
@@ -35,22 +33,29 @@ const memoryLimit = (image: ImageName): string => `${containerResources[image].m
 
 /** What every service gets: no privileges, nothing writable but what it must write, bounded logs. */
 function hardened(image: ImageName, extra: Service): Service {
-  return hardenedImage(imageBuilds[image], baseImages[image], imageRepository(`\${IMAGE_PREFIX:-${defaultImagePrefix}}`, image), extra);
+  return hardenedImage(imageBuilds[image], baseImages[image], extra);
 }
 
 /** The profile `observability`'s services: hardened the same way, and started only with the profile. */
 function monitoring(image: MonitoringImageName, extra: Service): Service {
   const { build, base } = monitoringImages[image];
   return {
-    ...hardenedImage(build, base, `\${IMAGE_PREFIX:-${defaultImagePrefix}}-${image}`, extra),
+    ...hardenedImage(build, base, extra),
     profiles: [observabilityProfile],
   };
 }
 
+/**
+ * A service built from its Dockerfile, with no `image:`: each compose then names what it builds
+ * after the project (projectImage: `<project>-api` in Compose v2, `<project>_api` in 1.29), so two
+ * checkouts, or two COMPOSE_PROJECT_NAMEs, never build over each other's images. `image:` cannot say
+ * that for both: docker-compose 1.29 offers no project name to interpolation and nests no defaults,
+ * and v2 offers COMPOSE_PROJECT_NAME only when the environment or a top-level `name` sets it, not for
+ * `-p` or the folder's name. Only a registry's images have a name of their own: registryOverride.
+ */
 function hardenedImage(
   build: { readonly context: string; readonly dockerfile: string },
   base: { readonly arg: string; readonly default: string },
-  repository: string,
   extra: Service,
 ): Service {
   return {
@@ -59,7 +64,6 @@ function hardenedImage(
       ...(build.context === '.' ? { dockerfile: build.dockerfile } : {}),
       args: { [base.arg]: `\${${base.arg}:-${base.default}}` },
     },
-    image: `${repository}:\${TAG:-latest}`,
     restart: 'unless-stopped',
     init: true,
     read_only: true,

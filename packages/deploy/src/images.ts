@@ -4,6 +4,9 @@
  * Kubernetes manifests take them from here.
  */
 import { services } from '@three-tier/shared';
+import type { ComposeSpecification } from 'docker-compose';
+
+type Service = NonNullable<ComposeSpecification['services']>[string];
 
 export type ImageName = keyof typeof services;
 
@@ -36,6 +39,43 @@ export const defaultImagePrefix = 'three-tier';
 
 export function imageRepository(prefix: string, image: ImageName): string {
   return `${prefix}-${services[image]}`;
+}
+
+/**
+ * The image compose builds for a service of the compose files, which name none (compose.ts says
+ * why): the project and the service, joined by `-` in Compose v2 and by `_` in docker-compose 1.x,
+ * tagged latest. `composeVersion` is what the compose reports (2.26.1, 1.29.2).
+ */
+export function projectImage(project: string, service: string, composeVersion: string): string {
+  const separator = composeVersion.startsWith('1.') ? '_' : '-';
+  return `${project}${separator}${service}:latest`;
+}
+
+/** `docker compose -f docker-compose.yml -f docker-compose.registry.yml pull`: the images npm run images:push pushed. */
+export const registryComposePath = 'docker-compose.registry.yml';
+
+/** The pushed image a service builds, found by its Dockerfile; none for the images never pushed (Prometheus, the exporters). */
+function pushedImageOf(service: Service): ImageName | undefined {
+  const { build } = service;
+  if (typeof build !== 'object') return undefined;
+  return (Object.keys(imageBuilds) as ImageName[]).find(
+    (image) => imageBuilds[image].context === build.context && (build.dockerfile ?? imageBuilds[image].dockerfile) === imageBuilds[image].dockerfile,
+  );
+}
+
+/**
+ * The override that names a compose file's pushed images after the registry they were pushed to,
+ * `<IMAGE_PREFIX>-api:<TAG>` and so on, for `pull` and `up --no-build` on another machine. The one
+ * place a compose file names an image: every service that builds a pushed image gets its name, so a
+ * file with several services built from one Dockerfile runs one pulled image.
+ */
+export function registryOverride(file: ComposeSpecification): ComposeSpecification {
+  const prefix = '${IMAGE_PREFIX:?set IMAGE_PREFIX to what npm run images:push pushed, e.g. alice/three-tier}';
+  const named = Object.entries(file.services ?? {}).flatMap(([name, service]) => {
+    const image = pushedImageOf(service);
+    return image ? [[name, { image: `${imageRepository(prefix, image)}:\${TAG:-latest}` }] as const] : [];
+  });
+  return { services: Object.fromEntries(named) };
 }
 
 /** Where the Redis password file lives in the containers that share it (a volume, or a secret). */

@@ -1,4 +1,5 @@
 export * from './compose.js';
+export * from './compose-replicated.js';
 export * from './files.js';
 export * from './images.js';
 export * from './kubernetes/index.js';

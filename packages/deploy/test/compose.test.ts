@@ -16,7 +16,10 @@ import {
   monitoringImages,
   monitoringUser,
   observabilityProfile,
+  projectImage,
   prometheusPublished,
+  registryComposePath,
+  registryOverride,
   type ImageName,
 } from '../src/index.js';
 
@@ -145,18 +148,46 @@ describe('docker-compose.yml', () => {
     assert.ok(Number.parseInt(String(service(services.api).stop_grace_period), 10) * 1_000 > drainMs);
   });
 
-  test('names images <IMAGE_PREFIX>-<service>:<TAG> and takes the base images from the environment', () => {
+  test('names no image, so that each compose names its builds after the project; takes the base images from the environment', () => {
+    for (const [name, s] of Object.entries(compose.services ?? {})) assert.equal(s.image, undefined, name);
     for (const image of Object.keys(imageBuilds) as ImageName[]) {
-      const s = service(services[image]);
-      assert.equal(s.image, `\${IMAGE_PREFIX:-three-tier}-${services[image]}:\${TAG:-latest}`);
-      const build = s.build as { args: Record<string, string> };
+      const build = service(services[image]).build as { args: Record<string, string> };
       const { arg, default: official } = baseImages[image];
       assert.equal(build.args[arg], `\${${arg}:-${official}}`);
     }
     for (const [image, { base }] of Object.entries(monitoringImages)) {
-      const s = service(image);
-      assert.equal(s.image, `\${IMAGE_PREFIX:-three-tier}-${image}:\${TAG:-latest}`);
-      assert.equal((s.build as { args: Record<string, string> }).args[base.arg], `\${${base.arg}:-${base.default}}`);
+      assert.equal((service(image).build as { args: Record<string, string> }).args[base.arg], `\${${base.arg}:-${base.default}}`);
+    }
+  });
+
+  test('the registry override names the pushed images <IMAGE_PREFIX>-<service>:<TAG>, and no other', () => {
+    const override = registryOverride(compose);
+    const prefix = '${IMAGE_PREFIX:?set IMAGE_PREFIX to what npm run images:push pushed, e.g. alice/three-tier}';
+    assert.deepEqual(
+      override.services,
+      Object.fromEntries((Object.keys(imageBuilds) as ImageName[]).map((image) => [services[image], { image: `${prefix}-${services[image]}:\${TAG:-latest}` }])),
+    );
+    // A file that builds one Dockerfile for several services (the replicated Redis's members) names one image for all.
+    const twins = registryOverride({ services: { 'redis-0': service(services.redis), 'sentinel-0': service(services.redis) } });
+    assert.deepEqual(Object.values(twins.services ?? {}).map((s) => s.image), [`${prefix}-redis:\${TAG:-latest}`, `${prefix}-redis:\${TAG:-latest}`]);
+  });
+
+  test('projectImage: the project and the service, as Compose v2 and docker-compose 1.29 each spell them', () => {
+    assert.equal(projectImage('alpha', 'api', '2.26.1'), 'alpha-api:latest');
+    assert.equal(projectImage('beta', 'nginx', '2.40.0'), 'beta-nginx:latest');
+    assert.equal(projectImage('alpha', 'api', '1.29.2'), 'alpha_api:latest');
+    assert.notEqual(projectImage('alpha', 'redis', '2.26.1'), projectImage('beta', 'redis', '2.26.1'));
+  });
+
+  test('Compose v2 names the images of two projects as projectImage says (config --images; 1.29 has none: the e2e build proves it)', async () => {
+    const v2 = (await installedComposes(process.env)).filter(({ version }) => version.startsWith('2.'));
+    for (const { command: [program, ...prefix], version } of v2) {
+      for (const project of ['alpha', 'beta']) {
+        const result = spawnSync(program, [...prefix, '-p', project, '--profile', observabilityProfile, 'config', '--images'], { cwd: root, encoding: 'utf8' });
+        assert.equal(result.status, 0, result.stderr);
+        const expected = Object.keys(compose.services ?? {}).map((name) => projectImage(project, name, version).replace(/:latest$/, ''));
+        assert.deepEqual(result.stdout.trim().split('\n').sort(), expected.sort());
+      }
     }
   });
 
@@ -166,6 +197,19 @@ describe('docker-compose.yml', () => {
     for (const { command: [program, ...prefix] } of installed) {
       const result = spawnSync(program, [...prefix, 'config', '--quiet'], { cwd: root, encoding: 'utf8' });
       assert.equal(result.status, 0, `${[program, ...prefix].join(' ')} config --quiet: ${result.stderr}`);
+    }
+  });
+
+  test('with the registry override, every compose here names the pushed images, and asks for IMAGE_PREFIX without one', async () => {
+    const files = ['-f', 'docker-compose.yml', '-f', registryComposePath];
+    const env = { ...process.env, IMAGE_PREFIX: 'alice/three-tier', TAG: '1.0.0' };
+    for (const { command: [program, ...prefix] } of await installedComposes(process.env)) {
+      const named = spawnSync(program, [...prefix, ...files, 'config'], { cwd: root, encoding: 'utf8', env });
+      assert.equal(named.status, 0, named.stderr);
+      for (const image of Object.keys(imageBuilds) as ImageName[]) assert.match(named.stdout, new RegExp(`image: alice/three-tier-${services[image]}:1\\.0\\.0$`, 'm'));
+      const unnamed = spawnSync(program, [...prefix, ...files, 'config', '--quiet'], { cwd: root, encoding: 'utf8', env: { ...env, IMAGE_PREFIX: '' } });
+      assert.notEqual(unnamed.status, 0);
+      assert.match(unnamed.stderr, /set IMAGE_PREFIX to what npm run images:push pushed/);
     }
   });
 });

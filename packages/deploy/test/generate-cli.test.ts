@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, extname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { repoRoot } from '@three-tier/cli-kit';
 import { generatedFiles } from '../src/index.js';
@@ -84,5 +85,14 @@ describe('deploy-generate in a scratch repository whose files differ from the ge
     assert.equal(result.stdout, `wrote ${compose}\nwrote ${missing}\n`);
     for (const [path, content] of expected) assert.equal(await readFile(join(root, path), 'utf8'), content, path);
     assert.equal(spawnSync(process.execPath, [cli, '--check'], { cwd: root }).status, 0);
+  });
+});
+
+describe('deploy-generate --help', () => {
+  test('names every file it writes, by its path or as its folder\'s *.<extension>', () => {
+    const help = spawnSync(process.execPath, [fileURLToPath(new URL('../src/cli.js', import.meta.url)), '--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0, help.stderr);
+    const unnamed = Object.keys(generatedFiles()).filter((path) => !help.stdout.includes(path) && !help.stdout.includes(`${dirname(path)}/*${extname(path)}`));
+    assert.deepEqual(unnamed, []);
   });
 });

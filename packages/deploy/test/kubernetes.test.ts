@@ -17,6 +17,7 @@ import {
   preStopSeconds,
   redisPasswordFile,
   redisSecret,
+  registryOverride,
   version,
   type Manifest,
 } from '../src/index.js';
@@ -345,10 +346,11 @@ describe('one contract: the route table, docker-compose.yml and the manifests ag
     assert.equal(env(services.redis).REDIS_PASSWORD_FILE, redisPasswordFile);
   });
 
-  test('image repositories', () => {
+  test('image repositories: the names compose runs pushed images by', () => {
+    const pushed = registryOverride(compose).services ?? {};
     for (const name of [services.api, services.edge, services.redis]) {
       const repository = container(name).image.split(':')[0];
-      assert.ok(String(compose.services?.[name]?.image).includes(`-${name}:`), name);
+      assert.ok(String(pushed[name]?.image).includes(`-${name}:`), name);
       assert.equal(repository, `three-tier-${name}`);
     }
   });

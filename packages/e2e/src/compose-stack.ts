@@ -1,5 +1,5 @@
-import { imageBuilds, imageRepository, monitoringImages, type ImageName } from '@three-tier/deploy';
-import { answersOk, composeFlavours, runCommand, waitFor, type ComposeFlavour } from '@three-tier/processes';
+import { composeFile, projectImage, registryComposePath, registryOverride, replicatedRedisComposeFile, replicatedRedisComposePath } from '@three-tier/deploy';
+import { answersOk, composeFlavours, composeVersion, runCommand, waitFor, type ComposeFlavour } from '@three-tier/processes';
 import { docker } from '@three-tier/release';
 import { repoRoot } from '@three-tier/cli-kit';
 import { edge, routes, services } from '@three-tier/shared';
@@ -12,7 +12,7 @@ export interface ComposeStackOptions {
   readonly project: string;
   /** Where nginx is published on 127.0.0.1. */
   readonly httpPort: number;
-  /** The environment compose runs with: PATH and DOCKER_* plus IMAGE_PREFIX, TAG, base images... */
+  /** The environment compose runs with: PATH and DOCKER_* plus the base images... */
   readonly env: NodeJS.ProcessEnv;
   readonly onOutput?: (text: string) => void;
   /** Which compose runs it; by default the plugin when there is one. */
@@ -22,6 +22,18 @@ export interface ComposeStackOptions {
    * not counted by `waitHealthy`: whoever asks for them checks them their own way.
    */
   readonly profiles?: readonly string[];
+  /** The compose file, from the repository root; docker-compose.yml by default. */
+  readonly file?: string;
+  /**
+   * The services that run one container each beside the api, all of which `waitHealthy` waits
+   * for; nginx and Redis by default (docker-compose.yml's).
+   */
+  readonly singletons?: readonly string[];
+  /**
+   * Runs the images `npm run images:push` pushed (docker-compose.registry.yml names them
+   * `<prefix>-api:<tag>`...) instead of the project's own builds.
+   */
+  readonly registry?: { readonly prefix: string; readonly tag: string };
 }
 
 /**
@@ -32,6 +44,8 @@ export class ComposeStack {
   private constructor(
     readonly options: ComposeStackOptions,
     private readonly executable: IDockerComposeExecutableOptions | undefined,
+    /** What the compose reports, e.g. 2.26.1: how it names the images it builds. */
+    readonly composeVersion: string,
   ) {}
 
   static async create(options: ComposeStackOptions): Promise<ComposeStack> {
@@ -40,7 +54,7 @@ export class ComposeStack {
     if (!/^[a-z0-9]+$/.test(options.project)) throw new Error(`compose project names must be [a-z0-9]+ (got ${options.project})`);
     const flavour = options.flavour ?? (await composeFlavours(options.env))[0];
     if (!flavour) throw new Error('no Docker Compose here: install docker-compose, or the Compose v2 plugin');
-    return new ComposeStack(options, flavour === 'standalone' ? { standalone: true } : undefined);
+    return new ComposeStack(options, flavour === 'standalone' ? { standalone: true } : undefined, await composeVersion(flavour, options.env));
   }
 
   /** nginx, as published on the host. */
@@ -53,11 +67,13 @@ export class ComposeStack {
   }
 
   private settings(commandOptions: (string | string[])[] = []): IDockerComposeOptions {
-    const { project, httpPort, env, onOutput } = this.options;
+    const { project, httpPort, env, onOutput, registry } = this.options;
+    const pulled = registry ? { IMAGE_PREFIX: registry.prefix, TAG: registry.tag } : {};
     return {
       cwd: repoRoot,
+      ...(registry ? { config: ['docker-compose.yml', registryComposePath] } : this.options.file ? { config: this.options.file } : {}),
       ...(this.executable ? { executable: this.executable } : {}),
-      env: { ...env, COMPOSE_PROJECT_NAME: project, HTTP_PORT: String(httpPort), HTTP_HOST: '127.0.0.1' },
+      env: { ...env, ...pulled, COMPOSE_PROJECT_NAME: project, HTTP_PORT: String(httpPort), HTTP_HOST: '127.0.0.1' },
       // `docker compose --profile observability up ...`, as docs/observability.md writes it, on every command.
       ...(this.options.profiles ? { composeOptions: this.options.profiles.flatMap((profile) => ['--profile', profile]) } : {}),
       commandOptions,
@@ -65,7 +81,7 @@ export class ComposeStack {
     };
   }
 
-  /** Pulls the images the compose file names (IMAGE_PREFIX, TAG) instead of building them. */
+  /** Pulls the images the registry override names (the option `registry`) instead of building them. */
   async pull(): Promise<void> {
     await compose.pullAll(this.settings());
   }
@@ -85,11 +101,12 @@ export class ComposeStack {
   async waitHealthy(apiReplicas: number, timeoutMs = 90_000): Promise<void> {
     await waitFor(
       async () => {
-        const core: readonly string[] = Object.values(services);
+        const singletons = this.options.singletons ?? [services.edge, services.redis];
+        const core: readonly string[] = [services.api, ...singletons];
         const containers = (await this.containers()).filter((container) => core.includes(container.service));
         const api = containers.filter((container) => container.service === services.api);
         const healthy = containers.every((container) => container.running && container.health === 'healthy');
-        return healthy && api.length === apiReplicas && containers.length === apiReplicas + 2 ? true : undefined;
+        return healthy && api.length === apiReplicas && containers.length === apiReplicas + singletons.length ? true : undefined;
       },
       { what: `the compose stack healthy with ${apiReplicas} api replicas`, timeoutMs, intervalMs: 500 },
     );
@@ -130,12 +147,18 @@ export class ComposeStack {
     return { exitCode: code ?? 1, out: `${stdout}${stderr}` };
   }
 
-  /** The images this stack runs: <IMAGE_PREFIX>-<image>:<TAG>. */
+  /**
+   * The images this stack builds: each service's, named for the project as this compose names
+   * them. With `registry`, the pulled ones are the registry's, not the project's to remove.
+   */
   get images(): string[] {
-    const { IMAGE_PREFIX: prefix, TAG: tag } = this.options.env;
-    if (!prefix || !tag) return [];
-    const monitoring = this.options.profiles?.includes('observability') ? Object.keys(monitoringImages).map((image) => `${prefix}-${image}:${tag}`) : [];
-    return [...(Object.keys(imageBuilds) as ImageName[]).map((image) => `${imageRepository(prefix, image)}:${tag}`), ...monitoring];
+    const { project, profiles = [], registry } = this.options;
+    const file = this.options.file === replicatedRedisComposePath ? replicatedRedisComposeFile() : composeFile();
+    const pulled = Object.keys(registry ? (registryOverride(file).services ?? {}) : {});
+    const built = Object.entries(file.services ?? {}).filter(
+      ([name, service]) => !pulled.includes(name) && (service.profiles ?? []).every((profile) => profiles.includes(profile)),
+    );
+    return built.map(([name]) => projectImage(project, name, this.composeVersion));
   }
 
   /** Untags the stack's images; their untagged layers stay, as the build cache of the next run. */
@@ -147,8 +170,8 @@ export class ComposeStack {
     if (present.length > 0) await docker(['image', 'rm', '--no-prune', ...present], this.options.env);
   }
 
-  /** Whatever of this project Docker still holds: containers, networks, volumes, image tags. */
-  async leftovers(): Promise<string[]> {
+  /** What `down` should remove of this project: its containers, networks and volumes, by compose's label. */
+  async resources(): Promise<string[]> {
     const { env, project } = this.options;
     const label = `label=com.docker.compose.project=${project}`;
     const list = async (args: string[]): Promise<string[]> => (await docker(args, env)).split('\n').filter(Boolean);
@@ -157,11 +180,16 @@ export class ComposeStack {
       list(['network', 'ls', '--filter', label, '--format', 'network {{.Name}}']),
       list(['volume', 'ls', '--filter', label, '--format', 'volume {{.Name}}']),
     ]);
+    return [...containers, ...networks, ...volumes];
+  }
+
+  /** Whatever of this project Docker still holds: containers, networks, volumes, image tags. */
+  async leftovers(): Promise<string[]> {
     const images: string[] = [];
     for (const image of this.images) {
-      if (await docker(['image', 'inspect', image], env).then(() => true, () => false)) images.push(`image ${image}`);
+      if (await docker(['image', 'inspect', image], this.options.env).then(() => true, () => false)) images.push(`image ${image}`);
     }
-    return [...containers, ...networks, ...volumes, ...images];
+    return [...(await this.resources()), ...images];
   }
 
   /** Stops and removes the containers; with `volumes`, the Redis data too. */

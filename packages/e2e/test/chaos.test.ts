@@ -47,8 +47,8 @@ before(async () => {
   unlock = await composeStackLock('chaos on compose');
   const [flavour] = await composeFlavours(process.env);
   assert.ok(flavour, 'Docker Compose must be installed: docker-compose, or the Compose v2 plugin');
-  // Images of this run's own: removing them afterwards cannot pull one from under another run.
-  env = { ...process.env, IMAGE_PREFIX: `three-tier-chaos-test-${process.pid}`, TAG: 'test' };
+  // Images of this run's own (compose names them for the project): removing them afterwards cannot pull one from under another run.
+  env = { ...process.env };
   Object.assign(env, await resolveBaseImages(env, log));
   await shareBuildCa(env);
   stack = await ComposeStack.create({ project, httpPort: await freePort(), env, onOutput: log, flavour });

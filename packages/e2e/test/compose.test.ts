@@ -105,8 +105,8 @@ for (const flavour of flavours) describe(`${names[flavour]} up`, () => {
   before(async () => {
     assert.ok(await dockerAnswers(), 'a Docker engine must answer (CI starts dockerd; locally: sudo systemctl start docker)');
     unlock = await composeStackLock(`compose suite, ${flavour}`);
-    // Images of this run's own: removing them afterwards cannot pull one from under another run.
-    const env = { ...process.env, IMAGE_PREFIX: `three-tier-test-${flavour}-${process.pid}`, TAG: 'test' };
+    // Images of this run's own (compose names them for the project): removing them afterwards cannot pull one from under another run.
+    const env = { ...process.env };
     Object.assign(env, await resolveBaseImages(env, log));
     await shareBuildCa(env);
     stack = await ComposeStack.create({ project: `threetier${flavour}${process.pid}`, httpPort: await freePort(), env, onOutput: log, flavour });

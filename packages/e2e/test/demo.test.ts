@@ -12,6 +12,8 @@ import { freePort, runCommand, waitFor, type CommandResult } from '@three-tier/p
 import { repoRoot } from '@three-tier/cli-kit';
 import { routes, services, type InstanceBody } from '@three-tier/shared';
 import { dockerAnswers, resolveBaseImages, shareBuildCa } from '@three-tier/release';
+import { observabilityProfile } from '@three-tier/deploy';
+import { prometheusServer } from '@three-tier/observability';
 import { ComposeStack } from '../src/index.js';
 import { composeStackLock } from './docker-lock.js';
 import { docSection, readDoc, shellLines } from './docs.js';
@@ -21,8 +23,9 @@ assert.ok(section, 'docs/demo.md has its section "The demo"');
 // The section's own commands, up to the next heading (the other sections document, they are not steps).
 const commands = shellLines(section);
 
-/** What each step must show, beyond exiting 0; `then` checks the stack afterwards. */
+/** What each step must show, beyond exiting 0; `first` readies the stack for it, `then` checks the stack afterwards. */
 interface Expectation {
+  readonly first?: (stack: ComposeStack) => Promise<void>;
   readonly output: readonly RegExp[];
   readonly then?: (stack: ComposeStack, ran: CommandResult) => Promise<void>;
 }
@@ -73,8 +76,15 @@ const expectations: Record<string, Expectation> = {
     output: [/^done: \d+ jobs .*, [1-9]\d* × 429 \(rate limit\), [1-9]\d* × 503 \(saturated\), 0 errors, /m],
   },
   'docker compose --profile observability down --volumes': {
+    // A reader who also followed docs/observability.md runs the profile's Prometheus, with its own
+    // networks and volume: the teardown must take those down too.
+    first: async (stack) => {
+      const started = await runCommand('docker', ['compose', '--profile', observabilityProfile, 'up', '--detach', prometheusServer.service], { cwd: repoRoot, env: stack.options.env });
+      assert.equal(started.code, 0, started.output.slice(-2_000));
+      assert.ok((await stack.containers(prometheusServer.service)).some((container) => container.running), 'Prometheus runs before the teardown');
+    },
     output: [],
-    then: async (stack) => assert.deepEqual((await stack.containers()).map((container) => container.name), []),
+    then: async (stack) => assert.deepEqual(await stack.resources(), [], 'no container, network or volume of the project is left'),
   },
 };
 
@@ -98,15 +108,15 @@ describe('the demo of docs/demo.md, command by command, on a compose stack of it
       TMPDIR: tmp,
       COMPOSE_PROJECT_NAME: project,
       HTTP_PORT: String(httpPort),
-      IMAGE_PREFIX: `three-tier-demo-${process.pid}`,
-      TAG: 'demo',
+      PROMETHEUS_PORT: String(await freePort()),
       // Short watches and loads: the steps are the page's, the durations a test's.
       CHAOS_WATCH_SECONDS: '6',
       LOAD_SECONDS: '12',
     };
-    Object.assign(env, await resolveBaseImages(env, () => undefined));
+    Object.assign(env, await resolveBaseImages(env, () => undefined, { monitoring: true }));
     await shareBuildCa(env);
-    stack = await ComposeStack.create({ project, httpPort, env, flavour: 'plugin' });
+    // The profile too, so that the cleanup takes down and removes whatever of it the steps started.
+    stack = await ComposeStack.create({ project, httpPort, env, flavour: 'plugin', profiles: [observabilityProfile] });
   });
   after(async () => {
     try {
@@ -128,6 +138,7 @@ describe('the demo of docs/demo.md, command by command, on a compose stack of it
     test(command, async (t) => {
       const expectation = expectations[command];
       assert.ok(expectation, `no expectation for "${command}"`);
+      await expectation.first?.(stack);
       const ran = await runCommand('bash', ['-c', command], { cwd: repoRoot, env });
       t.diagnostic(ran.output.trim().split('\n').slice(-12).join('\n'));
       assert.equal(ran.code, 0, `exit ${ran.code}:\n${ran.output.slice(-3_000)}`);

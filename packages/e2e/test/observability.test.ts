@@ -58,8 +58,8 @@ describe('compose profile observability, three api replicas', () => {
     assert.ok(await dockerAnswers(), 'a Docker engine must answer (CI starts dockerd; locally: sudo systemctl start docker)');
     unlock = await composeStackLock('observability profile');
     const prometheusPort = await freePort();
-    // Images of this run's own, removed afterwards.
-    const env: NodeJS.ProcessEnv = { ...process.env, IMAGE_PREFIX: `three-tier-obs-${process.pid}`, TAG: 'test', PROMETHEUS_PORT: String(prometheusPort) };
+    // Images of this run's own (compose names them for the project), removed afterwards.
+    const env: NodeJS.ProcessEnv = { ...process.env, PROMETHEUS_PORT: String(prometheusPort) };
     Object.assign(env, await resolveBaseImages(env, log, { monitoring: true }));
     await shareBuildCa(env);
     stack = await ComposeStack.create({ project: `threetierobs${process.pid}`, httpPort: await freePort(), env, onOutput: log, profiles: ['observability'] });

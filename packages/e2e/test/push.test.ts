@@ -129,7 +129,8 @@ describe('npm run images:push, against a real registry with authentication', () 
     const stack = await ComposeStack.create({
       project: `threetierpulled${process.pid}`,
       httpPort: await freePort(),
-      env: { ...env, IMAGE_PREFIX: prefix, TAG: tag },
+      env,
+      registry: { prefix, tag },
     });
     try {
       await stack.pull();

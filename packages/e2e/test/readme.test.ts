@@ -29,6 +29,8 @@ interface RunBy {
 const ci = (command: string): RunBy[] => [{ file: '.ci/run', runs: [command] }];
 const composeSuite = 'packages/e2e/test/compose.test.ts';
 const composeStack = 'packages/e2e/src/compose-stack.ts';
+const redisFailover = 'packages/e2e/test/redis-failover.test.ts';
+const replicatedRedisHelpers = 'packages/e2e/test/replicated-redis.ts';
 const demo: RunBy[] = [
   { file: 'packages/e2e/test/demo.test.ts', runs: ["readDoc('docs/demo.md')", "'The demo'"], section: { page: 'docs/demo.md', heading: 'The demo' } },
 ];
@@ -56,15 +58,26 @@ const testedCommands: Record<string, readonly RunBy[]> = {
     { file: composeSuite, runs: ['stack.down(true)'] },
     { file: composeStack, runs: ["['--volumes']"] },
   ],
-  'docker compose pull': [{ file: 'packages/e2e/test/push.test.ts', runs: ['stack.pull()'] }],
-  'docker compose up --no-build': [
-    { file: 'packages/e2e/test/push.test.ts', runs: ['stack.pull()', 'stack.up(1)'] },
-    { file: composeStack, runs: ["'--no-build'"] },
+  'docker compose -f docker-compose.yml -f docker-compose.registry.yml pull': [
+    { file: 'packages/e2e/test/push.test.ts', runs: ['registry: { prefix, tag }', 'stack.pull()'] },
+    { file: composeStack, runs: ["config: ['docker-compose.yml', registryComposePath]"] },
+  ],
+  'docker compose -f docker-compose.yml -f docker-compose.registry.yml up --no-build': [
+    { file: 'packages/e2e/test/push.test.ts', runs: ['registry: { prefix, tag }', 'stack.pull()', 'stack.up(1)'] },
+    { file: composeStack, runs: ["config: ['docker-compose.yml', registryComposePath]", "'--no-build'"] },
   ],
   'kubectl kustomize k8s/': [
     { file: 'packages/deploy/test/kubernetes.test.ts', runs: ['kustomize(k8s)'] },
     { file: 'packages/deploy/test/kustomize.ts', runs: ["spawnSync(kubectl, ['kustomize', dir]"] },
   ],
+  'docker compose -f docker-compose.replicated-redis.yml up --build --scale api=2': [
+    { file: redisFailover, runs: ['file: replicatedRedisComposePath', 'stack.build()', 'stack.up(apiReplicas)', 'const apiReplicas = 2;'] },
+  ],
+  // In each Sentinel's container after every fault (docker exec on the container compose runs).
+  "docker compose -f docker-compose.replicated-redis.yml exec sentinel-0 sh -c 'REDISCLI_AUTH=$(cat /run/redis-auth/password) redis-cli -p 26379 sentinel get-master-addr-by-name three-tier'": [
+    { file: replicatedRedisHelpers, runs: ['REDISCLI_AUTH=$(cat /run/redis-auth/password) exec redis-cli', "'SENTINEL', 'get-master-addr-by-name', redisReplication.masterName"] },
+  ],
+  'docker compose -f docker-compose.replicated-redis.yml down --volumes': [{ file: redisFailover, runs: ['file: replicatedRedisComposePath', 'stack.down(true)'] }],
   'docker compose --profile observability up --build --scale api=3': [
     { file: 'packages/e2e/test/observability.test.ts', runs: ["profiles: ['observability']", 'stack.build()', 'stack.up(apiReplicas)', 'const apiReplicas = 3;'] },
   ],
@@ -218,8 +231,9 @@ describe('the README and docs/', () => {
     for (const name of names) assert.ok(documented.includes(`\`${name}\``), `the docs document ${name}`);
   });
 
-  test('document every variable docker-compose.yml and npm run images:push read', async () => {
-    const compose = await readFile(`${repoRoot}docker-compose.yml`, 'utf8');
+  test('document every variable the compose files and npm run images:push read', async () => {
+    const files = (await readdir(repoRoot)).filter((file) => /^docker-compose.*\.yml$/.test(file));
+    const compose = (await Promise.all(files.map((file) => readFile(`${repoRoot}${file}`, 'utf8')))).join('\n');
     const names = new Set([...compose.matchAll(/\$\{([A-Z_]+)/g)].map((match) => match[1] ?? ''));
     assert.ok(names.has('HTTP_PORT') && names.has('IMAGE_PREFIX'));
     for (const name of [...names, 'REGISTRY', 'REGISTRY_USER', 'REGISTRY_PASSWORD']) {

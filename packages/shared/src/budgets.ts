@@ -50,10 +50,12 @@ export const budgets = {
   redisFailoverRetryMaxMs: 250,
   /**
    * A lost master is replaced within this, or its failover was abandoned: the Sentinels need
-   * `downAfterMs` to see it gone, and a failover that started finishes or gives up within its
-   * timeout. Whoever waits for a failover (the native set, the tests) waits this long.
+   * `downAfterMs` to see it gone (the last of them, staggered, a little longer), and a failover
+   * that started finishes or gives up within its timeout. Whoever waits for a failover (the native
+   * set, the tests) waits this long.
    */
-  failoverWithinMs: redisReplication.downAfterMs + redisReplication.failoverTimeoutMs,
+  failoverWithinMs:
+    redisReplication.downAfterMs + (redisReplication.sentinels - 1) * redisReplication.downAfterStaggerMs + redisReplication.failoverTimeoutMs,
 } as const;
 
 /**

@@ -8,10 +8,18 @@ import { namespaceManifests } from './namespace.js';
 import { networkPolicies } from './network.js';
 import { ingressManifests, nginxManifests } from './nginx.js';
 import { redisManifests } from './redis.js';
+import {
+  replicatedDisruptionBudget,
+  replicatedNetworkPolicies,
+  replicatedServicePatch,
+  replicatedStatefulSet,
+  sentinelApiPatch,
+} from './replicated-redis.js';
 
 export { redisSecret } from './api.js';
 export { namespace, preStopSeconds, version } from './common.js';
 export { ingressControllerNames, ingressControllerNamespaces } from './network.js';
+export { kubernetesSentinels, replicatedSpread } from './replicated-redis.js';
 export { dashboardFile, monitoringManifests, monitoringScope, rancherMonitoring, type MonitoringOptions } from './monitoring.js';
 
 /** A manifest as it is written: plain JSON data (kubernetes-models objects serialise to it). */
@@ -27,6 +35,39 @@ export function kubernetesManifests(): Record<string, Manifest[]> {
     'nginx.yaml': plain(nginxManifests()),
     'ingress.yaml': plain(ingressManifests()),
     'network-policies.yaml': plain(networkPolicies()),
+  };
+}
+
+/** Where the replicated Redis's component lives, and the files it holds. */
+export const replicatedRedisComponent = 'k8s/components/replicated-redis';
+
+/**
+ * k8s/components/replicated-redis, by file: the objects it adds, and the patches that turn the
+ * single Redis into the replicated set (the StatefulSet's spec replaced whole, as a JSON patch) and
+ * the api into Sentinel mode. Plain data, as written.
+ */
+export function replicatedRedisFiles(): Record<string, unknown[]> {
+  const statefulSet = replicatedStatefulSet().toJSON() as { spec: unknown };
+  return {
+    'statefulset-patch.yaml': [[{ op: 'replace', path: '/spec', value: statefulSet.spec }]],
+    'service-patch.yaml': [replicatedServicePatch()],
+    'api-patch.yaml': [sentinelApiPatch()],
+    'pod-disruption-budget.yaml': [replicatedDisruptionBudget().toJSON()],
+    'network-policies.yaml': replicatedNetworkPolicies().map((policy): unknown => policy.toJSON()),
+  };
+}
+
+/** The component's kustomization: its resources and its patches, each aimed at the object it changes. */
+function replicatedRedisKustomization(): Record<string, unknown> {
+  return {
+    apiVersion: 'kustomize.config.k8s.io/v1alpha1',
+    kind: 'Component',
+    resources: ['pod-disruption-budget.yaml', 'network-policies.yaml'],
+    patches: [
+      { path: 'statefulset-patch.yaml', target: { group: 'apps', version: 'v1', kind: 'StatefulSet', name: 'redis' } },
+      { path: 'service-patch.yaml' },
+      { path: 'api-patch.yaml' },
+    ],
   };
 }
 
@@ -94,5 +135,24 @@ export function kubernetesFiles(): Record<string, string> {
     header,
   ].join('\n');
   files['k8s/components/monitoring/kustomization.yaml'] = component.toString({ lineWidth: 0 });
+
+  for (const [file, objects] of Object.entries(replicatedRedisFiles())) {
+    files[`${replicatedRedisComponent}/${file}`] = objects
+      .map((object, index) => {
+        const document = new Document(object);
+        if (index === 0) document.commentBefore = header;
+        return document.toString({ lineWidth: 0 });
+      })
+      .join('---\n');
+  }
+  const replicated = new Document(replicatedRedisKustomization());
+  replicated.commentBefore = [
+    ' The replicated Redis (three pods, a data node and a Sentinel in each) in place of the single one,',
+    ' and the api in Sentinel mode: list it under `components:` of a kustomization of your own, outside',
+    ' k8s/, that has k8s/ under `resources:` (see the README).',
+    '',
+    header,
+  ].join('\n');
+  files[`${replicatedRedisComponent}/kustomization.yaml`] = replicated.toString({ lineWidth: 0 });
   return files;
 }

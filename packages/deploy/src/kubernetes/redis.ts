@@ -14,6 +14,9 @@ import {
   tmpVolume,
 } from './common.js';
 
+/** Redis's shutdown (its AOF flushed) within the pod's grace period; the replicated set's members too. */
+export const redisTerminationGraceSeconds = Math.ceil(gracePeriodMs(budgets.redisShutdownTimeoutMs) / 1_000);
+
 const healthcheck = { exec: { command: ['/usr/local/bin/redis-healthcheck.sh'] }, timeoutSeconds: 3 };
 
 /**
@@ -27,6 +30,9 @@ export function redisManifests() {
     spec: {
       serviceName: name,
       replicas: 1,
+      // The same as OrderedReady for one pod; chosen so that the replicated-redis component, which
+      // needs it, applies over this StatefulSet (the field cannot change on a running one).
+      podManagementPolicy: 'Parallel',
       selector: { matchLabels: selectorLabels('redis') },
       template: {
         metadata: { labels: labels('redis') },
@@ -34,7 +40,7 @@ export function redisManifests() {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           securityContext: { ...podSecurity('redis'), fsGroupChangePolicy: 'OnRootMismatch' },
-          terminationGracePeriodSeconds: Math.ceil(gracePeriodMs(budgets.redisShutdownTimeoutMs) / 1_000),
+          terminationGracePeriodSeconds: redisTerminationGraceSeconds,
           containers: [
             {
               name,
