@@ -55,8 +55,9 @@ describe('time budgets derived from the route table', () => {
     assert.equal(drainSlackMs, 5_000);
   });
 
-  test('a lost Redis master is replaced within the Sentinels’ down-after plus the failover’s timeout', () => {
-    assert.equal(budgets.failoverWithinMs, redisReplication.downAfterMs + redisReplication.failoverTimeoutMs);
+  test('a lost Redis master is replaced within the last Sentinel’s staggered down-after plus the failover’s timeout', () => {
+    const lastDownAfterMs = redisReplication.downAfterMs + (redisReplication.sentinels - 1) * redisReplication.downAfterStaggerMs;
+    assert.equal(budgets.failoverWithinMs, lastDownAfterMs + redisReplication.failoverTimeoutMs);
   });
 
   test('pinned for the table as it is: 20 s per api request, 37 s per edge request', () => {
@@ -67,7 +68,7 @@ describe('time budgets derived from the route table', () => {
       edgeDrainMs: 16_000,
       redisShutdownTimeoutMs: 10_000,
       redisFailoverRetryMaxMs: 250,
-      failoverWithinMs: 12_000,
+      failoverWithinMs: 12_666,
     });
   });
 });
