@@ -320,16 +320,19 @@ export async function apiFailures(stack: ComposeStack): Promise<Map<string, ApiF
 
 /**
  * Reasons that say the master answered late, which a replica's or a Sentinel's death cannot cause:
- * Redis ran the count past its deadline (half of REDIS_TIMEOUT_MS after it was sent), or a command
- * took longer than REDIS_TIMEOUT_MS, which drops the connection.
+ * Redis ran the count past its deadline (half of REDIS_TIMEOUT_MS after it was sent), or the count
+ * and its WAIT took longer than REDIS_TIMEOUT_MS together (WAIT gives up after 200 ms, so only a
+ * master that stalled takes that long), which drops the connection. Matched whole, as the api
+ * logs them (`type: message`): a replica that failed to confirm says so in other words
+ * (`N of N replicas`), and is judged against the no-fault window like any other reason.
  */
-const late = /^TooLateError|Command timed out/;
+const late = /^TooLateError: |^\w+Error: (?:.*: )?Command timed out$/;
 /**
  * What a connection the api dropped leaves behind: commands in flight on it (max retries), and
  * counts refused while it reconnects through the Sentinels. Late too, within this long after a late
  * answer on the same instance (a reconnect took over 2 s on a host at load average 28).
  */
-const reconnecting = /^NotCountedError: not connected to the master|Reached the max retries per request limit|Stream isn't writeable/;
+const reconnecting = /^NotCountedError: the visit was not counted: not connected to the master|Reached the max retries per request limit|Stream isn't writeable/;
 const reconnectMs = 5_000;
 
 /**
