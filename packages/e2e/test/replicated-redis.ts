@@ -66,9 +66,16 @@ export async function sentinelMasters(stack: ComposeStack): Promise<Map<string, 
   return new Map(answers);
 }
 
+/** The replicas a Sentinel's raw SENTINEL REPLICAS answer lists as plainly `slave` (not down, not disconnected). */
+export function healthyReplicas(out: string): number {
+  const lines = out.split('\n');
+  return lines.filter((line, at) => line === 'flags' && lines[at + 1] === 'slave').length;
+}
+
 /**
  * The set is whole: every Sentinel names the same master, which counts both replicas in sync, each
- * replica follows it with its link up, and every Sentinel knows the other two. Resolves with the master.
+ * replica follows it with its link up, and every Sentinel knows the other two Sentinels and both
+ * replicas. Resolves with the master.
  */
 export async function waitWhole(stack: ComposeStack, what: string, timeoutMs = 60_000): Promise<string> {
   return waitFor(
@@ -83,6 +90,9 @@ export async function waitWhole(stack: ComposeStack, what: string, timeoutMs = 6
       for (const sentinel of sentinels) {
         const out = await redisCli(stack, sentinel, ['-p', String(ports.sentinel), 'SENTINEL', 'SENTINELS', redisReplication.masterName]);
         if ((out.match(/^name$/gm) ?? []).length !== sentinels.length - 1) return undefined;
+        // A Sentinel learns the replicas from the master's INFO, every 10 s: one that has not yet
+        // has no replica to promote, and aborts a failover (-failover-abort-no-good-slave).
+        if (healthyReplicas(await redisCli(stack, sentinel, ['-p', String(ports.sentinel), 'SENTINEL', 'REPLICAS', redisReplication.masterName])) !== redisReplication.replicas) return undefined;
       }
       return master;
     },
