@@ -39,7 +39,7 @@ resolve_password() {
 
 # A value as Redis's configuration parser reads it: between double quotes, backslashes and quotes escaped.
 config_quoted() {
-  printf '"%s"' "$(printf '%s' "$1" | sed 's/[\\"]/\\&/g')"
+  printf '"%s"' "$(printf '%s' "$1" | sed 's/[\\"]/\\&/g' | awk 'NR > 1 { printf "\\n" } { printf "%s", $0 }')"
 }
 
 # The Redis exporter (compose profile observability) reads a JSON map of address to password:

@@ -116,6 +116,7 @@ watchdog() {
     [ -n "$view" ] || continue
     # shellcheck disable=SC2086 # host port flags
     set -- $view
+    [ "$4" = 1 ] || continue
     case $3 in *s_down* | *o_down* | *failover_in_progress*) continue ;; esac
     current=$(role)
     if [ "$current" = master ] && [ "$1" != "$me" ] && answers_ping "$1"; then

@@ -66,12 +66,34 @@ wait_for_names() {
   done
 }
 
+# Redis refuses to load a file whose known replica or Sentinel does not resolve ("Wrong hostname or
+# port"), and would exit at every start while that member is stopped. Such lines are dropped before
+# each start: the Sentinels learn the member again from the master's INFO and the hello channel
+# once it is back.
+forget_unresolved() {
+  while IFS= read -r line; do
+    case $line in
+      'sentinel known-replica '* | 'sentinel known-sentinel '*)
+        # shellcheck disable=SC2086 # the line's words
+        host=$(set -- $line && printf '%s' "$4")
+        if ! resolves "$host"; then
+          say "forgetting $host for now: it does not resolve"
+          continue
+        fi
+        ;;
+    esac
+    printf '%s\n' "$line"
+  done <"$conf" >"$conf.new"
+  mv -f "$conf.new" "$conf"
+}
+
 stopping=0
 pid=''
 trap 'stopping=1; if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; fi' TERM INT
 while [ "$stopping" = 0 ]; do
   wait_for_names
   [ "$stopping" = 0 ] || break
+  forget_unresolved
   redis-sentinel "$conf" &
   pid=$!
   status=0

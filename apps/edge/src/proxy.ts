@@ -88,6 +88,10 @@ export class UpstreamProxy {
   /** Sends a request upstream, and again elsewhere while the pool allows; its state goes on `req`. */
   forward(forwarding: Forwarding): void {
     forwarding.req.forwarding = forwarding;
+    // Expect stops here, as at nginx: Node answered 100-continue, the body is read. Passed on, it
+    // would also keep http-proxy from reporting the try's socket, and a POST that reached an
+    // instance would be replayed.
+    Reflect.deleteProperty(forwarding.req.headers, 'expect');
     this.tryOnce(forwarding);
   }
 

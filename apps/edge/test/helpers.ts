@@ -1,13 +1,13 @@
 /**
- * Real sockets for the edge's tests: api stand-ins that answer, reset or keep silent, the edge on
- * an ephemeral port, a client that can choose its source address, one that writes raw bytes, and a
- * logger that keeps lines.
+ * Real sockets for the edge's tests: api stand-ins that answer, reset or keep silent, one that never
+ * accepts a connection, the edge on an ephemeral port, a client that can choose its source address,
+ * one that writes raw bytes, and a logger that keeps lines.
  */
 import { request, createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
-import { rawHttpRequest } from '@three-tier/processes';
-import { headerNames } from '@three-tier/shared';
+import { Child, rawHttpRequest, readyOrDead } from '@three-tier/processes';
+import { apiServer, headerNames } from '@three-tier/shared';
 import { pino, type Logger } from 'pino';
 import { createEdge, type Edge, type EdgeOptions } from '../src/edge.js';
 import { createEdgeServer } from '../src/server.js';
@@ -30,6 +30,10 @@ export type Behaviour = 'answer' | 'reset' | 'silent';
 export interface Upstream {
   readonly url: string;
   readonly seen: Seen[];
+  /** Connections it accepted, in all. */
+  readonly connections: () => number;
+  /** Connections still open. */
+  readonly openConnections: () => number;
   close(): Promise<void>;
 }
 
@@ -43,13 +47,25 @@ async function closeServer(server: Server): Promise<void> {
   await new Promise((resolve) => server.close(resolve));
 }
 
-/** An api stand-in on an ephemeral loopback port; `extraHeaders` go on its answers. */
-export async function startUpstream(name: string, behaviour: Behaviour, extraHeaders: Record<string, string> = {}): Promise<Upstream> {
+/**
+ * An api stand-in on an ephemeral loopback port; `extraHeaders` go on its answers. Given a list of
+ * behaviours, its n-th request gets the n-th (the last one for the rest).
+ */
+export async function startUpstream(
+  name: string,
+  behaviours: Behaviour | readonly Behaviour[],
+  extraHeaders: Record<string, string> = {},
+): Promise<Upstream> {
   const seen: Seen[] = [];
-  const server = createServer((req, res) => {
+  const sequence = typeof behaviours === 'string' ? [behaviours] : behaviours;
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  // The api's own limit on a request's head: Node's default (16 KiB) is less than the edge passes on.
+  const server = createServer({ maxHeaderSize: apiServer.maxHeaderBytes }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      const behaviour = sequence[Math.min(seen.length, sequence.length - 1)];
       seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() });
       if (behaviour === 'reset') req.socket.resetAndDestroy();
       if (behaviour !== 'answer') return;
@@ -58,8 +74,59 @@ export async function startUpstream(name: string, behaviour: Behaviour, extraHea
       res.end(body);
     });
   });
+  // As the api keeps them: longer than the edge keeps its idle connections (Node's default is 5 s).
+  server.keepAliveTimeout = apiServer.keepAliveTimeoutMs;
+  server.on('connection', (socket: Socket) => {
+    connections += 1;
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   const url = await listen(server);
-  return { url, seen, close: () => closeServer(server) };
+  return { url, seen, connections: () => connections, openConnections: () => sockets.size, close: () => closeServer(server) };
+}
+
+/** What a never-accepting listener runs: a backlog of one, and an event loop that never turns again. */
+const neverAccepts = `
+const server = require('node:net').createServer();
+server.listen({ host: '127.0.0.1', port: 0, backlog: 1 }, () => {
+  process.stdout.write(server.address().port + '\\n');
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+});`;
+
+/**
+ * An api instance that never completes a connection: a listener (in a child process, whose event
+ * loop stops once it listens) that never accepts, its queue filled by two connections of ours
+ * (Linux queues backlog + 1), so the kernel drops every further SYN and a connect to it hangs, as
+ * to an instance whose host is gone. On loopback, where nothing else can make a connect hang.
+ */
+export async function startUnacceptingUpstream(): Promise<{ readonly url: string; close(): Promise<void> }> {
+  let portSeen: (line: string) => void = () => undefined;
+  const port = new Promise<string>((resolve) => (portSeen = resolve));
+  const child = new Child({
+    name: 'never-accepting listener',
+    command: process.execPath,
+    args: ['-e', neverAccepts],
+    onLine: (line, stream) => {
+      if (stream === 'stdout') portSeen(line);
+    },
+  });
+  const url = `http://127.0.0.1:${await readyOrDead(child, port)}`;
+  const fillers = await Promise.all(
+    [1, 2].map(
+      () =>
+        new Promise<Socket>((resolve, reject) => {
+          const socket = connect(Number(new URL(url).port), '127.0.0.1', () => resolve(socket));
+          socket.once('error', reject);
+        }),
+    ),
+  );
+  return {
+    url,
+    close: async () => {
+      for (const socket of fillers) socket.destroy();
+      await child.stop('SIGKILL', 5_000);
+    },
+  };
 }
 
 /** A logger whose JSON lines the test reads. */
@@ -87,6 +154,7 @@ export interface RunningEdge {
   readonly url: string;
   readonly port: number;
   readonly edge: Edge;
+  readonly server: Server;
   close(): Promise<void>;
 }
 
@@ -99,6 +167,7 @@ export async function startEdge(options: Partial<EdgeOptions> & Pick<EdgeOptions
     url,
     port: Number(new URL(url).port),
     edge,
+    server,
     close: async () => {
       await closeServer(server);
       edge.close();

@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { freePort, waitFor } from '@three-tier/processes';
-import { edge, edgeProblems, headerNames, internalRouteDetail, problemContentType, routes, securityHeaders } from '@three-tier/shared';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { edge, edgeProblems, headerNames, internalRouteDetail, problemContentType, routes, securityHeaders, type RateLimitClass } from '@three-tier/shared';
 import type { EdgeOptions } from '../src/edge.js';
 import { memoryLogger, send, sendRaw, startEdge, startUpstream, type RunningEdge, type Upstream } from './helpers.js';
 
@@ -120,6 +122,46 @@ describe('the edge listener', () => {
     });
   });
 
+  describe('routes', () => {
+    test('a route table of its own replaces the shared one', async () => {
+      const { api, port } = await edgeWithApi({ routes: [{ ...routes.redis, path: '/count' }] });
+      assert.equal((await send(port, '/count')).status, 200);
+      assert.equal((await send(port, routes.redis.path)).status, 404, 'a path only the shared table has');
+      assert.deepEqual(
+        api.seen.map(({ url }) => url),
+        ['/count'],
+      );
+    });
+  });
+
+  describe('when a step fails', () => {
+    test('a bug in a step (a rate-limit class with no limiter): a 500 problem, logged under err, and the next request is served', async () => {
+      const { logger, lines } = memoryLogger();
+      const unlimited = { ...routes.load, rateLimit: 'unlisted' as RateLimitClass };
+      const { port } = await edgeWithApi({ logger, routes: [unlimited, routes.redis] });
+      const res = await send(port, routes.load.path);
+      assert.equal(res.status, 500);
+      assert.equal(res.headers['content-type'], problemContentType);
+      assert.equal(JSON.parse(res.body).detail, edgeProblems.internalError.detail);
+      const failed = lines().find((line) => line.msg === 'edge failed');
+      assert.equal((failed?.err as { type?: unknown } | undefined)?.type, 'TypeError');
+      assert.equal((await send(port, routes.redis.path)).status, 200);
+    });
+
+    test('a client that leaves in the middle of its body: logged under err, and the api never hears of it', async () => {
+      const { logger, lines } = memoryLogger();
+      const { api, port, running } = await edgeWithApi({ logger });
+      const headRead = once(running.server, 'request');
+      const client = connect(port, '127.0.0.1');
+      client.write(`POST ${routes.redis.path} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789`);
+      await headRead;
+      client.destroy();
+      const failed = await waitFor(() => lines().find((line) => line.msg === 'edge failed'), { what: 'the failure line' });
+      assert.equal((failed.err as { code?: unknown } | undefined)?.code, 'ECONNRESET');
+      assert.equal(api.seen.length, 0);
+    });
+  });
+
   describe('headers', () => {
     test("the api's request id and security headers are replaced by the edge's, hop-by-hop ones dropped", async () => {
       const { port } = await edgeWithApi({}, { 'X-Request-ID': 'from-the-api', 'X-Frame-Options': 'SAMEORIGIN', 'Keep-Alive': 'timeout=99' });
@@ -148,11 +190,35 @@ describe('the edge listener', () => {
       assert.equal(seen.headers['x-forwarded-host'], 'edge.test');
     });
 
+    test("the answer's Connection is the edge's own, whatever the client listed in its", async () => {
+      const { port } = await edgeWithApi();
+      const res = await send(port, routes.redis.path, { headers: { connection: 'keep-alive, x-client-hop' } });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.connection, 'keep-alive');
+    });
+
+    test('HTTP/1.0 without Host: the api hears an empty X-Forwarded-Host, never a made-up one', async () => {
+      const { api, port } = await edgeWithApi();
+      const res = await sendRaw(port, `GET ${routes.redis.path} HTTP/1.0\r\n\r\n`);
+      assert.equal(res.status, 200);
+      assert.equal(api.seen[0]?.headers['x-forwarded-host'], '');
+    });
+
+    test("a head larger than one of nginx's header buffers but within all of them is served", async () => {
+      const { api, port } = await edgeWithApi();
+      const line = 'v'.repeat(edge.maxHeaderBytes - 1_024);
+      const headers = Object.fromEntries(Array.from({ length: edge.headerBuffers - 1 }, (_, i) => [`x-long-${i}`, line]));
+      const res = await send(port, routes.redis.path, { headers });
+      assert.equal(res.status, 200);
+      assert.equal(api.seen[0]?.headers['x-long-0'], line);
+    });
+
     test('while draining, every answer closes its connection: proxied or its own', async () => {
       let draining = false;
       const { port } = await edgeWithApi({ isDraining: () => draining });
       const keepAlive = { headers: { connection: 'keep-alive' } };
       assert.equal((await send(port, routes.redis.path, keepAlive)).headers.connection, 'keep-alive');
+      assert.equal((await send(port, '/nope', keepAlive)).headers.connection, 'keep-alive', 'its own answers too, before the drain');
       draining = true;
       assert.equal((await send(port, routes.redis.path, keepAlive)).headers.connection, 'close');
       assert.equal((await send(port, '/nope', keepAlive)).headers.connection, 'close');

@@ -7,7 +7,7 @@ import { afterEach, describe, test } from 'node:test';
 import { freePort, waitFor } from '@three-tier/processes';
 import { edge, edgeProblems, headerNames, routes, tokenRegExp, type Route } from '@three-tier/shared';
 import type { EdgeOptions } from '../src/edge.js';
-import { keysSeen, memoryLogger, send, startEdge, startUpstream, type RunningEdge, type Upstream } from './helpers.js';
+import { keysSeen, memoryLogger, send, startEdge, startUnacceptingUpstream, startUpstream, type RunningEdge, type Upstream } from './helpers.js';
 
 describe('the edge in front of two api instances, one of them failing', () => {
   const open: { close(): Promise<void> }[] = [];
@@ -29,6 +29,13 @@ describe('the edge in front of two api instances, one of them failing', () => {
 
   /** A port nothing listens on: a connection there is refused. */
   const closedUpstream = async (): Promise<string> => `http://127.0.0.1:${await freePort()}`;
+
+  /** An instance whose connections never complete. */
+  async function unaccepting(): Promise<string> {
+    const started = await startUnacceptingUpstream();
+    open.push(started);
+    return started.url;
+  }
 
   test('a GET whose instance resets is retried on the other, with the same fresh Idempotency-Key on both tries', async () => {
     const dying = await upstream('dying', 'reset');
@@ -90,6 +97,80 @@ describe('the edge in front of two api instances, one of them failing', () => {
       healthy.seen.map(({ method, body }) => ({ method, body })),
       [{ method: 'POST', body: 'x=1' }],
     );
+  });
+
+  test('a POST that fails on a connection kept alive from an earlier answer is not replayed: it may have reached the api', async () => {
+    // A single instance: a replay would go to it again, and this time be answered.
+    const api = await upstream('api', ['answer', 'reset', 'answer']);
+    const { port } = await edgeOver([api.url]);
+    assert.equal((await send(port, routes.redis.path)).status, 200);
+
+    const res = await send(port, routes.redis.path, { method: 'POST', body: 'x=1' });
+
+    assert.equal(res.status, 502);
+    assert.equal(api.connections(), 1, 'the POST went on the connection the GET left open');
+    assert.deepEqual(
+      api.seen.map(({ method }) => method),
+      ['GET', 'POST'],
+      'and was never sent again',
+    );
+  });
+
+  test('a POST with Expect: 100-continue that reached an instance is not replayed either: Expect stops at the edge, as at nginx', async () => {
+    const dying = await upstream('dying', 'reset');
+    const healthy = await upstream('healthy', 'answer');
+    const { port } = await edgeOver([dying.url, healthy.url]);
+
+    const res = await send(port, routes.redis.path, { method: 'POST', body: 'x=1', headers: { expect: '100-continue' } });
+
+    assert.equal(res.status, 502);
+    assert.equal(healthy.seen.length, 0);
+    assert.equal(dying.seen[0]?.headers.expect, undefined, 'the api is not asked to continue: the edge has the body already');
+  });
+
+  test('an instance that never accepts the connection: after edge.upstreamConnectTimeoutMs even a POST goes to the other', async () => {
+    const hanging = await unaccepting();
+    const healthy = await upstream('healthy', 'answer');
+    const { logger, lines } = memoryLogger('warn');
+    const { port } = await edgeOver([hanging, healthy.url], { logger });
+
+    const res = await send(port, routes.redis.path, { method: 'POST', body: 'x=1' });
+
+    assert.equal(res.status, 200);
+    assert.deepEqual(
+      healthy.seen.map(({ method, body }) => ({ method, body })),
+      [{ method: 'POST', body: 'x=1' }],
+    );
+    const retry = lines().find((line) => line.msg === 'upstream failed; retrying');
+    assert.equal(retry?.upstream, hanging);
+    assert.equal((retry.err as { message?: unknown } | undefined)?.message, `connect to ${hanging} timed out`);
+  });
+
+  test('every instance never accepting: 504, as nginx answers a connect timeout, and the failure logged', async () => {
+    const hanging = [await unaccepting(), await unaccepting()];
+    const { logger, lines } = memoryLogger('warn');
+    const { port } = await edgeOver(hanging, { logger });
+
+    const res = await send(port, routes.redis.path);
+
+    assert.equal(res.status, 504);
+    assert.equal(JSON.parse(res.body).detail, edgeProblems.gatewayTimeout.detail);
+    const failed = await waitFor(() => lines().find((line) => line.msg === 'upstream failed'), { what: 'the failure line' });
+    assert.equal(failed.upstream, hanging[1]);
+    assert.equal((failed.err as { message?: unknown } | undefined)?.message, `connect to ${hanging[1]} timed out`);
+  });
+
+  test('a refused try leaves no connect deadline armed behind it', async () => {
+    const { port } = await edgeOver([await closedUpstream(), await closedUpstream()]);
+    const timers = (): number => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+    const before = timers();
+    const answers = await Promise.all(Array.from({ length: 5 }, () => send(port, routes.redis.path)));
+    assert.deepEqual(
+      answers.map(({ status }) => status),
+      [502, 502, 502, 502, 502],
+    );
+    // Each request made two tries; a deadline left armed by each would be ten more timers.
+    assert.ok(timers() - before < 5, `${timers() - before} more timers than before the requests`);
   });
 
   test('every instance resetting: 502 after edge.upstreamTries tries, never more', async () => {

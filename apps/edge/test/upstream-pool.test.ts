@@ -101,6 +101,14 @@ describe('UpstreamPool: what a failed try leads to', () => {
     }
   });
 
+  test('a try starts out not connected, and not timed out: until the proxy says otherwise, a failed POST goes elsewhere', () => {
+    const { pool } = poolOf(['a', 'b']);
+    const tries = new Tries<string>('POST');
+    const attempt = pool.next(tries);
+    assert.deepEqual({ connected: attempt.connected, timedOut: attempt.timedOut }, { connected: false, timedOut: false });
+    assert.equal(pool.failed(tries), 'retry');
+  });
+
   test('a GET or HEAD that reached an instance is replayed on a different one', () => {
     const { pool } = poolOf(['a', 'b']);
     for (const method of ['GET', 'HEAD']) {

@@ -192,7 +192,8 @@ interface SetContainer {
   readonly addresses: readonly string[];
 }
 
-type Docker = (args: readonly string[]) => Promise<string>;
+/** The docker CLI; `env` is added to its environment (a password `docker exec -e` passes on by name). */
+type Docker = (args: readonly string[], env?: NodeJS.ProcessEnv) => Promise<string>;
 
 /** redis-cli's raw output of SENTINEL MASTER: a name on one line, its value on the next. */
 function pairs(text: string): Map<string, string> {
@@ -236,7 +237,8 @@ export async function composeRedisSet(docker: Docker, project: string, password:
   const cli = async (name: string, port: number, args: readonly string[]): Promise<string | undefined> => {
     const container = containers.get(name);
     if (!container) return undefined;
-    if (password) return docker(['exec', container.id, 'redis-cli', '-p', String(port), '-a', password, '--no-auth-warning', ...args]).catch(() => undefined);
+    // By name from the docker CLI's environment: an argument would show in the host's process list.
+    if (password) return docker(['exec', '-e', 'REDISCLI_AUTH', container.id, 'redis-cli', '-p', String(port), ...args], { REDISCLI_AUTH: password }).catch(() => undefined);
     // The password the set generated at its first start, in the volume every member mounts.
     const fromFile = ['sh', '-c', 'REDISCLI_AUTH=$(cat /run/redis-auth/password) exec redis-cli "$@"', 'redis-cli'];
     return docker(['exec', container.id, ...fromFile, '-p', String(port), ...args]).catch(() => undefined);

@@ -159,7 +159,8 @@ interface Container {
   readonly hostname: string;
 }
 
-type Docker = (args: readonly string[]) => Promise<string>;
+/** The docker CLI; `env` is added to its environment. */
+type Docker = (args: readonly string[], env?: NodeJS.ProcessEnv) => Promise<string>;
 
 const lines = (text: string): string[] => text.split('\n').filter(Boolean);
 
@@ -269,7 +270,7 @@ export function composeStack(options: ComposeOptions): ChaosStack {
   const { project, env } = options;
   /** Each container's restart count when last probed. */
   const restarts = new Map<string, string>();
-  const docker: Docker = (args) => commandOutput('docker', args, { env });
+  const docker: Docker = (args, extra) => commandOutput('docker', args, { env: extra ? { ...env, ...extra } : env });
   return {
     kind: 'compose',
     where: `compose project ${project}`,

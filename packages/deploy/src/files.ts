@@ -41,7 +41,7 @@ const replicatedHeader = [
   ` docker compose -f ${replicatedRedisComposePath} up --build --scale api=3   three api replicas`,
   ` docker compose -f ${replicatedRedisComposePath} --profile observability up --build   and Prometheus`,
   ` docker compose -f ${replicatedRedisComposePath} exec redis-0 redis-cli info replication   (REDISCLI_AUTH: the password)`,
-  ' The variables are docker-compose.yml\'s (HTTP_PORT, REDIS_PASSWORD, IMAGE_PREFIX, TAG, the base images...).',
+  ' The variables are docker-compose.yml\'s (HTTP_PORT, REDIS_PASSWORD, the base images...); images are built here, never pulled.',
 ].join('\n');
 
 const registryHeader = [

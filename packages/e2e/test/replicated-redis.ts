@@ -66,9 +66,16 @@ export async function sentinelMasters(stack: ComposeStack): Promise<Map<string, 
   return new Map(answers);
 }
 
+/** The replicas a Sentinel's raw SENTINEL REPLICAS answer lists as plainly `slave` (not down, not disconnected). */
+export function healthyReplicas(out: string): number {
+  const lines = out.split('\n');
+  return lines.filter((line, at) => line === 'flags' && lines[at + 1] === 'slave').length;
+}
+
 /**
  * The set is whole: every Sentinel names the same master, which counts both replicas in sync, each
- * replica follows it with its link up, and every Sentinel knows the other two. Resolves with the master.
+ * replica follows it with its link up, and every Sentinel knows the other two Sentinels and both
+ * replicas. Resolves with the master.
  */
 export async function waitWhole(stack: ComposeStack, what: string, timeoutMs = 60_000): Promise<string> {
   return waitFor(
@@ -83,6 +90,9 @@ export async function waitWhole(stack: ComposeStack, what: string, timeoutMs = 6
       for (const sentinel of sentinels) {
         const out = await redisCli(stack, sentinel, ['-p', String(ports.sentinel), 'SENTINEL', 'SENTINELS', redisReplication.masterName]);
         if ((out.match(/^name$/gm) ?? []).length !== sentinels.length - 1) return undefined;
+        // A Sentinel learns the replicas from the master's INFO, every 10 s: one that has not yet
+        // has no replica to promote, and aborts a failover (-failover-abort-no-good-slave).
+        if (healthyReplicas(await redisCli(stack, sentinel, ['-p', String(ports.sentinel), 'SENTINEL', 'REPLICAS', redisReplication.masterName])) !== redisReplication.replicas) return undefined;
       }
       return master;
     },
@@ -320,16 +330,19 @@ export async function apiFailures(stack: ComposeStack): Promise<Map<string, ApiF
 
 /**
  * Reasons that say the master answered late, which a replica's or a Sentinel's death cannot cause:
- * Redis ran the count past its deadline (half of REDIS_TIMEOUT_MS after it was sent), or a command
- * took longer than REDIS_TIMEOUT_MS, which drops the connection.
+ * Redis ran the count past its deadline (half of REDIS_TIMEOUT_MS after it was sent), or the count
+ * and its WAIT took longer than REDIS_TIMEOUT_MS together (WAIT gives up after 200 ms, so only a
+ * master that stalled takes that long), which drops the connection. Matched whole, as the api
+ * logs them (`type: message`): a replica that failed to confirm says so in other words
+ * (`N of N replicas`), and is judged against the no-fault window like any other reason.
  */
-const late = /^TooLateError|Command timed out/;
+const late = /^TooLateError: |^\w+Error: (?:.*: )?Command timed out$/;
 /**
  * What a connection the api dropped leaves behind: commands in flight on it (max retries), and
  * counts refused while it reconnects through the Sentinels. Late too, within this long after a late
  * answer on the same instance (a reconnect took over 2 s on a host at load average 28).
  */
-const reconnecting = /^NotCountedError: not connected to the master|Reached the max retries per request limit|Stream isn't writeable/;
+const reconnecting = /^NotCountedError: the visit was not counted: not connected to the master|Reached the max retries per request limit|Stream isn't writeable/;
 const reconnectMs = 5_000;
 
 /**

@@ -132,6 +132,7 @@ function printVerdict(verdict: Verdict): void {
   for (const { entry: item, mutant } of verdict.detected) {
     out.push(`listed as equivalent, yet ${mutant.killedBy.join(', ') || 'a test'} detects it (${mutant.status}): ${entry(item)}`);
   }
+  for (const { entry: item } of verdict.timedOut) out.push(`listed as equivalent, and timed out (a busy machine; counted as listed): ${entry(item)}`);
   out.push(...timings.map((line) => `took: ${line}`));
   process.stdout.write(`${out.join('\n')}\n`);
 }

@@ -66,6 +66,13 @@ export interface EquivalentsCheck {
   readonly ambiguous: readonly { readonly entry: Equivalent; readonly mutants: readonly Mutant[] }[];
   /** Listed as equivalent, yet a test detects it: then it is not equivalent. */
   readonly detected: readonly { readonly entry: Equivalent; readonly mutant: Mutant }[];
+  /**
+   * Listed, and its tests ran past their allowance (twice their time, plus 15 s) with none failing:
+   * explained all the same, and said. On a busy machine equivalent mutants time out, and failing
+   * on them would fail runs on load; a change that truly hangs the code is no equivalent, which
+   * its entry's reason must then answer for.
+   */
+  readonly timedOut: readonly { readonly entry: Equivalent; readonly mutant: Mutant }[];
 }
 
 /**
@@ -77,15 +84,19 @@ export function checkEquivalents(entries: readonly Equivalent[], mutants: readon
   const stale: Equivalent[] = [];
   const ambiguous: { entry: Equivalent; mutants: Mutant[] }[] = [];
   const detected: { entry: Equivalent; mutant: Mutant }[] = [];
+  const timedOut: { entry: Equivalent; mutant: Mutant }[] = [];
   for (const entry of entries) {
     const matches = mutants.filter((mutant) => describes(entry, mutant));
     const [mutant] = matches;
     if (mutant === undefined) stale.push(entry);
     else if (matches.length > 1) ambiguous.push({ entry, mutants: matches });
-    else if (mutant.status === 'Killed' || mutant.status === 'Timeout') detected.push({ entry, mutant });
-    else if (mutant.status === 'Survived' || mutant.status === 'NoCoverage') explained.add(mutant.id);
+    else if (mutant.status === 'Killed') detected.push({ entry, mutant });
+    else if (mutant.status === 'Survived' || mutant.status === 'NoCoverage' || mutant.status === 'Timeout') {
+      explained.add(mutant.id);
+      if (mutant.status === 'Timeout') timedOut.push({ entry, mutant });
+    }
     // Dropped before any test ran (it did not compile, say): nothing left to explain.
     else stale.push(entry);
   }
-  return { explained, stale, ambiguous, detected };
+  return { explained, stale, ambiguous, detected, timedOut };
 }

@@ -37,13 +37,16 @@ export const strykerTimeouts = {
 
 /**
  * Gitignore-style rules that keep Stryker's sandbox (a copy of the repository) to what one package
- * needs: the root package.json and tsconfig.base.json, and the package without its build output.
+ * needs: the root package.json and tsconfig.base.json, and the package without its build output
+ * (but the folders it keeps: see MutationPackage.kept).
  * The sandbox keeps the repository's shape, so relative paths (tsconfig's `extends`, the root the
  * code computes from its own place) mean the same there. Workspace dependencies resolve through
  * the node_modules link to the repository's own built packages, which no mutant touches.
  */
-export function sandboxRules(packageDir: string): string[] {
+export function sandboxRules(packageDir: string, kept: readonly string[] = []): string[] {
   const [group = '', name = ''] = packageDir.split('/');
+  // Git-style rules cannot take back a file whose folder is left out: dist's contents go instead.
+  const buildOutput = kept.length === 0 ? [`/${group}/${name}/dist`] : [`/${group}/${name}/dist/*`, ...kept.map((folder) => `!/${group}/${name}/${folder}`)];
   return [
     '/*',
     '!/package.json',
@@ -51,7 +54,7 @@ export function sandboxRules(packageDir: string): string[] {
     `!/${group}`,
     `/${group}/*`,
     `!/${group}/${name}`,
-    `/${group}/${name}/dist`,
+    ...buildOutput,
     `/${group}/${name}/dist-test`,
     `/${group}/${name}/.turbo`,
   ];
@@ -77,7 +80,7 @@ export function strykerConfig(
 ): Record<string, unknown> {
   return {
     mutate: mutateGlobs(selected),
-    ignorePatterns: sandboxRules(pkg.dir),
+    ignorePatterns: sandboxRules(pkg.dir, Object.keys(pkg.kept ?? {})),
     tempDirName: settings.tempDir,
     cleanTempDir: 'always',
     // Rebuilds the package's code and tests from the mutated sources, inside the sandbox.

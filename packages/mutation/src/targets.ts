@@ -30,6 +30,11 @@ export interface MutationPackage {
    * Such a file can never kill a mutant, only fail for reasons of its own and be counted as if it had.
    */
   readonly leftOut: Readonly<Record<string, string>>;
+  /**
+   * Folders of its build output (from the package folder, under dist/) that its tests read and the
+   * sandbox's build (tsc) does not make, kept from the repository's own build, with why.
+   */
+  readonly kept?: Readonly<Record<string, string>>;
 }
 
 const childProcessOnly =
@@ -49,6 +54,10 @@ export const packages: readonly MutationPackage[] = [
     name: 'api',
    
     leftOut: { 'dist-test/test/process.test.js': childProcessOnly },
+    kept: {
+      'dist/page':
+        "the live page's script, bundled by build:page (esbuild), which the page routes read by the package's own name; its sources (src/page/script/) are no target",
+    },
   },
 ];
 

@@ -22,7 +22,7 @@ export interface Verdict extends Omit<EquivalentsCheck, 'explained'> {
  */
 export function judge(selected: readonly Target[], mutants: readonly Mutant[], equivalents: readonly Equivalent[]): Verdict {
   const inScope = equivalents.filter((entry) => selected.some((target) => isSourceOf(target, entry.file)));
-  const { explained, stale, ambiguous, detected } = checkEquivalents(inScope, mutants);
+  const { explained, stale, ambiguous, detected, timedOut } = checkEquivalents(inScope, mutants);
   const results = selected.map((target) => {
     const own = mutants.filter((mutant) => isSourceOf(target, mutant.file));
     return {
@@ -31,5 +31,5 @@ export function judge(selected: readonly Target[], mutants: readonly Mutant[], e
     };
   });
   const ok = results.every((result) => result.unexplained.length === 0) && stale.length + ambiguous.length + detected.length === 0;
-  return { results, stale, ambiguous, detected, ok };
+  return { results, stale, ambiguous, detected, timedOut, ok };
 }

@@ -51,18 +51,32 @@ describe('the Stryker configuration of a package', () => {
   });
 
   test('copies the package into the sandbox, with the root files it needs and without its build output', () => {
-    assert.deepEqual(sandboxRules('apps/api'), [
+    assert.deepEqual(sandboxRules('apps/edge'), [
+      '/*',
+      '!/package.json',
+      '!/tsconfig.base.json',
+      '!/apps',
+      '/apps/*',
+      '!/apps/edge',
+      '/apps/edge/dist',
+      '/apps/edge/dist-test',
+      '/apps/edge/.turbo',
+    ]);
+  });
+
+  test("keeps the build output the package's tests read that the sandbox does not build: the api's page bundle", () => {
+    assert.deepEqual(config.ignorePatterns, [
       '/*',
       '!/package.json',
       '!/tsconfig.base.json',
       '!/apps',
       '/apps/*',
       '!/apps/api',
-      '/apps/api/dist',
+      '/apps/api/dist/*',
+      '!/apps/api/dist/page',
       '/apps/api/dist-test',
       '/apps/api/.turbo',
     ]);
-    assert.deepEqual(config.ignorePatterns, sandboxRules('apps/api'));
   });
 });
 

@@ -61,7 +61,8 @@ export function sentinelDirectives(options: SentinelOptions): Directive[] {
 
 /** A value as Redis's configuration parser reads it: quoted when it holds spaces or quotes. */
 function configValue(value: string): string {
-  if (value !== '' && /^[\x21-\x7e]+$/.test(value) && !/["'\\]/.test(value)) return value;
+  // The + sends an empty value to the quoted form too.
+  if (/^[\x21-\x7e]+$/.test(value) && !/["'\\]/.test(value)) return value;
   return `"${value.replace(/[\\"]/g, (char) => `\\${char}`).replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
 }
 

@@ -6,6 +6,7 @@ import {
   countDeadlineMs,
   drainSlackMs,
   edge,
+  edgeAnswerWithinMs,
   gracePeriodMs,
   longestRouteTimeoutMs,
   longestUpstreamWaitMs,
@@ -40,6 +41,10 @@ describe('time budgets derived from the route table', () => {
   test('the edge gives a request every try of the longest route, plus the slack', () => {
     assert.equal(budgets.edgeRequestTimeoutMs, longestUpstreamWaitMs * edge.upstreamTries + drainSlackMs);
     assert.equal(edge.upstreamTries, 2);
+  });
+
+  test('the edge answers a request within every try of its route, each allowed the connect and read timeouts', () => {
+    assert.equal(edgeAnswerWithinMs({ timeoutMs: 2_000 }), edge.upstreamTries * (edge.upstreamConnectTimeoutMs + 2_000 + edge.upstreamMarginMs));
   });
 
   test('a stopping api lets in-flight requests run to their own deadline; a stopping edge, one try', () => {

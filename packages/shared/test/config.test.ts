@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { z } from 'zod';
-import { apiEnvSchema, ConfigError, edgeEnvSchema, envInteger, formatHostPorts, parseEnv, ports } from '../src/index.js';
+import { apiEnvSchema, ConfigError, edgeEnvSchema, envInteger, formatHostPorts, parseEnv, parseHostPort, ports } from '../src/index.js';
 
 function configError(run: () => unknown): ConfigError {
   try {
@@ -199,5 +199,35 @@ describe('edge environment', () => {
     const env = parseEnv(edgeEnvSchema, {});
     assert.deepEqual([env.EDGE_HOST, env.EDGE_PORT, env.LOG_LEVEL, env.LOG_FORMAT], ['0.0.0.0', ports.edge, 'info', undefined]);
     assert.equal(parseEnv(edgeEnvSchema, { EDGE_HOST: '127.0.0.1' }).EDGE_HOST, '127.0.0.1');
+  });
+});
+
+describe('parseHostPort: one entry of a host list', () => {
+  const label = 'x'.repeat(63);
+
+  test('a host name of labels of 1 to 63 letters, digits and inner hyphens, 253 characters at most', () => {
+    const longest = [label, label, label, 'y'.repeat(61)].join('.');
+    assert.equal(longest.length, 253);
+    for (const host of ['a', 'a.b', 'sentinel-0', 'redis.three-tier.svc', label, `a.${label}`, longest, '10.0.0.7']) {
+      assert.deepEqual(parseHostPort(host, 26379), { host, port: 26379 }, host);
+    }
+    for (const host of [`${longest}y`, 'x'.repeat(64), `a.${'x'.repeat(64)}`, '-a', 'a-', 'a..b', 'a.-b', 'a.b-', 'a_b', 'a.b_c', '.a', 'a.']) {
+      assert.equal(parseHostPort(host, 26379), undefined, host);
+    }
+  });
+
+  test('an IPv6 address only in brackets, with or without a port; nothing else in brackets', () => {
+    assert.deepEqual(parseHostPort('[fd00::1]', 26379), { host: 'fd00::1', port: 26379 });
+    assert.deepEqual(parseHostPort('[fd00::1]:26400', 26379), { host: 'fd00::1', port: 26400 });
+    for (const entry of ['[sentinel-0]:26379', '[10.0.0.7]', 'x[fd00::1]:26379', '[fd00::1]:26379x', '[fd00::1]x']) {
+      assert.equal(parseHostPort(entry, 26379), undefined, entry);
+    }
+  });
+
+  test('ports from 1 to 65535', () => {
+    assert.deepEqual(parseHostPort('h:1', 26379), { host: 'h', port: 1 });
+    assert.deepEqual(parseHostPort('h:65535', 26379), { host: 'h', port: 65_535 });
+    assert.equal(parseHostPort('h:0', 26379), undefined);
+    assert.equal(parseHostPort('h:65536', 26379), undefined);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { describeFaults, instanceAlias, instanceHue, noFaults } from '../src/index.js';
+import { describeFaults, instanceAlias, instanceHue, instanceName, noFaults } from '../src/index.js';
 
 /**
  * Hostnames as Docker makes them: 12 hex digits. Fixed, not random: with random ids the collision
@@ -24,6 +24,10 @@ describe('instance aliases and colours', () => {
       const hue = instanceHue(id);
       assert.ok(Number.isInteger(hue) && hue >= 0 && hue < 360, `${id}: ${hue}`);
     }
+  });
+
+  test('a name gives the alias to read and the hostname to find the instance by', () => {
+    assert.equal(instanceName('box-3499'), 'spicy-goose (box-3499)');
   });
 
   test('tell instances apart: hostnames that differ by one character get different aliases', () => {

@@ -147,3 +147,54 @@ describe('the baseline: who was there all along, and who is new', () => {
     );
   });
 });
+
+describe('when the rotation settles, and what a departure is measured from', () => {
+  // A clock far from zero, as performance.now() is after a while: times are differences, never sums.
+  const origin = 1_000_000;
+
+  test('not before rotationRule.minSilentMs from the start, however many polls came first; at it, on enough polls', () => {
+    const early = new Rotation(origin);
+    const at = roundRobin(early, ['a'], 3 * rotationRule.minPolls, origin, 10);
+    assert.equal(early.answer('b', at + 10), 'baseline', 'many polls, but not 2.5 s yet');
+
+    const onTime = new Rotation(origin);
+    roundRobin(onTime, ['a'], rotationRule.minPolls, origin, 10);
+    onTime.sweep(origin + rotationRule.minSilentMs - 1);
+    assert.equal(onTime.settled, false);
+    onTime.sweep(origin + rotationRule.minSilentMs);
+    assert.equal(onTime.settled, true);
+  });
+
+  test('the polls it waits for are those that would make one more instance than it knows gone', () => {
+    const rotation = new Rotation(origin);
+    // a and b known: one more makes three, and 8 turns of each of the two others is 16 polls.
+    const needed = pollsToLeave(3);
+    assert.ok(needed > pollsToLeave(1), 'more than for one instance fewer');
+    let at = roundRobin(rotation, ['a', 'b'], needed - 1, origin, 250);
+    assert.ok(at - origin >= rotationRule.minSilentMs, 'time is not what holds it back');
+    rotation.sweep(at);
+    assert.equal(rotation.settled, false);
+    at = roundRobin(rotation, ['a', 'b'], 1, at, 250);
+    rotation.sweep(at);
+    assert.equal(rotation.settled, true);
+  });
+
+  test("an instance's silence is measured from its own last answer", () => {
+    const rotation = new Rotation(origin, ['a', 'b']);
+    const at = roundRobin(rotation, ['a'], pollsToLeave(2), origin, 10);
+    assert.deepEqual(gone(rotation, at), [], 'enough polls, but b was silent for less than 2.5 s');
+    assert.deepEqual(gone(rotation, origin + rotationRule.minSilentMs), ['b']);
+  });
+
+  test("a gone instance's missed turns stop counting where they made it gone", () => {
+    const rotation = new Rotation(origin, ['a', 'b']);
+    let at = roundRobin(rotation, ['a'], pollsToLeave(2), origin, 250);
+    assert.deepEqual(gone(rotation, at), ['b']);
+    const missed = rotation.member('b')?.missed;
+    assert.equal(missed, pollsToLeave(2));
+    at = roundRobin(rotation, ['a'], 3, at, 250);
+    rotation.miss(at + 250);
+    assert.equal(rotation.member('b')?.missed, missed);
+    assert.equal(rotation.member('a')?.missed, 1, 'while a present one counts the failed poll');
+  });
+});
