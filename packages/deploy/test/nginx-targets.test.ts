@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { generate, generateFiles, type Block, type Directive, type Node } from '@three-tier/nginx';
 import { checkNginxConfigInScratch, findBinaries } from '@three-tier/processes';
 import { edge, ports, services } from '@three-tier/shared';
-import { composeConnectTimeoutMs, composeTarget, dockerDnsResolver, generatedFiles, kubernetesTarget, privateNetworks } from '../src/index.js';
+import { composeConnectTimeoutMs, composeDnsValidSeconds, composeTarget, dockerDnsResolver, generatedFiles, kubernetesTarget, privateNetworks } from '../src/index.js';
 
 function blocks(nodes: readonly Node[], name: string): Block[] {
   return nodes.flatMap((node) =>
@@ -21,7 +21,7 @@ describe('the compose nginx target', () => {
     assert.equal(blocks(tree, 'upstream').length, 0);
     const [http] = blocks(tree, 'http');
     assert.ok(http);
-    assert.deepEqual(directives(http, 'resolver')[0]?.args, [dockerDnsResolver, 'valid=2s', 'ipv6=off']);
+    assert.deepEqual(directives(http, 'resolver')[0]?.args, [dockerDnsResolver, `valid=${composeDnsValidSeconds}s`, 'ipv6=off']);
     const [server] = blocks(tree, 'server');
     assert.ok(server);
     assert.deepEqual(directives(server, 'set')[0]?.args, ['$api_upstream', `${services.api}:${ports.api}`]);
