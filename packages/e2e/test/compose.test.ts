@@ -391,10 +391,11 @@ for (const flavour of flavours) describe(`${names[flavour]} up`, () => {
           assert.equal(set.status, 200, set.text);
           assert.equal((JSON.parse(set.text) as Faults).unready, true);
         },
-        (visits) => {
-          // From here on, it must serve nothing: count its answers from now.
+        async (visits) => {
+          // From here on, it must serve nothing: count its answers once those it took before the
+          // switch (still on their way back when the switch answered) are in.
+          await visits.load.passed('one replica switched to unready: done');
           servedBefore = visits.hostnames.get(victim.hostname) ?? 0;
-          return Promise.resolve();
         },
       );
       t.diagnostic(`the unready replica served ${servedBefore} visits before, and ${(visits.hostnames.get(victim.hostname) ?? 0) - servedBefore} after`);

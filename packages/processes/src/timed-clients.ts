@@ -209,6 +209,21 @@ export class TimedClients {
     this.marks.push({ atMs: performance.now() - this.started, what });
   }
 
+  /**
+   * Resolves once every client has finished a request that left after mark `what`: each client
+   * sends one request at a time, so none that left before the mark is still on its way.
+   */
+  async passed(what: string, timeoutMs = 60_000): Promise<void> {
+    const mark = this.marks.find((candidate) => candidate.what === what);
+    if (!mark) throw new Error(`no mark "${what}"`);
+    const past = (client: number): boolean => this.requests.some((sample) => sample.client === client && sample.atMs >= mark.atMs);
+    await waitFor(() => (Array.from({ length: this.options.clients }, (_, client) => client).every(past) ? true : undefined), {
+      what: `every client past ${what}`,
+      timeoutMs,
+      intervalMs: 20,
+    });
+  }
+
   /** Resolves once `count` more requests than now have succeeded. */
   async acknowledge(count: number, what: string, timeoutMs = 60_000): Promise<void> {
     const target = this.okCount + count;

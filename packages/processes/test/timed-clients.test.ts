@@ -81,6 +81,27 @@ describe('TimedClients', () => {
     assert.ok(slowBefore <= 3 && steady.p50Ms < 300, `before the mark: ${describeLatency(steady)}, ${slowBefore} slowed`);
   });
 
+  test('passed(mark) waits for the requests already on their way at the mark, and for every client to send again', async () => {
+    behaviour.delayMs = 200;
+    const clients = new TimedClients({ url, clients: 3 });
+    try {
+      await clients.acknowledge(3, 'slowly');
+      clients.mark('switch');
+      const markAt = clients.marks[0]?.atMs ?? 0;
+      await clients.passed('switch');
+      const leftBefore = clients.requests.filter((sample) => sample.atMs < markAt).length;
+      for (let client = 0; client < 3; client += 1) {
+        assert.ok(clients.requests.some((sample) => sample.client === client && sample.atMs >= markAt), `client ${client} sent after the mark`);
+      }
+      await clients.stop();
+      assert.equal(clients.requests.filter((sample) => sample.atMs < markAt).length, leftBefore, 'no request that left before the mark ended after passed()');
+      await assert.rejects(clients.passed('no such mark'), /no mark "no such mark"/);
+    } finally {
+      behaviour.delayMs = 0;
+      await clients.stop();
+    }
+  });
+
   test('without keep-alive, a connection per request', async () => {
     const before = connections;
     const clients = new TimedClients({ url, clients: 2, keepAlive: false });
