@@ -21,12 +21,17 @@ import {
   type ImageName,
   type MonitoringImageName,
 } from './images.js';
-import { composeDnsValidSeconds } from './nginx-targets.js';
 
 type Service = NonNullable<ComposeSpecification['services']>[string];
 
-/** How long a stopping api keeps serving: until nginx's cached DNS answers that name it expire, and a second more. */
-export const composeDrainDelayMs = composeDnsValidSeconds * 1_000 + 1_000;
+/**
+ * How long a stopping api keeps its listener open: not at all. Docker's DNS lists a container until
+ * it has exited, drain included, so keeping the listener open longer never takes it out of nginx's
+ * rotation first; it only makes `docker stop` slower. Closed at once, its port refuses new
+ * connections (a RST nginx answers by trying the next address at once) while its requests in flight
+ * finish; once it has exited, nginx's cached answer may name it for composeDnsValidSeconds more.
+ */
+export const composeDrainDelayMs = 0;
 
 const seconds = (ms: number): string => `${Math.ceil(ms / 1_000)}s`;
 const memoryLimit = (image: ImageName): string => `${containerResources[image].memoryMiB.limit}m`;
