@@ -61,12 +61,31 @@ export interface TimedClientsOptions {
   readonly resendAfterMs?: number;
 }
 
-/** A change held against a window of the same length with no change, from the same clients. */
+/** The quiet window, summed up, and the worst p99 of its parts as long as the change window. */
+export interface QuietReference extends LatencySummary {
+  readonly worstP99Ms: number;
+}
+
+/**
+ * The worst p99 among the consecutive parts, `lengthMs` long, of the requests that left from
+ * `fromMs` on (the last part, if shorter than half of `lengthMs`, joins the one before): what
+ * the machine did at its worst over windows as long as the change's.
+ */
+export function worstWindowP99(requests: readonly TimedRequest[], lengthMs: number, fromMs: number): number {
+  if (requests.length === 0) return 0;
+  const lastAt = Math.max(...requests.map((sample) => sample.atMs));
+  const parts = Math.max(1, Math.round((lastAt - fromMs) / Math.max(1, lengthMs)));
+  const groups: TimedRequest[][] = Array.from({ length: parts }, () => []);
+  for (const sample of requests) groups[Math.min(parts - 1, Math.max(0, Math.floor((sample.atMs - fromMs) / Math.max(1, lengthMs))))]?.push(sample);
+  return Math.max(...groups.filter((group) => group.length > 0).map((group) => summarize(group).p99Ms));
+}
+
+/** A change held against a window with no change, from the same clients. */
 export interface StackChangeVerdict {
   /** The requests that left from the change's mark to the quiet window's. */
   readonly change: LatencySummary;
-  /** The same clients, as long again, with nothing changing: what the machine does by itself. */
-  readonly quiet: LatencySummary;
+  /** The same clients, with nothing changing: what the machine does by itself. */
+  readonly quiet: QuietReference;
   readonly budget: LatencyBudget;
   /** The change window's failures of a kind the quiet window never showed: the change's doing. */
   readonly unexplained: readonly TimedRequest[];
@@ -278,27 +297,32 @@ export class TimedClients {
   }
 
   /**
-   * Marks `quiet` and keeps the clients going, with nothing changing, as long as the window from
-   * mark `since` took: the reference the change is held against (see judgeChange).
+   * Marks `quiet` and keeps the clients going, with nothing changing, `windows` times as long as
+   * the window from mark `since` took: the reference the change is held against (see judgeChange).
    */
-  async quietWindow(since: string, quiet: string): Promise<void> {
+  async quietWindow(since: string, quiet: string, windows = 1): Promise<void> {
     const start = this.marks.find((mark) => mark.what === since)?.atMs;
     if (start === undefined) throw new Error(`no mark "${since}"`);
     this.mark(quiet);
-    const end = performance.now() + (performance.now() - this.started - start);
-    await waitFor(() => (performance.now() >= end ? true : undefined), { what: `a quiet window as long as the one since ${since}`, timeoutMs: end - performance.now() + 60_000, intervalMs: 50 });
+    const end = performance.now() + windows * (performance.now() - this.started - start);
+    await waitFor(() => (performance.now() >= end ? true : undefined), { what: `a quiet window ${windows} times as long as the one since ${since}`, timeoutMs: end - performance.now() + 60_000, intervalMs: 50 });
+    this.mark(`${quiet}: end`);
   }
 
   /**
    * Holds the change window (mark `change` to mark `quiet`) against the quiet window (from `quiet`
-   * on): the budget comes from the quiet window, and a failure of a kind the quiet window shows
-   * too (a Redis stalled on its disk, say) is the machine's, not the change's.
+   * to its end): the budget comes from the quiet window, its p99 taken from the worst of its parts
+   * as long as the change (a burst of the machine's counts as much there as in the change), and a
+   * failure of a kind the quiet window shows too (a Redis stalled on its disk, say) is the
+   * machine's, not the change's.
    */
-  judgeChange(change: string, quiet: string, budgetFor: (quiet: LatencySummary) => LatencyBudget, chance?: ChanceFailures): StackChangeVerdict {
+  judgeChange(change: string, quiet: string, budgetFor: (quiet: QuietReference) => LatencyBudget, chance?: ChanceFailures): StackChangeVerdict {
     const changed = this.between(change, quiet);
-    const calm = this.between(quiet);
+    const ends = this.marks.some((mark) => mark.what === `${quiet}: end`);
+    const calm = this.between(quiet, ends ? `${quiet}: end` : undefined);
     const quietSummary = summarize(calm);
-    const budget = budgetFor(quietSummary);
+    const reference: QuietReference = { ...quietSummary, worstP99Ms: worstWindowP99(calm, this.markAt(quiet) - this.markAt(change), this.markAt(quiet)) };
+    const budget = budgetFor(reference);
     const quietKinds = new Map<string, number>();
     for (const sample of calm.filter((candidate) => candidate.error !== undefined)) quietKinds.set(failureKind(sample), (quietKinds.get(failureKind(sample)) ?? 0) + 1);
     const changeFailures = changed.filter((sample) => sample.error !== undefined);
@@ -309,12 +333,18 @@ export class TimedClients {
       quietKinds.has(kind) || (chance !== undefined && chance.kind.test(kind) && (changeKinds.get(kind) ?? 0) <= chance.count);
     return {
       change: summarize(changed),
-      quiet: quietSummary,
+      quiet: reference,
       budget,
       unexplained: changeFailures.filter((sample) => !machine(failureKind(sample))),
       machine: [...changeKinds].filter(([kind]) => machine(kind)).map(([kind, count]) => `${kind}: change ${count}, quiet ${quietKinds.get(kind) ?? 0}`),
       breaches: this.budgetBreaches(budget, changed),
     };
+  }
+
+  private markAt(what: string): number {
+    const mark = this.marks.find((candidate) => candidate.what === what);
+    if (!mark) throw new Error(`no mark "${what}" among: ${this.marks.map((candidate) => candidate.what).join(', ')}`);
+    return mark.atMs;
   }
 
   /** Ends every loop after its request in flight, closes the connections, and summarizes. */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { describeLatency, failureKind, quantile, summarize, TimedClients, waitFor } from '../src/index.js';
+import { describeLatency, failureKind, quantile, summarize, TimedClients, waitFor, worstWindowP99, type TimedRequest } from '../src/index.js';
 
 /** What the server does with the next requests: answer at once, late, or with a status of its choosing. */
 interface Behaviour {
@@ -52,6 +52,36 @@ describe('TimedClients', () => {
     ]);
     assert.deepEqual(summary, { requests: 2, failures: 1, p50Ms: 3, p99Ms: 40, maxMs: 40 });
     assert.equal(describeLatency(summary), '2 requests, 1 failed, p50 3 ms, p99 40 ms, max 40 ms');
+  });
+
+  test('the worst p99 of windows as long as the change: a burst in one window counts, though the whole hides it', () => {
+    const sample = (atMs: number, ms: number): TimedRequest => ({ client: 0, atMs, ms, status: 200, reused: true });
+    const calm = Array.from({ length: 100 }, (_, index) => sample(1_000 + index, 5));
+    const burst = Array.from({ length: 100 }, (_, index) => sample(1_100 + index, index < 2 ? 300 : 5));
+    const requests = [...calm, ...burst];
+    assert.equal(summarize(requests).p99Ms, 5, 'over the whole, two slow requests of 200 are under 1%');
+    assert.equal(worstWindowP99(requests, 100, 1_000), 300, 'in the second window, two of 100 are past 1%');
+    assert.equal(worstWindowP99(requests, 200, 1_000), 5, 'one window as long as the whole is the whole');
+    assert.equal(worstWindowP99([], 100, 0), 0);
+  });
+
+  test('a quiet window of several windows lasts that many times as long as the change, and ends with a mark', async () => {
+    const clients = new TimedClients({ url, clients: 2 });
+    try {
+      await clients.acknowledge(5, 'before');
+      clients.mark('change');
+      await clients.acknowledge(20, 'during the change');
+      await clients.quietWindow('change', 'quiet', 3);
+    } finally {
+      await clients.stop();
+    }
+    const at = (what: string): number => clients.marks.find((mark) => mark.what === what)?.atMs ?? Number.NaN;
+    const change = at('quiet') - at('change');
+    assert.ok(at('quiet: end') - at('quiet') >= 3 * change, `quiet ${Math.round(at('quiet: end') - at('quiet'))} ms against a change of ${Math.round(change)} ms`);
+    const verdict = clients.judgeChange('change', 'quiet', (quiet) => ({ maxMs: 10_000, p99Ms: 10_000 + quiet.worstP99Ms }));
+    assert.equal(verdict.quiet.requests, clients.between('quiet', 'quiet: end').length, 'the quiet window ends at its mark');
+    assert.equal(verdict.budget.p99Ms, 10_000 + verdict.quiet.worstP99Ms);
+    assert.ok(verdict.quiet.worstP99Ms >= verdict.quiet.p50Ms);
   });
 
   test('each client keeps one connection, and a slow answer is timed as slow and named in the breaches', async () => {

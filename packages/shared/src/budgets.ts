@@ -111,8 +111,8 @@ export function gracePeriodMs(drainMs: number): number {
 export const stackChangeLatency = { maxMs: 1_000, p99Ms: 100 } as const;
 
 /**
- * How far a loaded machine stretches stackChangeLatency: to this many times the p99 the same
- * clients saw over a window as long as the change's with nothing changing. On a quiet machine
+ * How far a loaded machine stretches stackChangeLatency: to this many times the worst p99 the same
+ * clients saw over windows as long as the change's with nothing changing. On a quiet machine
  * (p99 a few ms) the aim holds as written; on one where other test runs share the two cores,
  * requests are slow whatever happens, and the change is held to what the machine can do. A stall
  * of a second still breaks the stretched limit while that p99 stays under a third of a second.
@@ -138,14 +138,24 @@ export function stackChangeChance(clients: number): { readonly kind: RegExp; rea
 }
 
 /**
- * The latency budget of a stack change, given the same clients over a window as long with no
- * change (`quiet`): the aim, stretched by the quiet p99, and never below the quiet window's own
- * slowest request, since a stall the machine makes by itself (a Redis fsync waiting on a disk that
- * another engineer's build is writing) says nothing about the change.
+ * How many windows as long as the change the quiet reference spans. A machine shared with other
+ * test runs has bursts of its own (another stack's Docker health checks, a neighbour's build) that
+ * hold every client 100 to 200 ms at once, now and then. In a short change window one such burst is
+ * past 1% of the requests: a SIGKILLed replica, beside another test file, showed p99 111 ms
+ * against 33 ms in a quiet window as long that had no burst. Three windows give the machine three
+ * chances to show its bursts, and the budget takes the worst of them.
  */
-export function stackChangeBudget(quiet: { readonly p99Ms: number; readonly maxMs: number }): { readonly maxMs: number; readonly p99Ms: number } {
+export const stackChangeQuietWindows = 3;
+
+/**
+ * The latency budget of a stack change, given the same clients over stackChangeQuietWindows
+ * windows as long with no change: the aim, stretched by the worst p99 of those windows, and never
+ * below the quiet window's own slowest request, since a stall the machine makes by itself (a Redis
+ * fsync waiting on a disk that another engineer's build is writing) says nothing about the change.
+ */
+export function stackChangeBudget(quiet: { readonly worstP99Ms: number; readonly maxMs: number }): { readonly maxMs: number; readonly p99Ms: number } {
   return {
-    maxMs: Math.max(stackChangeLatency.maxMs, Math.round(stackChangeLoadFactor * quiet.p99Ms), Math.ceil(quiet.maxMs)),
-    p99Ms: Math.max(stackChangeLatency.p99Ms, Math.round(stackChangeLoadFactor * quiet.p99Ms)),
+    maxMs: Math.max(stackChangeLatency.maxMs, Math.round(stackChangeLoadFactor * quiet.worstP99Ms), Math.ceil(quiet.maxMs)),
+    p99Ms: Math.max(stackChangeLatency.p99Ms, Math.round(stackChangeLoadFactor * quiet.worstP99Ms)),
   };
 }
