@@ -319,4 +319,24 @@ describe('FaultSwitch', () => {
     assert.equal(metricValue(text, 'fault_error_ratio'), 0);
     assert.equal(faults.active, false);
   });
+
+  test('each gauge follows its own fault, and the switch is active exactly while one is on', async () => {
+    const metrics = createMetrics();
+    const faults = new FaultSwitch(metrics);
+    const changes: [Partial<typeof noFaults>, 'unready' | 'latency' | 'errors'][] = [
+      [{ unready: true }, 'unready'],
+      [{ latencyMs: 50 }, 'latency'],
+      [{ errorRate: 0.25 }, 'errors'],
+    ];
+    for (const [change, name] of changes) {
+      faults.set(change);
+      assert.equal(faults.active, true, `${name} on`);
+      const text = await metrics.registry.metrics();
+      for (const other of ['unready', 'latency', 'errors']) assert.equal(metricValue(text, `fault_active{fault="${other}"}`), other === name ? 1 : 0, `${other} while ${name} is on`);
+      // Cleared to all off, the work routes take their fast path again.
+      faults.clear();
+      assert.equal(faults.active, false, `${name} cleared`);
+      assert.deepEqual(faults.state, noFaults);
+    }
+  });
 });
