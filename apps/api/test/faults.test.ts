@@ -225,6 +225,13 @@ describe('faults on demand, on the api port', () => {
     }
   });
 
+  test('a rate without its leading zero takes up to six decimals too', async () => {
+    for (const [query, errorRate] of [['.25', 0.25], ['.000001', 0.000001], ['.999999', 0.999999]] as const) {
+      assert.equal((await request(api.server).put(`${faultRoutes.errors.path}?rate=${query}`).expect(200)).body.errorRate, errorRate, query);
+    }
+    await request(api.server).put(`${faultRoutes.errors.path}?rate=.1234567`).expect(400);
+  });
+
   test('each fault clears on its own, leaving the others on', async () => {
     await request(api.server).put(faultRoutes.unready.path).expect(200);
     await request(api.server).put(`${faultRoutes.latency.path}?ms=10`).expect(200);
