@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { generate, generateFiles, type Block, type Directive, type Node } from '@three-tier/nginx';
 import { checkNginxConfigInScratch, findBinaries } from '@three-tier/processes';
-import { ports, services } from '@three-tier/shared';
-import { composeTarget, dockerDnsResolver, generatedFiles, kubernetesTarget, privateNetworks } from '../src/index.js';
+import { edge, ports, services } from '@three-tier/shared';
+import { composeConnectTimeoutMs, composeDnsValidSeconds, composeTarget, dockerDnsResolver, generatedFiles, kubernetesTarget, privateNetworks } from '../src/index.js';
 
 function blocks(nodes: readonly Node[], name: string): Block[] {
   return nodes.flatMap((node) =>
@@ -21,11 +21,18 @@ describe('the compose nginx target', () => {
     assert.equal(blocks(tree, 'upstream').length, 0);
     const [http] = blocks(tree, 'http');
     assert.ok(http);
-    assert.deepEqual(directives(http, 'resolver')[0]?.args, [dockerDnsResolver, 'valid=2s', 'ipv6=off']);
+    assert.deepEqual(directives(http, 'resolver')[0]?.args, [dockerDnsResolver, `valid=${composeDnsValidSeconds}s`, 'ipv6=off']);
     const [server] = blocks(tree, 'server');
     assert.ok(server);
     assert.deepEqual(directives(server, 'set')[0]?.args, ['$api_upstream', `${services.api}:${ports.api}`]);
     assert.deepEqual(directives(server, 'listen')[0]?.args, [String(ports.edge)]);
+  });
+
+  test('gives up a connect within a tenth of a second: the address of a replica that left answers nothing', () => {
+    const [server] = blocks(generate(composeTarget()), 'server');
+    assert.ok(server);
+    assert.deepEqual(directives(server, 'proxy_connect_timeout')[0]?.args, [`${composeConnectTimeoutMs}ms`]);
+    assert.ok(composeConnectTimeoutMs <= 100 && composeConnectTimeoutMs < edge.upstreamConnectTimeoutMs);
   });
 
   test('is the file the nginx image ships (docker/nginx/nginx.conf), and passes the real nginx -t', async () => {

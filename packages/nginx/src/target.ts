@@ -24,6 +24,12 @@ export type UpstreamTarget =
       readonly port: number;
       readonly resolver: string;
       readonly validSeconds: number;
+      /**
+       * How long a connect may take before nginx tries the next address. A replica that stopped
+       * leaves its address in nginx's cache for up to `validSeconds`, and on a container network
+       * that address answers nothing (no RST): each request that tries it waits this long.
+       */
+      readonly connectTimeoutMs: number;
     };
 
 /**

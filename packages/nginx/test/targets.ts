@@ -23,7 +23,7 @@ export const dnsTarget: Target = {
   ...staticTarget,
   name: 'dns',
   listen: '8080',
-  upstream: { kind: 'dns', host: 'api', port: 3000, resolver: '127.0.0.53', validSeconds: 2 },
+  upstream: { kind: 'dns', host: 'api', port: 3000, resolver: '127.0.0.53', validSeconds: 2, connectTimeoutMs: 100 },
   status: { listen: '8081', path: '/stub_status' },
 };
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { edge } from '@three-tier/shared';
+import { proxySettings } from '../src/blocks/proxy-settings.js';
 import { proxyPass, retriesElsewhere, upstreamAddress, upstreamDefinition, upstreamTries } from '../src/blocks/upstream.js';
 import { dnsTarget, serviceTarget, singleServerTarget, staticTarget } from './targets.js';
 import { blocks, directives, directivesIn } from './tree.js';
@@ -31,6 +32,12 @@ describe('where nginx finds the api', () => {
   test('tries twice on a static upstream, every address a dns name gave (0: no count)', () => {
     assert.equal(upstreamTries(staticTarget), edge.upstreamTries);
     assert.equal(upstreamTries(dnsTarget), 0);
+  });
+
+  test("waits for a connect the dns target's own time (an address that left never answers), a static upstream the edge's", () => {
+    const connectTimeout = (target: typeof dnsTarget): unknown => directivesIn(proxySettings(target), 'proxy_connect_timeout')[0]?.args[0];
+    assert.equal(connectTimeout(dnsTarget), '100ms');
+    assert.equal(connectTimeout(staticTarget), `${edge.upstreamConnectTimeoutMs / 1_000}s`);
   });
 
   test('a retry may reach another instance, unless the one server is one process', () => {

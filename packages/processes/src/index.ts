@@ -14,4 +14,5 @@ export * from './replicated-redis.js';
 export * from './resp.js';
 export * from './run-record.js';
 export * from './service.js';
+export * from './timed-clients.js';
 export * from './wait.js';

@@ -9,11 +9,13 @@ import { readdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { freePort, RetryLog, retryLogName, waitFor } from '@three-tier/processes';
-import type { InstanceBody } from '@three-tier/shared';
+import { describeLatency, freePort, RetryLog, retryLogName, TimedClients, waitFor } from '@three-tier/processes';
+import { routes, stackChangeBudget, stackChangeChance, stackChangeQuietWindows, type InstanceBody } from '@three-tier/shared';
 import { cli, freshTmp, loopClients, recordedServices, runnerSettingSuite, startRunner, type Runner, type RunnerSetting } from './helpers.js';
 
 const instances = 3;
+/** As in the brief of issue 20: eight clients, each on a connection of its own. */
+const loadClients = 8;
 
 /** The hostname that answered GET /instance through `url`, or undefined if the request failed. */
 async function whoAnswers(url: string): Promise<string | undefined> {
@@ -92,19 +94,30 @@ describe('API_INSTANCES', () => {
         }
       });
 
-      test('one instance SIGTERMed under load: no request fails, and the runner restarts that one', async () => {
+      test('one instance SIGTERMed under load: no request on a kept-alive connection fails or waits past the budget, and the runner restarts that one', async (t) => {
         const services = await recordedServices(tmp, instances + 2);
         const victim = services[`api ${apiPort(1)}`];
         assert.ok(victim);
-        const clients = loopClients(url, 4);
-        await waitFor(() => (clients.acknowledged.length > 100 ? true : undefined), { what: 'visits under load', timeoutMs: 20_000 });
-        process.kill(victim.pid, 'SIGTERM');
-        await runner.line(new RegExp(`stack \\| api ${apiPort(1)} exited on its own \\(exit code 0\\)`));
-        await runner.line(new RegExp(`stack \\| api ${apiPort(1)} is back \\(pid \\d+\\)`));
-        const atRestart = clients.acknowledged.length;
-        await waitFor(() => (clients.acknowledged.length > atRestart + 50 ? true : undefined), { what: 'visits after the restart', timeoutMs: 20_000 });
-        await clients.stop();
-        assertAllOk(clients);
+        const clients = new TimedClients({ url: `${url}${routes.redis.path}`, clients: loadClients });
+        const sigterm = `SIGTERM to api ${apiPort(1)}`;
+        const quiet = `api ${apiPort(1)} back, nothing changing`;
+        try {
+          await clients.acknowledge(100, 'before the SIGTERM');
+          clients.mark(sigterm);
+          process.kill(victim.pid, 'SIGTERM');
+          await runner.line(new RegExp(`stack \\| api ${apiPort(1)} exited on its own \\(exit code 0\\)`));
+          await runner.line(new RegExp(`stack \\| api ${apiPort(1)} is back \\(pid \\d+\\)`));
+          await clients.acknowledge(100, 'after the restart');
+          await clients.quietWindow(sigterm, quiet, stackChangeQuietWindows);
+        } finally {
+          await clients.stop();
+        }
+        const verdict = clients.judgeChange(sigterm, quiet, stackChangeBudget, stackChangeChance(loadClients));
+        const { budget } = verdict;
+        t.diagnostic(`${edge}, SIGTERM of one of ${instances} instances: ${describeLatency(verdict.change)}; slowest: ${clients.slowest(3, clients.between(sigterm, quiet)).join('; ')}`);
+        t.diagnostic(`${stackChangeQuietWindows} times as long with no change: ${describeLatency(verdict.quiet)}, worst p99 of ${stackChangeQuietWindows} ${verdict.quiet.worstP99Ms.toFixed(0)} ms; budget: max ${budget.maxMs} ms, p99 ${budget.p99Ms} ms; the machine's failures: ${verdict.machine.join('; ') || 'none'}`);
+        const failed = verdict.unexplained.map((sample) => clients.describe(sample));
+        assert.deepEqual({ failed, breaches: verdict.breaches }, { failed: [], breaches: [] }, 'no request failed or waited past the budget because of the SIGTERM');
         // The others were never restarted.
         assert.ok(!runner.output.some((line) => new RegExp(`api (${apiPort(0)}|${apiPort(2)}) exited`).test(line)), runner.output.join('\n'));
         await allAnswer(url, ids());

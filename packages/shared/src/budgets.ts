@@ -101,3 +101,61 @@ export function replicaWaitMs(redisTimeoutMs: number): number {
 export function gracePeriodMs(drainMs: number): number {
   return drainMs + drainSlackMs;
 }
+
+/**
+ * What a client may see while the stack changes under it (a replica stopped, killed, scaled or
+ * replaced, the edge reloaded), as the tests of those changes measure it: keep-alive clients that
+ * never resend. The aim on a quiet machine: no request past 1 s (a stopped replica used to cost
+ * each client a whole connect timeout, 1 s, and before that 5 s), and p99 under 100 ms.
+ */
+export const stackChangeLatency = { maxMs: 1_000, p99Ms: 100 } as const;
+
+/**
+ * How far a loaded machine stretches stackChangeLatency: to this many times the worst p99 the same
+ * clients saw over windows as long as the change's with nothing changing. On a quiet machine
+ * (p99 a few ms) the aim holds as written; on one where other test runs share the two cores,
+ * requests are slow whatever happens, and the change is held to what the machine can do. A stall
+ * of a second still breaks the stretched limit while that p99 stays under a third of a second.
+ */
+export const stackChangeLoadFactor = 3;
+
+/**
+ * Stalls of Redis that a stack-change test may see in its change window and not in its quiet one,
+ * a client's 503 naming Redis each (every client in flight gets one). Under the load of the shared
+ * machine (load 20 to 30: four engineers' builds and stacks on two cores) Redis misses the api's
+ * 500 ms now and then on its own, in the quiet windows as often as in the change windows (seen: 6
+ * and 7 in quiet windows of 5 to 15 s); one such stall falls in either window by chance. Two are
+ * the change's doing, as is any other failure the quiet window does not show. Not yet held: a
+ * change whose own Docker work (a container restarted, a `docker exec` of node) makes Redis stall
+ * twice under that load, as a SIGKILLed replica and the unready switch did in one of three runs
+ * with docker-compose 1.29: those tests fail then, and say it was Redis.
+ */
+export const stackChangeChanceRedisStalls = 1;
+
+/** The failures of `clients` that a change window may show by chance: a 503 naming Redis, one stall's worth. */
+export function stackChangeChance(clients: number): { readonly kind: RegExp; readonly count: number } {
+  return { kind: /^503 .*Redis/, count: clients * stackChangeChanceRedisStalls };
+}
+
+/**
+ * How many windows as long as the change the quiet reference spans. A machine shared with other
+ * test runs has bursts of its own (another stack's Docker health checks, a neighbour's build) that
+ * hold every client 100 to 200 ms at once, now and then. In a short change window one such burst is
+ * past 1% of the requests: a SIGKILLed replica, beside another test file, showed p99 111 ms
+ * against 33 ms in a quiet window as long that had no burst. Three windows give the machine three
+ * chances to show its bursts, and the budget takes the worst of them.
+ */
+export const stackChangeQuietWindows = 3;
+
+/**
+ * The latency budget of a stack change, given the same clients over stackChangeQuietWindows
+ * windows as long with no change: the aim, stretched by the worst p99 of those windows, and never
+ * below the quiet window's own slowest request, since a stall the machine makes by itself (a Redis
+ * fsync waiting on a disk that another engineer's build is writing) says nothing about the change.
+ */
+export function stackChangeBudget(quiet: { readonly worstP99Ms: number; readonly maxMs: number }): { readonly maxMs: number; readonly p99Ms: number } {
+  return {
+    maxMs: Math.max(stackChangeLatency.maxMs, Math.round(stackChangeLoadFactor * quiet.worstP99Ms), Math.ceil(quiet.maxMs)),
+    p99Ms: Math.max(stackChangeLatency.p99Ms, Math.round(stackChangeLoadFactor * quiet.worstP99Ms)),
+  };
+}

@@ -15,6 +15,9 @@ import {
   replicaWaitMs,
   routeList,
   routes,
+  stackChangeBudget,
+  stackChangeChance,
+  stackChangeLatency,
   upstreamReadTimeoutMs,
 } from '../src/index.js';
 
@@ -93,5 +96,26 @@ describe('the replicated count’s budget', () => {
     assert.ok(redisReplication.replicasPerVisit <= redisReplication.minReplicasToWrite);
     assert.ok(redisReplication.minReplicasToWrite <= redisReplication.replicas);
     assert.ok(redisReplication.quorum > redisReplication.sentinels / 2, 'the quorum is a majority');
+  });
+});
+
+describe('the latency budget of a stack change', () => {
+  test('the aim on a quiet machine, stretched by a loaded one, and a one-second stall still over it while the load allows', () => {
+    assert.deepEqual(stackChangeBudget({ worstP99Ms: 5, maxMs: 20 }), stackChangeLatency);
+    assert.deepEqual(stackChangeBudget({ worstP99Ms: 200, maxMs: 400 }), { maxMs: 1_000, p99Ms: 600 });
+    assert.deepEqual(stackChangeBudget({ worstP99Ms: 500, maxMs: 900 }), { maxMs: 1_500, p99Ms: 1_500 });
+    // The old connect timeout: a second on top of a request as slow as the quiet p99.
+    for (const p99Ms of [5, 50, 200, 300]) assert.ok(1_000 + p99Ms > stackChangeBudget({ worstP99Ms: p99Ms, maxMs: 2 * p99Ms }).maxMs, `quiet p99 ${p99Ms} ms`);
+  });
+
+  test('by chance, one Redis stall: a 503 naming Redis per client', () => {
+    const chance = stackChangeChance(8);
+    assert.equal(chance.count, 8);
+    assert.ok(chance.kind.test('503 The visit counter is unavailable: Redis is not answering'));
+    assert.ok(!chance.kind.test('502 No api instance answered'));
+  });
+
+  test('a stall the quiet window shows too is the machine’s: the slowest request may be as slow as its', () => {
+    assert.deepEqual(stackChangeBudget({ worstP99Ms: 40, maxMs: 1_300.2 }), { maxMs: 1_301, p99Ms: 120 });
   });
 });

@@ -1,4 +1,4 @@
-import { edge, headerNames } from '@three-tier/shared';
+import { headerNames } from '@three-tier/shared';
 import { comment, directive, type Node } from '../ast.js';
 import type { Target } from '../target.js';
 import { ms } from '../units.js';
@@ -6,7 +6,7 @@ import { vars } from '../variables.js';
 import { forwardedHeaders } from './client-identity.js';
 import { hiddenUpstreamHeaders } from './headers.js';
 import { idempotencyKeyHeader } from './request-maps.js';
-import { upstreamTries } from './upstream.js';
+import { upstreamConnectTimeoutMs, upstreamTries } from './upstream.js';
 
 /** Server-level: how every proxied location talks to the api, and when it tries another instance. */
 export function proxySettings(target: Target): Node[] {
@@ -25,7 +25,7 @@ export function proxySettings(target: Target): Node[] {
     ...idempotencyKeyHeader(target),
     ...forwardedHeaders(target),
     ...hiddenUpstreamHeaders(),
-    directive('proxy_connect_timeout', ms(edge.upstreamConnectTimeoutMs)),
+    directive('proxy_connect_timeout', ms(upstreamConnectTimeoutMs(target))),
     // Errors and timeouts only: an answer the api gave, even a 5xx, is the answer.
     directive('proxy_next_upstream', 'error', 'timeout'),
     directive('proxy_next_upstream_tries', tries),

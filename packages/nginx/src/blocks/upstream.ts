@@ -16,6 +16,14 @@ export function upstreamTries(target: Target): number {
 }
 
 /**
+ * proxy_connect_timeout: a `dns` upstream's own (see UpstreamTarget), else the edge's usual. A try
+ * that times out connecting sent nothing, so the next address may have the request.
+ */
+export function upstreamConnectTimeoutMs(target: Target): number {
+  return target.upstream.kind === 'dns' ? target.upstream.connectTimeoutMs : edge.upstreamConnectTimeoutMs;
+}
+
+/**
  * Whether nginx may send one request to two api instances: a `dns` upstream, a static one with
  * several servers, or one server that spreads connections over several instances. With a single
  * server that is a single process it never does: it only resends a request whose kept-alive
