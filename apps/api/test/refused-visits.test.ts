@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import request from 'supertest';
 import { HeldReplies } from './held-replies.js';
-import { buildApp, redisReady, startRedis, type TestApp, type TestRedis } from './helpers.js';
+import { buildApp, metricValue, redisReady, startRedis, type TestApp, type TestRedis } from './helpers.js';
 import { sentinelApp, visit, type ReplicatedTestApp } from './replicated.js';
 
 /** REDIS_TIMEOUT_MS here: long enough that a count held past its deadline is answered before it. */
@@ -69,6 +69,8 @@ describe('GET and HEAD /redis when Redis fails them: the 503 and its log line', 
       assert.equal(reason.level, 40);
       assert.equal(reason.msg, 'visit not counted: redis unavailable');
       assert.equal(typeof reason.err?.message, 'string', 'the error is logged under err');
+      const text = await api.metrics.registry.metrics();
+      assert.equal(metricValue(text, 'redis_command_duration_seconds_count{command="incr",outcome="error"}'), 1, 'the refused count is timed as an error');
     } finally {
       await redis.server.start();
     }
