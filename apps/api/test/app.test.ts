@@ -381,6 +381,17 @@ describe('GET /metrics', () => {
     assert.match(res.text, /^process_cpu_user_seconds_total /m);
   });
 
+  test('times each Redis command under its own name: a count with and without a key, a read, a round trip', async () => {
+    await request(api.server).get('/redis').expect(200);
+    await request(api.server).get('/redis').set('Idempotency-Key', 'timed-1').expect(200);
+    await request(api.server).head('/redis').expect(200);
+    await request(api.server).get('/readyz').expect(200);
+    const res = await request(api.server).get('/metrics').expect(200);
+    for (const command of ['incr', 'increment_once', 'get', 'time']) {
+      assert.match(res.text, new RegExp(`^redis_command_duration_seconds_count\\{command="${command}",outcome="ok"\\} [1-9]\\d*$`, 'm'), command);
+    }
+  });
+
   test('with a single Redis: no replica required or in sync, the Redis it writes to named, no failover seen', async () => {
     const res = await request(api.server).get('/metrics').expect(200);
     assert.match(res.text, /^redis_replicas_required 0$/m);

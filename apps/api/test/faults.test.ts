@@ -225,6 +225,13 @@ describe('faults on demand, on the api port', () => {
     }
   });
 
+  test('a rate without its leading zero takes up to six decimals too', async () => {
+    for (const [query, errorRate] of [['.25', 0.25], ['.000001', 0.000001], ['.999999', 0.999999]] as const) {
+      assert.equal((await request(api.server).put(`${faultRoutes.errors.path}?rate=${query}`).expect(200)).body.errorRate, errorRate, query);
+    }
+    await request(api.server).put(`${faultRoutes.errors.path}?rate=.1234567`).expect(400);
+  });
+
   test('each fault clears on its own, leaving the others on', async () => {
     await request(api.server).put(faultRoutes.unready.path).expect(200);
     await request(api.server).put(`${faultRoutes.latency.path}?ms=10`).expect(200);
@@ -318,5 +325,25 @@ describe('FaultSwitch', () => {
     assert.equal(metricValue(text, 'fault_latency_seconds'), 0);
     assert.equal(metricValue(text, 'fault_error_ratio'), 0);
     assert.equal(faults.active, false);
+  });
+
+  test('each gauge follows its own fault, and the switch is active exactly while one is on', async () => {
+    const metrics = createMetrics();
+    const faults = new FaultSwitch(metrics);
+    const changes: [Partial<typeof noFaults>, 'unready' | 'latency' | 'errors'][] = [
+      [{ unready: true }, 'unready'],
+      [{ latencyMs: 50 }, 'latency'],
+      [{ errorRate: 0.25 }, 'errors'],
+    ];
+    for (const [change, name] of changes) {
+      faults.set(change);
+      assert.equal(faults.active, true, `${name} on`);
+      const text = await metrics.registry.metrics();
+      for (const other of ['unready', 'latency', 'errors']) assert.equal(metricValue(text, `fault_active{fault="${other}"}`), other === name ? 1 : 0, `${other} while ${name} is on`);
+      // Cleared to all off, the work routes take their fast path again.
+      faults.clear();
+      assert.equal(faults.active, false, `${name} cleared`);
+      assert.deepEqual(faults.state, noFaults);
+    }
   });
 });

@@ -3,11 +3,14 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 /**
  * A TCP relay in front of a real Redis whose replies can be held back: Redis runs every command as
  * it arrives, and the api hears nothing until they are released. It stands for the wire (or a
- * Redis stalled on its fsync after running the command), not for Redis.
+ * Redis stalled on its fsync after running the command), not for Redis. Commands can be held
+ * too: then Redis runs them only once released, as a Redis frozen for that long would.
  */
 export class HeldReplies {
   private holding = false;
   private readonly held: { to: Socket; chunk: Buffer }[] = [];
+  private holdingCommands = false;
+  private readonly heldCommands: { to: Socket; chunk: Buffer; at: number }[] = [];
   private readonly sockets = new Set<Socket>();
 
   private constructor(
@@ -41,6 +44,22 @@ export class HeldReplies {
     for (const { to, chunk } of this.held.splice(0)) if (!to.destroyed) to.write(chunk);
   }
 
+  /** From now on, what the api sends waits here: Redis runs none of it until released. */
+  holdCommands(): void {
+    this.holdingCommands = true;
+  }
+
+  /** When the first held command arrived here (performance.now()), once one has. */
+  get firstHeldCommandAt(): number | undefined {
+    return this.heldCommands[0]?.at;
+  }
+
+  /** Passes what was held on to Redis, in order, and stops holding commands. */
+  releaseCommands(): void {
+    this.holdingCommands = false;
+    for (const { to, chunk } of this.heldCommands.splice(0)) if (!to.destroyed) to.write(chunk);
+  }
+
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -57,7 +76,10 @@ export class HeldReplies {
         redis.destroy();
       });
     }
-    client.on('data', (chunk: Buffer) => redis.write(chunk));
+    client.on('data', (chunk: Buffer) => {
+      if (this.holdingCommands) this.heldCommands.push({ to: redis, chunk, at: performance.now() });
+      else redis.write(chunk);
+    });
     redis.on('data', (chunk: Buffer) => {
       if (this.holding) this.held.push({ to: client, chunk });
       else client.write(chunk);

@@ -93,6 +93,12 @@ function buildLayer(options: { securityHeaders?: boolean; withLogs?: boolean; wi
     await once(res, 'finish');
     throw new Error('failed after the answer');
   });
+  route('/ended-then-failed', 2_000, (req, res) => {
+    sockets.set('ended-then-failed', req.socket);
+    // Ended, and handed to the socket whole, in the same turn as the error that follows.
+    res.end('complete');
+    throw new Error('failed as the answer went out');
+  });
   route('/never', 100, (req, res) => {
     signals.set('never', abortSignal(res));
   });
@@ -257,6 +263,14 @@ describe('problemHandler', () => {
     const line = await logged('error after the response started');
     assert.equal((line.err as { message: string }).message, 'failed after the answer');
     assert.equal(sockets.get('fully-sent')?.destroyed, false, 'kept for the next request');
+  });
+
+  test('an error in the same turn as a complete answer leaves the connection alone too', async () => {
+    const res = await get('/ended-then-failed');
+    assert.equal(res.text, 'complete');
+    const line = await logged('error after the response started');
+    assert.equal((line.err as { message: string }).message, 'failed as the answer went out');
+    assert.equal(sockets.get('ended-then-failed')?.destroyed, false, 'kept for the next request');
   });
 
   test('an unknown path is a 404 naming the method and path', async () => {

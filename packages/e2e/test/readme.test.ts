@@ -46,6 +46,7 @@ const testedCommands: Record<string, readonly RunBy[]> = {
   'npm run --silent nginx:config': [{ file: 'packages/runner/test/nginx-config.test.ts', runs: ["'npm', ['run', '--silent', 'nginx:config']"] }],
   'npm run bench': ci('npm run bench'),
   'npm run mutate -- nginx': ci('npm run mutate -- nginx'),
+  'npm run mutate -- --changed HEAD^ api-faults api-visits': ci('npm run mutate -- --changed HEAD^ api-faults api-visits'),
   'npm run generate': [{ file: 'packages/deploy/test/compose.test.ts', runs: ["'npm', ['run', '--silent', 'generate']"] }],
   'npm run images:push': [{ file: 'packages/e2e/test/push.test.ts', runs: ["'npm', ['run', '--silent', 'images:push']"] }],
   'eval "$(npm run --silent docker:bases)"': ci('eval "$(npm run --silent docker:bases)"'),
