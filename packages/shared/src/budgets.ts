@@ -114,10 +114,13 @@ export const stackChangeLatency = { maxMs: 1_000, p99Ms: 100 } as const;
  * How far a loaded machine stretches stackChangeLatency: to this many times the worst p99 the same
  * clients saw over windows as long as the change's with nothing changing. On a quiet machine
  * (p99 a few ms) the aim holds as written; on one where other test runs share the two cores,
- * requests are slow whatever happens, and the change is held to what the machine can do. A stall
- * of a second still breaks the stretched limit while that p99 stays under a third of a second.
+ * requests are slow whatever happens, and the change is held to what the machine can do. Where
+ * replicas start, they take what no quiet window shows: two apis loading their modules at once
+ * hold both cores for half a second (scaling 1 to 3 in CI: p99 135 ms against a quiet 44 ms, past
+ * three times it). A stall of a second still breaks the stretched limit while that p99 stays
+ * under a quarter of a second, and so does a dead address tried for 100 ms (p99 200 ms).
  */
-export const stackChangeLoadFactor = 3;
+export const stackChangeLoadFactor = 4;
 
 /**
  * Stalls of Redis that a stack-change test may see in its change window and not in its quiet one,

@@ -106,8 +106,10 @@ describe('the latency budget of a stack change', () => {
     assert.equal(stackChangeQuietMs(10_000), 20_000, 'a longer one: at most 20 s');
     assert.equal(stackChangeQuietMs(30_000), 30_000, 'never shorter than the change');
     assert.deepEqual(stackChangeBudget({ worstP99Ms: 5, maxMs: 20 }), stackChangeLatency);
-    assert.deepEqual(stackChangeBudget({ worstP99Ms: 200, maxMs: 400 }), { maxMs: 1_000, p99Ms: 600 });
-    assert.deepEqual(stackChangeBudget({ worstP99Ms: 500, maxMs: 900 }), { maxMs: 1_500, p99Ms: 1_500 });
+    assert.deepEqual(stackChangeBudget({ worstP99Ms: 200, maxMs: 400 }), { maxMs: 1_000, p99Ms: 800 });
+    assert.deepEqual(stackChangeBudget({ worstP99Ms: 500, maxMs: 900 }), { maxMs: 2_000, p99Ms: 2_000 });
+    // A dead address tried for 100 ms, as nginx in compose once did: p99 200 ms on a quiet machine.
+    assert.ok(stackChangeBudget({ worstP99Ms: 45, maxMs: 80 }).p99Ms < 200);
     // The old connect timeout: a second on top of a request as slow as the quiet p99.
     for (const p99Ms of [5, 50, 200, 300]) assert.ok(1_000 + p99Ms > stackChangeBudget({ worstP99Ms: p99Ms, maxMs: 2 * p99Ms }).maxMs, `quiet p99 ${p99Ms} ms`);
   });
@@ -120,6 +122,6 @@ describe('the latency budget of a stack change', () => {
   });
 
   test('a stall the quiet window shows too is the machine’s: the slowest request may be as slow as its', () => {
-    assert.deepEqual(stackChangeBudget({ worstP99Ms: 40, maxMs: 1_300.2 }), { maxMs: 1_301, p99Ms: 120 });
+    assert.deepEqual(stackChangeBudget({ worstP99Ms: 40, maxMs: 1_300.2 }), { maxMs: 1_301, p99Ms: 160 });
   });
 });
