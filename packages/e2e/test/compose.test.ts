@@ -122,6 +122,18 @@ for (const flavour of flavours) describe(`${names[flavour]} up`, () => {
       }
     });
 
+    test("the api runs from one bundle: no node_modules, no sources, the bundled packages' licences beside it", async () => {
+      const listing = await stack.exec(services.api, ['find', '/app', '-type', 'f']);
+      assert.equal(listing.exitCode, 0, listing.err);
+      const files = listing.out.split('\n').filter(Boolean).sort();
+      assert.deepEqual(files.filter((file) => /node_modules|\/src\/|\.ts$/.test(file)), [], 'nothing but what the api runs');
+      for (const file of ['/app/package.json', '/app/apps/api/package.json', '/app/apps/api/dist/bundle/index.js', '/app/apps/api/dist/bundle/worker.js']) {
+        assert.ok(files.includes(file), `${file} in ${files.join(', ')}`);
+      }
+      const licences = await stack.exec(services.api, ['grep', '-c', '^express@', '/app/apps/api/dist/bundle/THIRD-PARTY-LICENSES.txt']);
+      assert.equal(licences.out.trim(), '1', "express's licence goes with the code of it in the bundle");
+    });
+
     test('only nginx is published, on 127.0.0.1; Redis has no host port', async () => {
       for (const container of await stack.containers()) {
         const expected = container.service === services.edge ? [`127.0.0.1:${stack.options.httpPort}`] : [];
