@@ -132,6 +132,9 @@ for (const flavour of flavours) describe(`${names[flavour]} up`, () => {
       }
       const licences = await stack.exec(services.api, ['grep', '-c', '^express@', '/app/apps/api/dist/bundle/THIRD-PARTY-LICENSES.txt']);
       assert.equal(licences.out.trim(), '1', "express's licence goes with the code of it in the bundle");
+      // pino's pretty output runs in a worker that loads pino-pretty by path: the bundle must give it one.
+      const pretty = await stack.exec(services.api, ['env', 'LOG_FORMAT=pretty', 'PORT=3999', 'timeout', '-s', 'TERM', '3', 'node', '/app/apps/api/dist/bundle/index.js']);
+      assert.match(pretty.out, /INFO \(api\/\d+\): listening/, `LOG_FORMAT=pretty in the image: ${pretty.out}${pretty.err}`);
     });
 
     test('only nginx is published, on 127.0.0.1; Redis has no host port', async () => {
