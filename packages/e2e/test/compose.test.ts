@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, test, type TestContext } from 'node:test';
 import { composeTarget, imageUsers, redisAuthDir } from '@three-tier/deploy';
 import { composeFlavours, describeLatency, freePort, TimedClients, waitFor, type ComposeFlavour, type TimedRequest } from '@three-tier/processes';
-import { faultRoutes, headerNames, ports, routes, services, stackChangeBudget, stackChangeChance, stackChangeQuietWindows, type CounterBody, type Faults } from '@three-tier/shared';
+import { faultRoutes, headerNames, ports, routes, services, stackChangeBudget, stackChangeChance, stackChangeQuietMs, type CounterBody, type Faults } from '@three-tier/shared';
 import { docker, dockerAnswers, resolveBaseImages, shareBuildCa } from '@three-tier/release';
 import { ComposeStack, dockerBridgeClient, probeTarget, type ContainerFacts, type ProbeTarget } from '../src/index.js';
 import { launchChromium, LivePage } from '@three-tier/demo';
@@ -211,7 +211,7 @@ for (const flavour of flavours) describe(`${names[flavour]} up`, () => {
         const cached = Date.now() + (upstream.kind === 'dns' ? upstream.validSeconds * 1_000 : 0);
         await waitFor(() => (Date.now() >= cached ? true : undefined), { what: 'nginx cached DNS answers expired' });
         await load.acknowledge(100, `after ${what}`);
-        await load.quietWindow(what, quiet, stackChangeQuietWindows);
+        await load.quietWindow(what, quiet, stackChangeQuietMs);
       } finally {
         await load.stop();
       }
@@ -220,7 +220,7 @@ for (const flavour of flavours) describe(`${names[flavour]} up`, () => {
       const { budget } = verdict;
       const unconfirmed = load.failed.filter((sample) => sample.error?.includes('"visit":"unconfirmed"')).length;
       t.diagnostic(`${names[flavour]}, ${what}: ${describeLatency(verdict.change)}; ${counted} counted, ${load.acknowledged} acknowledged, ${unconfirmed} 503 unconfirmed`);
-      t.diagnostic(`${stackChangeQuietWindows} times as long with no change: ${describeLatency(verdict.quiet)}, worst p99 of ${stackChangeQuietWindows} ${verdict.quiet.worstP99Ms.toFixed(0)} ms; budget: max ${budget.maxMs} ms, p99 ${budget.p99Ms} ms; the machine's failures: ${verdict.machine.join('; ') || 'none'}`);
+      t.diagnostic(`then with no change: ${describeLatency(verdict.quiet)}, worst p99 of its parts as long as the change ${verdict.quiet.worstP99Ms.toFixed(0)} ms; budget: max ${budget.maxMs} ms, p99 ${budget.p99Ms} ms; the machine's failures: ${verdict.machine.join('; ') || 'none'}`);
       t.diagnostic(`slowest during the change: ${load.slowest(3, load.between(what, quiet)).join('; ')}`);
       // Both at once: a stall shows even when a failure came first.
       const failed = failures === 'none' ? verdict.unexplained.map((sample) => load.describe(sample)) : unexpectedFailures(load, verdict.unexplained);

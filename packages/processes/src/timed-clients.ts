@@ -297,15 +297,16 @@ export class TimedClients {
   }
 
   /**
-   * Marks `quiet` and keeps the clients going, with nothing changing, `windows` times as long as
-   * the window from mark `since` took: the reference the change is held against (see judgeChange).
+   * Marks `quiet` and keeps the clients going, with nothing changing, for `length(ms)` given how
+   * long the window from mark `since` took (by default as long again): the reference the change is
+   * held against (see judgeChange).
    */
-  async quietWindow(since: string, quiet: string, windows = 1): Promise<void> {
+  async quietWindow(since: string, quiet: string, length: (changeMs: number) => number = (changeMs) => changeMs): Promise<void> {
     const start = this.marks.find((mark) => mark.what === since)?.atMs;
     if (start === undefined) throw new Error(`no mark "${since}"`);
     this.mark(quiet);
-    const end = performance.now() + windows * (performance.now() - this.started - start);
-    await waitFor(() => (performance.now() >= end ? true : undefined), { what: `a quiet window ${windows} times as long as the one since ${since}`, timeoutMs: end - performance.now() + 60_000, intervalMs: 50 });
+    const end = performance.now() + length(performance.now() - this.started - start);
+    await waitFor(() => (performance.now() >= end ? true : undefined), { what: `a quiet window after the one since ${since}`, timeoutMs: end - performance.now() + 60_000, intervalMs: 50 });
     this.mark(`${quiet}: end`);
   }
 

@@ -71,7 +71,7 @@ describe('TimedClients', () => {
       await clients.acknowledge(5, 'before');
       clients.mark('change');
       await clients.acknowledge(20, 'during the change');
-      await clients.quietWindow('change', 'quiet', 3);
+      await clients.quietWindow('change', 'quiet', (changeMs) => 3 * changeMs);
     } finally {
       await clients.stop();
     }

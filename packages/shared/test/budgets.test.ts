@@ -18,6 +18,7 @@ import {
   stackChangeBudget,
   stackChangeChance,
   stackChangeLatency,
+  stackChangeQuietMs,
   upstreamReadTimeoutMs,
 } from '../src/index.js';
 
@@ -101,6 +102,9 @@ describe('the replicated count’s budget', () => {
 
 describe('the latency budget of a stack change', () => {
   test('the aim on a quiet machine, stretched by a loaded one, and a one-second stall still over it while the load allows', () => {
+    assert.equal(stackChangeQuietMs(2_000), 6_000, 'a short change: three windows as long');
+    assert.equal(stackChangeQuietMs(10_000), 20_000, 'a longer one: at most 20 s');
+    assert.equal(stackChangeQuietMs(30_000), 30_000, 'never shorter than the change');
     assert.deepEqual(stackChangeBudget({ worstP99Ms: 5, maxMs: 20 }), stackChangeLatency);
     assert.deepEqual(stackChangeBudget({ worstP99Ms: 200, maxMs: 400 }), { maxMs: 1_000, p99Ms: 600 });
     assert.deepEqual(stackChangeBudget({ worstP99Ms: 500, maxMs: 900 }), { maxMs: 1_500, p99Ms: 1_500 });
