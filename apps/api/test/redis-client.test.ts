@@ -3,33 +3,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { findBinaries, freePort, RedisServer, waitFor } from '@three-tier/processes';
 import type { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { createMetrics, type Metrics } from '../src/metrics.js';
 import { closeRedis, connectedTo, createRedisClient, readyWithin, redactUrl } from '../src/redis/client.js';
-import { metricValue, startRedis, type TestRedis } from './helpers.js';
-
-interface LogLine {
-  readonly level: number;
-  readonly msg: string;
-  readonly redis?: string;
-  readonly err?: { readonly message?: string };
-}
+import { keptLogs, metricValue, startRedis, type LogLine, type TestRedis } from './helpers.js';
 
 /** A client as the api makes it, with its log lines and metrics kept for the test. */
 function clientFor(url: string, timeoutMs: number, password?: string): { client: Redis; lines: LogLine[]; metrics: Metrics } {
-  const lines: LogLine[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as LogLine);
-      done();
-    },
-  });
+  const { logger, lines } = keptLogs();
   const metrics = createMetrics();
-  const client = createRedisClient({ url, password, timeoutMs }, pino({ level: 'info' }, sink), metrics, 'client-test');
+  const client = createRedisClient({ url, password, timeoutMs }, logger, metrics, 'client-test');
   return { client, lines, metrics };
 }
 
@@ -75,6 +60,23 @@ describe('createRedisClient with one Redis', () => {
       assert.equal(lines[0]?.redis, redis.url);
     } finally {
       client.disconnect();
+    }
+  });
+
+  test('reconnects with a backoff that doubles from 200 ms and stops growing at 2 s', async () => {
+    const { client } = clientFor(redis.url, 500);
+    client.on('error', () => undefined);
+    const delays: number[] = [];
+    client.on('reconnecting', (delay: number) => delays.push(delay));
+    try {
+      await readyWithin(client, 5_000);
+      await redis.server.stop();
+      // The fifth try is scheduled 3 s after the loss (200 + 400 + 800 + 1600 ms).
+      await waitFor(() => (delays.length >= 5 ? true : undefined), { what: 'five reconnects', timeoutMs: 20_000 });
+      assert.deepEqual(delays.slice(0, 5), [200, 400, 800, 1_600, 2_000]);
+    } finally {
+      client.disconnect();
+      await redis.server.start();
     }
   });
 
