@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { findBinaries, freePort, RedisServer, waitFor } from '@three-tier/processes';
+import { Child, findBinaries, freePort, RedisServer, waitFor } from '@three-tier/processes';
 import type { Redis } from 'ioredis';
 import { createMetrics, type Metrics } from '../src/metrics.js';
 import { closeRedis, connectedTo, createRedisClient, readyWithin, redactUrl } from '../src/redis/client.js';
@@ -188,6 +189,45 @@ describe('createRedisClient with a password', () => {
     } finally {
       client.disconnect();
       fromUrl.client.disconnect();
+    }
+  });
+});
+
+/**
+ * A listener in a process whose event loop is blocked, with an accept queue of one: once two
+ * connections wait in it, the kernel drops every further SYN, so a connect neither succeeds nor
+ * fails before its own timeout.
+ */
+const fullListener = `
+const server = require('node:net').createServer();
+server.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+  console.log(server.address().port);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+});`;
+
+describe('createRedisClient against a server that never completes a connect', () => {
+  test('the connect is given at least a second, however short the command timeout', async () => {
+    let port: number | undefined;
+    const listener = new Child({ name: 'full listener', command: process.execPath, args: ['-e', fullListener], onLine: (line) => (port = Number(line)) });
+    const waiting: Socket[] = [];
+    try {
+      const at = await waitFor(() => port, { what: "the listener's port" });
+      for (let i = 0; i < 2; i += 1) {
+        const socket = connect(at, '127.0.0.1');
+        socket.on('error', () => undefined);
+        waiting.push(socket);
+        await once(socket, 'connect');
+      }
+      const started = performance.now();
+      const { client } = clientFor(`redis://127.0.0.1:${String(at)}`, 200);
+      const [error] = (await once(client, 'error')) as [Error];
+      const waited = performance.now() - started;
+      client.disconnect();
+      assert.match(error.message, /ETIMEDOUT/);
+      assert.ok(waited >= 990, `gave up the connect after ${Math.round(waited)} ms`);
+    } finally {
+      for (const socket of waiting) socket.destroy();
+      await listener.stop('SIGKILL');
     }
   });
 });
