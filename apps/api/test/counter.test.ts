@@ -89,4 +89,32 @@ describe("the counter's first clock sample on a connection whose answers come ba
       client.disconnect();
     }
   });
+
+  test('a lasting change of latency is followed within a few samples, never at the first slow one', async () => {
+    const metrics = createMetrics();
+    const client = createRedisClient({ url: relay.url, password: undefined, timeoutMs: 2_000 }, pino({ level: 'silent' }), metrics, 'clock-test');
+    const counter = new VisitCounter(client, { key: 'hits', idempotencyTtlSeconds: 30, timeoutMs: 2_000 }, metrics);
+    try {
+      await redisReady(client);
+      for (let i = 0; i < 6; i += 1) await counter.ping();
+      const calm = counter.clockOffset;
+      // From now on every answer comes back 50 ms late: the input, not a wait for anything.
+      let followedAt: number | undefined;
+      let roundTrip = 0;
+      for (let sample = 1; sample <= 20 && followedAt === undefined; sample += 1) {
+        relay.hold();
+        const trip = counter.ping();
+        const heldAt = await waitFor(() => relay.firstHeldReplyAt, { what: 'the answer to TIME held' });
+        await waitFor(() => (performance.now() - heldAt >= 50 ? true : undefined), { what: 'the answer held 50 ms', intervalMs: 5 });
+        relay.release();
+        roundTrip = await trip;
+        if (counter.clockOffset !== calm) followedAt = sample;
+      }
+      // The best round trip grows by half at each sample; a sample is taken once it is within twice the best.
+      assert.ok(followedAt !== undefined && followedAt >= 3, `followed at sample ${String(followedAt)}`);
+      assert.ok(counter.clockOffset <= -roundTrip / 4, `offset ${counter.clockOffset} ms after a round trip of ${Math.round(roundTrip)} ms`);
+    } finally {
+      client.disconnect();
+    }
+  });
 });
