@@ -117,4 +117,26 @@ describe("the counter's first clock sample on a connection whose answers come ba
       client.disconnect();
     }
   });
+
+  test('a new connection starts its clock afresh: its first sample is taken, however slow', async () => {
+    const metrics = createMetrics();
+    const client = createRedisClient({ url: relay.url, password: undefined, timeoutMs: 2_000 }, pino({ level: 'silent' }), metrics, 'clock-test');
+    const counter = new VisitCounter(client, { key: 'hits', idempotencyTtlSeconds: 30, timeoutMs: 2_000 }, metrics);
+    const samples = async (): Promise<number> => metricValue(await metrics.registry.metrics(), 'redis_command_duration_seconds_count{command="time",outcome="ok"}') ?? 0;
+    try {
+      await redisReady(client);
+      for (let i = 0; i < 6; i += 1) await counter.ping();
+      const before = await samples();
+      // The new connection's answers come back 50 ms late, the first TIME's included.
+      client.once('ready', () => relay.hold());
+      client.disconnect(true);
+      const heldAt = await waitFor(() => relay.firstHeldReplyAt, { what: 'the answer to TIME held' });
+      await waitFor(() => (performance.now() - heldAt >= 50 ? true : undefined), { what: 'the answer held 50 ms', intervalMs: 5 });
+      relay.release();
+      await waitFor(async () => ((await samples()) > before ? true : undefined), { what: "the new connection's first sample" });
+      assert.ok(counter.clockOffset <= -50 / 4, `offset ${counter.clockOffset} ms: the slow sample was not taken`);
+    } finally {
+      client.disconnect();
+    }
+  });
 });
