@@ -139,4 +139,24 @@ describe("the counter's first clock sample on a connection whose answers come ba
       client.disconnect();
     }
   });
+
+  test('one TIME per connection: counts racing its first sample share it, later counts send none', async () => {
+    const metrics = createMetrics();
+    const client = createRedisClient({ url: redis.url, password: undefined, timeoutMs: 2_000 }, pino({ level: 'silent' }), metrics, 'clock-test');
+    const counter = new VisitCounter(client, { key: 'hits', idempotencyTtlSeconds: 30, timeoutMs: 2_000 }, metrics);
+    const samples = async (): Promise<number> => metricValue(await metrics.registry.metrics(), 'redis_command_duration_seconds_count{command="time",outcome="ok"}') ?? 0;
+    try {
+      // Sent as the connection is ready, while the 'ready' handler's TIME is on its way.
+      const racing = await new Promise<number[]>((resolve, reject) => {
+        client.once('ready', () => {
+          Promise.all([counter.increment(), counter.increment(), counter.increment()]).then(resolve, reject);
+        });
+      });
+      assert.equal(racing.length, 3);
+      for (let i = 0; i < 3; i += 1) await counter.increment();
+      assert.equal(await samples(), 1);
+    } finally {
+      client.disconnect();
+    }
+  });
 });
