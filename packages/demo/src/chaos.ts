@@ -62,6 +62,21 @@ function faultRequest(spec: string | undefined): { path: string; what: string } 
 }
 
 type Say = (line: string) => void;
+
+/**
+ * Runs `act`, saying every `everyMs` how long it has taken since `since`: an action may take seconds
+ * (compose up, a container's graceful stop), and chaos never goes quiet meanwhile.
+ */
+export async function sayingWhileActing<T>(act: () => Promise<T>, say: Say, since = Date.now(), everyMs = 1_000): Promise<T> {
+  const ticker = setInterval(() => {
+    say(`+${((Date.now() - since) / 1_000).toFixed(1)} s  still acting...`);
+  }, everyMs);
+  try {
+    return await act();
+  } finally {
+    clearInterval(ticker);
+  }
+}
 /** The instance an action is for, chosen once the rotation is known (the hostnames answering). */
 type ChooseTarget = (inRotation: ReadonlySet<string>) => ChaosInstance;
 /** Follows the stack by other means than /instance while the watch runs (a replicated Redis's members); resolves with the exit code. */
@@ -92,15 +107,7 @@ async function actAndWatch(
   const target = choose?.(new Set(baseline.hosts.keys()));
   const known = (await stack.instances()).map((instance) => instance.hostname);
   const since = new Date();
-  // An action may take seconds (compose up): say so each second rather than go quiet.
-  const ticker = setInterval(() => {
-    say(`+${((Date.now() - since.getTime()) / 1_000).toFixed(1)} s  still acting...`);
-  }, 1_000);
-  try {
-    say(await act(target));
-  } finally {
-    clearInterval(ticker);
-  }
+  say(await sayingWhileActing(() => act(target), say, since.getTime()));
   const following = follow?.()?.(print, since.getTime(), options.signal) ?? Promise.resolve(0);
   if (options.watchSeconds === 0) return following;
   say(`watching ${stack.url}/instance 10 times a second for ${options.watchSeconds} s`);

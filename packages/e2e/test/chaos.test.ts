@@ -83,8 +83,8 @@ test('chaos kill, scale 2, redis freeze and thaw, fault set unready: each acts o
   assert.equal(scaled.code, 0, scaled.out);
   assert.match(scaled.out, new RegExp(`running: docker(-compose| compose) -p ${project} up -d --no-recreate --no-build --scale api=2 api`));
   assert.match(scaled.out, /compose now runs 2 api replica\(s\)/);
-  // compose up takes seconds: chaos is never silent meanwhile.
-  assert.match(scaled.out, /\+\d+\.\d s {2}still acting\.\.\./);
+  // Whether compose took a second here depends on the machine: that chaos speaks while an action
+  // lasts is shown by packages/demo/test/still-acting.test.ts.
   await waitFor(async () => ((await stack.containers(services.api)).filter((container) => container.running).length === 2 ? true : undefined), {
     what: 'two running api replicas',
     timeoutMs: 60_000,

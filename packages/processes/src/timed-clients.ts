@@ -137,6 +137,23 @@ export function describeLatency(summary: LatencySummary): string {
   return `${summary.requests} requests, ${summary.failures} failed, p50 ${ms(summary.p50Ms)}, p99 ${ms(summary.p99Ms)}, max ${ms(summary.maxMs)}`;
 }
 
+/**
+ * What went wrong in a change, figures first, so that a report cut to its first line still says
+ * how far past the budget it went and against what: the breaches, then the failures the change
+ * made (`failed`, described). Empty when the change held.
+ */
+export function changeProblems(verdict: StackChangeVerdict, failed: readonly string[]): string[] {
+  const problems = [...verdict.breaches, ...failed.map((line) => `failed: ${line}`)];
+  if (problems.length === 0) return [];
+  const { budget, quiet } = verdict;
+  const ms = (value: number): string => `${Math.round(value)} ms`;
+  return [
+    `budget max ${ms(budget.maxMs)}, p99 ${ms(budget.p99Ms)} (the change: p99 ${ms(verdict.change.p99Ms)}, max ${ms(verdict.change.maxMs)}; ` +
+      `with no change: worst p99 ${ms(quiet.worstP99Ms)}, max ${ms(quiet.maxMs)})`,
+    ...problems,
+  ];
+}
+
 interface Answer {
   readonly ms: number;
   readonly reused: boolean;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { describeLatency, failureKind, quantile, summarize, TimedClients, waitFor, worstWindowP99, type TimedRequest } from '../src/index.js';
+import { changeProblems, describeLatency, failureKind, quantile, summarize, TimedClients, waitFor, worstWindowP99, type TimedRequest } from '../src/index.js';
 
 /** What the server does with the next requests: answer at once, late, or with a status of its choosing. */
 interface Behaviour {
@@ -198,6 +198,14 @@ describe('TimedClients', () => {
     assert.ok(verdict.quiet.requests > 0 && verdict.change.requests > 0);
     assert.deepEqual(verdict.breaches, []);
     assert.equal(verdict.budget.p99Ms, 10_000 + verdict.quiet.p99Ms, 'the budget is made from the quiet window');
+    // Reported figures first: the budget and what both windows saw, then each breach and failure.
+    assert.deepEqual(changeProblems(verdict, []), [], 'nothing to report when the change held');
+    const [head, ...rest] = changeProblems(verdict, ['a 502']);
+    assert.match(head ?? '', /^budget max 10000 ms, p99 \d+ ms \(the change: p99 \d+ ms, max \d+ ms; with no change: worst p99 \d+ ms, max \d+ ms\)$/);
+    assert.deepEqual(rest, ['failed: a 502']);
+    const strict = clients.judgeChange('change', 'quiet', () => ({ maxMs: 0, p99Ms: 0 }));
+    assert.deepEqual(changeProblems(strict, []).slice(1), strict.breaches);
+    assert.match(strict.breaches.join('; '), /^a request took \d+ ms, past 0 ms; .*; p99 \d+ ms, past 0 ms$/);
     // By chance: up to 2 of a kind the quiet window never showed; more is the change's.
     const chance = (count: number) => clients.judgeChange('change', 'quiet', (calm) => ({ maxMs: 10_000, p99Ms: 10_000 + calm.p99Ms }), { kind: /^502 /, count });
     assert.deepEqual(chance(verdict.unexplained.length).unexplained, []);
