@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
+import { waitFor } from '@three-tier/processes';
 import { pino } from 'pino';
 import { createMetrics } from '../src/metrics.js';
 import { createRedisClient } from '../src/redis/client.js';
 import { VisitCounter } from '../src/redis/counter.js';
-import { redisReady, startRedis } from './helpers.js';
+import { HeldReplies } from './held-replies.js';
+import { metricValue, redisReady, startRedis } from './helpers.js';
 
 /** Keeps Redis busy for `ms` inside one script: every other command waits behind it. */
 const busyScript = `
@@ -47,5 +49,114 @@ describe("the counter's view of Redis's clock", () => {
     assert.ok(roundTrip > 200, `TIME waited ${Math.round(roundTrip)} ms behind the script`);
     // That slow sample is dropped, not averaged in: nothing else sampled since, so the offset is the same.
     assert.equal(counter.clockOffset, calm, `offset moved from ${calm} to ${counter.clockOffset} ms`);
+  });
+});
+
+describe("the counter's first clock sample on a connection whose answers come back slowly", () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let relay: HeldReplies;
+
+  before(async () => {
+    redis = await startRedis();
+    relay = await HeldReplies.start(redis.server.port);
+  });
+  after(async () => {
+    await relay.close();
+    await redis.cleanup();
+  });
+
+  test("Redis ran TIME at the start of the round trip: the offset is read at its middle, half the round trip behind", async () => {
+    const metrics = createMetrics();
+    const client = createRedisClient({ url: relay.url, password: undefined, timeoutMs: 2_000 }, pino({ level: 'silent' }), metrics, 'clock-test');
+    // Before the counter's own 'ready' handler sends its TIME: that answer waits in the relay.
+    client.once('ready', () => relay.hold());
+    const counter = new VisitCounter(client, { key: 'hits', idempotencyTtlSeconds: 30, timeoutMs: 2_000 }, metrics);
+    try {
+      const heldAt = await waitFor(() => relay.firstHeldReplyAt, { what: 'the answer to TIME held' });
+      // The wire slow one way only, by 100 ms: the input, not a wait for anything.
+      await waitFor(() => (performance.now() - heldAt >= 100 ? true : undefined), { what: 'the answer held 100 ms', intervalMs: 10 });
+      relay.release();
+      const seconds = await waitFor(async () => metricValue(await metrics.registry.metrics(), 'redis_command_duration_seconds_sum{command="time",outcome="ok"}'), {
+        what: 'the TIME sample taken',
+      });
+      const roundTrip = seconds * 1_000;
+      // Same machine, same clock: all of the offset is the assumed half round trip (Redis ran TIME a
+      // moment after it was sent), give or take a millisecond for each clock read in whole ones.
+      const offset = counter.clockOffset;
+      assert.ok(roundTrip >= 100, `round trip ${roundTrip} ms`);
+      assert.ok(offset >= -roundTrip / 2 - 2 && offset <= -roundTrip / 4, `offset ${offset} ms after a round trip of ${Math.round(roundTrip)} ms`);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  test('a lasting change of latency is followed within a few samples, never at the first slow one', async () => {
+    const metrics = createMetrics();
+    const client = createRedisClient({ url: relay.url, password: undefined, timeoutMs: 2_000 }, pino({ level: 'silent' }), metrics, 'clock-test');
+    const counter = new VisitCounter(client, { key: 'hits', idempotencyTtlSeconds: 30, timeoutMs: 2_000 }, metrics);
+    try {
+      await redisReady(client);
+      for (let i = 0; i < 6; i += 1) await counter.ping();
+      const calm = counter.clockOffset;
+      // From now on every answer comes back 50 ms late: the input, not a wait for anything.
+      let followedAt: number | undefined;
+      let roundTrip = 0;
+      for (let sample = 1; sample <= 20 && followedAt === undefined; sample += 1) {
+        relay.hold();
+        const trip = counter.ping();
+        const heldAt = await waitFor(() => relay.firstHeldReplyAt, { what: 'the answer to TIME held' });
+        await waitFor(() => (performance.now() - heldAt >= 50 ? true : undefined), { what: 'the answer held 50 ms', intervalMs: 5 });
+        relay.release();
+        roundTrip = await trip;
+        if (counter.clockOffset !== calm) followedAt = sample;
+      }
+      // The best round trip grows by half at each sample; a sample is taken once it is within twice the best.
+      assert.ok(followedAt !== undefined && followedAt >= 3, `followed at sample ${String(followedAt)}`);
+      assert.ok(counter.clockOffset <= -roundTrip / 4, `offset ${counter.clockOffset} ms after a round trip of ${Math.round(roundTrip)} ms`);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  test('a new connection starts its clock afresh: its first sample is taken, however slow', async () => {
+    const metrics = createMetrics();
+    const client = createRedisClient({ url: relay.url, password: undefined, timeoutMs: 2_000 }, pino({ level: 'silent' }), metrics, 'clock-test');
+    const counter = new VisitCounter(client, { key: 'hits', idempotencyTtlSeconds: 30, timeoutMs: 2_000 }, metrics);
+    const samples = async (): Promise<number> => metricValue(await metrics.registry.metrics(), 'redis_command_duration_seconds_count{command="time",outcome="ok"}') ?? 0;
+    try {
+      await redisReady(client);
+      for (let i = 0; i < 6; i += 1) await counter.ping();
+      const before = await samples();
+      // The new connection's answers come back 50 ms late, the first TIME's included.
+      client.once('ready', () => relay.hold());
+      client.disconnect(true);
+      const heldAt = await waitFor(() => relay.firstHeldReplyAt, { what: 'the answer to TIME held' });
+      await waitFor(() => (performance.now() - heldAt >= 50 ? true : undefined), { what: 'the answer held 50 ms', intervalMs: 5 });
+      relay.release();
+      await waitFor(async () => ((await samples()) > before ? true : undefined), { what: "the new connection's first sample" });
+      assert.ok(counter.clockOffset <= -50 / 4, `offset ${counter.clockOffset} ms: the slow sample was not taken`);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  test('one TIME per connection: counts racing its first sample share it, later counts send none', async () => {
+    const metrics = createMetrics();
+    const client = createRedisClient({ url: redis.url, password: undefined, timeoutMs: 2_000 }, pino({ level: 'silent' }), metrics, 'clock-test');
+    const counter = new VisitCounter(client, { key: 'hits', idempotencyTtlSeconds: 30, timeoutMs: 2_000 }, metrics);
+    const samples = async (): Promise<number> => metricValue(await metrics.registry.metrics(), 'redis_command_duration_seconds_count{command="time",outcome="ok"}') ?? 0;
+    try {
+      // Sent as the connection is ready, while the 'ready' handler's TIME is on its way.
+      const racing = await new Promise<number[]>((resolve, reject) => {
+        client.once('ready', () => {
+          Promise.all([counter.increment(), counter.increment(), counter.increment()]).then(resolve, reject);
+        });
+      });
+      assert.equal(racing.length, 3);
+      for (let i = 0; i < 3; i += 1) await counter.increment();
+      assert.equal(await samples(), 1);
+    } finally {
+      client.disconnect();
+    }
   });
 });

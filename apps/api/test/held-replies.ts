@@ -8,7 +8,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  */
 export class HeldReplies {
   private holding = false;
-  private readonly held: { to: Socket; chunk: Buffer }[] = [];
+  private readonly held: { to: Socket; chunk: Buffer; at: number }[] = [];
   private holdingCommands = false;
   private readonly heldCommands: { to: Socket; chunk: Buffer; at: number }[] = [];
   private readonly sockets = new Set<Socket>();
@@ -36,6 +36,11 @@ export class HeldReplies {
   /** From now on, Redis's replies wait here. */
   hold(): void {
     this.holding = true;
+  }
+
+  /** When the first held reply arrived here (performance.now()), once one has. */
+  get firstHeldReplyAt(): number | undefined {
+    return this.held[0]?.at;
   }
 
   /** Sends what was held, to whoever is still connected, and stops holding. */
@@ -81,7 +86,7 @@ export class HeldReplies {
       else redis.write(chunk);
     });
     redis.on('data', (chunk: Buffer) => {
-      if (this.holding) this.held.push({ to: client, chunk });
+      if (this.holding) this.held.push({ to: client, chunk, at: performance.now() });
       else client.write(chunk);
     });
   }

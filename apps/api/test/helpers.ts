@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, beforeEach } from 'node:test';
 import { findBinaries, freePort, rawHttpRequest, RedisServer } from '@three-tier/processes';
 import type { Server } from 'node:http';
@@ -137,6 +138,26 @@ export function appOnRedisSuite(use: (started: { redis: TestRedis; api: TestApp 
   beforeEach(async () => {
     await api?.redis.del('hits');
   });
+}
+
+/** A log line as pino writes it, with the fields the tests read. */
+export interface LogLine {
+  readonly level: number;
+  readonly msg: string;
+  readonly err?: { readonly message?: string };
+  readonly [field: string]: unknown;
+}
+
+/** A logger at `info` whose lines are kept, parsed, for the test to read. */
+export function keptLogs(): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as LogLine);
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, sink), lines };
 }
 
 /** Resolves once the client reports `ready` (it connects in the background). */

@@ -1,35 +1,21 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { findBinaries, freePort, RedisServer, waitFor } from '@three-tier/processes';
+import { Child, findBinaries, freePort, RedisServer, waitFor } from '@three-tier/processes';
 import type { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { createMetrics, type Metrics } from '../src/metrics.js';
 import { closeRedis, connectedTo, createRedisClient, readyWithin, redactUrl } from '../src/redis/client.js';
-import { metricValue, startRedis, type TestRedis } from './helpers.js';
-
-interface LogLine {
-  readonly level: number;
-  readonly msg: string;
-  readonly redis?: string;
-  readonly err?: { readonly message?: string };
-}
+import { keptLogs, metricValue, startRedis, type LogLine, type TestRedis } from './helpers.js';
 
 /** A client as the api makes it, with its log lines and metrics kept for the test. */
 function clientFor(url: string, timeoutMs: number, password?: string): { client: Redis; lines: LogLine[]; metrics: Metrics } {
-  const lines: LogLine[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as LogLine);
-      done();
-    },
-  });
+  const { logger, lines } = keptLogs();
   const metrics = createMetrics();
-  const client = createRedisClient({ url, password, timeoutMs }, pino({ level: 'info' }, sink), metrics, 'client-test');
+  const client = createRedisClient({ url, password, timeoutMs }, logger, metrics, 'client-test');
   return { client, lines, metrics };
 }
 
@@ -75,6 +61,23 @@ describe('createRedisClient with one Redis', () => {
       assert.equal(lines[0]?.redis, redis.url);
     } finally {
       client.disconnect();
+    }
+  });
+
+  test('reconnects with a backoff that doubles from 200 ms and stops growing at 2 s', async () => {
+    const { client } = clientFor(redis.url, 500);
+    client.on('error', () => undefined);
+    const delays: number[] = [];
+    client.on('reconnecting', (delay: number) => delays.push(delay));
+    try {
+      await readyWithin(client, 5_000);
+      await redis.server.stop();
+      // The fifth try is scheduled 3 s after the loss (200 + 400 + 800 + 1600 ms).
+      await waitFor(() => (delays.length >= 5 ? true : undefined), { what: 'five reconnects', timeoutMs: 20_000 });
+      assert.deepEqual(delays.slice(0, 5), [200, 400, 800, 1_600, 2_000]);
+    } finally {
+      client.disconnect();
+      await redis.server.start();
     }
   });
 
@@ -186,6 +189,45 @@ describe('createRedisClient with a password', () => {
     } finally {
       client.disconnect();
       fromUrl.client.disconnect();
+    }
+  });
+});
+
+/**
+ * A listener in a process whose event loop is blocked, with an accept queue of one: once two
+ * connections wait in it, the kernel drops every further SYN, so a connect neither succeeds nor
+ * fails before its own timeout.
+ */
+const fullListener = `
+const server = require('node:net').createServer();
+server.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+  console.log(server.address().port);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+});`;
+
+describe('createRedisClient against a server that never completes a connect', () => {
+  test('the connect is given at least a second, however short the command timeout', async () => {
+    let port: number | undefined;
+    const listener = new Child({ name: 'full listener', command: process.execPath, args: ['-e', fullListener], onLine: (line) => (port = Number(line)) });
+    const waiting: Socket[] = [];
+    try {
+      const at = await waitFor(() => port, { what: "the listener's port" });
+      for (let i = 0; i < 2; i += 1) {
+        const socket = connect(at, '127.0.0.1');
+        socket.on('error', () => undefined);
+        waiting.push(socket);
+        await once(socket, 'connect');
+      }
+      const started = performance.now();
+      const { client } = clientFor(`redis://127.0.0.1:${String(at)}`, 200);
+      const [error] = (await once(client, 'error')) as [Error];
+      const waited = performance.now() - started;
+      client.disconnect();
+      assert.match(error.message, /ETIMEDOUT/);
+      assert.ok(waited >= 990, `gave up the connect after ${Math.round(waited)} ms`);
+    } finally {
+      for (const socket of waiting) socket.destroy();
+      await listener.stop('SIGKILL');
     }
   });
 });

@@ -24,14 +24,14 @@ import { VisitCounter } from '../src/redis/counter.js';
 import { createHttpServer } from '../src/server.js';
 import { redisReady, testInstance } from './helpers.js';
 
-/** A replicated Redis on free ports, in a temp folder of its own, started and whole. */
-export async function startReplicatedRedis(): Promise<{ set: ReplicatedRedis; cleanup: () => Promise<void> }> {
+/** A replicated Redis on free ports, in a temp folder of its own, started and whole; every member requires `password` if given. */
+export async function startReplicatedRedis(password?: string): Promise<{ set: ReplicatedRedis; cleanup: () => Promise<void> }> {
   const { redisServer, redisSentinel } = findBinaries(process.env);
   if (!redisServer || !redisSentinel) {
     throw new Error('redis-server and redis-sentinel must be installed: npm test installs them (as root), or: sudo apt-get install -y redis-server redis-sentinel');
   }
   const dir = await mkdtemp(join(tmpdir(), 'api-replicated-'));
-  const set = new ReplicatedRedis({ bin: { redisServer, redisSentinel }, ports: await freeReplicatedRedisPorts(), dir });
+  const set = new ReplicatedRedis({ bin: { redisServer, redisSentinel }, ports: await freeReplicatedRedisPorts(), dir, password });
   await set.start();
   return {
     set,
