@@ -160,3 +160,31 @@ describe("the counter's first clock sample on a connection whose answers come ba
     }
   });
 });
+
+describe("the counter's last failure", () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    await redis.cleanup();
+  });
+
+  test('Redis gone: the failure names the refused connection until Redis answers again', async () => {
+    const client = createRedisClient({ url: redis.url, password: undefined, timeoutMs: 2_000 }, pino({ level: 'silent' }), createMetrics(), 'failure-test');
+    const counter = new VisitCounter(client, { key: 'hits', idempotencyTtlSeconds: 30, timeoutMs: 2_000 }, createMetrics());
+    try {
+      await redisReady(client);
+      assert.equal(counter.failure, undefined);
+      await redis.server.stop();
+      const failure = await waitFor(() => counter.failure, { what: 'a failure noted' });
+      assert.match(failure, /ECONNREFUSED/);
+      await redis.server.start();
+      await waitFor(() => (client.status === 'ready' ? true : undefined), { what: 'the connection back' });
+      assert.equal(counter.failure, undefined);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
