@@ -7,7 +7,7 @@ import { createMetrics } from '../src/metrics.js';
 import { createRedisClient } from '../src/redis/client.js';
 import { VisitCounter } from '../src/redis/counter.js';
 import { HeldReplies } from './held-replies.js';
-import { metricValue, redisReady, startRedis } from './helpers.js';
+import { metricValue, redisReady, startRedis, type TestRedis } from './helpers.js';
 
 /** Keeps Redis busy for `ms` inside one script: every other command waits behind it. */
 const busyScript = `
@@ -183,6 +183,40 @@ describe("the counter's last failure", () => {
       await redis.server.start();
       await waitFor(() => (client.status === 'ready' ? true : undefined), { what: 'the connection back' });
       assert.equal(counter.failure, undefined);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
+
+describe('one Redis: the server the counter reached', () => {
+  let first: Awaited<ReturnType<typeof startRedis>>;
+  let second: Awaited<ReturnType<typeof startRedis>>;
+
+  before(async () => {
+    [first, second] = await Promise.all([startRedis(), startRedis()]);
+  });
+  after(async () => {
+    await Promise.all([first.cleanup(), second.cleanup()]);
+  });
+
+  test('a reconnect that reaches another server names it, and is no failover (no Sentinels chose it)', async () => {
+    const metrics = createMetrics();
+    const client = createRedisClient({ url: first.url, password: undefined, timeoutMs: 2_000 }, pino({ level: 'silent' }), metrics, 'master-test');
+    const counter = new VisitCounter(client, { key: 'hits', idempotencyTtlSeconds: 30, timeoutMs: 2_000 }, metrics);
+    const address = (redis: TestRedis): string => `127.0.0.1:${String(redis.server.port)}`;
+    try {
+      await redisReady(client);
+      assert.equal(counter.master, address(first));
+      // What a name that resolves elsewhere after a restart does (compose gives a recreated
+      // container a new address): the next connection reaches another server.
+      client.options.port = second.server.port;
+      client.disconnect(true);
+      await waitFor(() => (client.status === 'ready' && counter.master === address(second) ? true : undefined), { what: 'the counter on the second server' });
+      const text = await metrics.registry.metrics();
+      assert.equal(metricValue(text, `redis_master_info{address="${address(second)}"}`), 1);
+      assert.equal(metricValue(text, `redis_master_info{address="${address(first)}"}`), undefined);
+      assert.equal(metricValue(text, 'redis_failovers_seen_total'), 0);
     } finally {
       client.disconnect();
     }
