@@ -222,3 +222,67 @@ describe('one Redis: the server the counter reached', () => {
     }
   });
 });
+
+// The true offset is 0 (same machine); a sample whose command or answer the relay held makes the
+// counter believe otherwise, by half the hold: the input, so each deadline's side can be seen.
+describe("the count's deadline, on Redis's clock as last sampled", () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let relay: HeldReplies;
+  const countTimeoutMs = 800;
+  const heldMs = 1_000;
+
+  before(async () => {
+    redis = await startRedis();
+    relay = await HeldReplies.start(redis.server.port);
+  });
+  after(async () => {
+    await relay.close();
+    await redis.cleanup();
+  });
+
+  /** A counter over the relay whose first TIME (the 'ready' handler's) is held `heldMs` on the way named. */
+  async function skewedCounter(way: 'command' | 'reply'): Promise<{ counter: VisitCounter; client: Redis }> {
+    const metrics = createMetrics();
+    // The client waits longer than the hold; the counter's deadline is half of its own, shorter, timeout.
+    const client = createRedisClient({ url: relay.url, password: undefined, timeoutMs: heldMs * 3 }, pino({ level: 'silent' }), metrics, 'deadline-test');
+    client.once('ready', () => (way === 'command' ? relay.holdCommands() : relay.hold()));
+    const counter = new VisitCounter(client, { key: 'hits', idempotencyTtlSeconds: 30, timeoutMs: countTimeoutMs }, metrics);
+    const heldAt = await waitFor(() => (way === 'command' ? relay.firstHeldCommandAt : relay.firstHeldReplyAt), { what: 'the first TIME held' });
+    await waitFor(() => (performance.now() - heldAt >= heldMs ? true : undefined), { what: `the TIME held ${String(heldMs)} ms`, intervalMs: 10 });
+    if (way === 'command') relay.releaseCommands();
+    else relay.release();
+    await waitFor(async () => metricValue(await metrics.registry.metrics(), 'redis_command_duration_seconds_count{command="time",outcome="ok"}'), {
+      what: 'the TIME sample taken',
+    });
+    return { counter, client };
+  }
+
+  test('a sample that puts Redis ahead moves the deadline later on its clock: the count is made', async () => {
+    const { counter, client } = await skewedCounter('command');
+    try {
+      assert.ok(counter.clockOffset >= countTimeoutMs / 2, `offset ${counter.clockOffset} ms`);
+      assert.equal(typeof (await counter.increment()), 'number');
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  test("a new connection's first count waits for that connection's sample, not the last one's", async () => {
+    const { counter, client } = await skewedCounter('reply');
+    try {
+      // Redis taken to be behind by more than the count's half timeout: a deadline from this sample would be past already.
+      assert.ok(counter.clockOffset <= -countTimeoutMs / 2, `offset ${counter.clockOffset} ms`);
+      const counted = new Promise<number>((resolve, reject) => {
+        // After the counter's own 'ready' handler has sent the new connection's TIME.
+        client.once('ready', () => {
+          counter.increment().then(resolve, reject);
+        });
+      });
+      client.disconnect(true);
+      assert.equal(typeof (await counted), 'number');
+      assert.ok(Math.abs(counter.clockOffset) < countTimeoutMs / 2, `offset ${counter.clockOffset} ms`);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
