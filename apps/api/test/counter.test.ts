@@ -171,15 +171,20 @@ describe("the counter's last failure", () => {
     await redis.cleanup();
   });
 
-  test('Redis gone: the failure names the refused connection until Redis answers again', async () => {
-    const client = createRedisClient({ url: redis.url, password: undefined, timeoutMs: 2_000 }, pino({ level: 'silent' }), createMetrics(), 'failure-test');
-    const counter = new VisitCounter(client, { key: 'hits', idempotencyTtlSeconds: 30, timeoutMs: 2_000 }, createMetrics());
+  test('Redis gone: the failure names the refused connection until Redis answers again; a count meanwhile is refused at once, timed as the count', async () => {
+    const metrics = createMetrics();
+    const client = createRedisClient({ url: redis.url, password: undefined, timeoutMs: 2_000 }, pino({ level: 'silent' }), metrics, 'failure-test');
+    const counter = new VisitCounter(client, { key: 'hits', idempotencyTtlSeconds: 30, timeoutMs: 2_000 }, metrics);
     try {
       await redisReady(client);
       assert.equal(counter.failure, undefined);
       await redis.server.stop();
       const failure = await waitFor(() => counter.failure, { what: 'a failure noted' });
       assert.match(failure, /ECONNREFUSED/);
+      await assert.rejects(counter.increment(), /^Error: Stream isn't writeable/);
+      const text = await metrics.registry.metrics();
+      assert.equal(metricValue(text, 'redis_command_duration_seconds_count{command="incr",outcome="error"}'), 1);
+      assert.equal(metricValue(text, 'redis_command_duration_seconds_count{command="time",outcome="error"}'), undefined, 'no clock sample tried while not connected');
       await redis.server.start();
       await waitFor(() => (client.status === 'ready' ? true : undefined), { what: 'the connection back' });
       assert.equal(counter.failure, undefined);
