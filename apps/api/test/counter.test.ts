@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { waitFor } from '@three-tier/processes';
+import { respRequest, waitFor } from '@three-tier/processes';
 import { pino } from 'pino';
 import { createMetrics } from '../src/metrics.js';
 import { createRedisClient } from '../src/redis/client.js';
@@ -289,5 +289,29 @@ describe("the count's deadline, on Redis's clock as last sampled", () => {
     } finally {
       client.disconnect();
     }
+  });
+
+  test('Sentinel mode: no clock sample from the master, no count sent; NotCountedError says why', async () => {
+    // The replicated path over one Redis behind the relay: the sample comes before any replica plays a part.
+    const client = createRedisClient({ url: relay.url, password: undefined, timeoutMs: 300 }, pino({ level: 'silent' }), createMetrics(), 'deadline-test');
+    const counter = new VisitCounter(client, { key: 'hits', idempotencyTtlSeconds: 30, timeoutMs: 300, replication: { replicas: 1, waitMs: 1 } }, createMetrics());
+    const before = Number(await respRequest(redis.server.port, ['GET', 'hits']));
+    try {
+      const refused = new Promise<unknown>((resolve) => {
+        // The 'ready' handler's TIME goes out first; its answer is held past the client's timeout.
+        client.once('ready', () => {
+          relay.hold();
+          counter.increment().then(resolve, resolve);
+        });
+      });
+      const error = await refused;
+      assert.ok(error instanceof Error);
+      assert.equal(error.name, 'NotCountedError');
+      assert.equal(error.message, 'the visit was not counted: no clock sample from the master (Command timed out)');
+    } finally {
+      relay.release();
+      client.disconnect();
+    }
+    assert.equal(Number(await respRequest(redis.server.port, ['GET', 'hits'])), before, 'nothing counted');
   });
 });
