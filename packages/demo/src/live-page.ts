@@ -33,6 +33,13 @@ function isPoll(request: Request): boolean {
 export class LivePage {
   readonly cspViolations: string[] = [];
   readonly failedRequests: string[] = [];
+  /**
+   * Requests Chromium itself failed because the host's addresses changed under it
+   * (net::ERR_NETWORK_CHANGED: it drops its connections in flight when an interface comes or goes,
+   * as when another test's container starts on the same host). The host's, not the page's or the
+   * stack's, so kept apart from failedRequests.
+   */
+  readonly networkChanges: string[] = [];
   readonly otherErrors: string[] = [];
   /** The polls that came back, answered or failed, since the page opened. */
   polls = 0;
@@ -42,6 +49,7 @@ export class LivePage {
       if (message.type() !== 'error') return;
       const text = message.text();
       if (/Content Security Policy/.test(text)) this.cspViolations.push(text);
+      else if (/^Failed to load resource: net::ERR_NETWORK_CHANGED$/.test(text)) this.networkChanges.push(message.location().url);
       else if (/^Failed to load resource/.test(text)) this.failedRequests.push(`${text} (${message.location().url})`);
       else this.otherErrors.push(text);
     });

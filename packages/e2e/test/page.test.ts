@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { waitFor, type NodeService, type RedisServer } from '@three-tier/processes';
 import { counterMessage, faultRoutes, pollsToLeave } from '@three-tier/shared';
 import type { Browser } from 'playwright-core';
@@ -75,6 +75,10 @@ for (const edgeKind of ['nginx', 'http-proxy'] as const) describe(`the live page
   after(async () => {
     await browser.close();
     await running.cleanup();
+  });
+  // Each test judges the failed requests of its own steps: one that fails leaves none to the next.
+  afterEach(() => {
+    live.failedRequests.length = 0;
   });
 
   test('lists the instance that answers, then a new one as it comes up, without a reload, with its share', async () => {
@@ -160,7 +164,6 @@ for (const edgeKind of ['nginx', 'http-proxy'] as const) describe(`the live page
     for (const hostname of hostnames) assert.ok(tally.includes(hostname), `${hostname} took some of the load: ${tally}`);
     // 429s are failed requests in Chromium's console; they are what this step is about.
     assert.ok(live.failedRequests.every((line) => /status of 429/.test(line)), live.failedRequests.join('\n'));
-    live.failedRequests.length = 0;
   });
 
   test('when an instance stops, the page marks it gone and no poll fails', async () => {
@@ -196,7 +199,6 @@ for (const edgeKind of ['nginx', 'http-proxy'] as const) describe(`the live page
     await waitFor(async () => (redisAnnouncements(await live.statusLog()).at(-1) === 'up' ? true : undefined), { what: 'Redis announced up', timeoutMs: 5_000 });
     assertChangesOnly(await live.statusLog(), ['down', 'up']);
     assert.ok(live.failedRequests.every((line) => /status of 503/.test(line) && line.includes('/redis')), live.failedRequests.join('\n'));
-    live.failedRequests.length = 0;
   });
 
   test('faults show on the page: latency as a badge on its instance; unready, the instance leaves', async () => {
@@ -215,8 +217,9 @@ for (const edgeKind of ['nginx', 'http-proxy'] as const) describe(`the live page
       { what: 'the latency and error faults shown', timeoutMs: 10_000, intervalMs: 100 },
     );
     // The error fault answers some polls 500: said on the edge line, never silent.
+    const answered500 = () => live.failedRequests.some((line) => /status of 500/.test(line) && line.includes('/instance'));
+    await waitFor(() => (answered500() ? true : undefined), { what: 'a poll answered 500', timeoutMs: 10_000, intervalMs: 50 });
     await live.waitText('#edge-line', / · [1-9]\d* of the last \d+ polls failed$/, 'the edge line to count the 500s');
-    assert.ok(live.failedRequests.some((line) => /status of 500/.test(line) && line.includes('/instance')), 'a poll answered 500');
     await assertAccessible(live, 'an instance faulted');
     await put(slowed!.url, faultRoutes.list.path, 'DELETE');
     await put(slowed!.url, faultRoutes.unready.path);
@@ -226,7 +229,6 @@ for (const edgeKind of ['nginx', 'http-proxy'] as const) describe(`the live page
     await live.waitListed(hostnames, 'the instance back once ready');
     assert.ok(other);
     assert.ok(live.failedRequests.every((line) => /status of 500/.test(line) && line.includes('/instance')), live.failedRequests.join('\n'));
-    live.failedRequests.length = 0;
   });
 
   test('with no instance answering, the edge line shows the edge’s own 502 problem, and the page recovers', async () => {
@@ -237,7 +239,6 @@ for (const edgeKind of ['nginx', 'http-proxy'] as const) describe(`the live page
     await live.waitListed(hostnames, 'both instances back');
     await live.waitText('#edge-line', /^answers/, 'the edge line to recover');
     assert.ok(live.failedRequests.every((line) => /status of 502/.test(line)), live.failedRequests.join('\n'));
-    live.failedRequests.length = 0;
   });
 
   test('without JavaScript: the count this visit made, who served it and the links; no dead controls', async () => {
@@ -258,9 +259,10 @@ for (const edgeKind of ['nginx', 'http-proxy'] as const) describe(`the live page
     }
   });
 
-  test('no CSP violation and no script error, all along', () => {
+  test('no CSP violation and no script error, all along', (t) => {
     assert.deepEqual(live.cspViolations, []);
     assert.deepEqual(live.otherErrors, []);
+    if (live.networkChanges.length > 0) t.diagnostic(`Chromium failed ${String(live.networkChanges.length)} requests as the host's network changed (another test's containers): ${live.networkChanges.join(', ')}`);
   });
 
   test('blocks any script the page did not ship: the CSP is enforced, not just sent', async () => {

@@ -9,6 +9,7 @@ import { docker, dockerAnswers, resolveBaseImages, shareBuildCa } from '@three-t
 import { budgets, ports, redisReplication, redisReplicationNames, services } from '@three-tier/shared';
 import { ComposeStack } from '../src/index.js';
 import { composeStackLock } from './docker-lock.js';
+import { unexplainedFailures } from './failover-verdict.js';
 import {
   apiFailures,
   assertCountedOnce,
@@ -19,7 +20,6 @@ import {
   nodeRole,
   redisCli,
   sentinelField,
-  unexplainedFailures,
   VisitLoad,
   waitNewMaster,
   waitWhole,
@@ -223,7 +223,7 @@ function replicaThenSentinel(compose: Compose): void {
       await load.stop();
     }
     const since = events[0]?.at ?? 0;
-    const verdict = unexplainedFailures(load, since, events, await apiFailures(stack));
+    const verdict = unexplainedFailures(load.attempts, since, events, await apiFailures(stack));
     t.diagnostic(verdict.summary);
     assert.deepEqual(verdict.unexplained, [], verdict.summary);
     await assertCountedOnce(stack, load, before);
