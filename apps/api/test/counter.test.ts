@@ -252,13 +252,22 @@ describe("the count's deadline, on Redis's clock as last sampled", () => {
     const client = createRedisClient({ url: relay.url, password: undefined, timeoutMs: heldMs * 3 }, pino({ level: 'silent' }), metrics, 'deadline-test');
     client.once('ready', () => (way === 'command' ? relay.holdCommands() : relay.hold()));
     const counter = new VisitCounter(client, { key: 'hits', idempotencyTtlSeconds: 30, timeoutMs: countTimeoutMs }, metrics);
-    const heldAt = await waitFor(() => (way === 'command' ? relay.firstHeldCommandAt : relay.firstHeldReplyAt), { what: 'the first TIME held' });
-    await waitFor(() => (performance.now() - heldAt >= heldMs ? true : undefined), { what: `the TIME held ${String(heldMs)} ms`, intervalMs: 10 });
-    if (way === 'command') relay.releaseCommands();
-    else relay.release();
-    await waitFor(async () => metricValue(await metrics.registry.metrics(), 'redis_command_duration_seconds_count{command="time",outcome="ok"}'), {
-      what: 'the TIME sample taken',
-    });
+    try {
+      try {
+        const heldAt = await waitFor(() => (way === 'command' ? relay.firstHeldCommandAt : relay.firstHeldReplyAt), { what: 'the first TIME held' });
+        await waitFor(() => (performance.now() - heldAt >= heldMs ? true : undefined), { what: `the TIME held ${String(heldMs)} ms`, intervalMs: 10 });
+      } finally {
+        // Never left holding, or the next test's answers would wait for ever.
+        relay.releaseCommands();
+        relay.release();
+      }
+      await waitFor(async () => metricValue(await metrics.registry.metrics(), 'redis_command_duration_seconds_count{command="time",outcome="ok"}'), {
+        what: 'the TIME sample taken',
+      });
+    } catch (error) {
+      client.disconnect();
+      throw error;
+    }
     return { counter, client };
   }
 
