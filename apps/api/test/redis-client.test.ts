@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Child, findBinaries, freePort, RedisServer, waitFor } from '@three-tier/processes';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { createMetrics, type Metrics } from '../src/metrics.js';
 import { closeRedis, connectedTo, createRedisClient, readyWithin, redactUrl } from '../src/redis/client.js';
 import { keptLogs, metricValue, startRedis, type LogLine, type TestRedis } from './helpers.js';
@@ -119,14 +119,35 @@ describe('createRedisClient with one Redis', () => {
       assert.equal(first, 'at once');
       await redis.server.stop();
       await waitFor(() => (client.status !== 'ready' ? true : undefined), { what: 'the client to see Redis gone' });
-      const listeners = client.listenerCount('ready');
       await readyWithin(client, 100);
       assert.notEqual(client.status, 'ready');
-      assert.equal(client.listenerCount('ready'), listeners, 'no listener left behind');
     } finally {
       client.disconnect();
       await redis.server.start();
     }
+  });
+
+  test('readyWithin: done as the client becomes ready, not at the end of its wait', async () => {
+    const { client } = clientFor(redis.url, 500);
+    try {
+      assert.notEqual(client.status, 'ready');
+      // Hooked first, so it runs first at 'ready'; a turn of the event loop later is too late.
+      const afterReady = once(client, 'ready').then(() => new Promise((resolve) => setImmediate(() => resolve('a turn after ready'))));
+      const first = await Promise.race([readyWithin(client, 30_000).then(() => 'at ready'), afterReady]);
+      assert.equal(first, 'at ready');
+      assert.equal(client.status, 'ready');
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  test('readyWithin, past its wait, leaves no listener behind', async () => {
+    // A client that never connects: each of ioredis's own connect attempts hooks 'ready' until it
+    // fails, so a client that retries meanwhile has a listener count that moves by itself.
+    const idle = new Redis({ lazyConnect: true });
+    await readyWithin(idle, 50);
+    assert.equal(idle.status, 'wait');
+    assert.equal(idle.listenerCount('ready'), 0);
   });
 
   test('closeRedis: QUITs a live connection; drops a frozen one after its timeout; an ended client is left alone', async () => {

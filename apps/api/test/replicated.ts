@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findBinaries, freePort, freeReplicatedRedisPorts, NodeService, ReplicatedRedis, respRequest, type RedisNode } from '@three-tier/processes';
+import { findBinaries, freePort, freeReplicatedRedisPorts, NodeService, ReplicatedRedis, respRequest, waitFor, type RedisNode } from '@three-tier/processes';
 import { formatHostPorts, redisReplication, replicaWaitMs } from '@three-tier/shared';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -93,6 +93,25 @@ export function replicatedApiSuite(use: (started: { set: ReplicatedRedis; api: S
     await api?.service.stop();
     await redis?.cleanup();
   });
+}
+
+/**
+ * Waits until the connection named `clientName` blocks in `command` on the server at `port` (CLIENT
+ * LIST's flag b), then kills it there: a connection lost while Redis holds the command's answer.
+ */
+export async function killWhenBlocked(port: number, clientName: string, command: string): Promise<void> {
+  const blocked = await waitFor(
+    async () => {
+      const clients = await respRequest(port, ['CLIENT', 'LIST']);
+      return String(clients)
+        .split('\n')
+        .find((line) => line.includes(`name=${clientName} `) && line.includes(`cmd=${command} `) && /\bflags=\S*b/.test(line));
+    },
+    { what: `${clientName}'s connection to block in ${command.toUpperCase()}`, intervalMs: 5 },
+  );
+  const id = /\bid=(\d+)/.exec(blocked)?.[1] ?? '';
+  const killed = await respRequest(port, ['CLIENT', 'KILL', 'ID', id]);
+  if (killed !== 1) throw new Error(`CLIENT KILL ID ${id} answered ${String(killed)}`);
 }
 
 /** A value from the master, read without the api (and without a client library). */

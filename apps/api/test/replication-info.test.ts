@@ -55,6 +55,46 @@ describe("the counter's view of a master's replicas (INFO replication)", () => {
     }
   });
 
+  test('each read of INFO is timed as info; one Redis (no replication configured) is never asked at a scrape', async () => {
+    const { counter, client, metrics } = await counterOn(master);
+    const single = createMetrics();
+    const singleClient = createRedisClient({ url: master.url, password: undefined, timeoutMs: 2_000 }, pino({ level: 'silent' }), single, 'replication-info-test');
+    new VisitCounter(singleClient, { key: 'hits', idempotencyTtlSeconds: 30, timeoutMs: 2_000 }, single);
+    try {
+      await redisReady(singleClient);
+      await counter.replication();
+      assert.equal(metricValue(await metrics.registry.metrics(), 'redis_command_duration_seconds_count{command="info",outcome="ok"}'), 1);
+      // The same master, one replica online: a scrape in Sentinel mode says so, one in one-Redis mode asks nothing.
+      const scraped = await single.registry.metrics();
+      assert.equal(metricValue(scraped, 'redis_replicas_in_sync'), 0);
+      assert.equal(metricValue(scraped, 'redis_command_duration_seconds_count{command="info",outcome="ok"}'), undefined);
+    } finally {
+      singleClient.disconnect();
+      client.disconnect();
+    }
+  });
+
+  test('a replica still waiting for its first copy of the data is not in sync', async () => {
+    const late = await startRedis();
+    const { counter, client } = await counterOn(master);
+    try {
+      // The master holds back the copy for 60 s (hoping more replicas come to share it): the new
+      // replica waits in state wait_bgsave, with a lag of 0.
+      await respRequest(master.server.port, ['CONFIG', 'SET', 'repl-diskless-sync', 'yes']);
+      await respRequest(master.server.port, ['CONFIG', 'SET', 'repl-diskless-sync-delay', '60']);
+      await respRequest(late.server.port, ['REPLICAOF', '127.0.0.1', String(master.server.port)]);
+      await waitFor(async () => ((await redisInfo(master.server.port, 'replication')).get('slave1')?.includes('state=wait_bgsave') ? true : undefined), {
+        what: 'the second replica waiting for its copy',
+      });
+      assert.equal((await counter.replication()).replicasInSync, 1, 'only the online replica');
+    } finally {
+      await respRequest(late.server.port, ['REPLICAOF', 'NO', 'ONE']);
+      await respRequest(master.server.port, ['CONFIG', 'SET', 'repl-diskless-sync-delay', '5']);
+      client.disconnect();
+      await late.cleanup();
+    }
+  });
+
   test("a master counts its online replicas within the lag limit; Redis's own count when it keeps one", async () => {
     const { counter, client, metrics } = await counterOn(master);
     try {
@@ -78,6 +118,28 @@ describe("the counter's view of a master's replicas (INFO replication)", () => {
       });
       assert.equal((await counter.replication()).replicasInSync, 0, 'the api\'s count: lag over its limit');
       assert.equal(metricValue(await metrics.registry.metrics(), 'redis_replicas_in_sync'), 0);
+    } finally {
+      replica.server.signal('SIGCONT');
+      client.disconnect();
+    }
+  });
+
+  test('a replica whose lag is exactly the limit is still in sync', async () => {
+    const { counter, client } = await counterOn(master);
+    const limit = redisReplication.minReplicasMaxLagSeconds;
+    try {
+      await waitFor(async () => (((await lagSeconds(master)) ?? limit) < limit ? true : undefined), { what: 'the replica acknowledging again' });
+      replica.server.signal('SIGSTOP');
+      // The lag is in whole seconds: a reading of the api's taken between two readings of exactly the limit saw it too.
+      const inSync = await waitFor(
+        async () => {
+          if ((await lagSeconds(master)) !== limit) return undefined;
+          const state = await counter.replication();
+          return (await lagSeconds(master)) === limit ? state.replicasInSync : undefined;
+        },
+        { what: `a lag of exactly ${String(limit)} s`, timeoutMs: (limit + 5) * 1_000 },
+      );
+      assert.equal(inSync, 1);
     } finally {
       replica.server.signal('SIGCONT');
       client.disconnect();

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { respRequest, waitFor, type RedisNode, type ReplicatedRedis } from '@three-tier/processes';
+import { waitFor, type RedisNode, type ReplicatedRedis } from '@three-tier/processes';
 import { redisReplication } from '@three-tier/shared';
 import { Redis } from 'ioredis';
-import { masterGet, productionClient, sentinelApp, startReplicatedRedis, visit, type ReplicatedTestApp } from './replicated.js';
+import { killWhenBlocked, masterGet, productionClient, sentinelApp, startReplicatedRedis, visit, type ReplicatedTestApp } from './replicated.js';
 
 /** The replicas of the master of the day. */
 async function replicasOf(set: ReplicatedRedis): Promise<RedisNode[]> {
@@ -67,17 +67,7 @@ describe('a replicated count (Sentinel mode), as the app answers it', () => {
       const answer = await withReplicasFrozen(set, async () => {
         const pending = visit(api.url, 'killed-under-wait');
         // WAIT blocks: no replica can acknowledge. Kill the connection it blocks on.
-        const blocked = await waitFor(
-          async () => {
-            const clients = await respRequest(master.port, ['CLIENT', 'LIST']);
-            return String(clients)
-              .split('\n')
-              .find((line) => line.includes('name=api-under-test') && line.includes('cmd=wait') && /\bflags=\S*b/.test(line));
-          },
-          { what: 'the api’s connection to block in WAIT', intervalMs: 5 },
-        );
-        const id = /\bid=(\d+)/.exec(blocked)?.[1] ?? '';
-        assert.equal(await respRequest(master.port, ['CLIENT', 'KILL', 'ID', id]), 1);
+        await killWhenBlocked(master.port, 'api-under-test', 'wait');
         return pending;
       });
       assert.equal(answer.status, 503, `answered ${String(answer.status)} ${JSON.stringify(answer.body)}`);
