@@ -107,6 +107,16 @@ describe('failover verdict: which failed visits the fault explains', () => {
     assert.match(verdict.summary, /; \d+ of the kinds seen with no fault allowed/);
   });
 
+  test('tries with no api log line are told apart by status: a calm 502 excuses no later 0 with the same words', () => {
+    const attempts: Attempt[] = [
+      { key: 'a-0', startedAt: 1_000, ms: 20, status: 502, detail: 'no answer' },
+      { key: 'a-0', startedAt: 1_045, ms: 20, status: 200, detail: '' },
+      { key: 'a-1', startedAt: 6_000, ms: 20, status: 0, detail: 'no answer' },
+      { key: 'a-1', startedAt: 6_045, ms: 20, status: 200, detail: '' },
+    ];
+    assert.deepEqual(unexplainedFailures(attempts, killedAt, events, new Map()).unexplained, ['0 no answer (20 ms long, started 1000 ms after redis-1 killed)']);
+  });
+
   test('a try with no answer from the api (no request id) is judged by its status and words', () => {
     const attempts: Attempt[] = [
       { key: 'a-0', startedAt: 0, ms: 20, status: 200, detail: '' },

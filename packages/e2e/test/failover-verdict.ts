@@ -57,8 +57,8 @@ export function unexplainedFailures(
   const loggedValues = [...logged.values()];
   const reason = (attempt: Attempt): string => {
     const failure = attempt.requestId === undefined ? undefined : logged.get(attempt.requestId);
-    // No log line under its id (no answer from the api, or nginx's own): its words, as the status prefixes every line.
-    if (!failure) return attempt.detail.replace(/\d+/g, 'N');
+    // No log line under its id (no answer from the api, or nginx's own): its status and words.
+    if (!failure) return `${String(attempt.status)} ${attempt.detail.replace(/\d+/g, 'N')}`;
     const afterLate = reconnecting.test(failure.reason) && loggedValues.some((other) => other.instance === failure.instance && late.test(other.reason) && other.at <= failure.at && failure.at - other.at <= reconnectMs);
     const kind = failure.reason.replace(/\d+/g, 'N');
     return late.test(failure.reason) || afterLate ? `late (${kind})` : kind;
@@ -82,7 +82,7 @@ export function unexplainedFailures(
   };
   const paused = pause.length === 0 ? '' : `; one replica pause excused: ${String(pause.length)} tries within ${String(oneReplicaPauseMs)} ms, each visit's next try a 200`;
   return {
-    unexplained: unexplainedAttempts.map((attempt) => `${String(attempt.status)} ${reason(attempt)} (${attempt.ms.toFixed(0)} ms long, started ${when(attempt.startedAt)})`),
+    unexplained: unexplainedAttempts.map((attempt) => `${logged.has(attempt.requestId ?? '') ? `${String(attempt.status)} ` : ''}${reason(attempt)} (${attempt.ms.toFixed(0)} ms long, started ${when(attempt.startedAt)})`),
     summary:
       `with no fault ${String(calm.filter((attempt) => attempt.status !== 200).length)} of ${String(calm.length)} tries failed (${count(calm)}); ` +
       `with the faults ${String(faulty.filter((attempt) => attempt.status !== 200).length)} of ${String(faulty.length)} (${count(faulty)}); ` +
