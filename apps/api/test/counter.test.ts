@@ -236,7 +236,7 @@ describe("the count's deadline, on Redis's clock as last sampled", () => {
   let redis: Awaited<ReturnType<typeof startRedis>>;
   let relay: HeldReplies;
   const countTimeoutMs = 800;
-  const heldMs = 1_000;
+  const heldMs = 2_000;
 
   before(async () => {
     redis = await startRedis();
@@ -304,10 +304,11 @@ describe("the count's deadline, on Redis's clock as last sampled", () => {
 
   test('Sentinel mode: no clock sample from the master, no count sent; NotCountedError says why', async () => {
     // The replicated path over one Redis behind the relay: the sample comes before any replica plays a part.
+    const before = Number(await respRequest(redis.server.port, ['GET', 'hits']));
     const client = createRedisClient({ url: relay.url, password: undefined, timeoutMs: 300 }, pino({ level: 'silent' }), createMetrics(), 'deadline-test');
     const counter = new VisitCounter(client, { key: 'hits', idempotencyTtlSeconds: 30, timeoutMs: 300, replication: { replicas: 1, waitMs: 1 } }, createMetrics());
-    const before = Number(await respRequest(redis.server.port, ['GET', 'hits']));
     try {
+      // Hooked in the turn that made the client, before it can be ready.
       const refused = new Promise<unknown>((resolve) => {
         // The 'ready' handler's TIME goes out first; its answer is held past the client's timeout.
         client.once('ready', () => {

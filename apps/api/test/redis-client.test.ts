@@ -150,7 +150,7 @@ describe('createRedisClient with one Redis', () => {
     assert.equal(idle.listenerCount('ready'), 0);
   });
 
-  test('closeRedis: QUITs a live connection; drops a frozen one after its timeout; an ended client is left alone', async () => {
+  test('closeRedis: QUITs a live connection; drops a frozen one after its timeout, or once its QUIT timed out; an ended client is left alone', async () => {
     const live = clientFor(redis.url, 500).client;
     await readyWithin(live, 5_000);
     let quits = 0;
@@ -175,6 +175,20 @@ describe('createRedisClient with one Redis', () => {
       assert.equal(frozen.status, 'end');
     } finally {
       redis.server.signal('SIGCONT');
+    }
+
+    // The client's own command timeout shorter than closeRedis's wait (the api's 500 ms against its
+    // 2 s): QUIT fails first, and the connection is dropped then, not kept on a Redis that hangs.
+    const hung = clientFor(redis.url, 100).client;
+    hung.on('error', () => undefined);
+    await readyWithin(hung, 5_000);
+    redis.server.signal('SIGSTOP');
+    try {
+      await closeRedis(hung, 5_000);
+      await waitFor(() => (hung.status === 'end' ? true : undefined), { what: 'the client dropped after its QUIT timed out' });
+    } finally {
+      redis.server.signal('SIGCONT');
+      hung.disconnect();
     }
   });
 });
